@@ -1,0 +1,178 @@
+"""The plugin API: what a dataset plugin and a model plugin implement.
+
+A dataset declares its :class:`DataShape` as a class attribute, before anything is loaded, and returns
+each split as uint8 images ``(N, C, H, W)`` with int64 labels. A model is built from that shape plus
+keyword hyperparameters (a dataclass with defaults), owns its networks and optimizers, and offers one
+training step, sampling from a ``torch.Generator`` and its checkpoint state.
+
+The runner, not the plugin, chooses the device: it builds the model inside a ``torch.device`` context
+and moves it there, so a plugin never calls ``.cuda()``; it creates tensors ``like`` its inputs or on
+``generator.device``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, ClassVar, Literal
+
+import torch
+from torch import nn
+
+from genbench.errors import UserError
+
+SplitName = Literal["train", "test"]
+
+
+@dataclass(frozen=True)
+class DataShape:
+    """What a dataset's images look like: known before any data is loaded or model is built."""
+
+    channels: int
+    resolution: int
+    num_classes: int
+
+    @property
+    def image_shape(self) -> tuple[int, int, int]:
+        """``(C, H, W)`` of one image."""
+        return (self.channels, self.resolution, self.resolution)
+
+
+@dataclass(frozen=True)
+class Split:
+    """One split of a dataset: uint8 images ``(N, C, H, W)`` in [0, 255] and int64 labels ``(N,)``."""
+
+    images: torch.Tensor
+    labels: torch.Tensor
+
+    def __len__(self) -> int:
+        return int(self.images.shape[0])
+
+    def validate(self, shape: DataShape, owner: str) -> None:
+        """Refuse a split that does not match what its dataset declared, naming the plugin."""
+        problems = []
+        if not isinstance(self.images, torch.Tensor) or self.images.dtype != torch.uint8:
+            problems.append(
+                f"images must be a uint8 tensor, got {getattr(self.images, 'dtype', type(self.images))}"
+            )
+        elif self.images.ndim != 4 or tuple(self.images.shape[1:]) != shape.image_shape:
+            problems.append(
+                f"images must be (N, {', '.join(map(str, shape.image_shape))}), "
+                f"got {tuple(self.images.shape)}"
+            )
+        if problems:
+            raise UserError(f"{owner}: {problems[0]}")
+        if not isinstance(self.labels, torch.Tensor) or self.labels.dtype != torch.int64:
+            problems.append(
+                f"labels must be an int64 tensor, got {getattr(self.labels, 'dtype', type(self.labels))}"
+            )
+        elif self.labels.shape != (len(self),):
+            problems.append(f"labels must have shape ({len(self)},), got {tuple(self.labels.shape)}")
+        elif len(self) and (self.labels.min() < 0 or self.labels.max() >= max(shape.num_classes, 1)):
+            problems.append(f"labels must lie in [0, {shape.num_classes - 1}]")
+        if len(self) == 0:
+            problems.append("the split is empty")
+        if problems:
+            raise UserError(f"{owner}: {'; '.join(problems)}")
+
+
+class Dataset(ABC):
+    """A dataset plugin. Subclasses set ``name``, ``shape`` and ``description`` and implement ``load``.
+
+    ``root`` is the folder the user named (``--data-root`` / ``GENBENCH_DATA_ROOT``) or genbench's
+    default data folder; a plugin may also look in other well-known places. When the files are missing
+    and cannot be downloaded, raise :class:`genbench.errors.DataNotFoundError` saying where it looked.
+    """
+
+    name: ClassVar[str]
+    shape: ClassVar[DataShape]
+    description: ClassVar[str] = ""
+
+    def __init__(self, root: Path, download: bool = True) -> None:
+        self.root = Path(root)
+        self.download = download
+
+    @abstractmethod
+    def load(self, split: SplitName) -> Split:
+        """Return the whole split as uint8 images and int64 labels."""
+
+
+@dataclass
+class Hyperparameters:
+    """Base of every model's hyperparameter dataclass. Every field needs a JSON-serialisable default."""
+
+    batch_size: int = 64
+
+
+class Model(nn.Module, ABC):
+    """A model plugin. Subclasses set ``name``, ``description``, ``conditional`` and ``Hparams``.
+
+    Networks are submodules (so ``state_dict`` and ``.to`` cover them); optimizers go in
+    ``self.optimizers`` by name so checkpoints include them. ``train_step`` returns scalar *tensors*,
+    not floats: the runner reads them every few steps, so a step never waits for the device.
+    """
+
+    name: ClassVar[str]
+    description: ClassVar[str] = ""
+    conditional: ClassVar[bool] = False
+    Hparams: ClassVar[type[Hyperparameters]] = Hyperparameters
+
+    def __init__(self, shape: DataShape, hparams: Hyperparameters) -> None:
+        super().__init__()
+        self.shape = shape
+        self.hparams = hparams
+        self.optimizers: dict[str, torch.optim.Optimizer] = {}
+
+    @classmethod
+    def resolve_hparams(cls, **overrides: Any) -> Hyperparameters:
+        """The model's hyperparameters: its defaults with ``overrides`` applied, checked by name."""
+        known = {f.name for f in dataclasses.fields(cls.Hparams)}
+        unknown = sorted(set(overrides) - known)
+        if unknown:
+            raise UserError(
+                f"model '{cls.name}' has no hyperparameter {', '.join(unknown)}; "
+                f"it has: {', '.join(sorted(known))}"
+            )
+        hparams = cls.Hparams(**overrides)
+        json.dumps(dataclasses.asdict(hparams))  # Run records store them as JSON: fail now, not at the end.
+        return hparams
+
+    @classmethod
+    def build(cls, shape: DataShape, **overrides: Any) -> Model:
+        """Build the model for ``shape`` with its default hyperparameters updated by ``overrides``."""
+        return cls(shape, cls.resolve_hparams(**overrides))
+
+    @abstractmethod
+    def train_step(self, images: torch.Tensor, labels: torch.Tensor) -> dict[str, torch.Tensor]:
+        """One optimisation step on ``images`` in [-1, 1] ``(B, C, H, W)``; returns scalar tensors."""
+
+    @abstractmethod
+    def sample(self, n: int, generator: torch.Generator, labels: torch.Tensor | None = None) -> torch.Tensor:
+        """``n`` images in [-1, 1] ``(n, C, H, W)`` drawn with ``generator`` (on the model's device).
+
+        Conditional models draw image ``i`` for class ``labels[i]``; unconditional ones ignore labels.
+        """
+
+    def estimate(self, images: torch.Tensor, labels: torch.Tensor) -> dict[str, torch.Tensor]:
+        """The model's own estimates (losses, divergences) on held-out images, without training.
+
+        Called under ``torch.no_grad()`` in eval mode on batches of the test split; the runner
+        averages them over batches and logs them with a ``test/`` prefix. Default: none.
+        """
+        return {}
+
+    def checkpoint_state(self) -> dict[str, Any]:
+        """Everything needed to resume: network weights and optimizer states."""
+        return {
+            "networks": self.state_dict(),
+            "optimizers": {name: opt.state_dict() for name, opt in self.optimizers.items()},
+        }
+
+    def load_checkpoint_state(self, state: dict[str, Any]) -> None:
+        """Restore what :meth:`checkpoint_state` returned."""
+        self.load_state_dict(state["networks"])
+        for name, opt in self.optimizers.items():
+            opt.load_state_dict(state["optimizers"][name])

@@ -1,0 +1,110 @@
+"""Resolved options of a benchmark run, validated once, saved with every run record."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from genbench.errors import UserError
+
+DEFAULT_MODELS = ("dcgan", "vae")
+DEFAULT_DATASETS = ("digits",)
+DEFAULT_KIMG = 40.0  # Quick default: digits (1,437 train images) for ~28 epochs, minutes on 2 CPU cores.
+DEFAULT_N_SAMPLES = 10_000
+DATA_ROOT_ENV = "GENBENCH_DATA_ROOT"
+NO_DOWNLOAD_ENV = "GENBENCH_NO_DOWNLOAD"
+
+
+@dataclass(frozen=True)
+class Budget:
+    """The same training budget for every model of a run: thousands of real images shown (kimg),
+    optionally capped by optimisation steps or wall-clock seconds, whichever comes first."""
+
+    kimg: float
+    steps: int | None = None
+    seconds: float | None = None
+
+    def __post_init__(self) -> None:
+        if not self.kimg > 0:
+            raise UserError(f"--kimg must be positive, got {self.kimg}")
+        if self.steps is not None and self.steps <= 0:
+            raise UserError(f"--steps must be a positive integer, got {self.steps}")
+        if self.seconds is not None and not self.seconds > 0:
+            raise UserError(f"--seconds must be positive, got {self.seconds}")
+
+    @property
+    def images(self) -> int:
+        """The number of real images to show."""
+        return round(self.kimg * 1000)
+
+    def stop_reason(self, images_seen: int, steps: int, seconds: float) -> str | None:
+        """Why training must stop now (``kimg``, ``steps`` or ``seconds``), or None to go on."""
+        if images_seen >= self.images:
+            return "kimg"
+        if self.steps is not None and steps >= self.steps:
+            return "steps"
+        if self.seconds is not None and seconds >= self.seconds:
+            return "seconds"
+        return None
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """Everything a ``genbench run`` was asked to do, after validation."""
+
+    models: tuple[str, ...] = DEFAULT_MODELS
+    datasets: tuple[str, ...] = DEFAULT_DATASETS
+    seeds: tuple[int, ...] = (0,)
+    budget: Budget = field(default_factory=lambda: Budget(DEFAULT_KIMG))
+    device: str = "auto"
+    out: Path = Path("results")
+    data_root: Path = field(default_factory=lambda: default_data_root())
+    n_samples: int = DEFAULT_N_SAMPLES
+    log_every: int = 50
+    download: bool = field(default_factory=lambda: not os.environ.get(NO_DOWNLOAD_ENV))
+    restart: bool = False
+
+    def __post_init__(self) -> None:
+        for label, names in (("--models", self.models), ("--data", self.datasets), ("--seeds", self.seeds)):
+            if not names:
+                raise UserError(f"{label} needs at least one value")
+            if len(set(names)) != len(names):
+                raise UserError(f"{label} lists a value twice: {','.join(map(str, names))}")
+        if self.device not in ("auto", "cpu", "cuda"):
+            raise UserError(f"--device must be auto, cpu or cuda, got '{self.device}'")
+        if self.n_samples < 2:
+            raise UserError(f"--n-samples must be at least 2, got {self.n_samples}")
+        if self.log_every < 1:
+            raise UserError(f"--log-every must be at least 1, got {self.log_every}")
+
+
+def default_data_root() -> Path:
+    """``GENBENCH_DATA_ROOT`` if set, else a per-user cache folder."""
+    env = os.environ.get(DATA_ROOT_ENV)
+    return Path(env) if env else Path.home() / ".cache" / "genbench" / "data"
+
+
+def parse_list(text: str, option: str) -> tuple[str, ...]:
+    """``"a,b, c"`` -> ``("a", "b", "c")``."""
+    items = tuple(part.strip() for part in text.split(","))
+    if not all(items):
+        raise UserError(f"{option} takes a comma-separated list without empty items, got '{text}'")
+    return items
+
+
+def parse_seeds(text: str) -> tuple[int, ...]:
+    """``"0,1,2"`` -> ``(0, 1, 2)``; seeds are non-negative integers."""
+    seeds = []
+    for item in parse_list(text, "--seeds"):
+        if not item.isdigit():
+            raise UserError(f"--seeds takes non-negative integers like 0,1,2, got '{item}'")
+        seeds.append(int(item))
+    return tuple(seeds)
+
+
+def format_count(n: int) -> str:
+    """A sample count as used in metric names: 10000 -> '10k', 1500 -> '1.5k', 500 -> '500'."""
+    if n >= 1000 and n % 100 == 0:
+        return f"{n / 1000:g}k"
+    return str(n)

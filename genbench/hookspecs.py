@@ -1,0 +1,33 @@
+"""The hooks a genbench plugin implements. Entry point group: ``genbench``.
+
+A plugin is a module (or object) with functions marked ``@hookimpl``::
+
+    from genbench import hookimpl
+
+    @hookimpl
+    def register_models():
+        return [MyGAN]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import pluggy
+
+from genbench.api import Dataset, Model
+
+PROJECT_NAME = "genbench"
+
+hookspec = pluggy.HookspecMarker(PROJECT_NAME)
+hookimpl = pluggy.HookimplMarker(PROJECT_NAME)
+
+
+@hookspec
+def register_models() -> Iterable[type[Model]]:
+    """Return the model classes this plugin provides."""
+
+
+@hookspec
+def register_datasets() -> Iterable[type[Dataset]]:
+    """Return the dataset classes this plugin provides."""

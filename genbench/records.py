@@ -1,0 +1,148 @@
+"""Run records on disk: one folder per (dataset, model, seed, config), every file written atomically.
+
+A run folder holds ``config.json`` (resolved options and versions), ``train.jsonl`` (logged
+scalars), ``checkpoint.pt``, ``samples.png`` and, last, ``metrics.json``: a folder with
+``metrics.json`` is a finished run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import platform
+import tempfile
+from collections.abc import Callable
+from importlib import metadata
+from pathlib import Path
+from typing import IO, Any
+
+import torch
+
+RUNS_DIR = "runs"
+CONFIG_FILE = "config.json"
+TRAIN_LOG_FILE = "train.jsonl"
+CHECKPOINT_FILE = "checkpoint.pt"
+SAMPLES_FILE = "samples.png"
+METRICS_FILE = "metrics.json"
+
+
+def atomic_write(path: Path, write: Callable[[IO[bytes]], None]) -> None:
+    """Write ``path`` through a temporary file in the same folder and rename it into place, so a
+    reader never sees a half-written file and a crash leaves the previous version intact."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            write(f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    """Write ``text`` (UTF-8) to ``path`` atomically."""
+    atomic_write(path, lambda f: f.write(text.encode()))
+
+
+def atomic_write_json(path: Path, obj: Any) -> None:
+    """Write ``obj`` as indented JSON to ``path`` atomically."""
+    atomic_write_text(path, json.dumps(obj, indent=2, sort_keys=True) + "\n")
+
+
+def atomic_torch_save(path: Path, obj: Any) -> None:
+    """``torch.save`` to ``path`` atomically."""
+    buffer = io.BytesIO()
+    torch.save(obj, buffer)
+    atomic_write(path, lambda f: f.write(buffer.getvalue()))
+
+
+def config_hash(config: dict[str, Any]) -> str:
+    """A short stable hash of a JSON-serialisable config."""
+    return hashlib.sha256(json.dumps(config, sort_keys=True).encode()).hexdigest()[:10]
+
+
+def run_id(dataset: str, model: str, seed: int, config: dict[str, Any]) -> str:
+    """The folder name of a run: readable, and different whenever anything that affects it differs."""
+    return f"{dataset}-{model}-seed{seed}-{config_hash(config)}"
+
+
+class RunFolder:
+    """Paths and writers of one run folder."""
+
+    def __init__(self, out: Path, run_id: str) -> None:
+        self.run_id = run_id
+        self.path = out / RUNS_DIR / run_id
+
+    def file(self, name: str) -> Path:
+        """Path of a file in this run's folder."""
+        return self.path / name
+
+    @property
+    def finished(self) -> bool:
+        """A run is finished once its metrics are written."""
+        return self.file(METRICS_FILE).exists()
+
+    def write_config(self, config: dict[str, Any]) -> None:
+        """Save the resolved config and versions."""
+        atomic_write_json(self.file(CONFIG_FILE), config)
+
+    def append_log(self, row: dict[str, Any]) -> None:
+        """Append a row to ``train.jsonl``.
+
+        The one file not written by rename: rewriting a growing log on every row would be quadratic.
+        Each row goes out in a single ``O_APPEND`` write, so a crash can only cut the last line, which
+        :func:`read_jsonl` skips.
+        """
+        self.path.mkdir(parents=True, exist_ok=True)
+        line = (json.dumps(row, sort_keys=True) + "\n").encode()
+        fd = os.open(self.file(TRAIN_LOG_FILE), os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        try:
+            os.write(fd, line)
+        finally:
+            os.close(fd)
+
+    def write_metrics(self, record: dict[str, Any]) -> None:
+        """Write ``metrics.json``: this marks the run finished."""
+        atomic_write_json(self.file(METRICS_FILE), record)
+
+
+def read_json(path: Path) -> Any:
+    """Load a JSON file."""
+    return json.loads(path.read_text())
+
+
+def read_jsonl(path: Path) -> list[dict[str, Any]]:
+    """The rows of a JSONL log, without a last line cut short by a crash."""
+    rows = []
+    for line in path.read_text().splitlines():
+        try:
+            rows.append(json.loads(line))
+        except json.JSONDecodeError:
+            break
+    return rows
+
+
+def versions(distributions: dict[str, str]) -> dict[str, Any]:
+    """The software a result depends on: python, torch and friends, genbench, each plugin."""
+
+    def version_of(dist: str) -> str | None:
+        try:
+            return metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            return None
+
+    return {
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "torch": torch.__version__,
+        "cuda": torch.version.cuda,
+        "torchvision": version_of("torchvision"),
+        "torch-fidelity": version_of("torch-fidelity"),
+        "genbench": version_of("genbench"),
+        "plugins": dict(sorted(distributions.items())),
+    }

@@ -1,0 +1,1 @@
+"""genbench's built-in plugins, found through the ``genbench`` entry point group like any other."""

@@ -1,0 +1,112 @@
+"""The command line, through typer's CliRunner: user mistakes exit 2 with one line, runs leave records."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from genbench.cli import app
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def only_fakes(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GENBENCH_DISABLE_PLUGIN_AUTOLOAD", "1")
+    monkeypatch.setenv("GENBENCH_PLUGINS", "fakes")
+    monkeypatch.setenv("COLUMNS", "200")  # Rich tables wide enough not to wrap names.
+
+
+def _fake_run(out: Path, *extra: str) -> object:
+    args = ["run", "--models", "pixel-gaussian", "--data", "bars", "--kimg", "2", "--n-samples", "300"]
+    return runner.invoke(app, [*args, "--out", str(out), "--quiet", *extra])
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["run", "--models", "nope"], "error: unknown model 'nope'; available: pixel-gaussian\n"),
+        (
+            ["run", "--models", "pixel-gaussian", "--data", "nope"],
+            "error: unknown dataset 'nope'; available: bars\n",
+        ),
+        (["run", "--kimg", "-1"], "error: --kimg must be positive, got -1.0\n"),
+        (["run", "--seeds", "a"], "error: --seeds takes non-negative integers like 0,1,2, got 'a'\n"),
+        (["run", "--models", "a,,b"], "error: --models takes a comma-separated list without empty items"),
+        (["run", "--device", "tpu"], "error: --device must be auto, cpu or cuda, got 'tpu'\n"),
+        (["run", "--kimg", "abc"], "error: Invalid value for '--kimg'"),
+        (["run", "--frobnicate"], "error: No such option: --frobnicate"),
+        (["leaderboard", "--format", "xml"], "error: --format must be table, csv or markdown, got 'xml'\n"),
+    ],
+)
+def test_user_mistakes_exit_2_with_one_line(
+    only_fakes: None, tmp_path: Path, args: list[str], message: str
+) -> None:
+    result = runner.invoke(app, [*args, "--out", str(tmp_path / "out")])
+    assert result.exit_code == 2, result.output
+    assert result.stderr.startswith(message)
+    assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+    assert not (tmp_path / "out").exists()  # Nothing written for a mistake.
+
+
+def test_plugins_lists_names_kinds_and_sources(only_fakes: None) -> None:
+    result = runner.invoke(app, ["plugins"])
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert any("pixel-gaussian" in line and "model" in line and "fakes" in line for line in lines)
+    assert any("bars" in line and "dataset" in line for line in lines)
+
+
+def test_run_writes_records_and_leaderboard_and_reuses_finished_runs(
+    only_fakes: None, tmp_path: Path
+) -> None:
+    out = tmp_path / "results"
+    result = _fake_run(out, "--seeds", "0,1")
+    assert result.exit_code == 0, result.output
+    assert "pixel-gaussian" in result.stdout and "±" in result.stdout  # Mean ± std over two seeds.
+
+    runs = sorted((out / "runs").iterdir())
+    assert [r.name.split("-seed")[1][0] for r in runs] == ["0", "1"]
+    for run in runs:
+        assert {p.name for p in run.iterdir()} == {
+            "config.json",
+            "train.jsonl",
+            "checkpoint.pt",
+            "samples.png",
+            "metrics.json",
+        }
+        config = json.loads((run / "config.json").read_text())
+        assert config["budget"]["kimg"] == 2 and config["hparams"]["lr"] == 0.05
+        assert {"python", "torch", "genbench", "plugins"} <= set(config["versions"])
+        metrics = json.loads((run / "metrics.json").read_text())
+        assert metrics["stopped_by"] == "kimg" and metrics["kimg"] >= 2
+        assert metrics["protocol"]["fd_clf_300"]["n_generated"] == 300
+    board = pd.read_csv(out / "leaderboard.csv")
+    assert list(board["seed"]) == [0, 1] or sorted(board["seed"]) == [0, 1]
+    assert board["fd_clf_300"].notna().all()
+
+    # The same command again reuses the finished runs instead of training again.
+    mtime = (runs[0] / "metrics.json").stat().st_mtime_ns
+    again = _fake_run(out, "--seeds", "0,1")
+    assert again.exit_code == 0 and "already finished" in again.stderr
+    assert (runs[0] / "metrics.json").stat().st_mtime_ns == mtime
+
+
+def test_leaderboard_command_formats_and_filters(only_fakes: None, tmp_path: Path) -> None:
+    out = tmp_path / "results"
+    assert _fake_run(out).exit_code == 0
+    csv = runner.invoke(app, ["leaderboard", "--out", str(out), "--format", "csv"])
+    assert csv.exit_code == 0 and csv.stdout.startswith("dataset,model,seed")
+    assert len(csv.stdout.strip().splitlines()) == 2
+    markdown = runner.invoke(
+        app, ["leaderboard", "--out", str(out), "--format", "markdown", "--data", "bars"]
+    )
+    assert markdown.exit_code == 0 and "| bars " in markdown.stdout
+    missing = runner.invoke(app, ["leaderboard", "--out", str(out), "--data", "mnist"])
+    assert missing.exit_code == 2 and "no runs on dataset 'mnist'" in missing.stderr
+    nowhere = runner.invoke(app, ["leaderboard", "--out", str(tmp_path / "none")])
+    assert nowhere.exit_code == 2 and "run `genbench run` first" in nowhere.stderr
