@@ -20,6 +20,7 @@ from torch import nn
 
 from genbench.api import DataShape, Split
 from genbench.batches import DeviceBatches, to_unit_range
+from genbench.progress import ProgressSink, SilentProgress
 from genbench.records import atomic_torch_save, atomic_write_json, read_json
 
 ARCHITECTURE = "refclf-v1"
@@ -103,6 +104,7 @@ def cached_classifier(
     cache_dir: Path,
     device: torch.device,
     recipe: Recipe = Recipe(),
+    progress: ProgressSink | None = None,
 ) -> ClassifierInfo:
     """The reference classifier for this dataset: loaded from the cache, or trained and cached."""
     key_material = {
@@ -119,7 +121,12 @@ def cached_classifier(
         meta = read_json(sidecar)
         return ClassifierInfo(path, key, meta["weights_sha256"], meta["test_accuracy"])
 
-    classifier = train_classifier(shape, train, device, recipe)
+    progress = progress or SilentProgress()
+    progress.start(f"{dataset}/reference-classifier", recipe_images(recipe, len(train)) / 1000)
+    try:
+        classifier = train_classifier(shape, train, device, recipe, progress)
+    finally:
+        progress.stop()
     accuracy = classifier_accuracy(classifier, test, device)
     atomic_torch_save(path, checkpoint(classifier, shape, recipe))
     weights_sha256 = hashlib.sha256(path.read_bytes()).hexdigest()
@@ -145,24 +152,35 @@ def load_classifier(path: Path, device: torch.device | str = "cpu") -> Reference
     return classifier.to(device).eval()
 
 
+def recipe_images(recipe: Recipe, n_train: int) -> int:
+    """How many images the recipe shows the classifier."""
+    return max(recipe.min_images, recipe.min_epochs * n_train)
+
+
 def train_classifier(
-    shape: DataShape, train: Split, device: torch.device, recipe: Recipe
+    shape: DataShape,
+    train: Split,
+    device: torch.device,
+    recipe: Recipe,
+    progress: ProgressSink | None = None,
 ) -> ReferenceClassifier:
     """Train the classifier with Adam and cross-entropy for the recipe's budget."""
+    progress = progress or SilentProgress()
     torch.manual_seed(recipe.seed)
     with torch.device(device):
         classifier = ReferenceClassifier(shape.channels, shape.num_classes, recipe.width)
     optimizer = torch.optim.Adam(classifier.parameters(), lr=recipe.lr)
     batches = DeviceBatches(train, device, seed=recipe.seed)
-    images_to_show = max(recipe.min_images, recipe.min_epochs * len(train))
-    steps = math.ceil(images_to_show / min(recipe.batch_size, len(train)))
+    batch_size = min(recipe.batch_size, len(train))
+    steps = math.ceil(recipe_images(recipe, len(train)) / batch_size)
     classifier.train()
-    for _ in range(steps):
+    for step in range(1, steps + 1):
         images, labels = batches.next(recipe.batch_size)
         loss = F.cross_entropy(classifier(images), labels)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
+        progress.update(step * batch_size / 1000, step)
     return classifier.eval()
 
 

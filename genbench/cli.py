@@ -16,20 +16,22 @@ from rich.table import Table
 from typer.core import TyperGroup
 
 from genbench.config import (
+    DEFAULT_DATASETS,
     DEFAULT_KIMG,
     DEFAULT_MODELS,
     DEFAULT_N_SAMPLES,
-    Budget,
-    RunOptions,
     default_data_root,
     parse_list,
     parse_seeds,
+    resolve_options,
 )
 from genbench.errors import UserError
 from genbench.leaderboard import LEADERBOARD_FILE, rebuild_leaderboard, records_frame, render, summarise
+from genbench.overrides import parse_set_options
 from genbench.plugins import Registry
 from genbench.progress import RichProgress, SilentProgress
 from genbench.runner import Benchmark
+from genbench.suite import load_suite
 
 USAGE_ERROR = 2
 
@@ -67,19 +69,33 @@ app = typer.Typer(
 
 @app.command()
 def run(
+    suite: Annotated[
+        Path | None,
+        typer.Argument(help="A suite file (TOML) naming models, datasets, seeds, budget, overrides."),
+    ] = None,
     models: Annotated[
-        str, typer.Option(help="Comma-separated model names (see `genbench plugins`).")
-    ] = ",".join(DEFAULT_MODELS),
-    data: Annotated[str, typer.Option(help="Comma-separated dataset names.")] = "digits",
+        str | None, typer.Option(help=f"Comma-separated model names [default: {','.join(DEFAULT_MODELS)}].")
+    ] = None,
+    data: Annotated[
+        str | None,
+        typer.Option(help=f"Comma-separated dataset names [default: {','.join(DEFAULT_DATASETS)}]."),
+    ] = None,
     kimg: Annotated[
-        float, typer.Option(help="Budget: thousands of real images shown to each model.")
-    ] = DEFAULT_KIMG,
+        float | None,
+        typer.Option(
+            help=f"Budget: thousands of real images shown to each model [default: {DEFAULT_KIMG:g}]."
+        ),
+    ] = None,
     steps: Annotated[int | None, typer.Option(help="Optional cap on optimisation steps.")] = None,
     seconds: Annotated[
         float | None, typer.Option(help="Optional cap on training wall-clock seconds.")
     ] = None,
-    seeds: Annotated[str, typer.Option(help="Comma-separated seeds; each is a separate run.")] = "0",
-    device: Annotated[str, typer.Option(help="auto (CUDA where available), cpu or cuda.")] = "auto",
+    seeds: Annotated[
+        str | None, typer.Option(help="Comma-separated seeds, one run each [default: 0].")
+    ] = None,
+    device: Annotated[
+        str | None, typer.Option(help="auto (CUDA where available), cpu or cuda [default: auto].")
+    ] = None,
     out: Annotated[Path, typer.Option(help="Output folder for run records and the leaderboard.")] = Path(
         "results"
     ),
@@ -88,27 +104,43 @@ def run(
         typer.Option(help="Dataset folder [default: $GENBENCH_DATA_ROOT or ~/.cache/genbench/data]."),
     ] = None,
     n_samples: Annotated[
-        int, typer.Option(help="Generated samples per model for the metrics.")
-    ] = DEFAULT_N_SAMPLES,
-    log_every: Annotated[int, typer.Option(help="Read and log the training scalars every N steps.")] = 50,
+        int | None,
+        typer.Option(help=f"Generated samples per model for the metrics [default: {DEFAULT_N_SAMPLES}]."),
+    ] = None,
+    log_every: Annotated[
+        int | None, typer.Option(help="Read the training scalars every N steps [default: 50].")
+    ] = None,
+    set_: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--set", help="Override a hyperparameter: MODEL.KEY=VALUE (repeatable), e.g. dcgan.lr=1e-4."
+        ),
+    ] = None,
     restart: Annotated[
         bool, typer.Option(help="Redo runs that already finished instead of reusing them.")
     ] = False,
     quiet: Annotated[bool, typer.Option(help="No progress bars (for CI and logs).")] = False,
 ) -> None:
-    """Train and evaluate each model on each dataset and seed under the same budget."""
-    options = RunOptions(
-        models=parse_list(models, "--models"),
-        datasets=parse_list(data, "--data"),
-        seeds=parse_seeds(seeds),
-        budget=Budget(kimg=kimg, steps=steps, seconds=seconds),
-        device=device,
-        out=out,
-        data_root=data_root or default_data_root(),
-        n_samples=n_samples,
-        log_every=log_every,
-        restart=restart,
-    )
+    """Train and evaluate each model on each dataset and seed under the same budget.
+
+    Options given here win over the suite's values.
+    """
+    given = {
+        "models": parse_list(models, "--models") if models else None,
+        "datasets": parse_list(data, "--data") if data else None,
+        "seeds": parse_seeds(seeds) if seeds else None,
+        "kimg": kimg,
+        "steps": steps,
+        "seconds": seconds,
+        "device": device,
+        "out": out,
+        "data_root": data_root or default_data_root(),
+        "n_samples": n_samples,
+        "log_every": log_every,
+        "restart": restart,
+        "overrides": parse_set_options(set_ or []),
+    }
+    options = resolve_options(load_suite(suite) if suite else {}, given)
     errors = Console(stderr=True)
     benchmark = Benchmark(
         options,
@@ -117,7 +149,6 @@ def run(
         announce=lambda message: errors.print(message, highlight=False),
     )
     records = benchmark.run()
-
     Console().print(render(summarise(records_frame(records)), "table"))
     errors.print(f"run records: {out / 'runs'}   leaderboard: {out / LEADERBOARD_FILE}", highlight=False)
 
@@ -151,6 +182,8 @@ def leaderboard(
             known = ", ".join(sorted(set(frame["dataset"]))) or "none"
             raise UserError(f"no runs on dataset '{data}' in {out}; datasets with runs: {known}")
         frame = frame[frame["dataset"] == data]
+    if format == "table":  # The terminal view leaves out the long columns; csv and markdown have all.
+        frame = frame.drop(columns=["status", "budget_kimg", "train_seconds", "device", "run_id"])
     rendered = render(frame, format)
     if isinstance(rendered, str):
         typer.echo(rendered, nl=False)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from genbench.errors import UserError
 
@@ -12,6 +14,7 @@ DEFAULT_MODELS = ("dcgan", "vae")
 DEFAULT_DATASETS = ("digits",)
 DEFAULT_KIMG = 40.0  # Quick default: digits (1,437 train images) for ~28 epochs, minutes on 2 CPU cores.
 DEFAULT_N_SAMPLES = 10_000
+KNOWN_METRICS = ("fd_clf",)
 DATA_ROOT_ENV = "GENBENCH_DATA_ROOT"
 NO_DOWNLOAD_ENV = "GENBENCH_NO_DOWNLOAD"
 
@@ -64,6 +67,8 @@ class RunOptions:
     log_every: int = 50
     download: bool = field(default_factory=lambda: not os.environ.get(NO_DOWNLOAD_ENV))
     restart: bool = False
+    overrides: dict[str, dict[str, Any]] = field(default_factory=dict)  # model -> {hyperparameter: value}
+    metrics: tuple[str, ...] = KNOWN_METRICS
 
     def __post_init__(self) -> None:
         for label, names in (("--models", self.models), ("--data", self.datasets), ("--seeds", self.seeds)):
@@ -77,6 +82,41 @@ class RunOptions:
             raise UserError(f"--n-samples must be at least 2, got {self.n_samples}")
         if self.log_every < 1:
             raise UserError(f"--log-every must be at least 1, got {self.log_every}")
+        for model in self.overrides:
+            if model not in self.models:
+                raise UserError(
+                    f"hyperparameters are set for '{model}', which is not among the models "
+                    f"of this run ({', '.join(self.models)})"
+                )
+
+
+_OPTION_KEYS = (
+    "models",
+    "datasets",
+    "seeds",
+    "device",
+    "out",
+    "data_root",
+    "n_samples",
+    "log_every",
+    "restart",
+    "metrics",
+)
+
+
+def resolve_options(suite: Mapping[str, Any], given: Mapping[str, Any]) -> RunOptions:
+    """Built-in defaults, updated by a suite's values, updated by the options given on the command line
+    (None means not given). Hyperparameter overrides merge per model and key."""
+    merged = {**suite, **{key: value for key, value in given.items() if value is not None}}
+    overrides: dict[str, dict[str, Any]] = {
+        model: dict(table) for model, table in suite.get("overrides", {}).items()
+    }
+    for model, table in (given.get("overrides") or {}).items():
+        overrides.setdefault(model, {}).update(table)
+    budget = Budget(merged.get("kimg", DEFAULT_KIMG), merged.get("steps"), merged.get("seconds"))
+    return RunOptions(
+        budget=budget, overrides=overrides, **{key: merged[key] for key in _OPTION_KEYS if key in merged}
+    )
 
 
 def default_data_root() -> Path:

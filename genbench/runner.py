@@ -22,6 +22,7 @@ from genbench.config import RunOptions
 from genbench.device import device_name, resolve_device
 from genbench.evaluation import evaluate, generate
 from genbench.leaderboard import rebuild_leaderboard
+from genbench.overrides import resolve_hparams
 from genbench.plugins import PluginEntry, Registry
 from genbench.progress import ProgressSink, SilentProgress
 from genbench.records import (
@@ -68,7 +69,10 @@ class Benchmark:
         self.registry = registry
         self.progress = progress or SilentProgress()
         self.announce = announce
-        self.models = [(entry, entry.cls.resolve_hparams()) for entry in map(registry.model, options.models)]
+        self.models = [
+            (entry, resolve_hparams(entry.cls, options.overrides.get(entry.name, {})))
+            for entry in map(registry.model, options.models)
+        ]
         self.datasets = [registry.dataset(name) for name in options.datasets]
         self.device = resolve_device(options.device)
 
@@ -102,6 +106,7 @@ class Benchmark:
             splits["test"],
             self.options.out / CACHE_DIR / "classifiers",
             self.device,
+            progress=self.progress,
         )
         self.announce(f"{entry.name}: reference classifier test accuracy {classifier.test_accuracy:.3f}")
         return LoadedData(entry, shape, splits["train"], splits["test"], classifier)

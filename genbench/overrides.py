@@ -1,0 +1,75 @@
+"""Hyperparameter overrides: ``--set wgan.n_critic=2`` on the command line, ``[overrides.wgan]`` in a suite.
+
+Values are converted to the type of the hyperparameter's default, so a typo or a wrong type is refused
+before any run starts, with the model, the key and what it takes.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from genbench.api import Hyperparameters, Model
+from genbench.errors import UserError
+
+Overrides = dict[str, dict[str, Any]]  # model name -> {hyperparameter: value}
+
+_TRUE = {"true", "1", "yes", "on"}
+_FALSE = {"false", "0", "no", "off"}
+
+
+def parse_set_options(items: Iterable[str]) -> Overrides:
+    """``["wgan.n_critic=2", "vae.recon=mse"]`` -> ``{"wgan": {"n_critic": "2"}, "vae": {"recon": "mse"}}``.
+
+    Values stay strings here; :func:`resolve_hparams` converts them once the model class is known.
+    """
+    overrides: Overrides = {}
+    for item in items:
+        target, sep, value = item.partition("=")
+        model, dot, key = target.strip().partition(".")
+        if not (sep and dot and model and key):
+            raise UserError(f"--set takes MODEL.KEY=VALUE, e.g. --set wgan.n_critic=2; got '{item}'")
+        overrides.setdefault(model, {})[key.strip()] = value.strip()
+    return overrides
+
+
+def resolve_hparams(model_cls: type[Model], overrides: Mapping[str, Any]) -> Hyperparameters:
+    """The model's hyperparameters with ``overrides`` converted to each default's type and applied."""
+    defaults = model_cls.Hparams()
+    fields = {f.name for f in dataclasses.fields(defaults)}
+    converted = {
+        key: convert(model_cls.name, key, value, getattr(defaults, key)) if key in fields else value
+        for key, value in overrides.items()
+    }
+    return model_cls.resolve_hparams(**converted)
+
+
+def convert(model: str, key: str, value: Any, default: Any) -> Any:
+    """``value`` as the type of ``default`` (bool, int, float or str); suites may already give it typed."""
+    kind = type(default)
+    try:
+        if kind is bool:
+            return _to_bool(value)
+        if isinstance(value, bool):  # Not a number, whatever Python says.
+            raise ValueError(value)
+        if kind is int:
+            if isinstance(value, float) and not value.is_integer():
+                raise ValueError(value)
+            return int(value)
+        if kind is float:
+            return float(value)
+        if default is None or isinstance(value, kind):
+            return value
+    except ValueError:
+        pass
+    raise UserError(f"{model}.{key} takes a {kind.__name__} (default {default!r}), got {value!r}")
+
+
+def _to_bool(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in _TRUE | _FALSE:
+        return text in _TRUE
+    raise ValueError(value)

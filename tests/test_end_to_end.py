@@ -1,0 +1,74 @@
+"""dcgan and vae on digits through the real command, with the built-in plugins found by entry points."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from PIL import Image
+from typer.testing import CliRunner
+
+from genbench.cli import app
+from genbench.records import read_jsonl
+
+
+@pytest.fixture(scope="module")
+def digits_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, object]:
+    out = tmp_path_factory.mktemp("results")
+    result = CliRunner().invoke(
+        app,
+        [
+            "run",
+            "--models",
+            "dcgan,vae",
+            "--data",
+            "digits",
+            "--kimg",
+            "3",
+            "--n-samples",
+            "1000",
+            "--log-every",
+            "10",
+            "--out",
+            str(out),
+            "--quiet",
+        ],
+        env={"COLUMNS": "200", "GENBENCH_DISABLE_PLUGIN_AUTOLOAD": None},
+    )
+    return out, result
+
+
+def test_default_models_run_on_digits_and_fill_the_leaderboard(digits_run) -> None:
+    out, result = digits_run
+    assert result.exit_code == 0, result.output
+    assert "dcgan" in result.stdout and "vae" in result.stdout and "fd_clf_1k" in result.stdout
+    board = pd.read_csv(out / "leaderboard.csv")
+    assert sorted(board["model"]) == ["dcgan", "vae"]
+    assert (board["dataset"] == "digits").all() and (board["stopped_by"] == "kimg").all()
+    assert board["fd_clf_1k"].map(math.isfinite).all() and (board["fd_clf_1k"] > 0).all()
+    assert (board["kimg"] >= 3).all()
+
+
+@pytest.mark.parametrize(
+    ("model", "keys"),
+    [
+        ("dcgan", {"loss_d", "loss_g", "jsd", "test/jsd"}),
+        ("vae", {"loss", "recon", "kl", "elbo", "test/elbo"}),
+    ],
+)
+def test_each_run_has_finite_logs_and_a_sample_grid(digits_run, model: str, keys: set[str]) -> None:
+    out, _ = digits_run
+    (run,) = (out / "runs").glob(f"digits-{model}-seed0-*")
+    rows = read_jsonl(run / "train.jsonl")
+    logged = {k for row in rows for k in row}
+    assert keys <= logged, logged
+    assert all(math.isfinite(v) for row in rows for v in row.values())
+    assert rows[-1]["kimg"] >= 3
+    # 64 samples of 8x8 in an 8x8 grid with torchvision's 2-pixel padding: 8 * (8 + 2) + 2 = 82.
+    grid = Image.open(run / "samples.png")
+    assert grid.size == (82, 82)
+    config = json.loads((run / "config.json").read_text())
+    assert config["model"] == model and config["versions"]["plugins"] == {"genbench": "0.1.0"}
