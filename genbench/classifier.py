@@ -23,13 +23,14 @@ from genbench.batches import DeviceBatches, to_unit_range
 from genbench.progress import ProgressSink, SilentProgress
 from genbench.records import atomic_torch_save, atomic_write_json, read_json
 
-ARCHITECTURE = "refclf-v1"
+ARCHITECTURE = "refclf-v2"
 FEATURE_DIM = 64
+POOLED = 4  # Spatial cells kept before the feature layer: where a stroke is matters for digits and clothes.
 
 
 class ReferenceClassifier(nn.Module):
-    """Three conv layers, global average pooling, a 64-d feature layer and a linear class head.
-    Global pooling makes one architecture serve 8x8 digits and 32x32 CIFAR-10 alike."""
+    """Three conv layers, average pooling to 4x4 cells, a 64-d feature layer and a linear class head.
+    Adaptive pooling makes one architecture serve 8x8 digits and 32x32 CIFAR-10 alike."""
 
     def __init__(self, channels: int, num_classes: int, width: int = 32) -> None:
         super().__init__()
@@ -40,9 +41,9 @@ class ReferenceClassifier(nn.Module):
             nn.ReLU(),
             nn.Conv2d(2 * width, 4 * width, 3, stride=2, padding=1),
             nn.ReLU(),
-            nn.AdaptiveAvgPool2d(1),
+            nn.AdaptiveAvgPool2d(POOLED),
             nn.Flatten(),
-            nn.Linear(4 * width, FEATURE_DIM),
+            nn.Linear(4 * width * POOLED * POOLED, FEATURE_DIM),
             nn.ReLU(),
         )
         self.head = nn.Linear(FEATURE_DIM, num_classes)
@@ -61,8 +62,9 @@ class Recipe:
     """How the classifier is trained; every field is part of the cache key."""
 
     seed: int = 0
-    min_images: int = 100_000  # At least this many images shown...
-    min_epochs: int = 2  # ...and at least this many passes over the train split.
+    images: int = 100_000  # Images shown, within the epoch bounds below:
+    min_epochs: int = 2  # at least two passes over a large train split,
+    max_epochs: int = 50  # and no more than fifty over a tiny one.
     batch_size: int = 128
     lr: float = 1e-3
     width: int = 32
@@ -154,7 +156,7 @@ def load_classifier(path: Path, device: torch.device | str = "cpu") -> Reference
 
 def recipe_images(recipe: Recipe, n_train: int) -> int:
     """How many images the recipe shows the classifier."""
-    return max(recipe.min_images, recipe.min_epochs * n_train)
+    return max(recipe.min_epochs * n_train, min(recipe.images, recipe.max_epochs * n_train))
 
 
 def train_classifier(

@@ -16,6 +16,7 @@ DEFAULT_KIMG = 40.0  # Quick default: digits (1,437 train images) for ~28 epochs
 DEFAULT_N_SAMPLES = 10_000
 KNOWN_METRICS = ("fd_clf",)
 DATA_ROOT_ENV = "GENBENCH_DATA_ROOT"
+CACHE_DIR_ENV = "GENBENCH_CACHE_DIR"
 NO_DOWNLOAD_ENV = "GENBENCH_NO_DOWNLOAD"
 
 
@@ -63,6 +64,7 @@ class RunOptions:
     device: str = "auto"
     out: Path = Path("results")
     data_root: Path = field(default_factory=lambda: default_data_root())
+    cache_dir: Path | None = field(default_factory=lambda: default_cache_dir())  # None: <out>/.cache
     n_samples: int = DEFAULT_N_SAMPLES
     log_every: int = 50
     download: bool = field(default_factory=lambda: not os.environ.get(NO_DOWNLOAD_ENV))
@@ -82,6 +84,8 @@ class RunOptions:
             raise UserError(f"--n-samples must be at least 2, got {self.n_samples}")
         if self.log_every < 1:
             raise UserError(f"--log-every must be at least 1, got {self.log_every}")
+        if self.cache_dir is None:
+            object.__setattr__(self, "cache_dir", self.out / ".cache")
         for model in self.overrides:
             if model not in self.models:
                 raise UserError(
@@ -117,6 +121,12 @@ def resolve_options(suite: Mapping[str, Any], given: Mapping[str, Any]) -> RunOp
     return RunOptions(
         budget=budget, overrides=overrides, **{key: merged[key] for key in _OPTION_KEYS if key in merged}
     )
+
+
+def default_cache_dir() -> Path | None:
+    """``GENBENCH_CACHE_DIR`` if set (one cache shared by several output folders), else None."""
+    env = os.environ.get(CACHE_DIR_ENV)
+    return Path(env) if env else None
 
 
 def default_data_root() -> Path:

@@ -39,7 +39,6 @@ from genbench.records import (
 )
 from genbench.training import TrainResult, train
 
-CACHE_DIR = ".cache"
 GRID_IMAGES = 64
 
 
@@ -104,7 +103,7 @@ class Benchmark:
             shape,
             splits["train"],
             splits["test"],
-            self.options.out / CACHE_DIR / "classifiers",
+            self.options.cache_dir / "classifiers",
             self.device,
             progress=self.progress,
         )
@@ -174,7 +173,7 @@ class Benchmark:
         eval_started = time.monotonic()
         samples = generate(model, options.n_samples, seed=seed, device=device)
         save_grid(samples[:GRID_IMAGES], folder, nrow=data.shape.num_classes if model.conditional else 8)
-        cache_root = options.out / CACHE_DIR / "fidelity"
+        cache_root = options.cache_dir / "fidelity"
         evaluation = evaluate(samples, data.entry.name, data.test, data.classifier, device, cache_root)
 
         # Record: metrics.json marks the run finished.

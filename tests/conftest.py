@@ -14,15 +14,18 @@ from genbench.plugins import Registry
 def _offline(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
     monkeypatch.setenv("GENBENCH_NO_DOWNLOAD", "1")
     monkeypatch.setenv("GENBENCH_DATA_ROOT", str(tmp_path_factory.mktemp("data-root")))
+    # One cache for the session: each reference classifier is trained once, whatever the --out.
+    monkeypatch.setenv("GENBENCH_CACHE_DIR", str(session_cache(tmp_path_factory)))
+
+
+def session_cache(factory: pytest.TempPathFactory) -> Path:
+    """The cache folder shared by the whole test session."""
+    path = factory.getbasetemp() / "genbench-cache"
+    path.mkdir(exist_ok=True)
+    return path
 
 
 @pytest.fixture
 def fake_registry() -> Registry:
     """Only the fake plugins of tests/fakes.py, no entry points."""
     return Registry.discover([fakes], autoload=False)
-
-
-@pytest.fixture(scope="session")
-def classifier_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One output folder whose .cache is shared by tests, so each reference classifier trains once."""
-    return tmp_path_factory.mktemp("shared-results")

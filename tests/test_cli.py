@@ -110,3 +110,21 @@ def test_leaderboard_command_formats_and_filters(only_fakes: None, tmp_path: Pat
     assert missing.exit_code == 2 and "no runs on dataset 'mnist'" in missing.stderr
     nowhere = runner.invoke(app, ["leaderboard", "--out", str(tmp_path / "none")])
     assert nowhere.exit_code == 2 and "run `genbench run` first" in nowhere.stderr
+
+
+def test_run_takes_a_suite_and_options_win_over_it(only_fakes: None, tmp_path: Path) -> None:
+    suite = tmp_path / "suite.toml"
+    suite.write_text(
+        'models = ["pixel-gaussian"]\ndatasets = ["bars"]\nseeds = [3]\nkimg = 50\nn_samples = 300\n'
+        "[overrides.pixel-gaussian]\nlr = 0.02\n"
+    )
+    out = tmp_path / "results"
+    result = runner.invoke(app, ["run", str(suite), "--kimg", "1", "--out", str(out), "--quiet"])
+    assert result.exit_code == 0, result.output
+    (config,) = out.glob("runs/bars-pixel-gaussian-seed3-*/config.json")
+    resolved = json.loads(config.read_text())
+    assert resolved["budget"]["kimg"] == 1 and resolved["hparams"]["lr"] == 0.02
+
+    suite.write_text('models = ["pixel-gaussian", "nope"]\ndatasets = ["bars"]\n')
+    bad = runner.invoke(app, ["run", str(suite), "--out", str(tmp_path / "bad")])
+    assert bad.exit_code == 2 and bad.stderr == "error: unknown model 'nope'; available: pixel-gaussian\n"

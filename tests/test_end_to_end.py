@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from conftest import session_cache
 from PIL import Image
 from typer.testing import CliRunner
 
@@ -36,7 +37,13 @@ def digits_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, object]:
             str(out),
             "--quiet",
         ],
-        env={"COLUMNS": "200", "GENBENCH_DISABLE_PLUGIN_AUTOLOAD": None},
+        # Module-scoped, so set up before the autouse per-test environment: give it explicitly.
+        env={
+            "COLUMNS": "200",
+            "GENBENCH_DISABLE_PLUGIN_AUTOLOAD": None,
+            "GENBENCH_NO_DOWNLOAD": "1",
+            "GENBENCH_CACHE_DIR": str(session_cache(tmp_path_factory)),
+        },
     )
     return out, result
 
