@@ -174,7 +174,8 @@ def train_classifier(
     optimizer = torch.optim.Adam(classifier.parameters(), lr=recipe.lr)
     batches = DeviceBatches(train, device, seed=recipe.seed)
     batch_size = min(recipe.batch_size, len(train))
-    steps = math.ceil(recipe_images(recipe, len(train)) / batch_size)
+    total = recipe_images(recipe, len(train))
+    steps = math.ceil(total / batch_size)
     classifier.train()
     for step in range(1, steps + 1):
         images, labels = batches.next(recipe.batch_size)
@@ -182,7 +183,7 @@ def train_classifier(
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
-        progress.update(step * batch_size / 1000, step)
+        progress.update(min(step * batch_size, total) / 1000, step)
     return classifier.eval()
 
 
