@@ -56,7 +56,8 @@ def train(
     """
     batch_size = model.hparams.batch_size
     test_subset = _test_subset(test, batches.device)
-    next_estimate = budget.images / TEST_ESTIMATE_POINTS
+    interval = budget.images / TEST_ESTIMATE_POINTS
+    next_estimate = interval
     pending: list[dict[str, torch.Tensor]] = []
     steps = images_seen = 0
     last: dict[str, float] = {}
@@ -75,7 +76,7 @@ def train(
             pending.clear()
             if images_seen >= next_estimate:
                 row.update(_test_estimates(model, test_subset))
-                next_estimate += budget.images / TEST_ESTIMATE_POINTS
+                next_estimate = (images_seen // interval + 1) * interval  # Skip points a batch jumped.
             last = _emit(row, steps, images_seen, started, write_logs)
         progress.update(images_seen / 1000, steps, last if not pending else None)
 
