@@ -24,7 +24,7 @@ from genbench.training import train
 CPU = torch.device("cpu")
 N_SAMPLES = 1000
 # Budget (kimg on the 1,437 training digits) per model: short, but enough for a clear improvement.
-BUDGET_KIMG = {"dcgan": 20.0, "vae": 20.0}
+BUDGET_KIMG = {"dcgan": 20.0, "vae": 20.0, "acgan": 10.0, "wgan": 40.0, "wgan-gp": 80.0}
 # "Clearly below": at most this fraction of the FD at initialisation.
 IMPROVEMENT = 0.5
 

@@ -75,12 +75,12 @@ def test_each_model_logs_its_documented_keys(model_cls: type[Model], shape: Data
         _assert_finite_scalars(model.estimate(_batch(shape, 5), _labels()), ESTIMATE_KEYS[model.name])
 
 
-def test_the_registry_lists_exactly_dcgan_and_vae() -> None:
+def test_the_registry_lists_dcgan_and_vae() -> None:
     registry = Registry.discover([genbench_builtin.models], autoload=False)
-    assert set(registry.models) == {"dcgan", "vae"} and not registry.datasets
+    assert {"dcgan", "vae"} <= set(registry.models) and not registry.datasets
     assert registry.model("dcgan").cls is DCGAN and registry.model("vae").cls is VAE
-    for entry in registry.models.values():
-        assert entry.conditional is False and entry.description
+    for name in ("dcgan", "vae"):
+        assert registry.model(name).conditional is False and registry.model(name).description
 
 
 @pytest.mark.parametrize(
