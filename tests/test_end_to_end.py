@@ -79,3 +79,27 @@ def test_each_run_has_finite_logs_and_a_sample_grid(digits_run, model: str, keys
     assert grid.size == (82, 82)
     config = json.loads((run / "config.json").read_text())
     assert config["model"] == model and config["versions"]["plugins"] == {"genbench": "0.1.0"}
+
+
+DEBIAN_FASHION_MNIST = Path("/usr/share/datasets/fashion-mnist")
+BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
+
+
+@pytest.mark.skipif(
+    not DEBIAN_FASHION_MNIST.is_dir(), reason="needs Debian's dataset-fashion-mnist (CI installs it)"
+)
+def test_report_suite_runs_on_the_real_fashion_mnist(tmp_path: Path) -> None:
+    # The real 60,000 + 10,000 images, the real reference classifier; a short budget.
+    suite = BENCHMARKS / "report-004-fashion-mnist.toml"
+    args = ["run", str(suite), "--kimg", "2", "--seeds", "0", "--n-samples", "1000", "--quiet"]
+    result = CliRunner().invoke(
+        app, [*args, "--out", str(tmp_path)], env={"GENBENCH_DISABLE_PLUGIN_AUTOLOAD": None}
+    )
+    assert result.exit_code == 0, result.output
+    (record,) = (json.loads(p.read_text()) for p in tmp_path.glob("runs/*/metrics.json"))
+    assert (record["dataset"], record["model"], record["stopped_by"]) == ("fashion-mnist", "vae", "kimg")
+    assert math.isfinite(record["metrics"]["fd_clf_1k"])
+    protocol = record["protocol"]["fd_clf_1k"]
+    assert protocol["n_reference"] == 10_000 and protocol["classifier_test_accuracy"] > 0.8
+    config = json.loads(next(tmp_path.glob("runs/*/config.json")).read_text())
+    assert config["hparams"]["recon"] == "mse" and config["hparams"]["latent_dim"] == 16
