@@ -8,6 +8,8 @@ import pytest
 
 from genbench.config import RunOptions, resolve_options
 from genbench.errors import UserError
+from genbench.plugins import Registry
+from genbench.runner import Benchmark
 from genbench.suite import load_suite
 
 BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
@@ -77,3 +79,27 @@ def test_bad_suites_are_refused_naming_the_problem(tmp_path: Path, text: str, me
 def test_missing_suite_file(tmp_path: Path) -> None:
     with pytest.raises(UserError, match="does not exist"):
         load_suite(tmp_path / "nope.toml")
+
+
+@pytest.mark.parametrize("path", sorted(BENCHMARKS.glob("*.toml")), ids=lambda p: p.name)
+def test_every_benchmark_suite_is_valid_against_the_installed_plugins(path: Path) -> None:
+    # Building the benchmark checks every model, dataset and override without running anything.
+    options = resolve_options(load_suite(path), {"device": "cpu"})
+    benchmark = Benchmark(options, Registry.discover(autoload=True))
+    assert [entry.name for entry, _ in benchmark.models] == list(options.models)
+    for entry, hparams in benchmark.models:
+        for key, value in options.overrides.get(entry.name, {}).items():
+            assert getattr(hparams, key) == value
+
+
+def test_the_report_suites_cover_the_reports() -> None:
+    covered = set()
+    for path in BENCHMARKS.glob("report-*.toml"):
+        suite = load_suite(path)
+        covered |= {(model, data) for model in suite["models"] for data in suite["datasets"]}
+    assert {
+        ("wgan-gp", "mnist"),
+        ("acgan", "cifar10"),
+        ("cgan", "mnist"),
+        ("vae", "fashion-mnist"),
+    } <= covered

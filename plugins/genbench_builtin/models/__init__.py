@@ -7,15 +7,18 @@ from __future__ import annotations
 
 from genbench import Model, hookimpl
 from genbench_builtin.models.acgan import ACGAN
+from genbench_builtin.models.cgan import CGAN
 from genbench_builtin.models.dcgan import DCGAN
+from genbench_builtin.models.gan import GAN
+from genbench_builtin.models.lsgan import LSGAN
 from genbench_builtin.models.vae import VAE
 from genbench_builtin.models.wgan import WGAN
 from genbench_builtin.models.wgan_gp import WGANGP
 
-__all__ = ["ACGAN", "DCGAN", "VAE", "WGAN", "WGANGP", "register_models"]
+__all__ = ["ACGAN", "CGAN", "DCGAN", "GAN", "LSGAN", "VAE", "WGAN", "WGANGP", "register_models"]
 
 
 @hookimpl
 def register_models() -> list[type[Model]]:
     """The built-in models."""
-    return [DCGAN, VAE, WGAN, WGANGP, ACGAN]
+    return [VAE, GAN, DCGAN, WGAN, WGANGP, ACGAN, CGAN, LSGAN]
