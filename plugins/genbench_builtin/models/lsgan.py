@@ -32,9 +32,8 @@ from dataclasses import dataclass
 
 import torch
 
-from genbench import DataShape, Hyperparameters, Model, UserError
-from genbench_builtin.models.conv_ladder import dcgan_init, ladder_plan
-from genbench_builtin.models.dcgan import ESTIMATE_SEED, build_discriminator, build_generator
+from genbench import DataShape, UserError
+from genbench_builtin.models.dcgan import DCGAN, ESTIMATE_SEED
 from genbench_builtin.models.modes import eval_mode
 
 
@@ -53,7 +52,7 @@ def chi2_from_scores(
     return 2.0 - 8.0 * loss_d / (b - a) ** 2
 
 
-class LSGAN(Model):
+class LSGAN(DCGAN):
     """LSGAN (Mao et al. 2017): DCGAN's networks with least-squares losses and the 0-1 coding.
 
     Networks as in the paper, which builds on DCGAN: the conv ladder's transposed-conv generator with
@@ -76,15 +75,9 @@ class LSGAN(Model):
     conditional = False
 
     @dataclass
-    class Hparams(Hyperparameters):
-        """LSGAN's hyperparameters: the paper's coding and optimiser, DCGAN's networks."""
+    class Hparams(DCGAN.Hparams):
+        """LSGAN's hyperparameters: DCGAN's networks and optimiser (as the paper), plus the coding."""
 
-        batch_size: int = 64  # DCGAN's implementation, which the paper's builds on.
-        latent_dim: int = 100  # DCGAN's (the paper's 112x112 scene generator used 1024).
-        base_channels: int = 64  # Widths 64, 128, 256 at 32x32, as dcgan.
-        lr: float = 2e-4
-        beta1: float = 0.5  # The paper's Adam β1, DCGAN's: 0.9 made training oscillate.
-        beta2: float = 0.999
         a: float = 0.0  # Target score of fakes for the discriminator.
         b: float = 1.0  # Target score of real images for the discriminator.
         c: float = 1.0  # Target score of fakes for the generator (c = b: "as real as possible").
@@ -94,19 +87,8 @@ class LSGAN(Model):
     def __init__(self, shape: DataShape, hparams: Hparams) -> None:
         if hparams.a == hparams.b:
             raise UserError(f"lsgan needs a != b (the fake and real targets), got a = b = {hparams.a}")
+        # DCGAN's networks, initialisation and Adam; its discriminator ends in a linear layer: scores.
         super().__init__(shape, hparams)
-        plan = ladder_plan(shape.resolution, hparams.base_channels)
-        self.generator = build_generator(plan, hparams.latent_dim, shape.channels)
-        self.discriminator = build_discriminator(plan, shape.channels)  # Ends in a linear layer: scores.
-        self.apply(dcgan_init)
-        betas = (hparams.beta1, hparams.beta2)
-        self.optimizers["generator"] = torch.optim.Adam(self.generator.parameters(), hparams.lr, betas)
-        self.optimizers["discriminator"] = torch.optim.Adam(
-            self.discriminator.parameters(), hparams.lr, betas
-        )
-
-    def _latents(self, n: int, device: torch.device, generator: torch.Generator | None) -> torch.Tensor:
-        return torch.randn(n, self.hparams.latent_dim, generator=generator, device=device)
 
     def train_step(self, images: torch.Tensor, labels: torch.Tensor) -> dict[str, torch.Tensor]:
         """One discriminator step, then one generator step on the same fakes."""
@@ -134,12 +116,6 @@ class LSGAN(Model):
             "d_fake": fake_scores.mean(),
             "chi2": chi2_from_scores(real_scores, fake_scores, hp.a, hp.b),
         }
-
-    def sample(self, n: int, generator: torch.Generator, labels: torch.Tensor | None = None) -> torch.Tensor:
-        """``n`` images in [-1, 1] from ``n`` latents drawn with ``generator``; batch norm in eval mode."""
-        z = self._latents(n, generator.device, generator)
-        with torch.no_grad(), eval_mode(self):
-            return self.generator(z)
 
     def estimate(self, images: torch.Tensor, labels: torch.Tensor) -> dict[str, torch.Tensor]:
         """``chi2``, ``d_real`` and ``d_fake`` on test images and as many fakes from latents seeded with
