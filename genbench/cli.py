@@ -20,13 +20,24 @@ from genbench.config import (
     DEFAULT_KIMG,
     DEFAULT_MODELS,
     DEFAULT_N_SAMPLES,
+    FID_WEIGHTS_ENV,
+    KNOWN_METRICS,
     default_data_root,
     parse_list,
     parse_seeds,
     resolve_options,
 )
+from genbench.divergence import DivergenceSettings
 from genbench.errors import UserError
-from genbench.leaderboard import LEADERBOARD_FILE, rebuild_leaderboard, records_frame, render, summarise
+from genbench.leaderboard import (
+    LEADERBOARD_FILE,
+    rebuild_leaderboard,
+    records_frame,
+    render,
+    sort_frame,
+    summarise,
+    terminal_view,
+)
 from genbench.overrides import parse_set_options
 from genbench.plugins import Registry
 from genbench.progress import RichProgress, SilentProgress
@@ -63,6 +74,7 @@ app = typer.Typer(
     add_completion=False,
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,  # Plain help: "[default: ...]" in option help is text, not rich markup.
     help="Benchmark generative image models under one fixed budget and one evaluation protocol.",
 )
 
@@ -110,6 +122,34 @@ def run(
     log_every: Annotated[
         int | None, typer.Option(help="Read the training scalars every N steps [default: 50].")
     ] = None,
+    metrics: Annotated[
+        str | None,
+        typer.Option(help=f"Comma-separated metrics to compute [default: all: {','.join(KNOWN_METRICS)}]."),
+    ] = None,
+    reference_split: Annotated[
+        str | None,
+        typer.Option(
+            help="The real split generated images are compared with: train or test [default: test]."
+        ),
+    ] = None,
+    n_reference: Annotated[
+        int | None,
+        typer.Option(help="Compare with a fixed subset of this many reference images [default: all]."),
+    ] = None,
+    fid_weights: Annotated[
+        Path | None,
+        typer.Option(
+            help=f"Inception weights file (torch-fidelity's format) [default: ${FID_WEIGHTS_ENV}, the torch "
+            "hub cache, or a download]."
+        ),
+    ] = None,
+    divergence_steps: Annotated[
+        int | None,
+        typer.Option(
+            help="Training steps of each divergence estimator (jsd_clf, w1_critic) "
+            f"[default: {DivergenceSettings().steps}]."
+        ),
+    ] = None,
     set_: Annotated[
         list[str] | None,
         typer.Option(
@@ -137,6 +177,11 @@ def run(
         "data_root": data_root or default_data_root(),
         "n_samples": n_samples,
         "log_every": log_every,
+        "metrics": parse_list(metrics, "--metrics") if metrics else None,
+        "reference_split": reference_split,
+        "n_reference": n_reference,
+        "fid_weights": fid_weights,
+        "divergence_steps": divergence_steps,
         "restart": restart,
         "overrides": parse_set_options(set_ or []),
     }
@@ -146,10 +191,11 @@ def run(
         options,
         Registry.discover(),
         progress=SilentProgress() if quiet else RichProgress(errors),
-        announce=lambda message: errors.print(message, highlight=False),
+        announce=lambda message: errors.print(message, highlight=False, soft_wrap=True),
     )
     records = benchmark.run()
-    Console().print(render(summarise(records_frame(records)), "table"))
+    summary = summarise(records_frame(benchmark.floors + records))
+    Console().print(render(terminal_view(summary), "table"))
     errors.print(f"run records: {out / 'runs'}   leaderboard: {out / LEADERBOARD_FILE}", highlight=False)
 
 
@@ -170,8 +216,16 @@ def leaderboard(
     out: Annotated[Path, typer.Option(help="Output folder holding run records.")] = Path("results"),
     data: Annotated[str | None, typer.Option(help="Only this dataset.")] = None,
     format: Annotated[str, typer.Option(help="table, csv or markdown.")] = "table",
+    by: Annotated[
+        str | None,
+        typer.Option(help="Sort by this metric column, best first, e.g. fid_10k [default: fd_clf_<n>]."),
+    ] = None,
+    summary: Annotated[
+        bool, typer.Option(help="One row per dataset and model: each metric as mean ± std over seeds.")
+    ] = False,
 ) -> None:
-    """Rebuild the leaderboard from the run records and print it."""
+    """Rebuild the leaderboard from the run records and print it: one row per run and a real-data
+    floor row per dataset."""
     if format not in ("table", "csv", "markdown"):
         raise UserError(f"--format must be table, csv or markdown, got '{format}'")
     if not out.is_dir():
@@ -182,8 +236,9 @@ def leaderboard(
             known = ", ".join(sorted(set(frame["dataset"]))) or "none"
             raise UserError(f"no runs on dataset '{data}' in {out}; datasets with runs: {known}")
         frame = frame[frame["dataset"] == data]
-    if format == "table":  # The terminal view leaves out the long columns; csv and markdown have all.
-        frame = frame.drop(columns=["status", "budget_kimg", "train_seconds", "device", "run_id"])
+    frame = summarise(frame, by) if summary else sort_frame(frame, by)
+    if format == "table":
+        frame = terminal_view(frame, by)
     rendered = render(frame, format)
     if isinstance(rendered, str):
         typer.echo(rendered, nl=False)

@@ -8,16 +8,35 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from genbench.api import SplitName
+from genbench.divergence import DivergenceSettings
 from genbench.errors import UserError
 
 DEFAULT_MODELS = ("dcgan", "vae")
 DEFAULT_DATASETS = ("digits",)
 DEFAULT_KIMG = 40.0  # Quick default: digits (1,437 train images) for ~28 epochs, minutes on 2 CPU cores.
 DEFAULT_N_SAMPLES = 10_000
-KNOWN_METRICS = ("fd_clf",)
+# Metrics a run computes (all by default; see genbench.metrics for the columns each fills): reference-
+# classifier metrics, the independent divergence estimates, then the Inception metrics.
+KNOWN_METRICS = (
+    "fd_clf",
+    "kid_clf",
+    "prc_clf",
+    "isc_clf",
+    "acc_clf",
+    "jsd_clf",
+    "w1_critic",
+    "fid",
+    "kid",
+    "isc",
+    "prc",
+)
+REFERENCE_SPLITS = ("train", "test")
+MIN_N_SAMPLES = 10  # KID subsets, 3-nearest-neighbour precision/recall and estimator halves need a few.
 DATA_ROOT_ENV = "GENBENCH_DATA_ROOT"
 CACHE_DIR_ENV = "GENBENCH_CACHE_DIR"
 NO_DOWNLOAD_ENV = "GENBENCH_NO_DOWNLOAD"
+FID_WEIGHTS_ENV = "GENBENCH_FID_WEIGHTS"
 
 
 @dataclass(frozen=True)
@@ -71,17 +90,38 @@ class RunOptions:
     restart: bool = False
     overrides: dict[str, dict[str, Any]] = field(default_factory=dict)  # model -> {hyperparameter: value}
     metrics: tuple[str, ...] = KNOWN_METRICS
+    reference_split: SplitName = "test"  # What generated images are compared with...
+    n_reference: int | None = None  # ...all of it, or a fixed seeded subset of this many images.
+    fid_weights: Path | None = field(default_factory=lambda: default_fid_weights())
+    divergence: DivergenceSettings = field(default_factory=DivergenceSettings)
 
     def __post_init__(self) -> None:
-        for label, names in (("--models", self.models), ("--data", self.datasets), ("--seeds", self.seeds)):
+        for label, names in (
+            ("--models", self.models),
+            ("--data", self.datasets),
+            ("--seeds", self.seeds),
+            ("--metrics", self.metrics),
+        ):
             if not names:
                 raise UserError(f"{label} needs at least one value")
             if len(set(names)) != len(names):
                 raise UserError(f"{label} lists a value twice: {','.join(map(str, names))}")
         if self.device not in ("auto", "cpu", "cuda"):
             raise UserError(f"--device must be auto, cpu or cuda, got '{self.device}'")
-        if self.n_samples < 2:
-            raise UserError(f"--n-samples must be at least 2, got {self.n_samples}")
+        if self.n_samples < MIN_N_SAMPLES:
+            raise UserError(f"--n-samples must be at least {MIN_N_SAMPLES}, got {self.n_samples}")
+        if self.n_reference is not None and self.n_reference < MIN_N_SAMPLES:
+            raise UserError(f"--n-reference must be at least {MIN_N_SAMPLES}, got {self.n_reference}")
+        if self.reference_split not in REFERENCE_SPLITS:
+            raise UserError(f"--reference-split must be train or test, got '{self.reference_split}'")
+        unknown = [name for name in self.metrics if name not in KNOWN_METRICS]
+        if unknown:
+            raise UserError(f"unknown metric {', '.join(unknown)}; known: {', '.join(KNOWN_METRICS)}")
+        if self.fid_weights is not None and not Path(self.fid_weights).is_file():
+            raise UserError(
+                f"Inception weights file {self.fid_weights} (--fid-weights or ${FID_WEIGHTS_ENV}) "
+                "does not exist"
+            )
         if self.log_every < 1:
             raise UserError(f"--log-every must be at least 1, got {self.log_every}")
         if self.cache_dir is None:
@@ -105,6 +145,9 @@ _OPTION_KEYS = (
     "log_every",
     "restart",
     "metrics",
+    "reference_split",
+    "n_reference",
+    "fid_weights",
 )
 
 
@@ -118,14 +161,25 @@ def resolve_options(suite: Mapping[str, Any], given: Mapping[str, Any]) -> RunOp
     for model, table in (given.get("overrides") or {}).items():
         overrides.setdefault(model, {}).update(table)
     budget = Budget(merged.get("kimg", DEFAULT_KIMG), merged.get("steps"), merged.get("seconds"))
+    steps = merged.get("divergence_steps")
+    divergence = DivergenceSettings() if steps is None else DivergenceSettings(steps=steps)
     return RunOptions(
-        budget=budget, overrides=overrides, **{key: merged[key] for key in _OPTION_KEYS if key in merged}
+        budget=budget,
+        overrides=overrides,
+        divergence=divergence,
+        **{key: merged[key] for key in _OPTION_KEYS if key in merged},
     )
 
 
 def default_cache_dir() -> Path | None:
     """``GENBENCH_CACHE_DIR`` if set (one cache shared by several output folders), else None."""
     env = os.environ.get(CACHE_DIR_ENV)
+    return Path(env) if env else None
+
+
+def default_fid_weights() -> Path | None:
+    """``GENBENCH_FID_WEIGHTS`` if set: a local Inception weights file in torch-fidelity's format."""
+    env = os.environ.get(FID_WEIGHTS_ENV)
     return Path(env) if env else None
 
 

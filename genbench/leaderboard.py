@@ -1,5 +1,9 @@
 """The leaderboard: rebuilt from every run record under an output folder (never appended to), so it
-always agrees with the records, whichever runs were added, redone or deleted."""
+always agrees with the records, whichever runs were added, redone or deleted.
+
+One row per run, plus one real-data floor row per dataset and protocol (model ``(real data floor)``,
+first in its dataset). Protocol columns say what the metrics were measured against and with which
+weights; each run's ``metrics.json`` holds the full protocol of every metric."""
 
 from __future__ import annotations
 
@@ -12,7 +16,10 @@ from typing import Any
 import pandas as pd
 from rich.table import Table
 
-from genbench.records import METRICS_FILE, RUNS_DIR, atomic_write_text, read_json
+from genbench.errors import UserError
+from genbench.floor import FLOOR_MODEL
+from genbench.metrics import column_order, higher_is_better, stem_of
+from genbench.records import FLOORS_DIR, METRICS_FILE, RUNS_DIR, atomic_write_text, read_json
 
 LEADERBOARD_FILE = "leaderboard.csv"
 RUN_COLUMNS = [
@@ -29,12 +36,19 @@ RUN_COLUMNS = [
     "device",
     "run_id",
 ]
+# From a record's "protocol_summary": the reference images and the extractors' weights (hash prefixes).
+PROTOCOL_COLUMNS = ["reference_split", "n_reference", "inception_weights", "classifier_weights"]
+# Left out of the terminal view (bookkeeping), kept in csv and markdown.
+TERMINAL_HIDDEN = ["status", "budget_kimg", "steps", "stopped_by", "train_seconds", "device", "run_id"]
+# The metric a leaderboard is sorted by when none is chosen: the first of these stems present.
+DEFAULT_SORT_STEMS = ("fd_clf", "fid")
 
 
 def load_records(out: Path) -> list[dict[str, Any]]:
-    """The ``metrics.json`` of every finished run under ``out``, in run-id order."""
+    """The ``metrics.json`` of every finished run under ``out`` in run-id order, then the floors."""
     records = []
-    for path in sorted((out / RUNS_DIR).glob(f"*/{METRICS_FILE}")):
+    paths = sorted((out / RUNS_DIR).glob(f"*/{METRICS_FILE}")) + sorted((out / FLOORS_DIR).glob("*.json"))
+    for path in paths:
         try:
             records.append(read_json(path))
         except (OSError, json.JSONDecodeError) as error:
@@ -42,18 +56,58 @@ def load_records(out: Path) -> list[dict[str, Any]]:
     return records
 
 
-def records_frame(records: Iterable[dict[str, Any]]) -> pd.DataFrame:
-    """One row per run: the run columns, then every metric, sorted by dataset and first metric."""
-    rows = [{**{c: r.get(c) for c in RUN_COLUMNS}, **r.get("metrics", {})} for r in records]
+def records_frame(records: Iterable[dict[str, Any]], by: str | None = None) -> pd.DataFrame:
+    """One row per run: the run columns, the protocol columns, then every metric; per dataset the floor
+    first, then the runs best first by ``by`` (default: the reference-classifier FD)."""
+    rows = [
+        {
+            **{c: r.get(c) for c in RUN_COLUMNS},
+            **{c: r.get("protocol_summary", {}).get(c) for c in PROTOCOL_COLUMNS},
+            **r.get("metrics", {}),
+        }
+        for r in records
+    ]
     frame = pd.DataFrame(rows)
-    metrics = metric_columns(frame)
-    frame = frame.reindex(columns=RUN_COLUMNS + metrics)
-    return frame.sort_values(["dataset", *metrics[:1], "model", "seed"], ignore_index=True)
+    frame = frame.reindex(columns=RUN_COLUMNS + PROTOCOL_COLUMNS + metric_columns(frame))
+    for column in metric_columns(frame):  # JSON null (a metric that could not be computed) -> NaN.
+        frame[column] = pd.to_numeric(frame[column], errors="coerce")
+    for column in ("seed", "steps", "n_reference"):  # Integers, blank where absent (the floor has no seed).
+        frame[column] = pd.to_numeric(frame[column], errors="coerce").astype("Int64")
+    return sort_frame(frame, by)
 
 
 def metric_columns(frame: pd.DataFrame) -> list[str]:
-    """The metric columns of a leaderboard frame, in a stable order."""
-    return sorted(c for c in frame.columns if c not in RUN_COLUMNS)
+    """The metric columns of a leaderboard frame, related metrics together."""
+    others = [*RUN_COLUMNS, *PROTOCOL_COLUMNS, "seeds"]  # "seeds": summarise()'s count.
+    return column_order([c for c in frame.columns if c not in others])
+
+
+def sort_column(frame: pd.DataFrame, by: str | None) -> str | None:
+    """The metric to sort by: ``by``, checked (a user error naming the metric columns if unknown), or
+    the default one present."""
+    metrics = metric_columns(frame)
+    if by is not None:
+        if by not in metrics:
+            raise UserError(f"unknown metric '{by}' for --by; metric columns: {', '.join(metrics) or 'none'}")
+        return by
+    for stem in DEFAULT_SORT_STEMS:
+        for column in metrics:
+            if stem_of(column) == stem:
+                return column
+    return metrics[0] if metrics else None
+
+
+def sort_frame(frame: pd.DataFrame, by: str | None = None) -> pd.DataFrame:
+    """Per dataset: the floor row first, then best first by the chosen metric (missing values last)."""
+    column = sort_column(frame, by)
+    keys = frame.assign(_floor=frame["model"] != FLOOR_MODEL)
+    order = ["dataset", "_floor", "model", "seed"]
+    ascending = [True, True, True, True]
+    if column is not None:
+        order.insert(2, column)
+        ascending.insert(2, not higher_is_better(column))
+    keys = keys.sort_values(order, ascending=ascending, na_position="last", kind="stable")
+    return frame.loc[keys.index].reset_index(drop=True)
 
 
 def rebuild_leaderboard(out: Path) -> pd.DataFrame:
@@ -63,27 +117,41 @@ def rebuild_leaderboard(out: Path) -> pd.DataFrame:
     return frame
 
 
-def summarise(frame: pd.DataFrame) -> pd.DataFrame:
-    """Per dataset and model: seeds, kimg, wall seconds and each metric as ``mean ± std`` over seeds."""
+def summarise(frame: pd.DataFrame, by: str | None = None) -> pd.DataFrame:
+    """Per dataset, model and protocol: seeds, kimg, wall seconds and each metric as ``mean ± std``
+    over seeds; per dataset the floor first, then best first by the mean of ``by``."""
     metrics = metric_columns(frame)
+    column = sort_column(frame, by)
+    keys = ["dataset", "model", *(c for c in PROTOCOL_COLUMNS if c in frame.columns)]
     rows = []
-    for (dataset, model), group in frame.groupby(["dataset", "model"], sort=False):
+    for _, group in frame.groupby(keys, sort=False, dropna=False):
+        first = group.iloc[0]
         row: dict[str, Any] = {
-            "dataset": dataset,
-            "model": model,
-            "seeds": len(group),
+            "dataset": first["dataset"],
+            "model": first["model"],
+            "seeds": int(group["seed"].notna().sum()),
             "kimg": group["kimg"].mean(),
             "wall_seconds": group["wall_seconds"].mean(),
+            "_sort": group[column].mean() if column else None,
         }
+        row.update({c: first[c] for c in PROTOCOL_COLUMNS if c in frame.columns})
         for metric in metrics:
             row[metric] = mean_std(group[metric])
         rows.append(row)
-    return pd.DataFrame(rows)
+    summary = pd.DataFrame(rows)
+    if summary.empty:
+        return summary
+    summary["_floor"] = summary["model"] != FLOOR_MODEL
+    ascending = not higher_is_better(column) if column else True
+    summary = summary.sort_values(
+        ["dataset", "_floor", "_sort", "model"], ascending=[True, True, ascending, True], na_position="last"
+    )
+    return summary.drop(columns=["_floor", "_sort"]).reset_index(drop=True)
 
 
 def mean_std(values: pd.Series) -> str:
     """``mean ± std`` (sample std) over seeds; just the mean for one seed; empty for none."""
-    values = values.dropna().astype(float)
+    values = pd.to_numeric(values, errors="coerce").dropna().astype(float)
     if values.empty:
         return ""
     if len(values) == 1:
@@ -91,22 +159,42 @@ def mean_std(values: pd.Series) -> str:
     return f"{values.mean():.4g} ± {values.std(ddof=1):.2g}"
 
 
+def terminal_view(frame: pd.DataFrame, by: str | None = None) -> pd.DataFrame:
+    """The columns that fit a terminal: no bookkeeping, no protocol columns unless they differ between
+    rows, no metric nobody has, no std columns (unless sorted by one); csv and markdown have all."""
+    drop = [c for c in TERMINAL_HIDDEN if c in frame.columns]
+    drop += [c for c in PROTOCOL_COLUMNS if c in frame.columns and frame[c].nunique(dropna=False) <= 1]
+    for column in metric_columns(frame):
+        empty = (frame[column].isna() | (frame[column] == "")).all()
+        if column != by and (empty or "_std" in stem_of(column)):
+            drop.append(column)
+    return frame.drop(columns=drop)
+
+
 def render(frame: pd.DataFrame, fmt: str) -> str | Table:
     """The frame as CSV or Markdown text, or a rich table."""
     if fmt == "csv":
         return frame.to_csv(index=False)
-    if fmt == "markdown":
-        return frame.to_markdown(index=False, floatfmt=".4g")
+    if fmt == "markdown":  # Missing values (None for tabulate) as empty cells, not "nan".
+        return frame.astype(object).where(frame.notna(), None).to_markdown(index=False, floatfmt=".4g") + "\n"
     table = Table(show_lines=False)
     for column in frame.columns:
-        table.add_column(str(column), justify="left" if frame[column].dtype == object else "right")
+        # Names are never squashed: where the terminal is narrow, the number columns wrap instead.
+        width = (
+            max((len(str(v)) for v in frame[column]), default=0) if column in ("dataset", "model") else None
+        )
+        justify = "left" if frame[column].dtype == object else "right"
+        overflow = "ellipsis" if width is not None else "fold"  # Fold numbers rather than cut them.
+        table.add_column(
+            str(column), justify=justify, min_width=width, no_wrap=width is not None, overflow=overflow
+        )
     for row in frame.itertuples(index=False):
         table.add_row(*(_cell(v) for v in row))
     return table
 
 
 def _cell(value: Any) -> str:
-    if value is None or (isinstance(value, float) and pd.isna(value)):
+    if value is None or value is pd.NA or (isinstance(value, float) and pd.isna(value)):
         return ""
     if isinstance(value, float):
         return f"{value:.4g}"

@@ -21,6 +21,7 @@ from typing import IO, Any
 import torch
 
 RUNS_DIR = "runs"
+FLOORS_DIR = "floors"  # Real-data floor records, one per dataset and protocol (genbench.floor).
 CONFIG_FILE = "config.json"
 TRAIN_LOG_FILE = "train.jsonl"
 CHECKPOINT_FILE = "checkpoint.pt"

@@ -20,8 +20,11 @@ from genbench.batches import DeviceBatches
 from genbench.classifier import ClassifierInfo, cached_classifier
 from genbench.config import RunOptions
 from genbench.device import device_name, resolve_device
-from genbench.evaluation import evaluate, generate
+from genbench.evaluation import EvaluationSetup, balanced_labels, evaluate, generate, reference_images
+from genbench.floor import floor_record, write_floor
+from genbench.inception import InceptionWeights, resolve_inception_weights
 from genbench.leaderboard import rebuild_leaderboard
+from genbench.metrics import INCEPTION_METRICS
 from genbench.overrides import resolve_hparams
 from genbench.plugins import PluginEntry, Registry
 from genbench.progress import ProgressSink, SilentProgress
@@ -44,13 +47,14 @@ GRID_IMAGES = 64
 
 @dataclass(frozen=True)
 class LoadedData:
-    """A dataset's splits and reference classifier, shared by every run on it."""
+    """A dataset's splits, reference classifier and evaluation setup, shared by every run on it."""
 
     entry: PluginEntry
     shape: DataShape
     train: Split
     test: Split
     classifier: ClassifierInfo
+    setup: EvaluationSetup
 
 
 class Benchmark:
@@ -74,12 +78,16 @@ class Benchmark:
         ]
         self.datasets = [registry.dataset(name) for name in options.datasets]
         self.device = resolve_device(options.device)
+        self.inception = InceptionWeights(None, reason="not asked for (--metrics)")
+        self.floors: list[dict[str, Any]] = []  # The real-data floor record of each dataset.
 
     def run(self) -> list[dict[str, Any]]:
         """Run everything; returns the records (``metrics.json`` contents) of this benchmark's runs."""
         records = []
+        self._find_inception_weights()
         for dataset_entry in self.datasets:
             data = self._load(dataset_entry)
+            self._floor(data)
             for model_entry, hparams in self.models:
                 for seed in self.options.seeds:
                     records.append(self._run_or_reuse(data, model_entry, hparams, seed))
@@ -108,7 +116,43 @@ class Benchmark:
             progress=self.progress,
         )
         self.announce(f"{entry.name}: reference classifier test accuracy {classifier.test_accuracy:.3f}")
-        return LoadedData(entry, shape, splits["train"], splits["test"], classifier)
+        options = self.options
+        setup = EvaluationSetup(
+            dataset=entry.name,
+            reference_split=options.reference_split,
+            reference=reference_images(splits[options.reference_split], options.n_reference),
+            classifier=classifier,
+            inception=self.inception,
+            metrics=options.metrics,
+            divergence=options.divergence,
+            device=self.device,
+            cache_root=options.cache_dir / "fidelity",
+            progress=self.progress,
+        )
+        return LoadedData(entry, shape, splits["train"], splits["test"], classifier, setup)
+
+    def _find_inception_weights(self) -> None:
+        # Decided once, before any run: missing weights cost one warning line, not one per run.
+        if not set(self.options.metrics) & set(INCEPTION_METRICS):
+            return
+        self.inception = resolve_inception_weights(self.options.fid_weights, self.options.download)
+        if not self.inception.available:
+            reason = self.inception.reason
+            self.announce(f"warning: Inception columns (fid, kid, isc, precision, recall) empty: {reason}")
+
+    def _floor(self, data: LoadedData) -> None:
+        """Score the held-out real split like a model (cached), and show it in the leaderboard."""
+        held_out_split = "train" if self.options.reference_split == "test" else "test"
+        held_out = data.train if held_out_split == "train" else data.test
+        self.announce(
+            f"{data.entry.name}: real-data floor ({held_out_split} vs {self.options.reference_split})…"
+        )
+        record = floor_record(
+            data.setup, held_out, held_out_split, self.options.n_samples, self.options.cache_dir
+        )
+        write_floor(self.options.out, record)
+        self.floors.append(record)
+        rebuild_leaderboard(self.options.out)
 
     def _run_or_reuse(
         self, data: LoadedData, model_entry: PluginEntry, hparams: Hyperparameters, seed: int
@@ -133,6 +177,12 @@ class Benchmark:
             "budget": dataclasses.asdict(self.options.budget),
             "n_samples": self.options.n_samples,
             "device": self.device.type,
+            "evaluation": {
+                "metrics": list(self.options.metrics),
+                "reference_split": self.options.reference_split,
+                "n_reference": self.options.n_reference,
+                "divergence": dataclasses.asdict(self.options.divergence),
+            },
         }
 
     def _run(
@@ -173,8 +223,13 @@ class Benchmark:
         eval_started = time.monotonic()
         samples = generate(model, options.n_samples, seed=seed, device=device)
         save_grid(samples[:GRID_IMAGES], folder, nrow=data.shape.num_classes if model.conditional else 8)
-        cache_root = options.cache_dir / "fidelity"
-        evaluation = evaluate(samples, data.entry.name, data.test, data.classifier, device, cache_root)
+        # A conditional model drew sample i for class balanced_labels[i]: its accuracy is scored on them.
+        labels = (
+            balanced_labels(len(samples), data.shape.num_classes, samples.device)
+            if model.conditional
+            else None
+        )
+        evaluation = evaluate(samples, data.setup, labels, label=f"{folder.run_id}/")
 
         # Record: metrics.json marks the run finished.
         record = {
@@ -191,9 +246,10 @@ class Benchmark:
             "device": device_name(device),
             "metrics": evaluation.metrics,
             "protocol": evaluation.protocol,
+            "protocol_summary": data.setup.summary(),
         }
         folder.write_metrics(record)
-        scores = ", ".join(f"{k}={v:.4g}" for k, v in evaluation.metrics.items())
+        scores = ", ".join(f"{k}={v:.4g}" for k, v in evaluation.metrics.items() if v is not None)
         self.announce(f"{folder.run_id}: done in {record['wall_seconds']:.0f} s, {scores}")
         return record
 

@@ -35,6 +35,9 @@ _SCHEMA: dict[str, tuple[tuple[type, ...], str]] = {
     "log_every": ((int,), "an integer"),
     "device": ((str,), "auto, cpu or cuda"),
     "metrics": ((list,), f"a list of metric names ({', '.join(KNOWN_METRICS)})"),
+    "reference_split": ((str,), "train or test"),
+    "n_reference": ((int,), "an integer"),
+    "divergence_steps": ((int,), "an integer"),
     "overrides": ((dict,), "a table of per-model tables, e.g. [overrides.wgan]"),
 }
 

@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import fakes
 import pytest
 
 from genbench.plugins import Registry
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _no_inception_weights(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """No real Inception weights, whatever this machine has: an empty torch hub folder and no
+    GENBENCH_FID_WEIGHTS, so no test runs the full network by accident (tests that want it make a
+    weights file). Session-wide, so module-scoped fixtures see it too."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("TORCH_HOME", str(tmp_path_factory.mktemp("torch-home")))
+        patch.delenv("GENBENCH_FID_WEIGHTS", raising=False)
+        yield
 
 
 @pytest.fixture(autouse=True)

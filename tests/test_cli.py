@@ -3,15 +3,26 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
 import pytest
+import torch
 from typer.testing import CliRunner
 
 from genbench.cli import app
 
 runner = CliRunner()
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _one_thread() -> Iterator[None]:
+    """Runs train small networks: one thread is faster than two, and immune to other processes."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
 
 
 @pytest.fixture
@@ -41,6 +52,15 @@ def _fake_run(out: Path, *extra: str) -> object:
         (["run", "--kimg", "abc"], "error: Invalid value for '--kimg'"),
         (["run", "--frobnicate"], "error: No such option: --frobnicate"),
         (["leaderboard", "--format", "xml"], "error: --format must be table, csv or markdown, got 'xml'\n"),
+        (["run", "--metrics", "fd_clf,fid_50k"], "error: unknown metric fid_50k; known: fd_clf, kid_clf, "),
+        (["run", "--reference-split", "val"], "error: --reference-split must be train or test, got 'val'\n"),
+        (["run", "--n-samples", "5"], "error: --n-samples must be at least 10, got 5\n"),
+        (["run", "--n-reference", "5"], "error: --n-reference must be at least 10, got 5\n"),
+        (["run", "--divergence-steps", "0"], "error: --divergence-steps must be at least 1, got 0\n"),
+        (
+            ["run", "--fid-weights", "/nowhere/w.pth"],
+            "error: Inception weights file /nowhere/w.pth (--fid-weights or $GENBENCH_FID_WEIGHTS) does not",
+        ),
     ],
 )
 def test_user_mistakes_exit_2_with_one_line(
@@ -86,8 +106,11 @@ def test_run_writes_records_and_leaderboard_and_reuses_finished_runs(
         assert metrics["stopped_by"] == "kimg" and metrics["kimg"] >= 2
         assert metrics["protocol"]["fd_clf_300"]["n_generated"] == 300
     board = pd.read_csv(out / "leaderboard.csv")
-    assert list(board["seed"]) == [0, 1] or sorted(board["seed"]) == [0, 1]
-    assert board["fd_clf_300"].notna().all()
+    assert list(board["model"]) == ["(real data floor)", "pixel-gaussian", "pixel-gaussian"]
+    assert sorted(board["seed"].dropna()) == [0, 1] and board["seed"].isna().sum() == 1  # The floor's.
+    assert board["fd_clf_300"].notna().all() and board["fid_300"].isna().all()  # No Inception weights.
+    assert (board["reference_split"] == "test").all() and (board["n_reference"] == 90).all()
+    assert board.loc[0, "fd_clf_300"] < board.loc[1:, "fd_clf_300"].min()  # Real data beats the model.
 
     # The same command again reuses the finished runs instead of training again.
     mtime = (runs[0] / "metrics.json").stat().st_mtime_ns
@@ -101,7 +124,7 @@ def test_leaderboard_command_formats_and_filters(only_fakes: None, tmp_path: Pat
     assert _fake_run(out).exit_code == 0
     csv = runner.invoke(app, ["leaderboard", "--out", str(out), "--format", "csv"])
     assert csv.exit_code == 0 and csv.stdout.startswith("dataset,model,seed")
-    assert len(csv.stdout.strip().splitlines()) == 2
+    assert len(csv.stdout.strip().splitlines()) == 3  # Header, floor, run.
     markdown = runner.invoke(
         app, ["leaderboard", "--out", str(out), "--format", "markdown", "--data", "bars"]
     )
@@ -128,3 +151,24 @@ def test_run_takes_a_suite_and_options_win_over_it(only_fakes: None, tmp_path: P
     suite.write_text('models = ["pixel-gaussian", "nope"]\ndatasets = ["bars"]\n')
     bad = runner.invoke(app, ["run", str(suite), "--out", str(tmp_path / "bad")])
     assert bad.exit_code == 2 and bad.stderr == "error: unknown model 'nope'; available: pixel-gaussian\n"
+
+
+def test_leaderboard_sorts_by_a_metric_and_summarises_over_seeds(only_fakes: None, tmp_path: Path) -> None:
+    out = tmp_path / "results"
+    assert _fake_run(out, "--seeds", "0,1", "--metrics", "fd_clf,prc_clf,jsd_clf").exit_code == 0
+    board = pd.read_csv(out / "leaderboard.csv")
+    by_fd = runner.invoke(app, ["leaderboard", "--out", str(out), "--format", "csv", "--by", "jsd_clf"])
+    assert by_fd.exit_code == 0, by_fd.output
+    rows = [line.split(",") for line in by_fd.stdout.splitlines()[1:]]
+    assert rows[0][1] == "(real data floor)"  # The floor first, then best (lowest) first.
+    jsd = [float(row[list(board.columns).index("jsd_clf")]) for row in rows[1:]]
+    assert jsd == sorted(jsd)
+
+    summary = runner.invoke(app, ["leaderboard", "--out", str(out), "--summary", "--format", "markdown"])
+    assert summary.exit_code == 0 and "±" in summary.stdout and "(real data floor)" in summary.stdout
+    table = runner.invoke(app, ["leaderboard", "--out", str(out), "--summary", "--by", "recall_clf_300"])
+    assert table.exit_code == 0 and "pixel-gaussian" in table.stdout
+
+    unknown = runner.invoke(app, ["leaderboard", "--out", str(out), "--by", "fid_10k"])
+    assert unknown.exit_code == 2 and unknown.stderr.count("\n") == 1
+    assert unknown.stderr.startswith("error: unknown metric 'fid_10k' for --by; metric columns: fd_clf_300, ")

@@ -2,22 +2,38 @@
 
 from __future__ import annotations
 
+import math
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import fakes
 import numpy as np
 import pytest
 import torch
+from setups import make_setup
 from torch_fidelity.metric_fid import fid_features_to_statistics, fid_statistics_to_metric
 
+from genbench import Model, hookimpl
 from genbench.batches import to_unit_range
 from genbench.classifier import ClassifierInfo, Recipe, cached_classifier, load_classifier
+from genbench.config import Budget, RunOptions
 from genbench.evaluation import balanced_labels, evaluate, generate
 from genbench.fidelity import classifier_fd
+from genbench.plugins import Registry
+from genbench.runner import Benchmark
 
 CPU = torch.device("cpu")
 FAST = Recipe()
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _one_thread() -> Iterator[None]:
+    """Small networks: one thread is faster than two, and immune to other processes on the machine."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
 
 
 @pytest.fixture(scope="module")
@@ -76,11 +92,43 @@ def test_reference_statistics_are_cached_under_their_key(bars_classifier, tmp_pa
 
 def test_evaluation_names_the_sample_count_and_records_its_protocol(bars_classifier, tmp_path: Path) -> None:
     info, train, test = bars_classifier
-    evaluation = evaluate(train.images[:200], "bars", test, info, CPU, tmp_path)
-    assert list(evaluation.metrics) == ["fd_clf_200"]
-    protocol = evaluation.protocol["fd_clf_200"]
-    assert protocol["n_generated"] == 200 and protocol["n_reference"] == len(test)
-    assert protocol["weights_sha256"] == info.weights_sha256 and protocol["reference_split"] == "test"
+    metrics = ("fd_clf", "kid_clf", "prc_clf", "isc_clf", "acc_clf")
+    setup = make_setup("bars", test, info, tmp_path, metrics)
+    evaluation = evaluate(train.images[:200], setup, labels=train.labels[:200])
+    assert list(evaluation.metrics) == [
+        "fd_clf_200",
+        "kid_clf_200",
+        "kid_std_clf_200",
+        "precision_clf_200",
+        "recall_clf_200",
+        "isc_clf_200",
+        "isc_std_clf_200",
+        "acc_clf_200",
+        "acc_clf_real",
+    ]
+    assert all(math.isfinite(v) for v in evaluation.metrics.values())
+    for protocol in evaluation.protocol.values():
+        assert protocol["n_generated"] == 200 and protocol["n_reference"] == len(test)
+        assert protocol["weights_sha256"] == info.weights_sha256 and protocol["reference_split"] == "test"
+        assert protocol["extractor"].startswith("genbench-classifier/")
+    # Real images with their true labels: the accuracy is the classifier's, the ceiling its test accuracy.
+    assert (
+        evaluation.metrics["acc_clf_200"] > 0.9 and evaluation.metrics["acc_clf_real"] == info.test_accuracy
+    )
+    # Unconditional models (no labels) get no accuracy.
+    assert "acc_clf_200" not in evaluate(train.images[:200], setup).metrics
+
+
+def test_missing_inception_weights_leave_those_columns_empty_and_say_why(
+    bars_classifier, tmp_path: Path
+) -> None:
+    info, train, test = bars_classifier
+    setup = make_setup("bars", test, info, tmp_path, ("fd_clf", "fid", "kid", "isc", "prc"))
+    evaluation = evaluate(train.images[:100], setup)
+    inception = ["fid_100", "kid_100", "kid_std_100", "isc_100", "isc_std_100", "precision_100", "recall_100"]
+    assert all(evaluation.metrics[name] is None for name in inception)
+    assert all(evaluation.protocol[name]["unavailable"] == "no weights in this test" for name in inception)
+    assert math.isfinite(evaluation.metrics["fd_clf_100"])
 
 
 def test_generate_is_seeded_and_quantised() -> None:
@@ -105,3 +153,34 @@ def test_fd_floor_on_real_digits_is_far_below_noise(tmp_path: Path) -> None:
     noise = torch.from_numpy(np.random.default_rng(0).integers(0, 256, train.images.shape, dtype=np.uint8))
     noise_fd = classifier_fd(noise, test, None, info, CPU, tmp_path)
     assert floor * 20 < noise_fd, (floor, noise_fd)
+
+
+class _ClassPixels(fakes.PixelGaussian):
+    """A conditional model that ignores its labels: its accuracy is chance, its ceiling the classifier's."""
+
+    name = "class-pixels"
+    conditional = True
+
+
+class _ConditionalPlugin:
+    @hookimpl
+    def register_models(self) -> list[type[Model]]:
+        return [_ClassPixels]
+
+
+def test_conditional_models_get_the_classifier_accuracy_beside_its_ceiling(tmp_path: Path) -> None:
+    registry = Registry.discover([fakes, _ConditionalPlugin()], autoload=False)
+    options = RunOptions(
+        models=("class-pixels", "pixel-gaussian"),
+        datasets=("bars",),
+        budget=Budget(1),
+        device="cpu",
+        out=tmp_path,
+        n_samples=90,
+        metrics=("fd_clf", "acc_clf"),
+    )
+    conditional, unconditional = Benchmark(options, registry).run()
+    assert 0 <= conditional["metrics"]["acc_clf_90"] < 0.7  # Labels ignored: near chance (1/3).
+    ceiling = conditional["metrics"]["acc_clf_real"]
+    assert ceiling == conditional["protocol"]["acc_clf_90"]["classifier_test_accuracy"] > 0.9
+    assert "acc_clf_90" not in unconditional["metrics"] and "fd_clf_90" in unconditional["metrics"]

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
-from genbench.leaderboard import rebuild_leaderboard, render, summarise
+from genbench.config import KNOWN_METRICS
+from genbench.errors import UserError
+from genbench.floor import FLOOR_MODEL, write_floor
+from genbench.leaderboard import rebuild_leaderboard, render, sort_frame, summarise
+from genbench.metrics import COLUMNS, column_order, higher_is_better, stem_of
 from genbench.records import RunFolder
 
 
@@ -85,3 +90,63 @@ def test_empty_results_give_an_empty_leaderboard(tmp_path: Path) -> None:
     frame = rebuild_leaderboard(tmp_path)
     assert frame.empty and "dataset" in frame.columns
     assert (tmp_path / "leaderboard.csv").read_text().startswith("dataset,model")
+
+
+def _floor(out: Path, fd: float, precision: float) -> None:
+    write_floor(
+        out,
+        {
+            "run_id": "digits-floor-abc",
+            "dataset": "digits",
+            "model": FLOOR_MODEL,
+            "seed": None,
+            "status": "floor",
+            "metrics": {"fd_clf_10k": fd, "precision_clf_10k": precision, "fid_10k": None},
+            "protocol_summary": {"reference_split": "test", "n_reference": 360, "classifier_weights": "abc"},
+        },
+    )
+
+
+def test_the_floor_comes_first_and_each_metric_sorts_best_first(tmp_path: Path) -> None:
+    for model, seed, fd, precision in (("vae", 0, 20.0, 0.9), ("dcgan", 0, 10.0, 0.5), ("gan", 0, 15.0, 0.7)):
+        _record(tmp_path, model, seed, fd)
+        path = tmp_path / "runs" / f"digits-{model}-seed{seed}-abc" / "metrics.json"
+        record = json.loads(path.read_text())
+        record["metrics"]["precision_clf_10k"] = precision
+        path.write_text(json.dumps(record))
+    _floor(tmp_path, 1.0, 0.95)
+    frame = rebuild_leaderboard(tmp_path)
+    assert list(frame["model"]) == [FLOOR_MODEL, "dcgan", "gan", "vae"]  # Default: FD, lowest first.
+    assert list(sort_frame(frame, "precision_clf_10k")["model"]) == [FLOOR_MODEL, "vae", "gan", "dcgan"]
+    assert frame.loc[0, "reference_split"] == "test" and pd.isna(frame.loc[0, "seed"])
+    assert frame["fid_10k"].isna().all()  # A metric that could not be computed is empty, not an error.
+    on_disk = pd.read_csv(tmp_path / "leaderboard.csv")
+    assert len(on_disk) == 4 and on_disk["seed"].dropna().tolist() == [0, 0, 0]
+
+    with pytest.raises(UserError, match=r"unknown metric 'fid' for --by; metric columns: fd_clf_10k, "):
+        sort_frame(frame, "fid")
+
+
+def test_summary_sorts_by_the_mean_and_keeps_the_floor_first(tmp_path: Path) -> None:
+    _record(tmp_path, "dcgan", 0, 10.0)
+    _record(tmp_path, "dcgan", 1, 30.0)  # Mean 20.
+    _record(tmp_path, "vae", 0, 15.0)
+    _floor(tmp_path, 1.0, 0.95)
+    summary = summarise(rebuild_leaderboard(tmp_path), by="fd_clf_10k")
+    assert list(summary["model"]) == [FLOOR_MODEL, "vae", "dcgan"]
+    assert list(summary["seeds"]) == [0, 1, 2] and summary.loc[2, "fd_clf_10k"] == "20 ± 14"
+
+
+def test_metric_columns_keep_related_metrics_together() -> None:
+    names = ["fid_10k", "w1_critic", "precision_clf_10k", "fd_clf_10k", "kid_std_clf_10k", "kid_clf_10k"]
+    assert column_order(names) == [
+        "fd_clf_10k",
+        "kid_clf_10k",
+        "kid_std_clf_10k",
+        "precision_clf_10k",
+        "w1_critic",
+        "fid_10k",
+    ]
+    assert stem_of("kid_std_1.5k") == "kid_std" and stem_of("acc_clf_real") == "acc_clf_real"
+    assert higher_is_better("recall_10k") and not higher_is_better("kid_std_clf_10k")
+    assert set(COLUMNS) == set(KNOWN_METRICS)

@@ -103,3 +103,9 @@ def test_the_report_suites_cover_the_reports() -> None:
         ("cgan", "mnist"),
         ("vae", "fashion-mnist"),
     } <= covered
+
+
+def test_suites_set_the_evaluation_protocol(tmp_path: Path) -> None:
+    text = 'reference_split = "train"\nn_reference = 100\ndivergence_steps = 20\n'
+    options = resolve_options(load_suite(_suite(tmp_path, text)), {})
+    assert (options.reference_split, options.n_reference, options.divergence.steps) == ("train", 100, 20)

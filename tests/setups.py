@@ -1,0 +1,43 @@
+"""Evaluation setups for tests: a reference split, its classifier, no Inception unless given."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+
+from genbench.api import Split
+from genbench.classifier import ClassifierInfo
+from genbench.divergence import DivergenceSettings
+from genbench.evaluation import EvaluationSetup, reference_images
+from genbench.inception import InceptionWeights
+
+CPU = torch.device("cpu")
+NO_INCEPTION = InceptionWeights(None, reason="no weights in this test")
+FAST_DIVERGENCE = DivergenceSettings(steps=50)
+
+
+def make_setup(
+    dataset: str,
+    reference: Split,
+    classifier: ClassifierInfo,
+    cache_root: Path,
+    metrics: tuple[str, ...] = ("fd_clf",),
+    *,
+    split: str = "test",
+    n_reference: int | None = None,
+    inception: InceptionWeights = NO_INCEPTION,
+    divergence: DivergenceSettings = FAST_DIVERGENCE,
+) -> EvaluationSetup:
+    """An evaluation setup on ``reference`` (all of it, or ``n_reference`` images) on the CPU."""
+    return EvaluationSetup(
+        dataset=dataset,
+        reference_split=split,
+        reference=reference_images(reference, n_reference),
+        classifier=classifier,
+        inception=inception,
+        metrics=metrics,
+        divergence=divergence,
+        device=CPU,
+        cache_root=cache_root,
+    )
