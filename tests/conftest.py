@@ -7,6 +7,7 @@ from pathlib import Path
 
 import fakes
 import pytest
+import torch
 
 from genbench.plugins import Registry
 
@@ -41,3 +42,14 @@ def session_cache(factory: pytest.TempPathFactory) -> Path:
 def fake_registry() -> Registry:
     """Only the fake plugins of tests/fakes.py, no entry points."""
     return Registry.discover([fakes], autoload=False)
+
+
+@pytest.fixture(scope="module")
+def one_thread() -> Iterator[None]:
+    """Torch on one thread for a module that trains small networks: one thread is faster than two for
+    them, and on a shared 2-core machine a second thread competing with other processes slows
+    convolutions down many times over."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)

@@ -4,7 +4,6 @@ noise, ordered by corruption, seeded, and evaluated on images the estimator neve
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -17,12 +16,7 @@ CPU = torch.device("cpu")
 FAST = DivergenceSettings(steps=150)  # Half the default budget: enough on 8x8 digits.
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread() -> Iterator[None]:
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")  # See conftest.one_thread.
 
 
 @pytest.fixture(scope="module")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Iterator
 from pathlib import Path
 
 import fakes
@@ -27,13 +26,7 @@ CPU = torch.device("cpu")
 FAST = Recipe()
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread() -> Iterator[None]:
-    """Small networks: one thread is faster than two, and immune to other processes on the machine."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")  # See conftest.one_thread.
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,6 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -24,12 +23,7 @@ from genbench.floor import FLOOR_MODEL, floor_record
 OFFLINE = ("fd_clf", "kid_clf", "prc_clf", "isc_clf", "jsd_clf", "w1_critic")
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread() -> Iterator[None]:
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")  # See conftest.one_thread.
 
 
 @pytest.fixture(scope="module")

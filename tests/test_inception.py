@@ -8,7 +8,6 @@ import hashlib
 import math
 import shutil
 import socket
-from collections.abc import Iterator
 from pathlib import Path
 from unittest import mock
 
@@ -28,12 +27,7 @@ INCEPTION = ("fid", "kid", "isc", "prc")
 COLUMNS = ["fid_20", "kid_20", "kid_std_20", "isc_20", "isc_std_20", "precision_20", "recall_20"]
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread() -> Iterator[None]:
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")  # See conftest.one_thread.
 
 
 @pytest.fixture(scope="module")

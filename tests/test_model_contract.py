@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
 import torch
@@ -14,13 +14,7 @@ from genbench.plugins import Registry
 MODELS = [entry.cls for entry in Registry.discover(autoload=True).entries() if entry.kind == "model"]
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread() -> Iterator[None]:
-    """Tiny networks: one thread is faster than two, and immune to other processes on the machine."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")  # See conftest.one_thread.
 
 
 def test_every_builtin_model_is_under_contract() -> None:

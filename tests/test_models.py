@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterator
 
 import genbench_builtin.models
 import pytest
@@ -26,14 +25,7 @@ ESTIMATE_KEYS = {"dcgan": {"jsd", "d_real", "d_fake"}, "vae": {"loss", "recon", 
 BATCH = 10
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread() -> Iterator[None]:
-    """These networks are tiny: one thread is faster than two, and on a shared 2-core machine a
-    second OpenMP thread competing with other processes slows convolutions down many times over."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")  # See conftest.one_thread.
 
 
 every_model_and_shape = pytest.mark.parametrize(

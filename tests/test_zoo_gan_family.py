@@ -5,7 +5,6 @@ least-squares coding and its χ² bound."""
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
 
 import pytest
 import torch
@@ -62,13 +61,7 @@ def _draw(model: Model, seed: int, n: int = 5, labels: torch.Tensor | None = Non
     return model.sample(n, torch.Generator().manual_seed(seed), labels)
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread() -> Iterator[None]:
-    """Tiny networks: one thread is faster than two, and immune to other processes on the machine."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")  # See conftest.one_thread.
 
 
 # --- every model at every shape ---------------------------------------------------------------------

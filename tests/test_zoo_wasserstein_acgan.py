@@ -9,7 +9,6 @@ from __future__ import annotations
 import dataclasses
 import io
 import json
-from collections.abc import Iterator
 
 import pytest
 import torch
@@ -40,14 +39,7 @@ every_model_and_shape = pytest.mark.parametrize(
 )
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread() -> Iterator[None]:
-    """One intra-op thread for these tiny networks: on a small shared CPU, OpenMP's thread team costs
-    more than it saves (and far more when other processes hold the cores); restored afterwards."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")  # See conftest.one_thread.
 
 
 def _build(model_cls: type[Model], shape: DataShape, seed: int = 0, **overrides: object) -> Model:
