@@ -110,3 +110,8 @@ def test_report_suite_runs_on_the_real_fashion_mnist(tmp_path: Path) -> None:
     assert protocol["n_reference"] == 10_000 and protocol["classifier_test_accuracy"] > 0.8
     config = json.loads(next(tmp_path.glob("runs/*/config.json")).read_text())
     assert config["hparams"]["recon"] == "mse" and config["hparams"]["latent_dim"] == 16
+    # Issue 4's protocol on real data: every offline metric is there; Inception's absence is explained.
+    metrics = record["metrics"]
+    for column in ("kid_clf_1k", "precision_clf_1k", "recall_clf_1k", "isc_clf_1k", "jsd_clf", "w1_critic"):
+        assert math.isfinite(metrics[column]), column
+    assert metrics["fid_1k"] is None and "GENBENCH_NO_DOWNLOAD" in record["protocol"]["fid_1k"]["unavailable"]
