@@ -31,6 +31,7 @@ from genbench.divergence import DivergenceSettings
 from genbench.errors import UserError
 from genbench.leaderboard import (
     LEADERBOARD_FILE,
+    by_model,
     rebuild_leaderboard,
     records_frame,
     render,
@@ -195,7 +196,7 @@ def run(
     )
     records = benchmark.run()
     summary = summarise(records_frame(benchmark.floors + records))
-    Console().print(render(terminal_view(summary), "table"))
+    Console().print(render(by_model(terminal_view(summary)), "table"))
     errors.print(f"run records: {out / 'runs'}   leaderboard: {out / LEADERBOARD_FILE}", highlight=False)
 
 

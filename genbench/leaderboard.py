@@ -171,6 +171,16 @@ def terminal_view(frame: pd.DataFrame, by: str | None = None) -> pd.DataFrame:
     return frame.drop(columns=drop)
 
 
+def by_model(frame: pd.DataFrame) -> pd.DataFrame:
+    """A summary turned on its side, one column per dataset/model and one row per figure: a dozen
+    metrics fit a terminal this way, where a column each would wrap every number."""
+    labels = (frame["dataset"].astype(str) + "/" + frame["model"].astype(str)).tolist()
+    body = frame.drop(columns=["dataset", "model"]).astype(object)
+    body = body.where(body.notna(), None).T
+    body.columns = labels
+    return body.rename_axis("").reset_index()
+
+
 def render(frame: pd.DataFrame, fmt: str) -> str | Table:
     """The frame as CSV or Markdown text, or a rich table."""
     if fmt == "csv":
