@@ -57,6 +57,27 @@ def jsd_from_logits(real_logits: torch.Tensor, fake_logits: torch.Tensor) -> tor
     return math.log(2.0) + 0.5 * (log_d_real + log_one_minus_d_fake)
 
 
+def discriminator_bce(real_logits: torch.Tensor, fake_logits: torch.Tensor) -> torch.Tensor:
+    """The standard GAN discriminator loss: BCE of real images as 1 plus BCE of fakes as 0."""
+    return F.binary_cross_entropy_with_logits(
+        real_logits, torch.ones_like(real_logits)
+    ) + F.binary_cross_entropy_with_logits(fake_logits, torch.zeros_like(fake_logits))
+
+
+def bce_step_logs(
+    loss_d: torch.Tensor, loss_g: torch.Tensor, real_logits: torch.Tensor, fake_logits: torch.Tensor
+) -> dict[str, torch.Tensor]:
+    """What every BCE GAN logs per step: both losses, mean D on real and fake, and the JSD estimate."""
+    real_logits, fake_logits = real_logits.detach(), fake_logits.detach()
+    return {
+        "loss_d": loss_d.detach(),
+        "loss_g": loss_g.detach(),
+        "d_real": torch.sigmoid(real_logits).mean(),
+        "d_fake": torch.sigmoid(fake_logits).mean(),
+        "jsd": jsd_from_logits(real_logits, fake_logits),
+    }
+
+
 def build_generator(plan: LadderPlan, latent_dim: int, channels: int) -> nn.Sequential:
     """DCGAN's generator: latent ``(B, latent_dim)`` -> images ``(B, channels, R, R)`` in [-1, 1]."""
     return nn.Sequential(
@@ -123,9 +144,7 @@ class DCGAN(Model):
         # Discriminator: real and fake in separate batches, so each has its own batch statistics.
         real_logits = self.discriminator(images)
         fake_logits = self.discriminator(fake.detach())
-        loss_d = F.binary_cross_entropy_with_logits(
-            real_logits, torch.ones_like(real_logits)
-        ) + F.binary_cross_entropy_with_logits(fake_logits, torch.zeros_like(fake_logits))
+        loss_d = discriminator_bce(real_logits, fake_logits)
         self.optimizers["discriminator"].zero_grad(set_to_none=True)
         loss_d.backward()
         self.optimizers["discriminator"].step()
@@ -138,14 +157,7 @@ class DCGAN(Model):
         loss_g.backward()  # Also fills the discriminator's grads; its zero_grad discards them.
         self.optimizers["generator"].step()
 
-        real_logits, fake_logits = real_logits.detach(), fake_logits.detach()
-        return {
-            "loss_d": loss_d.detach(),
-            "loss_g": loss_g.detach(),
-            "d_real": torch.sigmoid(real_logits).mean(),
-            "d_fake": torch.sigmoid(fake_logits).mean(),
-            "jsd": jsd_from_logits(real_logits, fake_logits),
-        }
+        return bce_step_logs(loss_d, loss_g, real_logits, fake_logits)
 
     def sample(self, n: int, generator: torch.Generator, labels: torch.Tensor | None = None) -> torch.Tensor:
         """``n`` images in [-1, 1] from ``n`` latents drawn with ``generator``; batch norm in eval mode."""

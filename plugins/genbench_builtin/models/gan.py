@@ -21,7 +21,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from genbench import DataShape, Hyperparameters, Model, UserError
-from genbench_builtin.models.dcgan import ESTIMATE_SEED, jsd_from_logits
+from genbench_builtin.models.dcgan import ESTIMATE_SEED, bce_step_logs, discriminator_bce, jsd_from_logits
 from genbench_builtin.models.mlp import (
     LEAKY_SLOPE,
     check_dropout,
@@ -102,9 +102,7 @@ class BCEGAN(Model):
             fake = self.generate(self._latents(images.shape[0], images.device, None), cond)
             real_logits = self.discriminate(images, cond)
             fake_logits = self.discriminate(fake.detach(), cond)
-            loss_d = F.binary_cross_entropy_with_logits(
-                real_logits, torch.ones_like(real_logits)
-            ) + F.binary_cross_entropy_with_logits(fake_logits, torch.zeros_like(fake_logits))
+            loss_d = discriminator_bce(real_logits, fake_logits)
             discriminator_opt.zero_grad(set_to_none=True)
             loss_d.backward()
             discriminator_opt.step()
@@ -117,14 +115,7 @@ class BCEGAN(Model):
         loss_g.backward()  # Also fills the discriminator's grads; its zero_grad discards them.
         generator_opt.step()
 
-        real_logits, fake_logits = real_logits.detach(), fake_logits.detach()
-        return {
-            "loss_d": loss_d.detach(),
-            "loss_g": loss_g.detach(),
-            "d_real": torch.sigmoid(real_logits).mean(),
-            "d_fake": torch.sigmoid(fake_logits).mean(),
-            "jsd": jsd_from_logits(real_logits, fake_logits),
-        }
+        return bce_step_logs(loss_d, loss_g, real_logits, fake_logits)
 
     def sample(self, n: int, generator: torch.Generator, labels: torch.Tensor | None = None) -> torch.Tensor:
         """``n`` images in [-1, 1] from ``n`` latents drawn with ``generator``, dropout off.
