@@ -16,7 +16,7 @@ from genbench.batches import DeviceBatches
 from genbench.config import Budget
 from genbench.plugins import Registry
 from genbench.progress import SilentProgress
-from genbench.training import train
+from genbench.training import LogOnlyHooks, Schedule, train
 
 SHAPE = DataShape(channels=1, resolution=28, num_classes=10)
 
@@ -33,7 +33,8 @@ def _images_per_second(model_cls: type, device: torch.device, kimg: float, log_e
         model = model_cls.build(SHAPE)
     model.to(device)
     batches = DeviceBatches(_split(10_000), device, seed=0)
-    result = train(model, batches, _split(256), Budget(kimg), lambda row: None, SilentProgress(), log_every)
+    hooks = LogOnlyHooks(lambda row: None)
+    result = train(model, batches, _split(256), Budget(kimg), hooks, SilentProgress(), Schedule(log_every))
     return result.images_seen / result.seconds
 
 

@@ -156,6 +156,34 @@ class Model(nn.Module, ABC):
         Conditional models draw image ``i`` for class ``labels[i]``; unconditional ones ignore labels.
         """
 
+    def latents(self, n: int, generator: torch.Generator) -> torch.Tensor:
+        """``n`` latent vectors ``(n, ...)`` from the model's prior, drawn with ``generator`` exactly as
+        :meth:`sample` draws them: ``decode(latents(n, g1), labels)`` equals ``sample(n, g2, labels)``
+        when ``g1`` and ``g2`` are seeded alike.
+
+        Optional, like :meth:`decode` and :meth:`encode`: the default raises ``NotImplementedError``,
+        and a model without a latent space simply gets no interpolation pictures in its report.
+        """
+        raise NotImplementedError(f"model '{self.name}' has no latent space")
+
+    def decode(self, latents: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+        """Images in [-1, 1] ``(n, C, H, W)`` for ``latents`` as :meth:`latents` returns them.
+
+        Runs as :meth:`sample` does (no gradients, eval-mode batch norm and dropout) and leaves the
+        model's mode as it was. Conditional models need ``labels``, one per latent; unconditional
+        ones ignore them. Optional: see :meth:`latents`.
+        """
+        raise NotImplementedError(f"model '{self.name}' has no latent space")
+
+    def encode(self, images: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+        """Latents ``(n, ...)`` of images in [-1, 1] ``(n, C, H, W)``, in the form :meth:`decode`
+        accepts: a VAE's posterior means. Runs like :meth:`decode`.
+
+        Only models with an encoder implement it; the default raises ``NotImplementedError``, and the
+        report then shows no interpolation between real images.
+        """
+        raise NotImplementedError(f"model '{self.name}' has no encoder")
+
     def estimate(self, images: torch.Tensor, labels: torch.Tensor) -> dict[str, torch.Tensor]:
         """The model's own estimates (losses, divergences) on held-out images, without training.
 

@@ -6,6 +6,8 @@ and scaled on the device: no host round trip and no DataLoader per step.
 
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 
 from genbench.api import Split
@@ -63,3 +65,13 @@ class DeviceBatches:
             images = images.to(self.device, non_blocking=True)
             labels = labels.to(self.device, non_blocking=True)
         return to_unit_range(images), labels
+
+    def state_dict(self) -> dict[str, Any]:
+        """Where in which shuffled epoch the draw is: enough to continue the same sequence of batches."""
+        return {"generator": self.generator.get_state(), "order": self._order.cpu(), "cursor": self._cursor}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Continue the sequence saved by :meth:`state_dict`."""
+        self.generator.set_state(state["generator"])
+        self._order = state["order"].to(self.images.device)
+        self._cursor = int(state["cursor"])

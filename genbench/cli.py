@@ -15,10 +15,12 @@ from rich.console import Console
 from rich.table import Table
 from typer.core import TyperGroup
 
+from genbench.comparison import write_comparison_plots
 from genbench.config import (
     DEFAULT_DATASETS,
     DEFAULT_KIMG,
     DEFAULT_MODELS,
+    DEFAULT_N_EVAL,
     DEFAULT_N_SAMPLES,
     FID_WEIGHTS_ENV,
     KNOWN_METRICS,
@@ -27,6 +29,7 @@ from genbench.config import (
     parse_seeds,
     resolve_options,
 )
+from genbench.curves import write_run_curves
 from genbench.divergence import DivergenceSettings
 from genbench.errors import UserError
 from genbench.leaderboard import (
@@ -42,10 +45,14 @@ from genbench.leaderboard import (
 from genbench.overrides import parse_set_options
 from genbench.plugins import Registry
 from genbench.progress import RichProgress, SilentProgress
+from genbench.records import RUNS_DIR
+from genbench.report import write_report
 from genbench.runner import Benchmark
 from genbench.suite import load_suite
+from genbench.training import Interrupted
 
 USAGE_ERROR = 2
+RUNS_FAILED = 1  # Some runs failed or diverged; the others' records are complete.
 
 
 class OneLineErrors(TyperGroup):
@@ -157,8 +164,27 @@ def run(
             "--set", help="Override a hyperparameter: MODEL.KEY=VALUE (repeatable), e.g. dcgan.lr=1e-4."
         ),
     ] = None,
+    eval_every: Annotated[
+        float | None,
+        typer.Option(
+            help="Evaluate the cheap metric (reference-classifier FD on --n-eval samples) every KIMG "
+            "during training and keep the best checkpoint; 0: off [default: a tenth of the budget]."
+        ),
+    ] = None,
+    n_eval: Annotated[
+        int | None,
+        typer.Option(help=f"Samples of the cheap metric during training [default: {DEFAULT_N_EVAL}]."),
+    ] = None,
+    checkpoint_every: Annotated[
+        float | None,
+        typer.Option(
+            help="Save a resume checkpoint every KIMG (and on SIGINT/SIGTERM); 0: only on signals "
+            "[default: a tenth of the budget]."
+        ),
+    ] = None,
     restart: Annotated[
-        bool, typer.Option(help="Redo runs that already finished instead of reusing them.")
+        bool,
+        typer.Option(help="Start every run over: no reusing finished runs, no resuming unfinished ones."),
     ] = False,
     quiet: Annotated[bool, typer.Option(help="No progress bars (for CI and logs).")] = False,
 ) -> None:
@@ -183,32 +209,58 @@ def run(
         "n_reference": n_reference,
         "fid_weights": fid_weights,
         "divergence_steps": divergence_steps,
+        "eval_every": eval_every,
+        "n_eval": n_eval,
+        "checkpoint_every": checkpoint_every,
         "restart": restart,
         "overrides": parse_set_options(set_ or []),
     }
     options = resolve_options(load_suite(suite) if suite else {}, given)
     errors = Console(stderr=True)
+
+    def say(message: str) -> None:  # One line per message, however narrow the terminal: greppable logs.
+        errors.print(message, highlight=False, soft_wrap=True)
+
+    registry = Registry.discover()
     benchmark = Benchmark(
         options,
-        Registry.discover(),
+        registry,
         progress=SilentProgress() if quiet else RichProgress(errors),
-        announce=lambda message: errors.print(message, highlight=False, soft_wrap=True),
+        announce=say,
     )
-    records = benchmark.run()
-    summary = summarise(records_frame(benchmark.floors + records))
-    Console().print(render(by_model(terminal_view(summary)), "table"))
-    errors.print(f"run records: {out / 'runs'}   leaderboard: {out / LEADERBOARD_FILE}", highlight=False)
+    for broken in registry.broken:
+        say(f"warning: plugin {broken.name} ({broken.distribution}) failed to load: {broken.error}")
+    try:
+        records = benchmark.run()
+    except Interrupted as error:
+        say(f"interrupted ({error}); checkpoints are saved: run the same command again to resume")
+        raise typer.Exit(benchmark.stop.exit_code) from None
+    finished = [r for r in records if r["status"] == "finished"]
+    if finished:
+        summary = summarise(records_frame(benchmark.floors + finished))
+        Console().print(render(by_model(terminal_view(summary)), "table"))
+    say(f"run records: {out / 'runs'}   leaderboard: {out / LEADERBOARD_FILE}")
+    failed = [r for r in records if r["status"] != "finished"]
+    if failed:
+        say(f"{len(failed)} of {len(records)} runs did not finish:")
+        for record in failed:
+            say(f"  {record['run_id']}: {record['status']}: {record['error']}")
+        raise typer.Exit(RUNS_FAILED)
 
 
 @app.command()
 def plugins() -> None:
     """List installed model and dataset plugins."""
+    registry = Registry.discover()
     table = Table("name", "kind", "conditional", "distribution", "version", "description")
-    for entry in Registry.discover().entries():
+    for entry in registry.entries():
         conditional = "" if entry.conditional is None else ("yes" if entry.conditional else "no")
         table.add_row(
             entry.name, entry.kind, conditional, entry.distribution, entry.version, entry.description
         )
+    for broken in registry.broken:  # Shown, not hidden: a plugin the user installed is missing.
+        error = f"BROKEN: {broken.error}"
+        table.add_row(broken.name, "broken", "", broken.distribution, broken.version, error)
     Console().print(table)
 
 
@@ -245,6 +297,24 @@ def leaderboard(
         typer.echo(rendered, nl=False)
     else:
         Console().print(rendered)
+
+
+@app.command()
+def report(
+    results: Annotated[Path, typer.Argument(help="The output folder of `genbench run`.")] = Path("results"),
+    output: Annotated[
+        Path | None, typer.Option(help="Where to write the page [default: RESULTS/report.html].")
+    ] = None,
+) -> None:
+    """Write one self-contained HTML page: leaderboard, comparison plots, per-model pictures and curves,
+    and the protocol. It opens from disk, no network needed."""
+    if not results.is_dir():
+        raise UserError(f"no results folder at {results}; run `genbench run --out {results}` first")
+    for run_dir in sorted((results / RUNS_DIR).glob("*/")):
+        write_run_curves(run_dir)  # Cheap; brings records of older genbench versions up to date.
+    write_comparison_plots(results)
+    page = write_report(results, output)
+    typer.echo(f"report: {page}")
 
 
 def main() -> None:

@@ -16,6 +16,8 @@ DEFAULT_MODELS = ("dcgan", "vae")
 DEFAULT_DATASETS = ("digits",)
 DEFAULT_KIMG = 40.0  # Quick default: digits (1,437 train images) for ~28 epochs, minutes on 2 CPU cores.
 DEFAULT_N_SAMPLES = 10_000
+DEFAULT_N_EVAL = 1_000  # Samples of the cheap metric during training (fd_clf_1k).
+EVAL_POINTS = 10  # Default --eval-every and --checkpoint-every: this many points of the budget.
 # Metrics a run computes (all by default; see genbench.metrics for the columns each fills): reference-
 # classifier metrics, the independent divergence estimates, then the Inception metrics.
 KNOWN_METRICS = (
@@ -94,6 +96,9 @@ class RunOptions:
     n_reference: int | None = None  # ...all of it, or a fixed seeded subset of this many images.
     fid_weights: Path | None = field(default_factory=lambda: default_fid_weights())
     divergence: DivergenceSettings = field(default_factory=DivergenceSettings)
+    checkpoint_every: float | None = None  # kimg between resume checkpoints (also on SIGINT/SIGTERM).
+    eval_every: float | None = None  # kimg between cheap-metric evaluations; None: never.
+    n_eval: int = DEFAULT_N_EVAL
 
     def __post_init__(self) -> None:
         for label, names in (
@@ -122,6 +127,12 @@ class RunOptions:
                 f"Inception weights file {self.fid_weights} (--fid-weights or ${FID_WEIGHTS_ENV}) "
                 "does not exist"
             )
+        intervals = (("--checkpoint-every", self.checkpoint_every), ("--eval-every", self.eval_every))
+        for label, every in intervals:
+            if every is not None and not every > 0:
+                raise UserError(f"{label} must be a positive number of kimg, got {every}")
+        if self.n_eval < MIN_N_SAMPLES:
+            raise UserError(f"--n-eval must be at least {MIN_N_SAMPLES}, got {self.n_eval}")
         if self.log_every < 1:
             raise UserError(f"--log-every must be at least 1, got {self.log_every}")
         if self.cache_dir is None:
@@ -148,6 +159,7 @@ _OPTION_KEYS = (
     "reference_split",
     "n_reference",
     "fid_weights",
+    "n_eval",
 )
 
 
@@ -163,8 +175,12 @@ def resolve_options(suite: Mapping[str, Any], given: Mapping[str, Any]) -> RunOp
     budget = Budget(merged.get("kimg", DEFAULT_KIMG), merged.get("steps"), merged.get("seconds"))
     steps = merged.get("divergence_steps")
     divergence = DivergenceSettings() if steps is None else DivergenceSettings(steps=steps)
+    # Checkpoints and the cheap metric come at EVAL_POINTS points of the budget unless told otherwise;
+    # 0 turns them off.
+    every = {key: merged.get(key, budget.kimg / EVAL_POINTS) for key in ("checkpoint_every", "eval_every")}
     return RunOptions(
         budget=budget,
+        **{key: None if value == 0 else value for key, value in every.items()},
         overrides=overrides,
         divergence=divergence,
         **{key: merged[key] for key in _OPTION_KEYS if key in merged},
@@ -193,7 +209,7 @@ def parse_list(text: str, option: str) -> tuple[str, ...]:
     """``"a,b, c"`` -> ``("a", "b", "c")``."""
     items = tuple(part.strip() for part in text.split(","))
     if not all(items):
-        raise UserError(f"{option} takes a comma-separated list without empty items, got '{text}'")
+        raise UserError(f"{option} takes a comma-separated list without empty items, got {text!r}")
     return items
 
 
@@ -202,7 +218,7 @@ def parse_seeds(text: str) -> tuple[int, ...]:
     seeds = []
     for item in parse_list(text, "--seeds"):
         if not item.isdigit():
-            raise UserError(f"--seeds takes non-negative integers like 0,1,2, got '{item}'")
+            raise UserError(f"--seeds takes non-negative integers like 0,1,2, got {item!r}")
         seeds.append(int(item))
     return tuple(seeds)
 

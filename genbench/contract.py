@@ -2,7 +2,8 @@
 
 Each check builds the model itself and raises ``AssertionError`` with a message on failure, so any
 test runner can call them; genbench's own suite runs every check for every registered model at every
-built-in shape (``tests/test_model_contract.py``). A plugin author runs them the same way::
+built-in shape (``tests/test_model_contract.py``). The optional latent API (``latents``, ``decode``,
+``encode``) is checked where a model implements it. A plugin author runs them the same way::
 
     import pytest
     from genbench.contract import CHECKS, SHAPES
@@ -160,6 +161,58 @@ def check_checkpoint(model_cls: type[Model], shape: DataShape) -> None:
     assert torch.equal(fresh.sample(4, generator.manual_seed(3)), expected), "a restored checkpoint differs"
 
 
+def _assert_decoded(images: torch.Tensor, n: int, shape: DataShape, what: str) -> None:
+    assert images.shape == (n, *shape.image_shape), f"{what} shape {tuple(images.shape)}"
+    assert images.dtype == torch.float32, f"{what} are {images.dtype}, not float32"
+    assert not images.requires_grad, f"{what} require grad: decode under torch.no_grad()"
+    assert images.min() >= -1 and images.max() <= 1, f"{what} leave [-1, 1]"
+
+
+def check_latents(model_cls: type[Model], shape: DataShape) -> None:
+    """The optional latent API (skipped where ``latents`` raises ``NotImplementedError``): latents are
+    determined by the generator, and decoding them gives exactly what ``sample`` gives for the same
+    seed and labels, leaving the model's mode and buffers as they were."""
+    model = _build(model_cls, shape)
+    model.train_step(_images(shape), _labels(shape))
+
+    def draw(seed: int) -> torch.Tensor:
+        return model.latents(5, torch.Generator().manual_seed(seed))
+
+    try:
+        latents = draw(0)
+    except NotImplementedError:
+        return
+    assert isinstance(latents, torch.Tensor) and latents.shape[0] == 5, "latents(5, g) is not 5 latents"
+    assert torch.equal(latents, draw(0)), "same seed, other latents"
+    assert not torch.equal(latents, draw(1)), "seed is ignored"
+    labels = torch.arange(5) % shape.num_classes if model_cls.conditional else None
+    buffers = _buffers(model)
+    decoded = model.decode(latents, labels)
+    _assert_decoded(decoded, 5, shape, "decoded images")
+    expected = model.sample(5, torch.Generator().manual_seed(0), labels)
+    assert torch.equal(decoded, expected), "decode(latents(n, g), labels) is not sample(n, g, labels)"
+    assert model.training, "decode left the model in eval mode"
+    assert all(torch.equal(b, buffers[n]) for n, b in model.named_buffers()), "decode changed buffers"
+
+
+def check_encoding(model_cls: type[Model], shape: DataShape) -> None:
+    """The optional encoder (skipped where ``encode`` raises ``NotImplementedError``): a repeatable
+    batch of latents, shaped like the prior's, that ``decode`` turns back into images."""
+    model = _build(model_cls, shape)
+    model.train_step(_images(shape), _labels(shape))
+    images, labels = _images(shape, 1), _labels(shape, 1)
+    try:
+        codes = model.encode(images, labels)
+    except NotImplementedError:
+        return
+    prior = model.latents(1, torch.Generator().manual_seed(0))  # An encoder implies a latent space.
+    assert codes.shape == (BATCH, *prior.shape[1:]), f"codes {tuple(codes.shape)}, latents {prior.shape}"
+    assert not codes.requires_grad, "codes require grad: encode under torch.no_grad()"
+    assert torch.equal(codes, model.encode(images, labels)), "encode is not repeatable"
+    _assert_decoded(model.decode(codes, labels), BATCH, shape, "decoded codes")
+    assert model.training, "encode left the model in eval mode"
+
+
 CHECKS: tuple[Callable[[type[Model], DataShape], None], ...] = (
     check_builds_on_the_current_device,
     check_training_steps,
@@ -168,4 +221,6 @@ CHECKS: tuple[Callable[[type[Model], DataShape], None], ...] = (
     check_estimates,
     check_hyperparameters,
     check_checkpoint,
+    check_latents,
+    check_encoding,
 )

@@ -81,6 +81,16 @@ def generate(model: Model, n: int, seed: int, device: torch.device) -> torch.Ten
     return torch.cat(chunks)
 
 
+def cheap_fd(model: Model, setup: EvaluationSetup, n: int, seed: int) -> float:
+    """Reference-classifier FD of ``n`` samples: the cheap metric evaluated during training.
+
+    Same reference images, cached statistics and quantisation as the final evaluation, fewer samples;
+    FD is biased upwards at small n, so compare it only with values at the same n."""
+    samples = generate(model, n, seed=seed, device=setup.device)
+    values = _through_torch_fidelity(samples, setup, ["fd_clf"], classifier_extractor(setup.classifier))
+    return float(values["fd_clf"][0])
+
+
 def reference_images(split: Split, n: int | None) -> torch.Tensor:
     """At most ``n`` images of ``split``: all of them (``n`` None or at least the split's size), or the
     first ``n`` of a fixed seeded shuffle, which is the same on every machine."""

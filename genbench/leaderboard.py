@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+from filelock import FileLock
 from rich.table import Table
 
 from genbench.errors import UserError
@@ -22,6 +23,7 @@ from genbench.metrics import column_order, higher_is_better, stem_of
 from genbench.records import FLOORS_DIR, METRICS_FILE, RUNS_DIR, atomic_write_text, read_json
 
 LEADERBOARD_FILE = "leaderboard.csv"
+LEADERBOARD_LOCK = ".leaderboard.lock"
 RUN_COLUMNS = [
     "dataset",
     "model",
@@ -35,11 +37,14 @@ RUN_COLUMNS = [
     "wall_seconds",
     "device",
     "run_id",
+    "error",
 ]
 # From a record's "protocol_summary": the reference images and the extractors' weights (hash prefixes).
 PROTOCOL_COLUMNS = ["reference_split", "n_reference", "inception_weights", "classifier_weights"]
 # Left out of the terminal view (bookkeeping), kept in csv and markdown.
-TERMINAL_HIDDEN = ["status", "budget_kimg", "steps", "stopped_by", "train_seconds", "device", "run_id"]
+TERMINAL_HIDDEN = [
+    "status", "budget_kimg", "steps", "stopped_by", "train_seconds", "device", "run_id", "error"
+]
 # The metric a leaderboard is sorted by when none is chosen: the first of these stems present.
 DEFAULT_SORT_STEMS = ("fd_clf", "fid")
 
@@ -64,6 +69,7 @@ def records_frame(records: Iterable[dict[str, Any]], by: str | None = None) -> p
             **{c: r.get(c) for c in RUN_COLUMNS},
             **{c: r.get("protocol_summary", {}).get(c) for c in PROTOCOL_COLUMNS},
             **r.get("metrics", {}),
+            **during_training_columns(r),
         }
         for r in records
     ]
@@ -74,6 +80,20 @@ def records_frame(records: Iterable[dict[str, Any]], by: str | None = None) -> p
     for column in ("seed", "steps", "n_reference"):  # Integers, blank where absent (the floor has no seed).
         frame[column] = pd.to_numeric(frame[column], errors="coerce").astype("Int64")
     return sort_frame(frame, by)
+
+
+def during_training_columns(record: dict[str, Any]) -> dict[str, Any]:
+    """The cheap metric of ``--eval-every`` as columns: its final value, the best one (``best_...``) and
+    the kimg where the best was reached (``best_kimg``): GANs are often best long before the end."""
+    during = record.get("during_training") or {}
+    metric = during.get("metric")
+    if not metric:
+        return {}
+    return {
+        f"final_{metric}": during.get("final"),
+        f"best_{metric}": during.get("best"),
+        "best_kimg": during.get("best_kimg"),
+    }
 
 
 def metric_columns(frame: pd.DataFrame) -> list[str]:
@@ -111,15 +131,21 @@ def sort_frame(frame: pd.DataFrame, by: str | None = None) -> pd.DataFrame:
 
 
 def rebuild_leaderboard(out: Path) -> pd.DataFrame:
-    """Rebuild ``<out>/leaderboard.csv`` from all run records and return it."""
-    frame = records_frame(load_records(out))
-    atomic_write_text(out / LEADERBOARD_FILE, frame.to_csv(index=False))
+    """Rebuild ``<out>/leaderboard.csv`` from all run records and return it.
+
+    Under a lock: processes sharing ``out`` take turns, so the last rebuild sees every record."""
+    out.mkdir(parents=True, exist_ok=True)
+    with FileLock(out / LEADERBOARD_LOCK):
+        frame = records_frame(load_records(out))
+        atomic_write_text(out / LEADERBOARD_FILE, frame.to_csv(index=False))
     return frame
 
 
 def summarise(frame: pd.DataFrame, by: str | None = None) -> pd.DataFrame:
     """Per dataset, model and protocol: seeds, kimg, wall seconds and each metric as ``mean ± std``
-    over seeds; per dataset the floor first, then best first by the mean of ``by``."""
+    over seeds; per dataset the floor first, then best first by the mean of ``by``. Runs that failed or
+    diverged have no metrics and are left out (the full leaderboard lists them with their error)."""
+    frame = frame[(frame["status"] == "finished") | (frame["model"] == FLOOR_MODEL)]
     metrics = metric_columns(frame)
     column = sort_column(frame, by)
     keys = ["dataset", "model", *(c for c in PROTOCOL_COLUMNS if c in frame.columns)]

@@ -29,7 +29,7 @@ def parse_set_options(items: Iterable[str]) -> Overrides:
         target, sep, value = item.partition("=")
         model, dot, key = target.strip().partition(".")
         if not (sep and dot and model and key):
-            raise UserError(f"--set takes MODEL.KEY=VALUE, e.g. --set wgan.n_critic=2; got '{item}'")
+            raise UserError(f"--set takes MODEL.KEY=VALUE, e.g. --set wgan.n_critic=2; got {item!r}")
         overrides.setdefault(model, {})[key.strip()] = value.strip()
     return overrides
 
@@ -61,7 +61,7 @@ def convert(model: str, key: str, value: Any, default: Any) -> Any:
             return float(value)
         if default is None or isinstance(value, kind):
             return value
-    except ValueError:
+    except (ValueError, TypeError, OverflowError):  # "abc", None, or "1e999" for an int.
         pass
     raise UserError(f"{model}.{key} takes a {kind.__name__} (default {default!r}), got {value!r}")
 

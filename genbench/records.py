@@ -1,8 +1,9 @@
 """Run records on disk: one folder per (dataset, model, seed, config), every file written atomically.
 
 A run folder holds ``config.json`` (resolved options and versions), ``train.jsonl`` (logged
-scalars), ``checkpoint.pt``, ``samples.png`` and, last, ``metrics.json``: a folder with
-``metrics.json`` is a finished run.
+scalars), ``checkpoint.pt`` (final weights), ``best.pt`` (best cheap metric), resume checkpoints while it
+runs, pictures and curves, and, last, ``metrics.json``: its ``status`` says whether the run finished,
+failed or diverged. Two processes never work on one run folder at once (:meth:`RunFolder.lock`).
 """
 
 from __future__ import annotations
@@ -19,12 +20,15 @@ from pathlib import Path
 from typing import IO, Any
 
 import torch
+from filelock import FileLock
 
 RUNS_DIR = "runs"
 FLOORS_DIR = "floors"  # Real-data floor records, one per dataset and protocol (genbench.floor).
 CONFIG_FILE = "config.json"
 TRAIN_LOG_FILE = "train.jsonl"
 CHECKPOINT_FILE = "checkpoint.pt"
+BEST_CHECKPOINT_FILE = "best.pt"
+LOCK_FILE = ".lock"
 SAMPLES_FILE = "samples.png"
 METRICS_FILE = "metrics.json"
 
@@ -78,15 +82,39 @@ class RunFolder:
     def __init__(self, out: Path, run_id: str) -> None:
         self.run_id = run_id
         self.path = out / RUNS_DIR / run_id
+        # Names come from validated plugin names and integers; this guards the rule, not user input.
+        if self.path.resolve().parent != (out / RUNS_DIR).resolve():
+            raise ValueError(f"run id {run_id!r} would leave {out / RUNS_DIR}")
 
     def file(self, name: str) -> Path:
         """Path of a file in this run's folder."""
         return self.path / name
 
     @property
+    def status(self) -> str | None:
+        """The recorded status (``finished``, ``failed``, ``diverged``), None if there is no record."""
+        try:
+            return read_json(self.file(METRICS_FILE)).get("status")
+        except (OSError, json.JSONDecodeError, AttributeError):
+            return None
+
+    @property
     def finished(self) -> bool:
-        """A run is finished once its metrics are written."""
-        return self.file(METRICS_FILE).exists()
+        """Whether the run finished: its metrics are written."""
+        return self.status == "finished"
+
+    def lock(self, timeout: float = -1) -> FileLock:
+        """An inter-process lock on this run (``timeout=0``: fail at once if another process holds it).
+
+        ``flock`` locks die with their process, so a killed run never leaves its folder locked."""
+        self.path.mkdir(parents=True, exist_ok=True)
+        return FileLock(self.file(LOCK_FILE), timeout=timeout)
+
+    def clear(self) -> None:
+        """Remove every file of an earlier attempt (the lock stays: it is held)."""
+        for path in self.path.iterdir():
+            if path.name != LOCK_FILE and path.is_file():
+                path.unlink()
 
     def write_config(self, config: dict[str, Any]) -> None:
         """Save the resolved config and versions."""
@@ -108,7 +136,7 @@ class RunFolder:
             os.close(fd)
 
     def write_metrics(self, record: dict[str, Any]) -> None:
-        """Write ``metrics.json``: this marks the run finished."""
+        """Write ``metrics.json``, the run's record, last: its status says how the run ended."""
         atomic_write_json(self.file(METRICS_FILE), record)
 
 
@@ -126,6 +154,14 @@ def read_jsonl(path: Path) -> list[dict[str, Any]]:
         except json.JSONDecodeError:
             break
     return rows
+
+
+def truncate_log(path: Path, steps: int) -> None:
+    """Keep the rows of a JSONL log up to ``steps`` (rows a resumed run will write again go)."""
+    if not path.exists():
+        return
+    rows = [row for row in read_jsonl(path) if row.get("step", 0) <= steps]
+    atomic_write_text(path, "".join(json.dumps(row, sort_keys=True) + "\n" for row in rows))
 
 
 def versions(distributions: dict[str, str]) -> dict[str, Any]:

@@ -1,65 +1,47 @@
-"""The benchmark runner: for each dataset x model x seed, seed everything, build, train under the
-shared budget, sample, evaluate and record; the leaderboard is rebuilt after every run."""
+"""The benchmark runner: for each dataset x model x seed, do the run (genbench.single_run), resume it, or
+reuse its finished record; contain each run's failure so the sweep goes on; rebuild the leaderboard
+after every run.
+
+Several ``genbench run`` processes may share one output folder: each run is locked while a process
+works on it, and a process that finds a run locked does the others first, then waits for it.
+"""
 
 from __future__ import annotations
 
 import dataclasses
-import io
-import random
-import time
+import gc
+import traceback
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
 import torch
-import torchvision
+from filelock import FileLock, Timeout
 
-from genbench.api import DataShape, Hyperparameters, Model, Split
-from genbench.batches import DeviceBatches
-from genbench.classifier import ClassifierInfo, cached_classifier
+from genbench.api import Hyperparameters, Split
+from genbench.classifier import cached_classifier
 from genbench.config import RunOptions
-from genbench.device import device_name, resolve_device
-from genbench.evaluation import EvaluationSetup, balanced_labels, evaluate, generate, reference_images
+from genbench.device import resolve_device
+from genbench.errors import UserError
+from genbench.evaluation import EvaluationSetup, reference_images
 from genbench.floor import floor_record, write_floor
 from genbench.inception import InceptionWeights, resolve_inception_weights
+from genbench.interrupts import StopRequests
 from genbench.leaderboard import rebuild_leaderboard
 from genbench.metrics import INCEPTION_METRICS
 from genbench.overrides import resolve_hparams
 from genbench.plugins import PluginEntry, Registry
 from genbench.progress import ProgressSink, SilentProgress
-from genbench.records import (
-    CHECKPOINT_FILE,
-    METRICS_FILE,
-    SAMPLES_FILE,
-    TRAIN_LOG_FILE,
-    RunFolder,
-    atomic_torch_save,
-    atomic_write,
-    read_json,
-    run_id,
-    versions,
-)
-from genbench.training import TrainResult, train
+from genbench.records import METRICS_FILE, RunFolder, atomic_write_text, read_json, run_id
+from genbench.single_run import LoadedData, RunContext, SingleRun
+from genbench.training import Diverged, Interrupted
 
-GRID_IMAGES = 64
-
-
-@dataclass(frozen=True)
-class LoadedData:
-    """A dataset's splits, reference classifier and evaluation setup, shared by every run on it."""
-
-    entry: PluginEntry
-    shape: DataShape
-    train: Split
-    test: Split
-    classifier: ClassifierInfo
-    setup: EvaluationSetup
+ERROR_LOG_FILE = "error.log"
+Job = tuple[PluginEntry, Hyperparameters, int]  # (model, hyperparameters, seed)
 
 
 class Benchmark:
-    """Runs every (dataset, model, seed) of ``options``; names and values are checked before any
-    work starts, so a typo never costs a half-finished sweep."""
+    """Runs every (dataset, model, seed) of ``options``; names and values are checked, and every
+    dataset loaded and checked, before any training starts, so a typo never costs a half-done sweep."""
 
     def __init__(
         self,
@@ -70,66 +52,108 @@ class Benchmark:
     ) -> None:
         self.options = options
         self.registry = registry
-        self.progress = progress or SilentProgress()
         self.announce = announce
         self.models = [
             (entry, resolve_hparams(entry.cls, options.overrides.get(entry.name, {})))
             for entry in map(registry.model, options.models)
         ]
         self.datasets = [registry.dataset(name) for name in options.datasets]
-        self.device = resolve_device(options.device)
+        self.stop = StopRequests()
+        self.context = RunContext(
+            options, resolve_device(options.device), progress or SilentProgress(), announce, self.stop
+        )
         self.inception = InceptionWeights(None, reason="not asked for (--metrics)")
         self.floors: list[dict[str, Any]] = []  # The real-data floor record of each dataset.
 
+    @property
+    def device(self) -> torch.device:
+        """Where models train and metrics are computed."""
+        return self.context.device
+
     def run(self) -> list[dict[str, Any]]:
-        """Run everything; returns the records (``metrics.json`` contents) of this benchmark's runs."""
-        records = []
-        self._find_inception_weights()
-        for dataset_entry in self.datasets:
-            data = self._load(dataset_entry)
-            self._floor(data)
-            for model_entry, hparams in self.models:
-                for seed in self.options.seeds:
-                    records.append(self._run_or_reuse(data, model_entry, hparams, seed))
-                    rebuild_leaderboard(self.options.out)
+        """Run everything; returns the records (``metrics.json`` contents) of this benchmark's runs.
+
+        SIGINT/SIGTERM save a resume checkpoint and raise :class:`Interrupted`."""
+        with self.stop.installed():
+            splits = {entry.name: self._load_splits(entry) for entry in self.datasets}
+            self._find_inception_weights()
+            records = []
+            for entry in self.datasets:
+                data = self._prepare(entry, *splits.pop(entry.name))
+                seeds = self.options.seeds
+                jobs = [(model, hparams, seed) for model, hparams in self.models for seed in seeds]
+                records += self._run_jobs(data, jobs)
         return records
 
-    def _load(self, entry: PluginEntry) -> LoadedData:
-        # Load and check both splits, then get the reference classifier (trained once, cached).
-        dataset = entry.cls(self.options.data_root, download=self.options.download)
-        shape = entry.cls.shape
-        splits = {}
-        for split in ("train", "test"):
-            splits[split] = dataset.load(split)
-            splits[split].validate(shape, f"dataset '{entry.name}' ({entry.distribution}), {split} split")
+    def _run_jobs(self, data: LoadedData, jobs: list[Job]) -> list[dict[str, Any]]:
+        # Runs another process holds are done last, after waiting for it (it has usually finished them).
+        records, waiting = [], []
+        for job in jobs:
+            record = self._run_or_reuse(data, *job, wait=False)
+            if record is None:
+                waiting.append(job)
+            else:
+                records.append(record)
+        for job in waiting:
+            records.append(self._run_or_reuse(data, *job, wait=True))
+        return records
+
+    def _load_splits(self, entry: PluginEntry) -> tuple[Split, Split]:
+        """Load and check both splits; a plugin's error becomes one line naming the plugin."""
+        owner = f"dataset '{entry.name}' ({entry.distribution})"
+        try:
+            dataset = entry.cls(self.options.data_root, download=self.options.download)
+            splits = (dataset.load("train"), dataset.load("test"))
+        except UserError:
+            raise
+        except Exception as error:
+            raise UserError(f"{owner} failed to load: {type(error).__name__}: {error}") from error
+        for name, split in zip(("train", "test"), splits, strict=True):
+            split.validate(entry.cls.shape, f"{owner}, {name} split")
+        return splits
+
+    def _prepare(self, entry: PluginEntry, train: Split, test: Split) -> LoadedData:
+        """The reference classifier (trained once, cached), the evaluation setup and the real floor.
+
+        Under a lock on the cache: processes that share it compute each cached file once, one at a
+        time, instead of writing it together."""
+        self.options.cache_dir.mkdir(parents=True, exist_ok=True)
+        with FileLock(self.options.cache_dir / f".{entry.name}.lock"):
+            return self._prepare_unlocked(entry, train, test)
+
+    def _prepare_unlocked(self, entry: PluginEntry, train: Split, test: Split) -> LoadedData:
+        options, shape = self.options, entry.cls.shape
         self.announce(
-            f"{entry.name}: {len(splits['train'])} train / {len(splits['test'])} test images; "
+            f"{entry.name}: {len(train)} train / {len(test)} test images; "
             "reference classifier (cached after the first run)…"
         )
         classifier = cached_classifier(
             entry.name,
             shape,
-            splits["train"],
-            splits["test"],
-            self.options.cache_dir / "classifiers",
+            train,
+            test,
+            options.cache_dir / "classifiers",
             self.device,
-            progress=self.progress,
+            progress=self.context.progress,
         )
         self.announce(f"{entry.name}: reference classifier test accuracy {classifier.test_accuracy:.3f}")
-        options = self.options
         setup = EvaluationSetup(
             dataset=entry.name,
             reference_split=options.reference_split,
-            reference=reference_images(splits[options.reference_split], options.n_reference),
+            reference=reference_images(
+                train if options.reference_split == "train" else test, options.n_reference
+            ),
             classifier=classifier,
             inception=self.inception,
             metrics=options.metrics,
             divergence=options.divergence,
             device=self.device,
             cache_root=options.cache_dir / "fidelity",
-            progress=self.progress,
+            progress=self.context.progress,
         )
-        return LoadedData(entry, shape, splits["train"], splits["test"], classifier, setup)
+        data = LoadedData(entry, shape, train, test, classifier, setup)
+        self._floor(data)
+        return data
 
     def _find_inception_weights(self) -> None:
         # Decided once, before any run: missing weights cost one warning line, not one per run.
@@ -155,133 +179,88 @@ class Benchmark:
         rebuild_leaderboard(self.options.out)
 
     def _run_or_reuse(
-        self, data: LoadedData, model_entry: PluginEntry, hparams: Hyperparameters, seed: int
-    ) -> dict[str, Any]:
+        self, data: LoadedData, model_entry: PluginEntry, hparams: Hyperparameters, seed: int, wait: bool
+    ) -> dict[str, Any] | None:
+        """The run's record: reused, or from doing (or resuming) the run; None if another process
+        holds the run and ``wait`` is False."""
         config = self._config(data, model_entry, hparams, seed)
         folder = RunFolder(self.options.out, run_id(data.entry.name, model_entry.name, seed, config))
-        if folder.finished and not self.options.restart:
-            self.announce(f"{folder.run_id}: already finished, reusing its record (--restart to redo)")
-            return read_json(folder.file(METRICS_FILE))
-        return self._run(data, model_entry, hparams, seed, config, folder)
+        try:
+            with folder.lock(timeout=-1 if wait else 0):
+                record = self._reuse(folder)
+                if record is None:
+                    job = SingleRun(self.context, data, model_entry, hparams, seed, config, folder)
+                    record = self._contained(job)
+        except Timeout:
+            self.announce(f"{folder.run_id}: another process is running it; coming back to it later")
+            return None
+        rebuild_leaderboard(self.options.out)
+        return record
+
+    def _reuse(self, folder: RunFolder) -> dict[str, Any] | None:
+        """A finished or diverged run's record (a diverged run would diverge again); None to run it."""
+        status = folder.status
+        if self.options.restart or status not in ("finished", "diverged"):
+            if status == "failed":
+                self.announce(f"{folder.run_id}: failed last time; trying again")
+            return None
+        self.announce(f"{folder.run_id}: already {status}, reusing its record (--restart to redo)")
+        return read_json(folder.file(METRICS_FILE))
+
+    def _contained(self, job: SingleRun) -> dict[str, Any]:
+        """Do the run; a failure or divergence is recorded and reported, and the sweep goes on."""
+        run_name = job.folder.run_id
+        try:
+            record = job.execute()
+        except (Interrupted, KeyboardInterrupt):
+            raise
+        except Diverged as error:
+            record = job.failure_record("diverged", f"diverged: {error}")
+        except torch.OutOfMemoryError:
+            batch = job.hparams.batch_size
+            record = job.failure_record(
+                "failed",
+                f"out of memory on {self.device} at batch size {batch}; try "
+                f"--set {job.model_entry.name}.batch_size={max(batch // 2, 1)} or a smaller model",
+            )
+        except Exception as error:  # A plugin's bug must not end the sweep: record it and go on.
+            name = f"{job.model_entry.name} ({job.model_entry.distribution})"
+            atomic_write_text(job.folder.file(ERROR_LOG_FILE), traceback.format_exc())
+            message = " ".join(f"{type(error).__name__}: {error}".split())
+            record = job.failure_record("failed", f"{name} raised {message} (traceback in {ERROR_LOG_FILE})")
+        else:
+            scores = ", ".join(f"{k}={v:.4g}" for k, v in record["metrics"].items() if v is not None)
+            self.announce(f"{run_name}: done in {record['wall_seconds']:.0f} s, {scores}")
+            return record
+        finally:
+            del job  # Free a failed model's memory (on a GPU, before the next run needs it).
+            gc.collect()
+            if torch.cuda.is_available():
+                torch.cuda.empty_cache()
+        RunFolder(self.options.out, run_name).write_metrics(record)
+        self.announce(f"{run_name}: {record['status'].upper()}: {record['error']}")
+        return record
 
     def _config(
         self, data: LoadedData, model_entry: PluginEntry, hparams: Hyperparameters, seed: int
     ) -> dict[str, Any]:
         """Everything that affects a run's result; its hash names the run folder."""
+        options = self.options
         return {
             "dataset": data.entry.name,
             "shape": dataclasses.asdict(data.shape),
             "model": model_entry.name,
             "hparams": dataclasses.asdict(hparams),
             "seed": seed,
-            "budget": dataclasses.asdict(self.options.budget),
-            "n_samples": self.options.n_samples,
+            "budget": dataclasses.asdict(options.budget),
+            "n_samples": options.n_samples,
             "device": self.device.type,
             "evaluation": {
-                "metrics": list(self.options.metrics),
-                "reference_split": self.options.reference_split,
-                "n_reference": self.options.n_reference,
-                "divergence": dataclasses.asdict(self.options.divergence),
+                "metrics": list(options.metrics),
+                "reference_split": options.reference_split,
+                "n_reference": options.n_reference,
+                "divergence": dataclasses.asdict(options.divergence),
+                "eval_every": options.eval_every,
+                "n_eval": options.n_eval,
             },
         }
-
-    def _run(
-        self,
-        data: LoadedData,
-        model_entry: PluginEntry,
-        hparams: Hyperparameters,
-        seed: int,
-        config: dict[str, Any],
-        folder: RunFolder,
-    ) -> dict[str, Any]:
-        started = time.monotonic()
-        options, device = self.options, self.device
-
-        # Record the resolved config and versions before any work.
-        folder.file(TRAIN_LOG_FILE).unlink(missing_ok=True)
-        plugins = {e.distribution: e.version for e in (data.entry, model_entry)}
-        folder.write_config(
-            {
-                **config,
-                "run_id": folder.run_id,
-                "device_name": device_name(device),
-                "log_every": options.log_every,
-                "versions": versions(plugins),
-            }
-        )
-
-        # Seed everything, then build the model on the device.
-        seed_everything(seed)
-        with torch.device(device):
-            model: Model = model_entry.cls(data.shape, hparams)
-        model.to(device)
-
-        # Train until the budget is spent; keep the final state.
-        result = self._train(model, data, folder, seed)
-
-        # Sample with a seeded generator, save a grid, evaluate.
-        eval_started = time.monotonic()
-        samples = generate(model, options.n_samples, seed=seed, device=device)
-        save_grid(samples[:GRID_IMAGES], folder, nrow=data.shape.num_classes if model.conditional else 8)
-        # A conditional model drew sample i for class balanced_labels[i]: its accuracy is scored on them.
-        labels = (
-            balanced_labels(len(samples), data.shape.num_classes, samples.device)
-            if model.conditional
-            else None
-        )
-        evaluation = evaluate(samples, data.setup, labels, label=f"{folder.run_id}/")
-
-        # Record: metrics.json marks the run finished.
-        record = {
-            "run_id": folder.run_id,
-            "dataset": data.entry.name,
-            "model": model_entry.name,
-            "seed": seed,
-            "status": "finished",
-            "budget_kimg": options.budget.kimg,
-            "budget": dataclasses.asdict(options.budget),
-            **result.summary(),
-            "eval_seconds": round(time.monotonic() - eval_started, 3),
-            "wall_seconds": round(time.monotonic() - started, 3),
-            "device": device_name(device),
-            "metrics": evaluation.metrics,
-            "protocol": evaluation.protocol,
-            "protocol_summary": data.setup.summary(),
-        }
-        folder.write_metrics(record)
-        scores = ", ".join(f"{k}={v:.4g}" for k, v in evaluation.metrics.items() if v is not None)
-        self.announce(f"{folder.run_id}: done in {record['wall_seconds']:.0f} s, {scores}")
-        return record
-
-    def _train(self, model: Model, data: LoadedData, folder: RunFolder, seed: int) -> TrainResult:
-        options = self.options
-        batches = DeviceBatches(data.train, self.device, seed=seed)
-        self.progress.start(f"{data.entry.name}/{model.name}/seed{seed}", options.budget.kimg)
-        try:
-            result = train(
-                model, batches, data.test, options.budget, folder.append_log, self.progress, options.log_every
-            )
-        finally:
-            self.progress.stop()
-        checkpoint = {
-            "model": model.checkpoint_state(),
-            "steps": result.steps,
-            "images_seen": result.images_seen,
-        }
-        atomic_torch_save(folder.file(CHECKPOINT_FILE), checkpoint)
-        return result
-
-
-def seed_everything(seed: int) -> None:
-    """Seed Python, NumPy and torch (CPU and every CUDA device)."""
-    random.seed(seed)
-    np.random.seed(seed)
-    torch.manual_seed(seed)
-
-
-def save_grid(samples: torch.Tensor, folder: RunFolder, nrow: int) -> None:
-    """Save uint8 samples as one PNG grid (torchvision's ``make_grid``), atomically."""
-    grid = torchvision.utils.make_grid(samples.float() / 255, nrow=nrow, padding=2)
-    buffer = io.BytesIO()
-    torchvision.utils.save_image(grid, buffer, format="png")
-    atomic_write(folder.file(SAMPLES_FILE), lambda f: f.write(buffer.getvalue()))

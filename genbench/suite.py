@@ -38,6 +38,9 @@ _SCHEMA: dict[str, tuple[tuple[type, ...], str]] = {
     "reference_split": ((str,), "train or test"),
     "n_reference": ((int,), "an integer"),
     "divergence_steps": ((int,), "an integer"),
+    "eval_every": ((int, float), "a number of kimg (0: off)"),
+    "n_eval": ((int,), "an integer"),
+    "checkpoint_every": ((int, float), "a number of kimg (0: off)"),
     "overrides": ((dict,), "a table of per-model tables, e.g. [overrides.wgan]"),
 }
 

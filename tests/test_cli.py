@@ -84,11 +84,17 @@ def test_run_writes_records_and_leaderboard_and_reuses_finished_runs(
     runs = sorted((out / "runs").iterdir())
     assert [r.name.split("-seed")[1][0] for r in runs] == ["0", "1"]
     for run in runs:
+        # No interpolation pictures: the fake model has no latent space (the record says so).
         assert {p.name for p in run.iterdir()} == {
+            ".lock",
             "config.json",
             "train.jsonl",
             "checkpoint.pt",
+            "best.pt",
             "samples.png",
+            "progress.png",
+            "curves_losses.png",
+            "curves_eval.png",
             "metrics.json",
         }
         config = json.loads((run / "config.json").read_text())
@@ -97,6 +103,10 @@ def test_run_writes_records_and_leaderboard_and_reuses_finished_runs(
         metrics = json.loads((run / "metrics.json").read_text())
         assert metrics["stopped_by"] == "kimg" and metrics["kimg"] >= 2
         assert metrics["protocol"]["fd_clf_300"]["n_generated"] == 300
+        assert set(metrics["pictures_skipped"]) == {"interpolation.png", "interpolation_encoded.png"}
+        during = metrics["during_training"]
+        assert during["metric"] == "fd_clf_1k" and during["every_kimg"] == pytest.approx(0.2)
+        assert during["best"] <= during["final"] and 0 < during["best_kimg"] <= metrics["kimg"]
     board = pd.read_csv(out / "leaderboard.csv")
     assert list(board["model"]) == ["(real data floor)", "pixel-gaussian", "pixel-gaussian"]
     assert sorted(board["seed"].dropna()) == [0, 1] and board["seed"].isna().sum() == 1  # The floor's.

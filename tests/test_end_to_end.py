@@ -1,7 +1,9 @@
-"""dcgan and vae on digits through the real command, with the built-in plugins found by entry points."""
+"""dcgan, wgan-gp, vae and acgan on digits through the real command, with the built-in plugins found by
+entry points; then the HTML report of that run."""
 
 from __future__ import annotations
 
+import base64
 import json
 import math
 from pathlib import Path
@@ -13,6 +15,7 @@ from PIL import Image
 from typer.testing import CliRunner
 
 from genbench.cli import app
+from genbench.pictures import grid_size
 from genbench.records import read_jsonl
 
 
@@ -24,7 +27,7 @@ def digits_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, object]:
         [
             "run",
             "--models",
-            "dcgan,vae",
+            "dcgan,wgan-gp,vae,acgan",
             "--data",
             "digits",
             "--kimg",
@@ -57,7 +60,7 @@ def test_default_models_run_on_digits_and_fill_the_leaderboard(digits_run) -> No
     board = pd.read_csv(out / "leaderboard.csv")
     assert board.loc[0, "model"] == "(real data floor)"  # Real train vs test images, then the runs.
     floor, board = board.iloc[0], board.iloc[1:]
-    assert sorted(board["model"]) == ["dcgan", "vae"]
+    assert sorted(board["model"]) == ["acgan", "dcgan", "vae", "wgan-gp"]
     assert (board["dataset"] == "digits").all() and (board["stopped_by"] == "kimg").all()
     assert board["fd_clf_1k"].map(math.isfinite).all() and (board["fd_clf_1k"] > floor["fd_clf_1k"]).all()
     assert (board["kimg"] >= 3).all()
@@ -83,8 +86,53 @@ def test_each_run_has_finite_logs_and_a_sample_grid(digits_run, model: str, keys
     # 64 samples of 8x8 in an 8x8 grid with torchvision's 2-pixel padding: 8 * (8 + 2) + 2 = 82.
     grid = Image.open(run / "samples.png")
     assert grid.size == (82, 82)
+    # The progress strip: one row of 16 fixed latents at the start, at 10 points and at the end.
+    record = json.loads((run / "metrics.json").read_text())
+    assert record["progress_kimg"][0] == 0 and record["progress_kimg"][-1] == record["kimg"]
+    assert len(record["progress_kimg"]) in (11, 12)  # 12 when the last point is not the end.
+    rows = len(record["progress_kimg"])
+    assert Image.open(run / "progress.png").size == grid_size(rows, 16, 8, 8)
     config = json.loads((run / "config.json").read_text())
     assert config["model"] == model and config["versions"]["plugins"] == {"genbench": "0.1.0"}
+
+
+# Issue 5: every picture of every run, for the four kinds of model.
+PICTURES = {
+    "dcgan": {"interpolation.png"},
+    "wgan-gp": {"interpolation.png"},
+    "vae": {"interpolation.png", "interpolation_encoded.png"},
+    "acgan": {"interpolation.png", "classes.png"},
+}
+EVERY_RUN = {"samples.png", "progress.png", "curves_losses.png", "curves_estimates.png", "curves_eval.png"}
+
+
+@pytest.mark.parametrize("model", sorted(PICTURES))
+def test_each_run_has_its_pictures_and_a_best_checkpoint(digits_run, model: str) -> None:
+    out, _ = digits_run
+    (run,) = (out / "runs").glob(f"digits-{model}-seed0-*")
+    assert EVERY_RUN | PICTURES[model] <= {p.name for p in run.glob("*.png")}
+    record = json.loads((run / "metrics.json").read_text())
+    during = record["during_training"]
+    assert during["metric"] == "fd_clf_1k" and during["best"] <= during["final"]
+    assert (run / during["best_checkpoint"]).stat().st_size > 0
+    if model == "acgan":  # One row per class (10 digits), 8 columns.
+        assert Image.open(run / "classes.png").size == grid_size(10, 8, 8, 8)
+    assert Image.open(run / "interpolation.png").size == grid_size(8, 10, 8, 8)
+
+
+def test_the_report_of_the_run_shows_every_picture(digits_run) -> None:
+    out, _ = digits_run
+    result = CliRunner().invoke(app, ["report", str(out)])
+    assert result.exit_code == 0, result.output
+    page = (out / "report.html").read_text()
+    for run in (out / "runs").iterdir():
+        for png in run.glob("*.png"):
+            assert base64.b64encode(png.read_bytes()).decode() in page, png
+    plots = sorted((out / "plots" / "digits").glob("*.png"))
+    assert {"eval_vs_kimg.png", "eval_vs_seconds.png", "bars_fd_clf_1k.png"} <= {p.name for p in plots}
+    assert all(base64.b64encode(p.read_bytes()).decode() in page for p in plots)
+    board = pd.read_csv(out / "leaderboard.csv")
+    assert {"best_fd_clf_1k", "final_fd_clf_1k", "best_kimg"} <= set(board.columns)
 
 
 DEBIAN_FASHION_MNIST = Path("/usr/share/datasets/fashion-mnist")

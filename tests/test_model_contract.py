@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from genbench.api import DataShape, Model
-from genbench.contract import CHECKS, SHAPES
+from genbench.contract import CHECKS, SHAPES, check_latents
 from genbench.plugins import Registry
 
 MODELS = [entry.cls for entry in Registry.discover(autoload=True).entries() if entry.kind == "model"]
@@ -65,3 +65,18 @@ def test_the_contract_catches_a_broken_model(check: str, message: str) -> None:
 
     with pytest.raises(AssertionError, match=message):
         getattr(genbench.contract, check)(_Broken, SHAPES[0])
+
+
+class _Unfaithful(_Broken):
+    """A model whose latent API does not draw what ``sample`` draws."""
+
+    def latents(self, n: int, generator: torch.Generator) -> torch.Tensor:
+        return torch.randn(n, 2, generator=generator)
+
+    def decode(self, latents: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+        return torch.full((len(latents), *self.shape.image_shape), 0.5)
+
+
+def test_the_contract_catches_latents_that_do_not_decode_to_the_samples() -> None:
+    with pytest.raises(AssertionError, match=r"decode\(latents\(n, g\), labels\) is not sample"):
+        check_latents(_Unfaithful, SHAPES[0])

@@ -17,8 +17,8 @@ from genbench.evaluation import generate
 from genbench.fidelity import classifier_fd
 from genbench.plugins import Registry
 from genbench.progress import SilentProgress
-from genbench.runner import seed_everything
-from genbench.training import train
+from genbench.single_run import seed_everything
+from genbench.training import LogOnlyHooks, Schedule, train
 
 CPU = torch.device("cpu")
 N_SAMPLES = 1000
@@ -70,6 +70,7 @@ def test_model_learns_digits(name: str, digits: tuple[Split, Split, ClassifierIn
 
     at_init = fd()
     batches = DeviceBatches(train_split, CPU, seed=0)
-    train(model, batches, test, Budget(BUDGET_KIMG[name]), lambda row: None, SilentProgress(), log_every=50)
+    hooks = LogOnlyHooks(lambda row: None)
+    train(model, batches, test, Budget(BUDGET_KIMG[name]), hooks, SilentProgress(), Schedule(log_every=50))
     trained = fd()
     assert trained < IMPROVEMENT * at_init, f"{name}: FD {at_init:.1f} at init, {trained:.1f} after training"

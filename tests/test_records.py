@@ -6,7 +6,15 @@ from pathlib import Path
 
 import pytest
 
-from genbench.records import RunFolder, atomic_write, atomic_write_json, read_json, read_jsonl, run_id
+from genbench.records import (
+    RunFolder,
+    atomic_write,
+    atomic_write_json,
+    read_json,
+    read_jsonl,
+    run_id,
+    truncate_log,
+)
 
 
 def test_a_failed_write_leaves_the_previous_file_and_no_temporaries(tmp_path: Path) -> None:
@@ -39,3 +47,30 @@ def test_run_ids_change_with_anything_that_affects_the_run() -> None:
     assert same.startswith("digits-dcgan-seed0-")
     assert same != run_id("digits", "dcgan", 0, {**config, "hparams": {"lr": 1e-4}})
     assert same != run_id("digits", "dcgan", 0, {**config, "budget": {"kimg": 20}})
+
+
+def test_a_run_folder_never_leaves_the_runs_folder(tmp_path: Path) -> None:
+    for bad in ("../escaped", "a/../../b", "/etc/cron.d", ".."):
+        with pytest.raises(ValueError, match="would leave"):
+            RunFolder(tmp_path, bad)
+    assert RunFolder(tmp_path, "digits-dcgan-seed0-abc").path == tmp_path / "runs" / "digits-dcgan-seed0-abc"
+
+
+def test_only_a_finished_record_counts_as_finished(tmp_path: Path) -> None:
+    folder = RunFolder(tmp_path, "run")
+    assert folder.status is None and not folder.finished
+    for status in ("failed", "diverged"):
+        folder.write_metrics({"status": status})
+        assert folder.status == status and not folder.finished
+    folder.write_metrics({"status": "finished"})
+    assert folder.finished
+    (folder.path / "metrics.json").write_text("{cut sh")
+    assert folder.status is None  # Unreadable: done again, not trusted.
+
+
+def test_truncating_a_log_keeps_the_rows_up_to_a_step(tmp_path: Path) -> None:
+    folder = RunFolder(tmp_path, "run")
+    for step in (10, 20, 30, 40):
+        folder.append_log({"step": step})
+    truncate_log(folder.file("train.jsonl"), 20)
+    assert read_jsonl(folder.file("train.jsonl")) == [{"step": 10}, {"step": 20}]

@@ -13,7 +13,7 @@ from genbench.batches import DeviceBatches, to_uint8, to_unit_range
 from genbench.config import Budget
 from genbench.errors import UserError
 from genbench.progress import SilentProgress
-from genbench.training import train
+from genbench.training import LogOnlyHooks, Schedule, train
 
 
 def _train(budget: Budget, log_every: int = 5) -> tuple[object, list[dict[str, float]]]:
@@ -22,7 +22,8 @@ def _train(budget: Budget, log_every: int = 5) -> tuple[object, list[dict[str, f
     model = fakes.PixelGaussian.build(fakes.Bars.shape)
     rows: list[dict[str, float]] = []
     batches = DeviceBatches(data.load("train"), torch.device("cpu"), seed=0)
-    result = train(model, batches, data.load("test"), budget, rows.append, SilentProgress(), log_every)
+    hooks = LogOnlyHooks(rows.append)
+    result = train(model, batches, data.load("test"), budget, hooks, SilentProgress(), Schedule(log_every))
     return result, rows
 
 

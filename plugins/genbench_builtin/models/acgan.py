@@ -25,7 +25,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from genbench import DataShape, Hyperparameters, Model, UserError
+from genbench import DataShape, Hyperparameters, UserError
 from genbench_builtin.models.conv_ladder import (
     DownLadder,
     FeatureHead,
@@ -37,6 +37,7 @@ from genbench_builtin.models.conv_ladder import (
     relu,
 )
 from genbench_builtin.models.dcgan import ESTIMATE_SEED, jsd_from_logits
+from genbench_builtin.models.latent import LatentModel
 from genbench_builtin.models.modes import eval_mode
 
 
@@ -79,7 +80,7 @@ def accuracy(class_logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
     return (class_logits.argmax(dim=1) == labels).float().mean()
 
 
-class ACGAN(Model):
+class ACGAN(LatentModel):
     """AC-GAN (Odena et al. 2017): class-conditional generator, discriminator with source and class heads.
 
     Defaults are the paper's (its appendix: Adam lr 0.0002, betas (0.5, 0.999), batch 100, dropout
@@ -129,8 +130,11 @@ class ACGAN(Model):
             self.discriminator.parameters(), hparams.lr, betas
         )
 
-    def _latents(self, n: int, device: torch.device, generator: torch.Generator | None) -> torch.Tensor:
-        return torch.randn(n, self.hparams.latent_dim, generator=generator, device=device)
+    def generate(self, z: torch.Tensor, labels: torch.Tensor | None) -> torch.Tensor:
+        """Images for latents z ~ N(0, I) and their classes ``labels``."""
+        if labels is None:
+            raise ValueError("acgan needs a label per latent")
+        return self.generator(z, labels)
 
     def train_step(self, images: torch.Tensor, labels: torch.Tensor) -> dict[str, torch.Tensor]:
         """One discriminator step, then one generator step on the same fakes (as in dcgan); the fakes'
@@ -168,20 +172,6 @@ class ACGAN(Model):
             "acc_real": accuracy(real_cls.detach(), labels),
             "acc_fake": accuracy(fake_cls.detach(), fake_labels),
         }
-
-    def sample(self, n: int, generator: torch.Generator, labels: torch.Tensor | None = None) -> torch.Tensor:
-        """``n`` images in [-1, 1], image ``i`` of class ``labels[i]``; batch norm in eval mode.
-
-        The latents are drawn with ``generator`` first, then (``labels=None``) uniform labels: one seed
-        gives the same latents whatever the labels, so changing only the labels changes only the class.
-        """
-        z = self._latents(n, generator.device, generator)
-        if labels is None:
-            labels = torch.randint(self.shape.num_classes, (n,), generator=generator, device=generator.device)
-        elif labels.shape != (n,):
-            raise ValueError(f"acgan.sample needs one label per image, ({n},); got {tuple(labels.shape)}")
-        with torch.no_grad(), eval_mode(self):
-            return self.generator(z, labels)
 
     def estimate(self, images: torch.Tensor, labels: torch.Tensor) -> dict[str, torch.Tensor]:
         """``jsd`` and ``acc_real`` on test images and labels, ``acc_fake`` on fakes drawn for the same

@@ -23,7 +23,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from genbench import DataShape, Hyperparameters, Model
+from genbench import DataShape, Hyperparameters
 from genbench_builtin.models.conv_ladder import (
     DownLadder,
     FeatureHead,
@@ -35,6 +35,7 @@ from genbench_builtin.models.conv_ladder import (
     leaky_relu,
     relu,
 )
+from genbench_builtin.models.latent import LatentModel
 from genbench_builtin.models.modes import eval_mode
 
 # ``estimate`` draws its fakes from a generator seeded with this, not from the global RNG: held-out
@@ -96,7 +97,7 @@ def build_discriminator(plan: LadderPlan, channels: int) -> nn.Sequential:
     )
 
 
-class DCGAN(Model):
+class DCGAN(LatentModel):
     """DCGAN (Radford et al. 2015): transposed-conv generator, strided-conv discriminator, BCE loss.
 
     Logs per step: ``loss_d`` (discriminator BCE, real + fake terms), ``loss_g`` (non-saturating
@@ -134,8 +135,9 @@ class DCGAN(Model):
             self.discriminator.parameters(), hparams.lr, betas
         )
 
-    def _latents(self, n: int, device: torch.device, generator: torch.Generator | None) -> torch.Tensor:
-        return torch.randn(n, self.hparams.latent_dim, generator=generator, device=device)
+    def generate(self, z: torch.Tensor, labels: torch.Tensor | None) -> torch.Tensor:
+        """Images from latents z ~ N(0, I); the labels are ignored."""
+        return self.generator(z)
 
     def train_step(self, images: torch.Tensor, labels: torch.Tensor) -> dict[str, torch.Tensor]:
         """One discriminator step, then one generator step on the same fakes (as in the paper)."""
@@ -158,12 +160,6 @@ class DCGAN(Model):
         self.optimizers["generator"].step()
 
         return bce_step_logs(loss_d, loss_g, real_logits, fake_logits)
-
-    def sample(self, n: int, generator: torch.Generator, labels: torch.Tensor | None = None) -> torch.Tensor:
-        """``n`` images in [-1, 1] from ``n`` latents drawn with ``generator``; batch norm in eval mode."""
-        z = self._latents(n, generator.device, generator)
-        with torch.no_grad(), eval_mode(self):
-            return self.generator(z)
 
     def estimate(self, images: torch.Tensor, labels: torch.Tensor) -> dict[str, torch.Tensor]:
         """``jsd``, ``d_real`` and ``d_fake`` of the discriminator on test images and as many fresh

@@ -4,8 +4,9 @@ discriminator, trained with binary cross-entropy as in users' reports "000", "00
 :class:`BCEGAN` holds what the zoo's two MLP GANs share (``gan`` here, ``cgan`` in
 :mod:`genbench_builtin.models.cgan`): the networks' sizes, the alternating updates of the paper's
 algorithm 1 with ``k`` discriminator steps per generator step, the non-saturating generator loss,
-seeded sampling and the held-out Jensen–Shannon estimate. Subclasses build the two networks and say
-how they see the labels.
+the latent prior and the held-out Jensen–Shannon estimate (seeded sampling comes from
+:class:`~genbench_builtin.models.latent.LatentModel`). Subclasses build the two networks and say how
+they see the labels.
 
 As in :mod:`genbench_builtin.models.dcgan`, the discriminator outputs logits and the losses use
 ``binary_cross_entropy_with_logits``, exact where ``log(sigmoid(l))`` would round to ``log 0``.
@@ -20,13 +21,13 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from genbench import DataShape, Hyperparameters, Model, UserError
+from genbench import DataShape, Hyperparameters, UserError
 from genbench_builtin.models.dcgan import ESTIMATE_SEED, bce_step_logs, discriminator_bce, jsd_from_logits
+from genbench_builtin.models.latent import LatentModel
 from genbench_builtin.models.mlp import (
     LEAKY_SLOPE,
     check_dropout,
     check_prior,
-    draw_latents,
     he_init,
     mlp_discriminator,
     mlp_generator,
@@ -50,7 +51,7 @@ class BCEGANHparams(Hyperparameters):
     d_steps: int = 1  # k, discriminator steps per generator step: the paper's 1, "the least expensive".
 
 
-class BCEGAN(Model):
+class BCEGAN(LatentModel):
     """A GAN trained with binary cross-entropy: ``d_steps`` discriminator updates, then one
     non-saturating generator update (Goodfellow et al. 2014, algorithm 1 and section 3).
 
@@ -82,15 +83,13 @@ class BCEGAN(Model):
         )
 
     @abstractmethod
-    def generate(self, z: torch.Tensor, labels: torch.Tensor | None) -> torch.Tensor:
-        """Images ``(B, C, H, W)`` in [-1, 1] from latents ``z`` (and, if conditional, ``labels``)."""
-
-    @abstractmethod
     def discriminate(self, images: torch.Tensor, labels: torch.Tensor | None) -> torch.Tensor:
         """One logit per image ``(B,)``: the discriminator's log-odds that the image is real."""
 
-    def _latents(self, n: int, device: torch.device, generator: torch.Generator | None) -> torch.Tensor:
-        return draw_latents(n, self.hparams.latent_dim, self.hparams.prior, device, generator)
+    @property
+    def latent_prior(self) -> str:
+        """The ``prior`` hyperparameter: N(0, I) or the unit hypercube."""
+        return self.hparams.prior
 
     def train_step(self, images: torch.Tensor, labels: torch.Tensor) -> dict[str, torch.Tensor]:
         """``d_steps`` discriminator steps on ``images`` (fresh fakes each), then one generator step on
@@ -116,23 +115,6 @@ class BCEGAN(Model):
         generator_opt.step()
 
         return bce_step_logs(loss_d, loss_g, real_logits, fake_logits)
-
-    def sample(self, n: int, generator: torch.Generator, labels: torch.Tensor | None = None) -> torch.Tensor:
-        """``n`` images in [-1, 1] from ``n`` latents drawn with ``generator``, dropout off.
-
-        Conditional models draw image ``i`` for class ``labels[i]``; without labels they draw uniform
-        classes with ``generator`` *after* the latents, so latent ``i`` is the same whatever the labels.
-        """
-        z = self._latents(n, generator.device, generator)
-        cond = None
-        if self.conditional:
-            if labels is None:
-                labels = torch.randint(self.shape.num_classes, (n,), generator=generator, device=z.device)
-            elif labels.shape != (n,):
-                raise ValueError(f"{self.name}.sample needs {n} labels, got shape {tuple(labels.shape)}")
-            cond = labels
-        with torch.no_grad(), eval_mode(self):
-            return self.generate(z, cond)
 
     def estimate(self, images: torch.Tensor, labels: torch.Tensor) -> dict[str, torch.Tensor]:
         """``jsd``, ``d_real`` and ``d_fake`` of the discriminator (dropout off) on test images and as

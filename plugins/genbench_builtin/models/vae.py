@@ -25,7 +25,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from genbench import DataShape, Hyperparameters, Model, UserError
+from genbench import DataShape, Hyperparameters, UserError
 from genbench_builtin.models.conv_ladder import (
     DownLadder,
     FeatureHead,
@@ -34,6 +34,7 @@ from genbench_builtin.models.conv_ladder import (
     ladder_plan,
     relu,
 )
+from genbench_builtin.models.latent import LatentModel
 from genbench_builtin.models.modes import eval_mode
 
 RECON_LOSSES = ("bce", "mse")
@@ -44,7 +45,7 @@ RECON_LOSSES = ("bce", "mse")
 ESTIMATE_SEED = 0
 
 
-class VAE(Model):
+class VAE(LatentModel):
     """Convolutional VAE: Gaussian posterior, Bernoulli-logit decoder, loss = reconstruction + KL.
 
     Logs per step (and on test images, as ``test/…``), all per image in nats: ``loss`` (the negative
@@ -88,15 +89,16 @@ class VAE(Model):
         mu, logvar = self.encoder(images).chunk(2, dim=1)
         return mu, logvar
 
-    def encode(self, images: torch.Tensor) -> torch.Tensor:
-        """The posterior means ``(B, latent_dim)`` of images in [-1, 1] (for interpolations)."""
+    def encode(self, images: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+        """The posterior means ``(B, latent_dim)`` of images in [-1, 1], for interpolations; labels
+        are ignored."""
         with torch.no_grad(), eval_mode(self):
             return self.posterior(images)[0]
 
-    def decode(self, z: torch.Tensor) -> torch.Tensor:
-        """Images in [-1, 1] ``(B, C, R, R)``: the decoder's Bernoulli means for latents ``z``."""
-        with torch.no_grad(), eval_mode(self):
-            return torch.sigmoid(self.decoder(z)) * 2 - 1
+    def generate(self, z: torch.Tensor, labels: torch.Tensor | None) -> torch.Tensor:
+        """Images in [-1, 1] ``(B, C, R, R)``: the decoder's Bernoulli means for latents ``z``; ``sample``
+        decodes prior draws z ~ N(0, I) with it."""
+        return torch.sigmoid(self.decoder(z)) * 2 - 1
 
     def _terms(self, images: torch.Tensor, generator: torch.Generator | None) -> dict[str, torch.Tensor]:
         """Every logged term for one batch, with one posterior sample per image drawn by ``generator``
@@ -124,11 +126,6 @@ class VAE(Model):
         terms["loss"].backward()
         optimizer.step()
         return {key: value.detach() for key, value in terms.items()}
-
-    def sample(self, n: int, generator: torch.Generator, labels: torch.Tensor | None = None) -> torch.Tensor:
-        """``n`` images in [-1, 1]: prior draws z ~ N(0, I) with ``generator``, decoded to Bernoulli means."""
-        z = torch.randn(n, self.hparams.latent_dim, generator=generator, device=generator.device)
-        return self.decode(z)
 
     def estimate(self, images: torch.Tensor, labels: torch.Tensor) -> dict[str, torch.Tensor]:
         """``loss``, ``recon``, ``kl`` and ``elbo`` per image on test images, each with one posterior

@@ -6,7 +6,8 @@ The two differ only in how they keep the critic (near) 1-Lipschitz, which the Ka
 duality needs for ``sup_f E f(x) − E f(G(z))`` to be the Earth-Mover distance: ``wgan`` clips the
 critic's weights after each critic update, ``wgan-gp`` adds a gradient penalty to the critic's loss.
 Subclasses therefore supply the critic, the optimizers, :meth:`WassersteinGAN.critic_penalty` and
-:meth:`WassersteinGAN.after_critic_step`; the schedule, sampling and estimates live here.
+:meth:`WassersteinGAN.after_critic_step`; the schedule and estimates live here, sampling in
+:class:`~genbench_builtin.models.latent.LatentModel`.
 
 The runner calls ``train_step`` once per real batch and counts every real image against the budget,
 so one call is one critic update, and every ``n_critic``-th call also updates the generator: the
@@ -23,9 +24,10 @@ from typing import Any
 import torch
 from torch import nn
 
-from genbench import DataShape, Hyperparameters, Model, UserError
+from genbench import DataShape, Hyperparameters, UserError
 from genbench_builtin.models.conv_ladder import LadderPlan, ladder_plan
 from genbench_builtin.models.dcgan import ESTIMATE_SEED, build_generator
+from genbench_builtin.models.latent import LatentModel
 from genbench_builtin.models.modes import eval_mode
 
 
@@ -47,7 +49,7 @@ def frozen(module: nn.Module) -> Iterator[None]:
             p.requires_grad_(flag)
 
 
-class WassersteinGAN(Model):
+class WassersteinGAN(LatentModel):
     """Base of ``wgan`` and ``wgan-gp``: DCGAN's generator, a critic with one unbounded score per image.
 
     Logs on every step: ``loss_d`` (the critic's loss, ``−(E f(x) − E f(G(z)))`` plus any penalty) and
@@ -81,8 +83,9 @@ class WassersteinGAN(Model):
     def after_critic_step(self) -> None:
         """Called after each critic update (WGAN clips the critic's weights here). Default: nothing."""
 
-    def _latents(self, n: int, device: torch.device, generator: torch.Generator | None) -> torch.Tensor:
-        return torch.randn(n, self.hparams.latent_dim, generator=generator, device=device)
+    def generate(self, z: torch.Tensor, labels: torch.Tensor | None) -> torch.Tensor:
+        """Images from latents z ~ N(0, I); the labels are ignored."""
+        return self.generator(z)
 
     def train_step(self, images: torch.Tensor, labels: torch.Tensor) -> dict[str, torch.Tensor]:
         """One critic update on ``images`` and as many fresh fakes; every ``n_critic``-th call, then one
@@ -121,12 +124,6 @@ class WassersteinGAN(Model):
             loss_g.backward()
             optimizer.step()
         return loss_g.detach()
-
-    def sample(self, n: int, generator: torch.Generator, labels: torch.Tensor | None = None) -> torch.Tensor:
-        """``n`` images in [-1, 1] from ``n`` latents drawn with ``generator``; batch norm in eval mode."""
-        z = self._latents(n, generator.device, generator)
-        with torch.no_grad(), eval_mode(self):
-            return self.generator(z)
 
     def estimate(self, images: torch.Tensor, labels: torch.Tensor) -> dict[str, torch.Tensor]:
         """``em``, the critic's ``E f(x) − E f(G(z))`` on test images and as many fakes from latents
