@@ -12,7 +12,8 @@ from __future__ import annotations
 import io
 import os
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -56,6 +57,20 @@ def restore_rng_state(state: dict[str, Any]) -> None:
     torch.set_rng_state(state["torch"])
     if "cuda" in state and torch.cuda.is_available():
         torch.cuda.set_rng_state_all(state["cuda"])
+
+
+@contextmanager
+def preserved_rng() -> Iterator[None]:
+    """Whatever runs inside cannot change what the global generators draw next.
+
+    Evaluation during training goes through libraries that draw from the global generators (a
+    DataLoader iterator draws its base seed, for one); without this, whether a cache was warm would
+    change the training that follows."""
+    state = rng_state()
+    try:
+        yield
+    finally:
+        restore_rng_state(state)
 
 
 def save_resume(folder: Path, payload: dict[str, Any]) -> None:

@@ -20,6 +20,7 @@ from genbench.api import Model, Split
 from genbench.batches import DeviceBatches, to_unit_range
 from genbench.config import Budget
 from genbench.progress import ProgressSink
+from genbench.resume import preserved_rng
 
 # Held-out estimates are computed at this many evenly spaced points of the budget (and at the end),
 # on at most this many test images, so their cost does not grow with the budget.
@@ -197,7 +198,7 @@ class _Loop:
         state, schedule, hooks = self.state, self.schedule, self.hooks
         self.model.train()
         if not state.snapshots:
-            state.snapshots.append((0.0, hooks.snapshot(self.model)))
+            state.snapshots.append((0.0, self._snapshot()))
         progress.update(state.images_seen / 1000, state.steps, state.last_logs or None)
         while (stopped_by := self._stop_reason()) is None:
             # Take one optimisation step on a batch drawn on the device.
@@ -216,7 +217,7 @@ class _Loop:
 
             # Sample the fixed latents for the progress strip.
             if crossed(before, after, self.snapshot_kimg):
-                state.snapshots.append((after / 1000, hooks.snapshot(self.model)))
+                state.snapshots.append((after / 1000, self._snapshot()))
 
             # Checkpoint now and then, and before stopping when a signal asks to.
             stop = hooks.stop_requested()
@@ -229,7 +230,7 @@ class _Loop:
         # Close with the logs of the last steps, estimates on the whole test split and a last snapshot.
         self._log(estimate=False, evaluate=schedule.eval_every_kimg is not None, test=_all_test(self.test))
         if state.snapshots[-1][0] < state.images_seen / 1000:
-            state.snapshots.append((state.images_seen / 1000, hooks.snapshot(self.model)))
+            state.snapshots.append((state.images_seen / 1000, self._snapshot()))
         state.stopped_by = stopped_by
         self._checkpoint()
         progress.update(state.images_seen / 1000, state.steps, state.last_logs)
@@ -248,15 +249,20 @@ class _Loop:
         bad = sorted(key for key, value in row.items() if not math.isfinite(value))
         if bad:
             raise Diverged(f"{', '.join(bad)} became non-finite at {state.images_seen / 1000:g} kimg")
-        if estimate or test is not None:
-            row.update(_test_estimates(self.model, test or self.test_subset, self.batches.device))
-        if evaluate:
-            row.update(self._evaluate())
+        with preserved_rng():  # Looking at the model must not change how it trains.
+            if estimate or test is not None:
+                row.update(_test_estimates(self.model, test or self.test_subset, self.batches.device))
+            if evaluate:
+                row.update(self._evaluate())
         state.seconds = time.monotonic() - self.started
         self.hooks.write_logs(
             {"step": state.steps, "kimg": state.images_seen / 1000, "seconds": state.seconds, **row}
         )
         state.last_logs = {**state.last_logs, **row}
+
+    def _snapshot(self) -> torch.Tensor:
+        with preserved_rng():
+            return self.hooks.snapshot(self.model)
 
     def _evaluate(self) -> dict[str, float]:
         """The cheap metric now; the best weights so far are kept."""

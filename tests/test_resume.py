@@ -194,3 +194,32 @@ def test_a_stop_request_checkpoints_then_interrupts() -> None:
     with pytest.raises(Interrupted, match=r"stopped at 0\.32 kimg"):
         train(model, batches, data.load("test"), Budget(kimg=5), hooks, SilentProgress(), Schedule(5))
     assert [(s.steps, s.images_seen) for s in hooks.saved] == [(10, 320)]
+
+
+def test_looking_at_the_model_during_training_does_not_change_its_training() -> None:
+    # Evaluation that draws from the global generators (as torch-fidelity's DataLoader does, only when
+    # its cache is cold) must leave training exactly as it would have been.
+    class Noisy(fakes.PixelGaussian):
+        def train_step(self, images: torch.Tensor, labels: torch.Tensor) -> dict[str, torch.Tensor]:
+            return super().train_step(images + 0.1 * torch.randn_like(images), labels)
+
+    class DrawingHooks(LogOnlyHooks):
+        def evaluate(self, model: object) -> dict[str, float]:
+            random.random(), np.random.rand(), torch.rand(5)
+            return {"eval/x": 1.0}
+
+        def snapshot(self, model: object) -> torch.Tensor:
+            torch.rand(3)
+            return super().snapshot(model)
+
+    def trained(hooks: LogOnlyHooks, schedule: Schedule) -> dict[str, torch.Tensor]:
+        data = fakes.Bars(Path("unused"))
+        torch.manual_seed(0)
+        model = Noisy.build(fakes.Bars.shape)
+        batches = DeviceBatches(data.load("train"), torch.device("cpu"), seed=0)
+        train(model, batches, data.load("test"), Budget(kimg=2), hooks, SilentProgress(), schedule)
+        return model.state_dict()
+
+    plain = trained(LogOnlyHooks(lambda row: None), Schedule(5))
+    looked_at = trained(DrawingHooks(lambda row: None), Schedule(5, eval_every_kimg=0.3))
+    assert all(torch.equal(plain[k], looked_at[k]) for k in plain)
