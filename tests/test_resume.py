@@ -16,6 +16,7 @@ import fakes
 import numpy as np
 import pytest
 import torch
+from conftest import session_cache
 
 from genbench.batches import DeviceBatches
 from genbench.config import Budget
@@ -44,13 +45,23 @@ def _command(out: Path) -> list[str]:
     return [sys.executable, "-c", "from genbench.cli import main; main()", *RUN, "--out", str(out)]
 
 
-def _env() -> dict[str, str]:
-    # One thread: the same float reductions in every process.
-    return {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "PYTHONHASHSEED": "0"}
+@pytest.fixture(scope="module")
+def env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """Every process of this module sees the same environment. Given explicitly: a module-scoped
+    fixture is set up before conftest's per-test one, so the reference classifier comes from the same
+    session cache in every process (trained with another thread count, its weights, and so every FD,
+    would differ in the last digits). One thread: the same float reductions in every process."""
+    return {
+        **os.environ,
+        "GENBENCH_CACHE_DIR": str(session_cache(tmp_path_factory)),
+        "GENBENCH_NO_DOWNLOAD": "1",
+        "OMP_NUM_THREADS": "1",
+        "MKL_NUM_THREADS": "1",
+    }
 
 
-def _finish(out: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(_command(out), env=_env(), capture_output=True, text=True, timeout=600)
+def _finish(out: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(_command(out), env=env, capture_output=True, text=True, timeout=600)
 
 
 def _run_dir(out: Path) -> Path:
@@ -59,27 +70,41 @@ def _run_dir(out: Path) -> Path:
 
 
 @pytest.fixture(scope="module")
-def uninterrupted(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def uninterrupted(tmp_path_factory: pytest.TempPathFactory, env: dict[str, str]) -> Path:
     out = tmp_path_factory.mktemp("uninterrupted")
-    done = _finish(out)
+    done = _finish(out, env)
     assert done.returncode == 0, done.stderr
     return _run_dir(out)
 
 
-def _start_and_stop(out: Path, sig: int, at_kimg: float) -> tuple[int, str]:
-    """Start a run, send ``sig`` once it has trained past ``at_kimg`` with a checkpoint saved; returns
-    its exit status and stderr."""
+def _ready(out: Path, at_kimg: float) -> bool:
+    """Trained past ``at_kimg``, with both resume checkpoints complete on disk (none being replaced)."""
+    logs = list((out / "runs").glob("*/train.jsonl"))
+    if not logs:
+        return False
+    run = logs[0].parent
+    if not ((run / RESUME_FILE).exists() and (run / PREVIOUS_RESUME_FILE).exists()):
+        return False
+    rows = read_jsonl(logs[0])
+    return bool(rows) and rows[-1]["kimg"] >= at_kimg and not list(run.glob(".resume.pt.*"))
+
+
+def _start_and_stop(out: Path, env: dict[str, str], sig: int, at_kimg: float) -> tuple[int, str]:
+    """Start a run and send ``sig`` once it has trained past ``at_kimg`` with checkpoints saved; returns
+    its exit status and stderr. The process is frozen (SIGSTOP) while the files are looked at, so it is
+    stopped in the state that was checked."""
     pipes = {"stdout": subprocess.PIPE, "stderr": subprocess.PIPE, "text": True}
-    process = subprocess.Popen(_command(out), env=_env(), **pipes)
+    process = subprocess.Popen(_command(out), env=env, **pipes)
     deadline = time.monotonic() + 300
     while time.monotonic() < deadline and process.poll() is None:
-        runs = list((out / "runs").glob("*/train.jsonl"))
-        if runs and (runs[0].parent / RESUME_FILE).exists():
-            rows = read_jsonl(runs[0])
-            if rows and rows[-1]["kimg"] >= at_kimg:
-                process.send_signal(sig)
-                break
-        time.sleep(0.005)
+        process.send_signal(signal.SIGSTOP)
+        ready = _ready(out, at_kimg)
+        if ready:
+            process.send_signal(sig)
+        process.send_signal(signal.SIGCONT)
+        if ready:
+            break
+        time.sleep(0.01)
     _, stderr = process.communicate(timeout=300)
     return process.returncode, stderr
 
@@ -114,10 +139,10 @@ def _same_run(resumed: Path, reference: Path) -> None:
     ],
 )
 def test_a_stopped_run_resumes_to_the_same_result(
-    tmp_path: Path, uninterrupted: Path, sig: int, at_kimg: float, corrupt: bool
+    tmp_path: Path, uninterrupted: Path, env: dict[str, str], sig: int, at_kimg: float, corrupt: bool
 ) -> None:
     out = tmp_path / "results"
-    returncode, stderr = _start_and_stop(out, sig, at_kimg)
+    returncode, stderr = _start_and_stop(out, env, sig, at_kimg)
     run = _run_dir(out)
     assert not (run / "metrics.json").exists(), "the run ended before it could be stopped"
     if sig == signal.SIGTERM:
@@ -130,7 +155,7 @@ def test_a_stopped_run_resumes_to_the_same_result(
         data = (run / RESUME_FILE).read_bytes()
         (run / RESUME_FILE).write_bytes(data[: len(data) // 2])
 
-    resumed = _finish(out)
+    resumed = _finish(out, env)
     assert resumed.returncode == 0, resumed.stderr
     assert "resuming at" in resumed.stderr
     if corrupt:
