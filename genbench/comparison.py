@@ -47,7 +47,8 @@ def write_comparison_plots(out: Path) -> dict[str, list[Path]]:
     frame = records_frame(load_records(out))
     if frame.empty:
         return {}
-    metrics = metric_columns(frame)
+    # Spreads (the std columns) and bookkeeping (where the best was) are figures to read, not to compare.
+    metrics = [m for m in metric_columns(frame) if "_std" not in m and m != "best_kimg"]
     written: dict[str, list[Path]] = {}
     for dataset, rows in frame.groupby("dataset", sort=True):
         folder = out / PLOTS_DIR / str(dataset)
@@ -63,6 +64,8 @@ def write_comparison_plots(out: Path) -> dict[str, list[Path]]:
             _write_bars(path, str(dataset), metric, stats, _floor_value(floor, metric), models)
             paths.append(path)
         paths += _write_eval_lines(folder, str(dataset), eval_logs(out, runs), models)
+        for stale in set(folder.glob("*.png")) - set(paths):  # A plot no longer drawn must not linger.
+            stale.unlink()
         if paths:
             written[str(dataset)] = paths
     return written

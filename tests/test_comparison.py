@@ -84,7 +84,8 @@ def test_finished_runs_leave_out_failed_diverged_and_floor_rows(tmp_path: Path) 
 
 def test_write_comparison_plots_draws_bars_and_eval_curves_per_dataset(tmp_path: Path) -> None:
     def metrics(fd: float, precision: float) -> dict[str, float | None]:
-        return {"fd_clf_10k": fd, "precision_clf_10k": precision, "fid_10k": None}  # FID not computable.
+        # FID not computable; a spread (std) is not compared as a bar.
+        return {"fd_clf_10k": fd, "precision_clf_10k": precision, "fid_10k": None, "kid_std_clf_10k": 0.1}
 
     logs = [
         _run(tmp_path, "dcgan", 0, metrics(10.0, 0.5), evaluate=True),
@@ -95,8 +96,11 @@ def test_write_comparison_plots_draws_bars_and_eval_curves_per_dataset(tmp_path:
     _floor(tmp_path, {"fd_clf_10k": 1.0, "precision_clf_10k": 0.95, "fid_10k": None})
     before = [log.read_bytes() for log in logs]
 
-    written = write_comparison_plots(tmp_path)
     digits = tmp_path / PLOTS_DIR / "digits"
+    digits.mkdir(parents=True)
+    (digits / "bars_dropped_metric.png").write_bytes(b"from an earlier report")
+    written = write_comparison_plots(tmp_path)
+    assert sorted(digits.iterdir()) == sorted(written["digits"])  # The stale plot is gone.
     names = ["bars_fd_clf_10k.png", "bars_precision_clf_10k.png", "eval_vs_kimg.png", "eval_vs_seconds.png"]
     assert written["digits"] == [digits / name for name in names]  # No finite fid_10k: no bars for it.
     # No eval/ rows in the fashion run's log: bars only.
