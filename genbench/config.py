@@ -130,7 +130,7 @@ class RunOptions:
         intervals = (("--checkpoint-every", self.checkpoint_every), ("--eval-every", self.eval_every))
         for label, every in intervals:
             if every is not None and not every > 0:
-                raise UserError(f"{label} must be a positive number of kimg, got {every}")
+                raise UserError(f"{label} must be a positive number of kimg (0: off), got {every}")
         if self.n_eval < MIN_N_SAMPLES:
             raise UserError(f"--n-eval must be at least {MIN_N_SAMPLES}, got {self.n_eval}")
         if self.log_every < 1:

@@ -49,6 +49,9 @@ def _fake_run(out: Path, *extra: str) -> object:
         (["run", "--n-samples", "5"], "error: --n-samples must be at least 10, got 5\n"),
         (["run", "--n-reference", "5"], "error: --n-reference must be at least 10, got 5\n"),
         (["run", "--divergence-steps", "0"], "error: --divergence-steps must be at least 1, got 0\n"),
+        (["run", "--eval-every", "-1"], "error: --eval-every must be a positive number of kimg (0: off)"),
+        (["run", "--checkpoint-every", "-2"], "error: --checkpoint-every must be a positive number of kimg"),
+        (["run", "--n-eval", "3"], "error: --n-eval must be at least 10, got 3\n"),
         (
             ["run", "--fid-weights", "/nowhere/w.pth"],
             "error: Inception weights file /nowhere/w.pth (--fid-weights or $GENBENCH_FID_WEIGHTS) does not",
@@ -63,6 +66,16 @@ def test_user_mistakes_exit_2_with_one_line(
     assert result.stderr.startswith(message)
     assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
     assert not (tmp_path / "out").exists()  # Nothing written for a mistake.
+
+
+def test_report_of_a_missing_or_empty_folder_is_one_line(tmp_path: Path) -> None:
+    nope = tmp_path / "nope"
+    missing = runner.invoke(app, ["report", str(nope)])
+    assert missing.exit_code == 2
+    assert missing.stderr == f"error: no results folder at {nope}; run `genbench run --out {nope}` first\n"
+    empty = runner.invoke(app, ["report", str(tmp_path)])
+    assert empty.exit_code == 2 and empty.stderr.startswith(f"error: no run records in {tmp_path}")
+    assert list(tmp_path.iterdir()) == []  # Nothing written.
 
 
 def test_plugins_lists_names_kinds_and_sources(only_fakes: None) -> None:
