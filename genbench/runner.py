@@ -233,11 +233,11 @@ class Benchmark:
             self.announce(f"{run_name}: done in {record['wall_seconds']:.0f} s, {scores}")
             return record
         finally:
-            del job  # Free a failed model's memory (on a GPU, before the next run needs it).
+            job.release()  # Free the model's memory (on a GPU, before the next run needs it).
             gc.collect()
             if torch.cuda.is_available():
                 torch.cuda.empty_cache()
-        RunFolder(self.options.out, run_name).write_metrics(record)
+        job.folder.write_metrics(record)
         self.announce(f"{run_name}: {record['status'].upper()}: {record['error']}")
         return record
 

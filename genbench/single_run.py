@@ -142,6 +142,10 @@ class SingleRun:
         remove_resume(folder.path)
         return record
 
+    def release(self) -> None:
+        """Drop the model and its data (the runner frees memory between runs, failed ones too)."""
+        self._model = self._batches = None
+
     def base_record(self, status: str) -> dict[str, Any]:
         """The fields every record has, finished or not."""
         options = self.context.options

@@ -124,11 +124,7 @@ class ACGAN(LatentModel):
         self.generator = ConditionalGenerator(plan, hparams.latent_dim, shape.num_classes, shape.channels)
         self.discriminator = AuxiliaryDiscriminator(plan, shape.channels, shape.num_classes, hparams.dropout)
         self.apply(dcgan_init)
-        betas = (hparams.beta1, hparams.beta2)
-        self.optimizers["generator"] = torch.optim.Adam(self.generator.parameters(), hparams.lr, betas)
-        self.optimizers["discriminator"] = torch.optim.Adam(
-            self.discriminator.parameters(), hparams.lr, betas
-        )
+        self.add_adam(generator=self.generator, discriminator=self.discriminator)
 
     def generate(self, z: torch.Tensor, labels: torch.Tensor | None) -> torch.Tensor:
         """Images for latents z ~ N(0, I) and their classes ``labels``."""

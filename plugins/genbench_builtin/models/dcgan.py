@@ -129,11 +129,7 @@ class DCGAN(LatentModel):
         self.generator = build_generator(plan, hparams.latent_dim, shape.channels)
         self.discriminator = build_discriminator(plan, shape.channels)
         self.apply(dcgan_init)
-        betas = (hparams.beta1, hparams.beta2)
-        self.optimizers["generator"] = torch.optim.Adam(self.generator.parameters(), hparams.lr, betas)
-        self.optimizers["discriminator"] = torch.optim.Adam(
-            self.discriminator.parameters(), hparams.lr, betas
-        )
+        self.add_adam(generator=self.generator, discriminator=self.discriminator)
 
     def generate(self, z: torch.Tensor, labels: torch.Tensor | None) -> torch.Tensor:
         """Images from latents z ~ N(0, I); the labels are ignored."""

@@ -76,11 +76,7 @@ class BCEGAN(LatentModel):
 
     def _make_optimizers(self) -> None:
         """One Adam per network; called by subclasses once both networks exist."""
-        betas = (self.hparams.beta1, self.hparams.beta2)
-        self.optimizers["generator"] = torch.optim.Adam(self.generator.parameters(), self.hparams.lr, betas)
-        self.optimizers["discriminator"] = torch.optim.Adam(
-            self.discriminator.parameters(), self.hparams.lr, betas
-        )
+        self.add_adam(generator=self.generator, discriminator=self.discriminator)
 
     @abstractmethod
     def discriminate(self, images: torch.Tensor, labels: torch.Tensor | None) -> torch.Tensor:

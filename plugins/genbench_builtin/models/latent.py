@@ -12,6 +12,7 @@ from abc import abstractmethod
 from typing import Any
 
 import torch
+from torch import nn
 
 from genbench import Model
 from genbench_builtin.models.mlp import draw_latents
@@ -26,6 +27,13 @@ class LatentModel(Model):
     """
 
     hparams: Any  # The subclass's Hparams; they have a ``latent_dim``.
+
+    def add_adam(self, **networks: nn.Module) -> None:
+        """One Adam per network with the hyperparameters' ``lr`` and ``(beta1, beta2)``: the GAN family's
+        optimiser, keyed by network name in ``self.optimizers`` (and so in checkpoints)."""
+        betas = (self.hparams.beta1, self.hparams.beta2)
+        for name, network in networks.items():
+            self.optimizers[name] = torch.optim.Adam(network.parameters(), self.hparams.lr, betas)
 
     @property
     def latent_prior(self) -> str:

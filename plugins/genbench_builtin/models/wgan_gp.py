@@ -99,9 +99,7 @@ class WGANGP(WassersteinGAN):
             raise UserError(f"wgan-gp.gp_weight must be non-negative, got {hparams.gp_weight}")
         super().__init__(shape, hparams)
         self.apply(dcgan_init)
-        betas = (hparams.beta1, hparams.beta2)
-        self.optimizers["generator"] = torch.optim.Adam(self.generator.parameters(), hparams.lr, betas)
-        self.optimizers["critic"] = torch.optim.Adam(self.critic.parameters(), hparams.lr, betas)
+        self.add_adam(generator=self.generator, critic=self.critic)
 
     def build_critic(self) -> nn.Module:
         """DCGAN's discriminator layout with layer norm (or none) in place of batch norm, no sigmoid."""
