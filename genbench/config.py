@@ -217,7 +217,8 @@ def parse_seeds(text: str) -> tuple[int, ...]:
     """``"0,1,2"`` -> ``(0, 1, 2)``; seeds are non-negative integers."""
     seeds = []
     for item in parse_list(text, "--seeds"):
-        if not item.isdigit():
+        # isdigit() alone admits '¹' and other digits int() refuses.
+        if not (item.isascii() and item.isdigit()):
             raise UserError(f"--seeds takes non-negative integers like 0,1,2, got {item!r}")
         seeds.append(int(item))
     return tuple(seeds)

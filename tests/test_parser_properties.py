@@ -5,10 +5,11 @@ what is well formed comes back exactly."""
 from __future__ import annotations
 
 import json
+import os
 import tempfile
 from pathlib import Path
 
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from genbench.config import parse_list, parse_seeds, resolve_options
@@ -19,7 +20,12 @@ from genbench.suite import load_suite
 # A name as plugins and hyperparameters spell them (plugins.py enforces this shape for plugin names).
 names = st.from_regex(r"[a-z][a-z0-9_-]{0,12}", fullmatch=True)
 values = st.text(alphabet=st.characters(blacklist_categories=("Cs", "Cc")), max_size=20)
-PROPERTY_SETTINGS = settings(max_examples=200, deadline=None)
+# Derandomized: CI must give the same verdict on the same code. Explore more locally with
+# GENBENCH_HYPOTHESIS_EXAMPLES=20000 (random draws) before changing a parser.
+_EXPLORE = int(os.environ.get("GENBENCH_HYPOTHESIS_EXAMPLES", "0"))
+PROPERTY_SETTINGS = settings(
+    max_examples=_EXPLORE or 200, deadline=None, derandomize=not _EXPLORE, database=None
+)
 
 
 def _user_error_or(call, *args):
@@ -67,6 +73,8 @@ def test_typed_values_written_as_text_convert_back(number: int, real: float, fla
 
 @PROPERTY_SETTINGS
 @given(st.text(max_size=40))
+@example("¹")  # isdigit() but not int(): found by a random draw in CI.
+@example("٣,0")  # Arabic-Indic three: int() takes it, the option does not.
 def test_list_and_seed_options_are_values_or_user_errors(text: str) -> None:
     items = _user_error_or(parse_list, text, "--models")
     if not isinstance(items, UserError):
