@@ -166,6 +166,13 @@ class Model(nn.Module, ABC):
         """
         raise NotImplementedError(f"model '{self.name}' has no latent space")
 
+    @property
+    def latent_prior(self) -> str:
+        """The distribution :meth:`latents` draws from: ``"normal"`` (N(0, I), the default) or
+        ``"uniform"`` (a box such as U[0, 1)^d). It decides how the report interpolates between two
+        latents: along the sphere for ``"normal"``, along a straight line for ``"uniform"``."""
+        return "normal"
+
     def decode(self, latents: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
         """Images in [-1, 1] ``(n, C, H, W)`` for ``latents`` as :meth:`latents` returns them.
 

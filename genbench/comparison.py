@@ -2,8 +2,9 @@
 
 Under ``<out>/plots/<dataset>/``:
 
-* ``bars_<metric>.png``: one bar per model, the mean over its finished seeds with the sample std as an
-  error bar (none for a single seed), and the real-data floor as a dashed line when there is one;
+* ``bars_<metric>.png``: one bar per model (per model and setup, labelled ``model [setup]``, where a
+  model has runs of several budgets or hyperparameters), the mean over its finished seeds with the
+  sample std as an error bar (none for a single seed), and the real-data floor as a dashed line;
 * ``eval_vs_kimg.png`` and ``eval_vs_seconds.png``: every ``eval/<metric>`` the runs logged during
   training, against images shown and against training seconds (quality per compute). Each seed is its
   own thin line in its model's colour rather than a mean over seeds: seeds log at slightly different
@@ -31,7 +32,7 @@ from genbench.curves import (
     save_figure,
 )
 from genbench.floor import FLOOR_MODEL
-from genbench.leaderboard import load_records, metric_columns, records_frame
+from genbench.leaderboard import load_records, metric_columns, records_frame, variant_labels
 from genbench.metrics import higher_is_better
 from genbench.records import RUNS_DIR, TRAIN_LOG_FILE, read_jsonl
 
@@ -52,7 +53,9 @@ def write_comparison_plots(out: Path) -> dict[str, list[Path]]:
     written: dict[str, list[Path]] = {}
     for dataset, rows in frame.groupby("dataset", sort=True):
         folder = out / PLOTS_DIR / str(dataset)
+        # A model with runs of several setups (budgets, hyperparameters) gets a bar and colour per setup.
         runs = finished_runs(rows)
+        runs = runs.assign(model=variant_labels(runs))
         floor = rows[rows["model"] == FLOOR_MODEL]
         models = sorted(runs["model"].astype(str).unique())  # Fixes each model's colour on every figure.
         paths = []

@@ -185,6 +185,8 @@ def check_latents(model_cls: type[Model], shape: DataShape) -> None:
     assert isinstance(latents, torch.Tensor) and latents.shape[0] == 5, "latents(5, g) is not 5 latents"
     assert torch.equal(latents, draw(0)), "same seed, other latents"
     assert not torch.equal(latents, draw(1)), "seed is ignored"
+    prior = model.latent_prior
+    assert prior in ("normal", "uniform"), f"latent_prior is {prior!r}, not 'normal' or 'uniform'"
     labels = torch.arange(5) % shape.num_classes if model_cls.conditional else None
     buffers = _buffers(model)
     decoded = model.decode(latents, labels)

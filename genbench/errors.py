@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import errno
+
 
 class UserError(Exception):
     """A mistake the user can fix (unknown name, bad value, missing data): one line, exit code 2."""
@@ -17,3 +19,18 @@ class PluginConflictError(UserError):
 
 class DataNotFoundError(UserError):
     """A dataset's files are missing and could not be downloaded."""
+
+
+class OutOfSpaceError(UserError):
+    """The disk (or the user's quota) is full: the sweep stops; what is saved stays saved."""
+
+    @classmethod
+    def wrapping(cls, error: BaseException) -> OutOfSpaceError | None:
+        """The user-facing error for a full-disk ``OSError``; None for any other error."""
+        if not isinstance(error, OSError) or error.errno not in (errno.ENOSPC, errno.EDQUOT):
+            return None
+        where = f" writing {error.filename}" if error.filename else ""
+        return cls(
+            f"no space left on device{where}: free some space and run the same command again "
+            "(finished runs and saved checkpoints are kept; unfinished runs resume)"
+        )

@@ -37,6 +37,7 @@ RUN_COLUMNS = [
     "wall_seconds",
     "device",
     "run_id",
+    "setup",
     "error",
 ]
 # From a record's "protocol_summary": the reference images and the extractors' weights (hash prefixes).
@@ -45,6 +46,8 @@ PROTOCOL_COLUMNS = ["reference_split", "n_reference", "inception_weights", "clas
 TERMINAL_HIDDEN = [
     "status", "budget_kimg", "steps", "stopped_by", "train_seconds", "device", "run_id", "error"
 ]
+# Shown in the terminal only where a model has runs of several setups on a dataset.
+SETUP_COLUMNS = ["setup", "budget_kimg"]
 # The metric a leaderboard is sorted by when none is chosen: the first of these stems present.
 DEFAULT_SORT_STEMS = ("fd_clf", "fid")
 
@@ -142,19 +145,24 @@ def rebuild_leaderboard(out: Path) -> pd.DataFrame:
 
 
 def summarise(frame: pd.DataFrame, by: str | None = None) -> pd.DataFrame:
-    """Per dataset, model and protocol: seeds, kimg, wall seconds and each metric as ``mean ± std``
-    over seeds; per dataset the floor first, then best first by the mean of ``by``. Runs that failed or
-    diverged have no metrics and are left out (the full leaderboard lists them with their error)."""
+    """Per dataset, model, setup and protocol: seeds, kimg, wall seconds and each metric as
+    ``mean ± std`` over seeds; per dataset the floor first, then best first by the mean of ``by``.
+
+    Runs of one model with another budget, other hyperparameters or another evaluation (another
+    ``setup``) are another row, never more seeds. Runs that failed or diverged have no metrics and are
+    left out (the full leaderboard lists them with their error)."""
     frame = frame[(frame["status"] == "finished") | (frame["model"] == FLOOR_MODEL)]
     metrics = metric_columns(frame)
     column = sort_column(frame, by)
-    keys = ["dataset", "model", *(c for c in PROTOCOL_COLUMNS if c in frame.columns)]
+    keys = ["dataset", "model", "setup", *(c for c in PROTOCOL_COLUMNS if c in frame.columns)]
     rows = []
     for _, group in frame.groupby(keys, sort=False, dropna=False):
         first = group.iloc[0]
         row: dict[str, Any] = {
             "dataset": first["dataset"],
             "model": first["model"],
+            "setup": first["setup"],
+            "budget_kimg": first["budget_kimg"],
             "seeds": int(group["seed"].notna().sum()),
             "kimg": group["kimg"].mean(),
             "wall_seconds": group["wall_seconds"].mean(),
@@ -188,7 +196,9 @@ def mean_std(values: pd.Series) -> str:
 def terminal_view(frame: pd.DataFrame, by: str | None = None) -> pd.DataFrame:
     """The columns that fit a terminal: no bookkeeping, no protocol columns unless they differ between
     rows, no metric nobody has, no std columns (unless sorted by one); csv and markdown have all."""
-    drop = [c for c in TERMINAL_HIDDEN if c in frame.columns]
+    drop = [c for c in TERMINAL_HIDDEN if c in frame.columns and c not in SETUP_COLUMNS]
+    if not several_setups(frame):
+        drop += [c for c in SETUP_COLUMNS if c in frame.columns]
     drop += [c for c in PROTOCOL_COLUMNS if c in frame.columns and frame[c].nunique(dropna=False) <= 1]
     for column in metric_columns(frame):
         empty = (frame[column].isna() | (frame[column] == "")).all()
@@ -197,10 +207,29 @@ def terminal_view(frame: pd.DataFrame, by: str | None = None) -> pd.DataFrame:
     return frame.drop(columns=drop)
 
 
+def several_setups(frame: pd.DataFrame) -> bool:
+    """Whether some model has runs of more than one setup on one dataset in ``frame``."""
+    if "setup" not in frame.columns:
+        return False
+    runs = frame[frame["model"] != FLOOR_MODEL]
+    return bool((runs.groupby(["dataset", "model"])["setup"].nunique(dropna=False) > 1).any())
+
+
+def variant_labels(frame: pd.DataFrame) -> pd.Series:
+    """Per row, the name to show for its model: the model's name, followed by ``[setup]`` where the
+    model has runs of several setups on the row's dataset (different experiments, shown apart)."""
+    labels = frame["model"].astype(str)
+    if "setup" not in frame.columns:
+        return labels
+    counts = frame.groupby(["dataset", "model"], dropna=False)["setup"].transform("nunique")
+    several = (counts > 1) & (frame["model"] != FLOOR_MODEL)
+    return labels.where(~several, labels + " [" + frame["setup"].astype(str) + "]")
+
+
 def by_model(frame: pd.DataFrame) -> pd.DataFrame:
     """A summary turned on its side, one column per dataset/model and one row per figure: a dozen
     metrics fit a terminal this way, where a column each would wrap every number."""
-    labels = (frame["dataset"].astype(str) + "/" + frame["model"].astype(str)).tolist()
+    labels = (frame["dataset"].astype(str) + "/" + variant_labels(frame)).tolist()
     body = frame.drop(columns=["dataset", "model"]).astype(object)
     body = body.where(body.notna(), None).T
     body.columns = labels

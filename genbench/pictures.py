@@ -142,20 +142,20 @@ def lerp(a: torch.Tensor, b: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
     return a[:, None] + t * (b - a)[:, None]
 
 
-def _interpolate(a: torch.Tensor, b: torch.Tensor, steps: int) -> torch.Tensor:
-    """Paths between prior latents: :func:`slerp` unless every entry lies in [0, 1].
+def _interpolate(a: torch.Tensor, b: torch.Tensor, steps: int, prior: str) -> torch.Tensor:
+    """Paths between latents of ``prior`` (:attr:`~genbench.api.Model.latent_prior`): :func:`slerp`
+    for a normal prior, :func:`lerp` for any other.
 
     Why spherical: a Gaussian latent of dimension d has norm close to sqrt(d), and two independent
     draws are nearly orthogonal, so the midpoint of the straight line between them has norm about
     sqrt(d / 2), a radius the generator almost never saw in training: the middle of a linear path
     shows atypical, washed-out images. The arc of :func:`slerp` keeps the norm near sqrt(d), among
     typical latents, all the way (White 2016, "Sampling generative networks").
-    Latents with no entry outside [0, 1] come from a hypercube prior (``gan``'s ``prior="uniform"``),
-    whose support is convex: the straight line stays inside it, where the arc would bulge out of it.
+    A uniform prior (``gan``'s ``prior="uniform"``) lives in a box, whose support is convex: the
+    straight line stays inside it, where the arc would bulge out of it.
     """
     t = torch.linspace(0, 1, steps, device=a.device)
-    hypercube = bool(((a >= 0) & (a <= 1) & (b >= 0) & (b <= 1)).all())
-    return lerp(a, b, t) if hypercube else slerp(a, b, t)
+    return slerp(a, b, t) if prior == "normal" else lerp(a, b, t)
 
 
 def save_interpolations(model: Model, seed: int, path: Path, pairs: int = 8, steps: int = 10) -> str | None:
@@ -169,7 +169,8 @@ def save_interpolations(model: Model, seed: int, path: Path, pairs: int = 8, ste
     with _inference(model):
         try:
             ends = model.latents(2 * pairs, _generator(model, seed))
-            images = model.decode(_interpolate(ends[:pairs], ends[pairs:], steps).flatten(0, 1), labels)
+            paths = _interpolate(ends[:pairs], ends[pairs:], steps, model.latent_prior)
+            images = model.decode(paths.flatten(0, 1), labels)
         except NotImplementedError:
             return f"model '{model.name}' has no latent space, so no interpolation between latents"
     save_image_grid(to_uint8(images), steps, path)

@@ -44,8 +44,10 @@ def atomic_write(path: Path, write: Callable[[IO[bytes]], None]) -> None:
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as error:
         Path(tmp).unlink(missing_ok=True)
+        if isinstance(error, OSError) and error.filename is None:
+            error.filename = str(path)  # A failed write() names no file; say which one it was.
         raise
 
 
@@ -69,6 +71,12 @@ def atomic_torch_save(path: Path, obj: Any) -> None:
 def config_hash(config: dict[str, Any]) -> str:
     """A short stable hash of a JSON-serialisable config."""
     return hashlib.sha256(json.dumps(config, sort_keys=True).encode()).hexdigest()[:10]
+
+
+def setup_hash(config: dict[str, Any]) -> str:
+    """The hash of a run's config without its seed: runs that share it are seeds of one experiment;
+    runs that differ in budget, hyperparameters or evaluation are different experiments."""
+    return config_hash({key: value for key, value in config.items() if key != "seed"})
 
 
 def run_id(dataset: str, model: str, seed: int, config: dict[str, Any]) -> str:

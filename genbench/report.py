@@ -23,7 +23,7 @@ from genbench.comparison import PLOTS_DIR
 from genbench.curves import FIGURES as CURVE_FILES
 from genbench.errors import UserError
 from genbench.floor import FLOOR_MODEL
-from genbench.leaderboard import load_records, records_frame
+from genbench.leaderboard import load_records, records_frame, variant_labels
 from genbench.pictures import CLASSES_FILE, ENCODED_INTERPOLATION_FILE, INTERPOLATION_FILE, PROGRESS_FILE
 from genbench.records import CONFIG_FILE, RUNS_DIR, SAMPLES_FILE, atomic_write_text, read_json
 from genbench.report_html import render_page
@@ -92,11 +92,14 @@ class DatasetReport:
     plots: list[Picture]
 
     def models(self) -> dict[str, list[Run]]:
-        """The runs of each model (no floors), models in leaderboard order, seeds in order."""
+        """The runs of each model (no floors), models in leaderboard order, seeds in order; a model with
+        runs of several setups is one entry per setup, named ``model [setup]``."""
+        labels = dict(zip(self.frame["run_id"].astype(str), variant_labels(self.frame), strict=True))
         by_model: dict[str, list[Run]] = {}
         for run in self.runs:
             if not run.is_floor:
-                by_model.setdefault(str(run.record.get("model")), []).append(run)
+                label = labels.get(run.run_id, str(run.record.get("model")))
+                by_model.setdefault(label, []).append(run)
         for runs in by_model.values():
             runs.sort(key=lambda run: (run.record.get("seed") is None, run.record.get("seed") or 0))
         return by_model

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from genbench.leaderboard import PROTOCOL_COLUMNS, metric_columns
+from genbench.leaderboard import PROTOCOL_COLUMNS, SETUP_COLUMNS, metric_columns, several_setups
 from genbench.metrics import column_order, higher_is_better
 from genbench.report_protocol import column_note, protocol_facts
 from genbench.report_style import SCRIPT, STYLE
@@ -157,6 +157,8 @@ def leaderboard_table(dataset: DatasetReport) -> str:
     """The dataset's leaderboard as a sortable table, one row per run and one per floor."""
     frame = dataset.frame
     varying = [c for c in PROTOCOL_COLUMNS if frame[c].nunique(dropna=False) > 1]
+    if several_setups(frame):  # Runs of one model that are different experiments: say which is which.
+        varying = [*SETUP_COLUMNS, *varying]
     metrics = [c for c in metric_columns(frame) if frame[c].notna().any()]
     columns = [*TABLE_RUN_COLUMNS, *varying, *metrics]
     head = "".join(_header(frame, column, column in metrics) for column in columns)

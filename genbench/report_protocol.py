@@ -28,6 +28,9 @@ COLUMN_NOTES: dict[str, str] = {
     "train_seconds": "wall-clock seconds of training alone",
     "wall_seconds": "wall-clock seconds of the whole run: training, sampling and evaluation",
     "device": "the device the run trained and was evaluated on",
+    "setup": "hash of everything but the seed that affects a run (budget, hyperparameters, evaluation; "
+    "config.json in the run folder has it all): runs of one setup are seeds of one experiment",
+    "budget_kimg": "the training budget in kimg the run was given",
     "reference_split": "the real split generated samples are compared with",
     "n_reference": "how many real reference images",
     "inception_weights": "SHA-256 prefix of the Inception-v3 weights",

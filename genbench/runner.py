@@ -21,7 +21,7 @@ from genbench.api import Hyperparameters, Split
 from genbench.classifier import cached_classifier
 from genbench.config import RunOptions
 from genbench.device import resolve_device
-from genbench.errors import UserError
+from genbench.errors import OutOfSpaceError, UserError
 from genbench.evaluation import EvaluationSetup, reference_images
 from genbench.floor import floor_record, write_floor
 from genbench.inception import InceptionWeights, resolve_inception_weights
@@ -73,7 +73,16 @@ class Benchmark:
     def run(self) -> list[dict[str, Any]]:
         """Run everything; returns the records (``metrics.json`` contents) of this benchmark's runs.
 
-        SIGINT/SIGTERM save a resume checkpoint and raise :class:`Interrupted`."""
+        SIGINT/SIGTERM save a resume checkpoint and raise :class:`Interrupted`; a full disk raises
+        :class:`OutOfSpaceError` (every file is written atomically, so what was saved is intact)."""
+        try:
+            return self._run_all()
+        except OSError as error:
+            if (out_of_space := OutOfSpaceError.wrapping(error)) is not None:
+                raise out_of_space from error
+            raise
+
+    def _run_all(self) -> list[dict[str, Any]]:
         with self.stop.installed():
             splits = {entry.name: self._load_splits(entry) for entry in self.datasets}
             self._find_inception_weights()
@@ -224,6 +233,8 @@ class Benchmark:
                 f"--set {job.model_entry.name}.batch_size={max(batch // 2, 1)} or a smaller model",
             )
         except Exception as error:  # A plugin's bug must not end the sweep: record it and go on.
+            if OutOfSpaceError.wrapping(error) is not None:
+                raise  # Not the run's fault, and every later run would hit it too.
             name = f"{job.model_entry.name} ({job.model_entry.distribution})"
             atomic_write_text(job.folder.file(ERROR_LOG_FILE), traceback.format_exc())
             message = " ".join(f"{type(error).__name__}: {error}".split())

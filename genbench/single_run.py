@@ -38,6 +38,7 @@ from genbench.records import (
     RunFolder,
     atomic_torch_save,
     atomic_write,
+    setup_hash,
     truncate_log,
     versions,
 )
@@ -154,6 +155,7 @@ class SingleRun:
             "dataset": self.data.entry.name,
             "model": self.model_entry.name,
             "seed": self.seed,
+            "setup": setup_hash(self.config),
             "status": status,
             "budget_kimg": options.budget.kimg,
             "budget": dataclasses.asdict(options.budget),

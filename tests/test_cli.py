@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 
@@ -187,3 +188,27 @@ def test_leaderboard_sorts_by_a_metric_and_summarises_over_seeds(only_fakes: Non
     unknown = runner.invoke(app, ["leaderboard", "--out", str(out), "--by", "fid_10k"])
     assert unknown.exit_code == 2 and unknown.stderr.count("\n") == 1
     assert unknown.stderr.startswith("error: unknown metric 'fid_10k' for --by; metric columns: fd_clf_300, ")
+
+
+def test_runs_of_another_budget_are_another_experiment_not_more_seeds(
+    only_fakes: None, tmp_path: Path
+) -> None:
+    out = tmp_path / "results"
+    assert _fake_run(out, "--seeds", "0,1").exit_code == 0
+    table = runner.invoke(app, ["leaderboard", "--out", str(out), "--summary"])
+    assert "pixel-gaussian" in table.stdout and "setup" not in table.stdout  # One setup: no column.
+    assert _fake_run(out, "--kimg", "1").exit_code == 0  # Same model and seed 0, half the budget.
+    summary = runner.invoke(app, ["leaderboard", "--out", str(out), "--summary", "--format", "csv"])
+    assert summary.exit_code == 0, summary.output
+    rows = pd.read_csv(io.StringIO(summary.stdout))
+    runs = rows[rows["model"] == "pixel-gaussian"].set_index("budget_kimg")
+    assert runs.loc[2.0, "seeds"] == 2 and runs.loc[1.0, "seeds"] == 1  # Not 3 seeds of one model.
+    assert runs["setup"].nunique() == 2
+
+    # The terminal shows which is which; the report gives each its own section.
+    table = runner.invoke(app, ["leaderboard", "--out", str(out), "--summary"])
+    assert "setup" in table.stdout and "budget_ki" in table.stdout
+    assert runner.invoke(app, ["report", str(out)]).exit_code == 0
+    page = (out / "report.html").read_text()
+    for setup in runs["setup"]:
+        assert f"<h4>pixel-gaussian [{setup}]</h4>" in page

@@ -3,6 +3,7 @@ its own run (recorded, with the reason), never the sweep or another run's result
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import subprocess
@@ -14,6 +15,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
+import genbench.resume
 from genbench.cli import app
 from genbench.plugins import Registry, make_plugin_manager
 
@@ -263,3 +265,46 @@ def test_a_dataset_plugin_with_wrong_images_is_refused_by_name(
     assert result.exit_code == 2
     assert result.stderr == f"error: dataset 'wrong' (wrong_data), train split: {message}\n"
     assert not out.exists()
+
+
+def test_a_full_disk_stops_the_sweep_in_one_line_and_a_rerun_resumes(
+    faulty: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = tmp_path / "results"
+    real_write = genbench.resume.atomic_write
+    written: list[Path] = []
+
+    def disk_fills_up(path: Path, write) -> None:
+        # Seed 1's third checkpoint finds the disk full half way through its bytes.
+        if "-seed1-" in str(path) and len(written) == 2:
+
+            def half_then_enospc(f) -> None:
+                f.write(b"\0" * 1000)
+                raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))  # As write() does.
+
+            real_write(path, half_then_enospc)
+        if "-seed1-" in str(path):
+            written.append(path)
+        real_write(path, write)
+
+    monkeypatch.setattr(genbench.resume, "atomic_write", disk_fills_up)
+    result = _run(out, "pixel-gaussian", "--seeds", "0,1", "--checkpoint-every", "0.2")
+    assert result.exit_code == 2, result.output
+    assert result.stderr.splitlines()[-1].startswith("error: no space left on device writing ")
+    assert "-seed1-" in result.stderr.splitlines()[-1] and "resume.pt" in result.stderr
+    assert "run the same command again" in result.stderr and "Traceback" not in result.output
+    records = _records(out)
+    assert records["pixel-gaussian"]["seed"] == 0 and records["pixel-gaussian"]["status"] == "finished"
+    (seed1,) = (p for p in (out / "runs").iterdir() if "-seed1-" in p.name)
+    assert not (seed1 / "metrics.json").exists()  # Not recorded as failed: not the model's fault.
+    assert not list(seed1.glob(".*.tmp"))  # The half-written file is gone...
+    assert (seed1 / "resume.prev.pt").exists()  # ...and the checkpoint before it kept.
+    board = pd.read_csv(out / "leaderboard.csv")
+    assert list(board[board["model"] == "pixel-gaussian"]["seed"]) == [0]
+
+    # Space freed: the same command reuses seed 0 and resumes seed 1 from its last good checkpoint.
+    monkeypatch.setattr(genbench.resume, "atomic_write", real_write)
+    again = _run(out, "pixel-gaussian", "--seeds", "0,1", "--checkpoint-every", "0.2")
+    assert again.exit_code == 0, again.output
+    assert "already finished" in again.stderr and "resuming at 0.4" in again.stderr
+    assert json.loads((seed1 / "metrics.json").read_text())["status"] == "finished"

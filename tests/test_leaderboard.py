@@ -12,21 +12,29 @@ import pytest
 from genbench.config import KNOWN_METRICS
 from genbench.errors import UserError
 from genbench.floor import FLOOR_MODEL, write_floor
-from genbench.leaderboard import rebuild_leaderboard, render, sort_frame, summarise
+from genbench.leaderboard import (
+    by_model,
+    rebuild_leaderboard,
+    render,
+    sort_frame,
+    summarise,
+    terminal_view,
+)
 from genbench.metrics import COLUMNS, column_order, higher_is_better, stem_of
 from genbench.records import RunFolder
 
 
-def _record(out: Path, model: str, seed: int, fd: float) -> None:
-    run = f"digits-{model}-seed{seed}-abc"
+def _record(out: Path, model: str, seed: int, fd: float, setup: str | None = None, kimg: int = 10) -> None:
+    run = f"digits-{model}-seed{seed}-{setup or 'abc'}"
     RunFolder(out, run).write_metrics(
         {
             "run_id": run,
             "dataset": "digits",
             "model": model,
             "seed": seed,
+            "setup": setup,  # None: a record written before setups were recorded.
             "status": "finished",
-            "budget_kimg": 10,
+            "budget_kimg": kimg,
             "kimg": 10.016,
             "steps": 160,
             "stopped_by": "kimg",
@@ -150,3 +158,16 @@ def test_metric_columns_keep_related_metrics_together() -> None:
     assert stem_of("kid_std_1.5k") == "kid_std" and stem_of("acc_clf_real") == "acc_clf_real"
     assert higher_is_better("recall_10k") and not higher_is_better("kid_std_clf_10k")
     assert set(COLUMNS) == set(KNOWN_METRICS)
+
+
+def test_each_setup_of_a_model_is_its_own_row_and_name(tmp_path: Path) -> None:
+    _record(tmp_path, "dcgan", 0, 10.0, setup="long", kimg=10)
+    _record(tmp_path, "dcgan", 1, 14.0, setup="long", kimg=10)
+    _record(tmp_path, "dcgan", 0, 40.0, setup="short", kimg=2)
+    _record(tmp_path, "vae", 0, 20.0, setup="v")
+    summary = summarise(rebuild_leaderboard(tmp_path)).set_index(["model", "setup"])
+    assert summary.loc[("dcgan", "long"), "seeds"] == 2
+    assert summary.loc[("dcgan", "long"), "fd_clf_10k"] == "12 ± 2.8"
+    assert summary.loc[("dcgan", "short"), ["seeds", "budget_kimg", "fd_clf_10k"]].tolist() == [1, 2, "40"]
+    names = list(by_model(terminal_view(summary.reset_index())).columns[1:])
+    assert names == ["digits/dcgan [long]", "digits/vae", "digits/dcgan [short]"]  # Best first.

@@ -170,6 +170,20 @@ def test_latents_of_a_hypercube_prior_are_joined_by_straight_lines(
     assert torch.allclose(path[:, 1], (path[:, 0] + path[:, 2]) / 2)
 
 
+def test_the_declared_prior_not_the_latents_range_picks_the_path(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A normal-prior model whose latents happen to lie in [0, 1] still gets arcs.
+    model = _model("dcgan")
+    shape = model.latents(1, torch.Generator()).shape[1:]
+    monkeypatch.setattr(model, "latents", lambda n, generator: torch.rand(n, *shape, generator=generator))
+    calls = _spy_decode(model, monkeypatch)
+    save_interpolations(model, 0, tmp_path / "interpolation.png", pairs=2, steps=3)
+    path = calls[0][0].unflatten(0, (2, 3))
+    assert torch.allclose(path[:, 1], slerp(path[:, 0], path[:, 2], torch.tensor([0.5]))[:, 0])
+    assert not torch.allclose(path[:, 1], (path[:, 0] + path[:, 2]) / 2)
+
+
 def test_slerp_follows_the_arc_between_its_endpoints() -> None:
     a, b = torch.tensor([[2.0, 0.0], [1.0, 1.0]]), torch.tensor([[0.0, 2.0], [2.0, 2.0]])
     path = slerp(a, b, torch.linspace(0, 1, 5))

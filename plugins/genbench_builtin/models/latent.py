@@ -37,7 +37,8 @@ class LatentModel(Model):
 
     @property
     def latent_prior(self) -> str:
-        """The prior of the latents, one of :data:`~genbench_builtin.models.mlp.PRIORS`."""
+        """The prior of the latents, one of :data:`~genbench_builtin.models.mlp.PRIORS` (the same
+        names :attr:`genbench.api.Model.latent_prior` documents)."""
         return "normal"
 
     @abstractmethod
