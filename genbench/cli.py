@@ -31,17 +31,9 @@ from genbench.config import (
 )
 from genbench.curves import write_run_curves
 from genbench.divergence import DivergenceSettings
-from genbench.errors import UserError
-from genbench.leaderboard import (
-    LEADERBOARD_FILE,
-    by_model,
-    rebuild_leaderboard,
-    records_frame,
-    render,
-    sort_frame,
-    summarise,
-    terminal_view,
-)
+from genbench.errors import OutOfSpaceError, UserError
+from genbench.leaderboard import LEADERBOARD_FILE, rebuild_leaderboard, records_frame, sort_frame, summarise
+from genbench.leaderboard_view import by_model, render, terminal_view
 from genbench.overrides import parse_set_options
 from genbench.plugins import Registry
 from genbench.progress import RichProgress, SilentProgress
@@ -65,6 +57,10 @@ class OneLineErrors(TyperGroup):
             code = _fail(f"{error.format_message()} (see --help)")
         except UserError as error:
             code = _fail(str(error))
+        except OSError as error:  # A full disk is one line too (genbench report, leaderboard, …).
+            if (out_of_space := OutOfSpaceError.wrapping(error)) is None:
+                raise
+            code = _fail(str(out_of_space))
         except typer.Abort:
             code = 1
         if not standalone_mode:
@@ -238,7 +234,8 @@ def run(
     finished = [r for r in records if r["status"] == "finished"]
     if finished:
         summary = summarise(records_frame(benchmark.floors + finished))
-        Console().print(render(by_model(terminal_view(summary)), "table"))
+        console = Console()
+        console.print(render(by_model(terminal_view(summary)), "table", console.width))
     say(f"run records: {out / 'runs'}   leaderboard: {out / LEADERBOARD_FILE}")
     failed = [r for r in records if r["status"] != "finished"]
     if failed:
@@ -292,11 +289,14 @@ def leaderboard(
     frame = summarise(frame, by) if summary else sort_frame(frame, by)
     if format == "table":
         frame = terminal_view(frame, by)
-    rendered = render(frame, format)
+        if summary:  # On its side, as `genbench run` ends: a column per model fits a terminal.
+            frame = by_model(frame)
+    console = Console()
+    rendered = render(frame, format, console.width)
     if isinstance(rendered, str):
         typer.echo(rendered, nl=False)
     else:
-        Console().print(rendered)
+        console.print(rendered)
 
 
 @app.command()

@@ -25,12 +25,11 @@ class OutOfSpaceError(UserError):
     """The disk (or the user's quota) is full: the sweep stops; what is saved stays saved."""
 
     @classmethod
-    def wrapping(cls, error: BaseException) -> OutOfSpaceError | None:
-        """The user-facing error for a full-disk ``OSError``; None for any other error."""
+    def wrapping(cls, error: BaseException, kept: str = "") -> OutOfSpaceError | None:
+        """The user-facing error for a full-disk ``OSError`` (``kept``: what the user keeps, in
+        parentheses); None for any other error."""
         if not isinstance(error, OSError) or error.errno not in (errno.ENOSPC, errno.EDQUOT):
             return None
         where = f" writing {error.filename}" if error.filename else ""
-        return cls(
-            f"no space left on device{where}: free some space and run the same command again "
-            "(finished runs and saved checkpoints are kept; unfinished runs resume)"
-        )
+        kept = f" ({kept})" if kept else ""
+        return cls(f"no space left on device{where}: free some space and run the same command again{kept}")

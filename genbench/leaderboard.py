@@ -15,7 +15,6 @@ from typing import Any
 
 import pandas as pd
 from filelock import FileLock
-from rich.table import Table
 
 from genbench.errors import UserError
 from genbench.floor import FLOOR_MODEL
@@ -42,11 +41,7 @@ RUN_COLUMNS = [
 ]
 # From a record's "protocol_summary": the reference images and the extractors' weights (hash prefixes).
 PROTOCOL_COLUMNS = ["reference_split", "n_reference", "inception_weights", "classifier_weights"]
-# Left out of the terminal view (bookkeeping), kept in csv and markdown.
-TERMINAL_HIDDEN = [
-    "status", "budget_kimg", "steps", "stopped_by", "train_seconds", "device", "run_id", "error"
-]
-# Shown in the terminal only where a model has runs of several setups on a dataset.
+# The columns that tell runs of one model apart when they are different experiments (genbench.report).
 SETUP_COLUMNS = ["setup", "budget_kimg"]
 # The metric a leaderboard is sorted by when none is chosen: the first of these stems present.
 DEFAULT_SORT_STEMS = ("fd_clf", "fid")
@@ -193,20 +188,6 @@ def mean_std(values: pd.Series) -> str:
     return f"{values.mean():.4g} ± {values.std(ddof=1):.2g}"
 
 
-def terminal_view(frame: pd.DataFrame, by: str | None = None) -> pd.DataFrame:
-    """The columns that fit a terminal: no bookkeeping, no protocol columns unless they differ between
-    rows, no metric nobody has, no std columns (unless sorted by one); csv and markdown have all."""
-    drop = [c for c in TERMINAL_HIDDEN if c in frame.columns and c not in SETUP_COLUMNS]
-    if not several_setups(frame):
-        drop += [c for c in SETUP_COLUMNS if c in frame.columns]
-    drop += [c for c in PROTOCOL_COLUMNS if c in frame.columns and frame[c].nunique(dropna=False) <= 1]
-    for column in metric_columns(frame):
-        empty = (frame[column].isna() | (frame[column] == "")).all()
-        if column != by and (empty or "_std" in stem_of(column)):
-            drop.append(column)
-    return frame.drop(columns=drop)
-
-
 def several_setups(frame: pd.DataFrame) -> bool:
     """Whether some model has runs of more than one setup on one dataset in ``frame``."""
     if "setup" not in frame.columns:
@@ -224,43 +205,3 @@ def variant_labels(frame: pd.DataFrame) -> pd.Series:
     counts = frame.groupby(["dataset", "model"], dropna=False)["setup"].transform("nunique")
     several = (counts > 1) & (frame["model"] != FLOOR_MODEL)
     return labels.where(~several, labels + " [" + frame["setup"].astype(str) + "]")
-
-
-def by_model(frame: pd.DataFrame) -> pd.DataFrame:
-    """A summary turned on its side, one column per dataset/model and one row per figure: a dozen
-    metrics fit a terminal this way, where a column each would wrap every number."""
-    labels = (frame["dataset"].astype(str) + "/" + variant_labels(frame)).tolist()
-    body = frame.drop(columns=["dataset", "model"]).astype(object)
-    body = body.where(body.notna(), None).T
-    body.columns = labels
-    return body.rename_axis("").reset_index()
-
-
-def render(frame: pd.DataFrame, fmt: str) -> str | Table:
-    """The frame as CSV or Markdown text, or a rich table."""
-    if fmt == "csv":
-        return frame.to_csv(index=False)
-    if fmt == "markdown":  # Missing values (None for tabulate) as empty cells, not "nan".
-        return frame.astype(object).where(frame.notna(), None).to_markdown(index=False, floatfmt=".4g") + "\n"
-    table = Table(show_lines=False)
-    for column in frame.columns:
-        # Names are never squashed: where the terminal is narrow, the number columns wrap instead.
-        width = (
-            max((len(str(v)) for v in frame[column]), default=0) if column in ("dataset", "model") else None
-        )
-        justify = "left" if frame[column].dtype == object else "right"
-        overflow = "ellipsis" if width is not None else "fold"  # Fold numbers rather than cut them.
-        table.add_column(
-            str(column), justify=justify, min_width=width, no_wrap=width is not None, overflow=overflow
-        )
-    for row in frame.itertuples(index=False):
-        table.add_row(*(_cell(v) for v in row))
-    return table
-
-
-def _cell(value: Any) -> str:
-    if value is None or value is pd.NA or (isinstance(value, float) and pd.isna(value)):
-        return ""
-    if isinstance(value, float):
-        return f"{value:.4g}"
-    return str(value)

@@ -78,7 +78,8 @@ class Benchmark:
         try:
             return self._run_all()
         except OSError as error:
-            if (out_of_space := OutOfSpaceError.wrapping(error)) is not None:
+            kept = "finished runs and saved checkpoints are kept; unfinished runs resume"
+            if (out_of_space := OutOfSpaceError.wrapping(error, kept)) is not None:
                 raise out_of_space from error
             raise
 

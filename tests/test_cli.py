@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import errno
 import io
 import json
+import os
 from pathlib import Path
 
 import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
+import genbench.records
 from genbench.cli import app
 
 runner = CliRunner()
@@ -207,8 +210,25 @@ def test_runs_of_another_budget_are_another_experiment_not_more_seeds(
 
     # The terminal shows which is which; the report gives each its own section.
     table = runner.invoke(app, ["leaderboard", "--out", str(out), "--summary"])
-    assert "setup" in table.stdout and "budget_ki" in table.stdout
+    for setup in runs["setup"]:  # The summary table has a column per model and setup.
+        assert f"bars/pixel-gaussian [{setup}]" in table.stdout, table.stdout
     assert runner.invoke(app, ["report", str(out)]).exit_code == 0
     page = (out / "report.html").read_text()
     for setup in runs["setup"]:
         assert f"<h4>pixel-gaussian [{setup}]</h4>" in page
+
+
+def test_a_full_disk_is_one_line_for_every_command(
+    only_fakes: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = tmp_path / "results"
+    assert _fake_run(out).exit_code == 0
+
+    def disk_full(path: Path, write: object) -> None:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
+
+    monkeypatch.setattr(genbench.records, "atomic_write", disk_full)
+    result = runner.invoke(app, ["report", str(out)])
+    assert result.exit_code == 2 and result.stderr.count("\n") == 1, result.output
+    assert result.stderr.startswith("error: no space left on device writing ")
+    assert result.stderr.rstrip().endswith("free some space and run the same command again")

@@ -2,24 +2,20 @@
 
 from __future__ import annotations
 
+import io
 import json
 import shutil
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from rich.console import Console
 
 from genbench.config import KNOWN_METRICS
 from genbench.errors import UserError
 from genbench.floor import FLOOR_MODEL, write_floor
-from genbench.leaderboard import (
-    by_model,
-    rebuild_leaderboard,
-    render,
-    sort_frame,
-    summarise,
-    terminal_view,
-)
+from genbench.leaderboard import rebuild_leaderboard, sort_frame, summarise
+from genbench.leaderboard_view import by_model, column_blocks, render, terminal_view
 from genbench.metrics import COLUMNS, column_order, higher_is_better, stem_of
 from genbench.records import RunFolder
 
@@ -171,3 +167,31 @@ def test_each_setup_of_a_model_is_its_own_row_and_name(tmp_path: Path) -> None:
     assert summary.loc[("dcgan", "short"), ["seeds", "budget_kimg", "fd_clf_10k"]].tolist() == [1, 2, "40"]
     names = list(by_model(terminal_view(summary.reset_index())).columns[1:])
     assert names == ["digits/dcgan [long]", "digits/vae", "digits/dcgan [short]"]  # Best first.
+
+
+def test_column_blocks_fit_the_width_next_to_the_key_columns() -> None:
+    widths = {"model": 5, "seed": 4, "a": 10, "b": 10, "c": 30, "d": 2}
+    # Keys cost 1 + (5 + 3) + (4 + 3) = 16; each column its width + 3.
+    assert column_blocks(widths, ["model", "seed"], 45) == [["a", "b"], ["c"], ["d"]]
+    assert column_blocks(widths, ["model", "seed"], 200) == [["a", "b", "c", "d"]]
+    assert column_blocks(widths, ["model", "seed"], 10) == [["a"], ["b"], ["c"], ["d"]]  # One at least.
+    assert column_blocks({"model": 5}, ["model"], 80) == [[]]  # Only keys: one table of them.
+
+
+@pytest.mark.parametrize("width", [60, 100, 400])
+def test_a_wide_leaderboard_prints_in_blocks_that_fit_the_terminal(tmp_path: Path, width: int) -> None:
+    for seed, fd in enumerate([10.0, 14.0]):
+        _record(tmp_path, "dcgan", seed, fd)
+    frame = rebuild_leaderboard(tmp_path).assign(
+        **{f"metric_number_{i}_clf_10k": 1000.0 + i for i in range(12)}
+    )
+    view = terminal_view(frame)
+    console = Console(width=width, record=True, file=io.StringIO())
+    console.print(render(view, "table", width))
+    text = console.export_text()
+    assert max(len(line) for line in text.splitlines()) <= width
+    for column in view.columns:  # Every header whole on one line: nothing folded letter by letter.
+        assert column in text, column
+    blocks = text.count("┏")
+    assert (blocks == 1) == (width == 400)  # One table where it fits, blocks where it does not.
+    assert text.count("dcgan") == 2 * blocks  # Every block says which row is which.
