@@ -24,6 +24,7 @@ from genbench.config import (
     DEFAULT_N_SAMPLES,
     FID_WEIGHTS_ENV,
     KNOWN_METRICS,
+    RunOptions,
     default_data_root,
     parse_list,
     parse_seeds,
@@ -211,7 +212,11 @@ def run(
         "restart": restart,
         "overrides": parse_set_options(set_ or []),
     }
-    options = resolve_options(load_suite(suite) if suite else {}, given)
+    _sweep(resolve_options(load_suite(suite) if suite else {}, given), quiet)
+
+
+def _sweep(options: RunOptions, quiet: bool) -> None:
+    """Run the benchmark of validated ``options``; print the summary and what did not finish."""
     errors = Console(stderr=True)
 
     def say(message: str) -> None:  # One line per message, however narrow the terminal: greppable logs.
@@ -236,7 +241,7 @@ def run(
         summary = summarise(records_frame(benchmark.floors + finished))
         console = Console()
         console.print(render(by_model(terminal_view(summary)), "table", console.width))
-    say(f"run records: {out / 'runs'}   leaderboard: {out / LEADERBOARD_FILE}")
+    say(f"run records: {options.out / RUNS_DIR}   leaderboard: {options.out / LEADERBOARD_FILE}")
     failed = [r for r in records if r["status"] != "finished"]
     if failed:
         say(f"{len(failed)} of {len(records)} runs did not finish:")
