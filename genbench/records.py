@@ -8,6 +8,7 @@ failed or diverged. Two processes never work on one run folder at once (:meth:`R
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import io
 import json
@@ -139,7 +140,8 @@ class RunFolder:
         line = (json.dumps(row, sort_keys=True) + "\n").encode()
         fd = os.open(self.file(TRAIN_LOG_FILE), os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
         try:
-            os.write(fd, line)
+            if os.write(fd, line) < len(line):  # A short write to a file: the disk is full.
+                raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(self.file(TRAIN_LOG_FILE)))
         finally:
             os.close(fd)
 

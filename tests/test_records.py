@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import errno
+import os
 from pathlib import Path
 
 import pytest
@@ -13,6 +15,7 @@ from genbench.records import (
     read_json,
     read_jsonl,
     run_id,
+    setup_hash,
     truncate_log,
 )
 
@@ -38,6 +41,20 @@ def test_train_log_survives_a_cut_last_line(tmp_path: Path) -> None:
     with open(folder.file("train.jsonl"), "a") as f:
         f.write('{"step": 3, "lo')  # A crash mid-line.
     assert read_jsonl(folder.file("train.jsonl")) == [{"loss": 0.5, "step": 1}, {"loss": 0.4, "step": 2}]
+
+
+def test_a_short_log_write_is_a_full_disk_not_a_silent_gap(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = RunFolder(tmp_path, "run")
+    folder.append_log({"step": 1})
+    real_write = os.write
+    monkeypatch.setattr(os, "write", lambda fd, data: real_write(fd, data[:5]))  # What a full disk does.
+    with pytest.raises(OSError) as raised:
+        folder.append_log({"step": 2, "loss": 0.4})
+    assert raised.value.errno == errno.ENOSPC and raised.value.filename.endswith("train.jsonl")
+    monkeypatch.undo()
+    assert read_jsonl(folder.file("train.jsonl")) == [{"step": 1}]  # The cut row is not read.
 
 
 def test_run_ids_change_with_anything_that_affects_the_run() -> None:
@@ -74,3 +91,11 @@ def test_truncating_a_log_keeps_the_rows_up_to_a_step(tmp_path: Path) -> None:
         folder.append_log({"step": step})
     truncate_log(folder.file("train.jsonl"), 20)
     assert read_jsonl(folder.file("train.jsonl")) == [{"step": 10}, {"step": 20}]
+
+
+def test_a_setup_is_the_config_without_the_seed() -> None:
+    config = {"model": "dcgan", "seed": 0, "hparams": {"lr": 2e-4}, "budget": {"kimg": 10}}
+    assert setup_hash(config) == setup_hash({**config, "seed": 7})  # Seeds of one experiment...
+    assert setup_hash(config) != setup_hash({**config, "budget": {"kimg": 20}})  # ...another one.
+    assert setup_hash(config) != setup_hash({**config, "hparams": {"lr": 1e-4}})
+    assert run_id("d", "dcgan", 0, config) != run_id("d", "dcgan", 7, {**config, "seed": 7})
