@@ -190,18 +190,17 @@ def mean_std(values: pd.Series) -> str:
 
 def several_setups(frame: pd.DataFrame) -> bool:
     """Whether some model has runs of more than one setup on one dataset in ``frame``."""
-    if "setup" not in frame.columns:
-        return False
-    runs = frame[frame["model"] != FLOOR_MODEL]
-    return bool((runs.groupby(["dataset", "model"])["setup"].nunique(dropna=False) > 1).any())
+    return bool((variant_labels(frame) != frame["model"].astype(str)).any())
 
 
 def variant_labels(frame: pd.DataFrame) -> pd.Series:
     """Per row, the name to show for its model: the model's name, followed by ``[setup]`` where the
-    model has runs of several setups on the row's dataset (different experiments, shown apart)."""
+    model has runs of several setups on the row's dataset (different experiments, shown apart; a
+    record older than setups counts as one more, ``[unrecorded]``, as :func:`summarise` groups it)."""
     labels = frame["model"].astype(str)
     if "setup" not in frame.columns:
         return labels
-    counts = frame.groupby(["dataset", "model"], dropna=False)["setup"].transform("nunique")
+    setups = frame["setup"].astype(object).where(frame["setup"].notna(), "unrecorded").astype(str)
+    counts = setups.groupby([frame["dataset"], frame["model"]], dropna=False).transform("nunique")
     several = (counts > 1) & (frame["model"] != FLOOR_MODEL)
-    return labels.where(~several, labels + " [" + frame["setup"].astype(str) + "]")
+    return labels.where(~several, labels + " [" + setups + "]")

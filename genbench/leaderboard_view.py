@@ -88,7 +88,7 @@ def column_blocks(widths: dict[str, int], keys: list[str], width: int) -> list[l
             used = base
         blocks[-1].append(column)
         used += cost
-    return blocks if blocks[-1] or not keys else [[]]
+    return blocks
 
 
 def _table(frame: pd.DataFrame, cells: pd.DataFrame, columns: list[str]) -> Table:

@@ -15,7 +15,13 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from genbench.leaderboard import PROTOCOL_COLUMNS, SETUP_COLUMNS, metric_columns, several_setups
+from genbench.leaderboard import (
+    PROTOCOL_COLUMNS,
+    RUN_COLUMNS,
+    SETUP_COLUMNS,
+    metric_columns,
+    several_setups,
+)
 from genbench.metrics import column_order, higher_is_better
 from genbench.report_protocol import column_note, protocol_facts
 from genbench.report_style import SCRIPT, STYLE
@@ -23,19 +29,10 @@ from genbench.report_style import SCRIPT, STYLE
 if TYPE_CHECKING:  # genbench.report renders through this module.
     from genbench.report import DatasetReport, Picture, Run
 
-# The leaderboard's run columns on the page: the dataset is the table's, the run id each row's attribute,
-# the error in the status cell, the budget in the protocol section.
-TABLE_RUN_COLUMNS = [
-    "model",
-    "seed",
-    "status",
-    "kimg",
-    "steps",
-    "stopped_by",
-    "train_seconds",
-    "wall_seconds",
-    "device",
-]
+# The leaderboard's run columns on the page, but for those shown elsewhere: the dataset is the table's,
+# the run id each row's attribute, the error in the status cell, budget and setup in the protocol
+# section (and as columns where a model has runs of several setups).
+TABLE_RUN_COLUMNS = [c for c in RUN_COLUMNS if c not in ("dataset", "run_id", "error", *SETUP_COLUMNS)]
 # A run's budget, progress and timings, from its record.
 TRAINING_FIELDS = [
     "budget_kimg",

@@ -168,6 +168,14 @@ def test_each_setup_of_a_model_is_its_own_row_and_name(tmp_path: Path) -> None:
     names = list(by_model(terminal_view(summary.reset_index())).columns[1:])
     assert names == ["digits/dcgan [long]", "digits/vae", "digits/dcgan [short]"]  # Best first.
 
+    # A record from before setups were recorded is one more experiment, in the summary and its name.
+    _record(tmp_path, "vae", 1, 30.0)
+    summary = summarise(rebuild_leaderboard(tmp_path))
+    assert sorted(by_model(terminal_view(summary)).columns[1:])[-2:] == [
+        "digits/vae [unrecorded]",
+        "digits/vae [v]",
+    ]
+
 
 def test_column_blocks_fit_the_width_next_to_the_key_columns() -> None:
     widths = {"model": 5, "seed": 4, "a": 10, "b": 10, "c": 30, "d": 2}
