@@ -15,8 +15,10 @@ from rich.console import Console
 from rich.table import Table
 from typer.core import TyperGroup
 
-from genbench.comparison import write_comparison_plots
-from genbench.config import (
+from genbench.errors import Interrupted, OutOfSpaceError, UserError
+from genbench.figures.curves import write_run_curves
+from genbench.layout import LEADERBOARD_FILE, RUNS_DIR
+from genbench.options.config import (
     DEFAULT_DATASETS,
     DEFAULT_KIMG,
     DEFAULT_MODELS,
@@ -24,25 +26,22 @@ from genbench.config import (
     DEFAULT_N_SAMPLES,
     FID_WEIGHTS_ENV,
     KNOWN_METRICS,
+    DivergenceSettings,
     RunOptions,
     default_data_root,
     parse_list,
     parse_seeds,
     resolve_options,
 )
-from genbench.curves import write_run_curves
-from genbench.divergence import DivergenceSettings
-from genbench.errors import OutOfSpaceError, UserError
-from genbench.leaderboard import LEADERBOARD_FILE, rebuild_leaderboard, records_frame, sort_frame, summarise
-from genbench.leaderboard_view import by_model, render, terminal_view
-from genbench.overrides import parse_set_options
+from genbench.options.overrides import parse_set_options
+from genbench.options.suite import load_suite
 from genbench.plugins import Registry
 from genbench.progress import RichProgress, SilentProgress
-from genbench.records import RUNS_DIR
-from genbench.report import write_report
-from genbench.runner import Benchmark
-from genbench.suite import load_suite
-from genbench.training import Interrupted
+from genbench.results.comparison import write_comparison_plots
+from genbench.results.leaderboard import rebuild_leaderboard, records_frame, sort_frame, summarise
+from genbench.results.leaderboard_view import by_model, render, terminal_view
+from genbench.results.report import write_report
+from genbench.running.sweep import Benchmark
 
 USAGE_ERROR = 2
 RUNS_FAILED = 1  # Some runs failed or diverged; the others' records are complete.

@@ -33,3 +33,11 @@ class OutOfSpaceError(UserError):
         where = f" writing {error.filename}" if error.filename else ""
         kept = f" ({kept})" if kept else ""
         return cls(f"no space left on device{where}: free some space and run the same command again{kept}")
+
+
+class Diverged(Exception):
+    """A logged scalar became NaN or infinite: the model diverged."""
+
+
+class Interrupted(Exception):
+    """Training stopped at a signal's request after saving a resume checkpoint."""

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import re
 
-from genbench.config import format_count
-
 # Metric (as named in --metrics and suites) -> column stems; "{n}" stands for the sample count.
 COLUMNS: dict[str, tuple[str, ...]] = {
     "fd_clf": ("fd_clf_{n}",),
@@ -51,3 +49,10 @@ def column_order(names: list[str]) -> list[str]:
     others alphabetically, so related columns sit together whatever the sample count."""
     rank = {stem_of(s.format(n=1)): i for i, s in enumerate(s for stems in COLUMNS.values() for s in stems)}
     return sorted(names, key=lambda name: (rank.get(stem_of(name), len(rank)), name))
+
+
+def format_count(n: int) -> str:
+    """A sample count as used in metric names: 10000 -> '10k', 1500 -> '1.5k', 500 -> '500'."""
+    if n >= 1000 and n % 100 == 0:
+        return f"{n / 1000:g}k"
+    return str(n)

@@ -15,8 +15,8 @@ from PIL import Image
 from typer.testing import CliRunner
 
 from genbench.cli import app
-from genbench.pictures import grid_size
-from genbench.records import read_jsonl
+from genbench.figures.pictures import grid_size
+from genbench.files import read_jsonl
 
 
 @pytest.fixture(scope="module")

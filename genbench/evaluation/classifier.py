@@ -1,0 +1,199 @@
+"""The reference classifier: a small CNN genbench trains once per dataset, whose penultimate features
+give offline metrics (Fréchet distance and friends) that are meaningful for MNIST-like data.
+
+It is cached under ``<out>/.cache/classifiers`` keyed by a hash of the dataset's content, the
+architecture and the training recipe (seed included), so a changed classifier never reuses old
+statistics. Checkpoints hold only tensors and plain values: they load with ``weights_only=True``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from genbench.api import DataShape, Split
+from genbench.files import atomic_torch_save, atomic_write_json, read_json
+from genbench.images import to_unit_range
+from genbench.progress import ProgressSink, SilentProgress
+from genbench.running.batches import DeviceBatches
+
+ARCHITECTURE = "refclf-v2"
+FEATURE_DIM = 64
+POOLED = 4  # Spatial cells kept before the feature layer: where a stroke is matters for digits and clothes.
+
+
+class ReferenceClassifier(nn.Module):
+    """Three conv layers, average pooling to 4x4 cells, a 64-d feature layer and a linear class head.
+    Adaptive pooling makes one architecture serve 8x8 digits and 32x32 CIFAR-10 alike."""
+
+    def __init__(self, channels: int, num_classes: int, width: int = 32) -> None:
+        super().__init__()
+        self.body = nn.Sequential(
+            nn.Conv2d(channels, width, 3, padding=1),
+            nn.ReLU(),
+            nn.Conv2d(width, 2 * width, 3, stride=2, padding=1),
+            nn.ReLU(),
+            nn.Conv2d(2 * width, 4 * width, 3, stride=2, padding=1),
+            nn.ReLU(),
+            nn.AdaptiveAvgPool2d(POOLED),
+            nn.Flatten(),
+            nn.Linear(4 * width * POOLED * POOLED, FEATURE_DIM),
+            nn.ReLU(),
+        )
+        self.head = nn.Linear(FEATURE_DIM, num_classes)
+
+    def features(self, images: torch.Tensor) -> torch.Tensor:
+        """Penultimate features of float images in [-1, 1]."""
+        return self.body(images)
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        """Class logits of float images in [-1, 1]."""
+        return self.head(self.features(images))
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """How the classifier is trained; every field is part of the cache key."""
+
+    seed: int = 0
+    images: int = 100_000  # Images shown, within the epoch bounds below:
+    min_epochs: int = 2  # at least two passes over a large train split,
+    max_epochs: int = 50  # and no more than fifty over a tiny one.
+    batch_size: int = 128
+    lr: float = 1e-3
+    width: int = 32
+
+
+@dataclass(frozen=True)
+class ClassifierInfo:
+    """A trained, cached reference classifier."""
+
+    path: Path
+    key: str
+    weights_sha256: str
+    test_accuracy: float
+    architecture: str = ARCHITECTURE
+
+    def protocol(self) -> dict[str, object]:
+        """What a metric computed with this classifier records about it."""
+        return {
+            "extractor": f"genbench-classifier/{self.architecture}",
+            "classifier_key": self.key,
+            "weights_sha256": self.weights_sha256,
+            "classifier_test_accuracy": self.test_accuracy,
+        }
+
+
+def split_fingerprint(split: Split) -> str:
+    """SHA-256 of a split's images and labels: the classifier depends on the data, not its name."""
+    digest = hashlib.sha256()
+    digest.update(split.images.contiguous().numpy().tobytes())
+    digest.update(split.labels.contiguous().numpy().tobytes())
+    return digest.hexdigest()
+
+
+def cached_classifier(
+    dataset: str,
+    shape: DataShape,
+    train: Split,
+    test: Split,
+    cache_dir: Path,
+    device: torch.device,
+    recipe: Recipe = Recipe(),
+    progress: ProgressSink | None = None,
+) -> ClassifierInfo:
+    """The reference classifier for this dataset: loaded from the cache, or trained and cached."""
+    key_material = {
+        "dataset": dataset,
+        "shape": asdict(shape),
+        "train_sha256": split_fingerprint(train),
+        "architecture": ARCHITECTURE,
+        "recipe": asdict(recipe),
+    }
+    key = hashlib.sha256(json.dumps(key_material, sort_keys=True).encode()).hexdigest()[:16]
+    path = cache_dir / f"{dataset}-{key}.pt"
+    sidecar = path.with_suffix(".json")
+    if path.exists() and sidecar.exists():
+        meta = read_json(sidecar)
+        return ClassifierInfo(path, key, meta["weights_sha256"], meta["test_accuracy"])
+
+    progress = progress or SilentProgress()
+    progress.start(f"{dataset}/reference-classifier", recipe_images(recipe, len(train)) / 1000)
+    try:
+        classifier = train_classifier(shape, train, device, recipe, progress)
+    finally:
+        progress.stop()
+    accuracy = classifier_accuracy(classifier, test, device)
+    atomic_torch_save(path, checkpoint(classifier, shape, recipe))
+    weights_sha256 = hashlib.sha256(path.read_bytes()).hexdigest()
+    atomic_write_json(sidecar, {**key_material, "test_accuracy": accuracy, "weights_sha256": weights_sha256})
+    return ClassifierInfo(path, key, weights_sha256, accuracy)
+
+
+def checkpoint(classifier: ReferenceClassifier, shape: DataShape, recipe: Recipe) -> dict[str, object]:
+    """A weights-only-loadable checkpoint: state dict plus the ints needed to rebuild the network."""
+    return {
+        "state_dict": {k: v.detach().cpu() for k, v in classifier.state_dict().items()},
+        "channels": shape.channels,
+        "num_classes": shape.num_classes,
+        "width": recipe.width,
+    }
+
+
+def load_classifier(path: Path, device: torch.device | str = "cpu") -> ReferenceClassifier:
+    """Rebuild a classifier from its checkpoint, in eval mode."""
+    state = torch.load(path, map_location="cpu", weights_only=True)
+    classifier = ReferenceClassifier(state["channels"], state["num_classes"], state["width"])
+    classifier.load_state_dict(state["state_dict"])
+    return classifier.to(device).eval()
+
+
+def recipe_images(recipe: Recipe, n_train: int) -> int:
+    """How many images the recipe shows the classifier."""
+    return max(recipe.min_epochs * n_train, min(recipe.images, recipe.max_epochs * n_train))
+
+
+def train_classifier(
+    shape: DataShape,
+    train: Split,
+    device: torch.device,
+    recipe: Recipe,
+    progress: ProgressSink | None = None,
+) -> ReferenceClassifier:
+    """Train the classifier with Adam and cross-entropy for the recipe's budget."""
+    progress = progress or SilentProgress()
+    torch.manual_seed(recipe.seed)
+    with torch.device(device):
+        classifier = ReferenceClassifier(shape.channels, shape.num_classes, recipe.width)
+    optimizer = torch.optim.Adam(classifier.parameters(), lr=recipe.lr)
+    batches = DeviceBatches(train, device, seed=recipe.seed)
+    batch_size = min(recipe.batch_size, len(train))
+    total = recipe_images(recipe, len(train))
+    steps = math.ceil(total / batch_size)
+    classifier.train()
+    for step in range(1, steps + 1):
+        images, labels = batches.next(recipe.batch_size)
+        loss = F.cross_entropy(classifier(images), labels)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        progress.update(min(step * batch_size, total) / 1000, step)
+    return classifier.eval()
+
+
+@torch.no_grad()
+def classifier_accuracy(classifier: ReferenceClassifier, split: Split, device: torch.device) -> float:
+    """Top-1 accuracy on ``split``."""
+    correct = 0
+    for start in range(0, len(split), 1024):
+        images = to_unit_range(split.images[start : start + 1024].to(device))
+        predicted = classifier(images).argmax(dim=1).cpu()
+        correct += int((predicted == split.labels[start : start + 1024]).sum())
+    return correct / len(split)

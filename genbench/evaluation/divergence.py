@@ -1,0 +1,201 @@
+"""Independent divergence estimates between real and generated images, comparable across models.
+
+A model's own estimates (its discriminator's JSD, its critic's Earth-Mover distance) depend on its
+networks, so they cannot be compared between models. Here every model is measured by *fresh* networks
+of one fixed architecture, trained with one fixed recipe and budget after training (the Neural Net
+Divergence of Gulrajani et al., 2019, "Towards GAN benchmarks which require generalization"):
+
+- ``jsd_clf``: a classifier trained on real vs generated images; its held-out binary cross-entropy
+  ``L`` (averaged over both classes) gives the Jensen–Shannon estimate ``log 2 − L`` in nats.
+- ``w1_critic``: a WGAN-GP critic (gradient penalty 10); ``E f(real) − E f(generated)`` on held-out
+  images estimates the Earth-Mover (W1) distance, in units of [-1, 1] pixels under the L2 norm.
+
+Each estimator is trained on one half of the real reference images against one half of the generated
+ones and evaluated on the other halves, so memorising its training images earns it nothing. Both
+estimates are floored at 0: the constant classifier/critic belongs to the family, and a held-out value
+below it only measures the estimator's noise.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import math
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from genbench.images import to_unit_range
+from genbench.options.config import DivergenceSettings
+from genbench.progress import ProgressSink, SilentProgress
+
+VALIDATE_EVERY = 25  # Steps between validation checks (early stopping)...
+MAX_VALIDATION = 512  # ...on a fifth of the training halves, at most this many images a side.
+
+
+class EstimatorNet(nn.Module):
+    """The one estimator architecture: three strided convs, pooled to a 4x4 grid, a linear output.
+    No normalisation layers, as the gradient penalty needs per-sample gradients."""
+
+    def __init__(self, channels: int, width: int) -> None:
+        super().__init__()
+        self.net = nn.Sequential(
+            nn.Conv2d(channels, width, 4, stride=2, padding=1),
+            nn.LeakyReLU(0.2),
+            nn.Conv2d(width, 2 * width, 4, stride=2, padding=1),
+            nn.LeakyReLU(0.2),
+            nn.Conv2d(2 * width, 4 * width, 3, padding=1),
+            nn.LeakyReLU(0.2),
+            nn.AdaptiveAvgPool2d(4),
+            nn.Flatten(),
+            nn.Linear(4 * width * 16, 1),
+        )
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        """One score per image in [-1, 1]: a logit (classifier) or a critic value."""
+        return self.net(images).squeeze(1)
+
+
+@dataclass(frozen=True)
+class Halves:
+    """Real and generated images in [-1, 1], each cut into a training half and a held-out half."""
+
+    real_train: torch.Tensor
+    real_test: torch.Tensor
+    fake_train: torch.Tensor
+    fake_test: torch.Tensor
+
+    @property
+    def n_validation(self) -> int:
+        """Images a side of the training halves keeps back for early stopping."""
+        return min(max(1, len(self.real_train) // 5), MAX_VALIDATION)
+
+    def batch_size(self, settings: DivergenceSettings) -> int:
+        """Images a side per step: the settings' batch, or fewer where the halves are smaller."""
+        return min(settings.batch_size, len(self.real_train) - self.n_validation)
+
+    def kimg(self, settings: DivergenceSettings) -> float:
+        """Thousands of images (both sides) one estimator is shown: the total of its progress bar."""
+        return settings.steps * 2 * self.batch_size(settings) / 1000
+
+
+def make_halves(
+    real: torch.Tensor, fake: torch.Tensor, settings: DivergenceSettings, device: torch.device
+) -> Halves:
+    """Equal-sized halves of uint8 ``real`` and ``fake``: a seeded shuffle of each, cut in two, so that
+    the classifier sees balanced classes and a sorted split cannot put one class in one half."""
+    m = min(len(real) // 2, len(fake) // 2, settings.max_per_half)
+    if m < 2:
+        raise ValueError(f"divergence estimates need at least 4 real and 4 generated images, got {m * 2}")
+    generator = torch.Generator().manual_seed(settings.seed)
+    real = real[torch.randperm(len(real), generator=generator)[: 2 * m]]
+    fake = fake[torch.randperm(len(fake), generator=generator)[: 2 * m]]
+    real, fake = to_unit_range(real.to(device)), to_unit_range(fake.to(device))
+    return Halves(real[:m], real[m:], fake[:m], fake[m:])
+
+
+def _train(
+    loss_of: Callable[[nn.Module, torch.Tensor, torch.Tensor], torch.Tensor],
+    score_of: Callable[[nn.Module, torch.Tensor, torch.Tensor], float],
+    halves: Halves,
+    lr: float,
+    betas: tuple[float, float],
+    settings: DivergenceSettings,
+    progress: ProgressSink,
+) -> nn.Module:
+    """Train a fresh estimator for at most ``settings.steps`` on random batches of the training halves
+    and return it at its best ``score_of`` on a validation part of them (early stopping)."""
+    real, fake = halves.real_train, halves.fake_train
+    n_fit = len(real) - halves.n_validation
+    batch = halves.batch_size(settings)
+    with torch.device(real.device):
+        net = EstimatorNet(real.shape[1], settings.width)
+    optimizer = torch.optim.Adam(net.parameters(), lr=lr, betas=betas)
+    generator = torch.Generator().manual_seed(settings.seed)
+    best_score, best_state = -math.inf, copy.deepcopy(net.state_dict())
+    for step in range(1, settings.steps + 1):
+        real_index, fake_index = torch.randint(n_fit, (2, batch), generator=generator).to(real.device)
+        loss = loss_of(net, real[real_index], fake[fake_index])
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        if step % VALIDATE_EVERY == 0 or step == settings.steps:
+            score = score_of(net, real[n_fit:], fake[n_fit:])
+            if score > best_score:
+                best_score, best_state = score, copy.deepcopy(net.state_dict())
+            progress.update(step * 2 * batch / 1000, step)
+    net.load_state_dict(best_state)
+    return net.eval()
+
+
+def _classifier_loss(net: nn.Module, real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
+    logits = net(torch.cat([real, fake]))
+    targets = torch.cat([torch.ones_like(logits[: len(real)]), torch.zeros_like(logits[len(real) :])])
+    return F.binary_cross_entropy_with_logits(logits, targets)
+
+
+def _critic_loss(net: nn.Module, real: torch.Tensor, fake: torch.Tensor, gp_weight: float) -> torch.Tensor:
+    # WGAN-GP (Gulrajani et al., 2017): the penalty keeps the critic's gradient norm near 1 on
+    # random interpolates, a soft version of the 1-Lipschitz constraint that makes the gap W1.
+    eps = torch.rand(len(real), 1, 1, 1, device=real.device)
+    mixed = (eps * real + (1 - eps) * fake).requires_grad_(True)
+    (grad,) = torch.autograd.grad(net(mixed).sum(), mixed, create_graph=True)
+    penalty = ((grad.flatten(1).norm(dim=1) - 1) ** 2).mean()
+    return net(fake).mean() - net(real).mean() + gp_weight * penalty
+
+
+@torch.no_grad()
+def _scores(net: nn.Module, images: torch.Tensor) -> torch.Tensor:
+    return torch.cat([net(chunk) for chunk in images.split(1024)])
+
+
+def _jsd(net: nn.Module, real: torch.Tensor, fake: torch.Tensor) -> float:
+    """``log 2 − BCE`` of the classifier on these images, BCE averaged over the two classes."""
+    bce = (F.softplus(-_scores(net, real)).mean() + F.softplus(_scores(net, fake)).mean()) / 2
+    return math.log(2) - float(bce)  # softplus(-x) = -log sigmoid(x), softplus(x) = -log(1 - sigmoid(x)).
+
+
+def _w1(net: nn.Module, real: torch.Tensor, fake: torch.Tensor) -> float:
+    """The critic's gap ``E f(real) − E f(fake)`` on these images."""
+    return float(_scores(net, real).mean() - _scores(net, fake).mean())
+
+
+def jsd_estimate(halves: Halves, settings: DivergenceSettings, progress: ProgressSink | None = None) -> float:
+    """Jensen–Shannon divergence estimate in nats, in [0, log 2]: ``log 2 − held-out BCE``."""
+    with _seeded(settings.seed, halves.real_train.device):
+        net = _train(
+            _classifier_loss,
+            _jsd,
+            halves,
+            settings.classifier_lr,
+            (0.5, 0.999),
+            settings,
+            progress or SilentProgress(),
+        )
+    return max(0.0, _jsd(net, halves.real_test, halves.fake_test))
+
+
+def w1_estimate(halves: Halves, settings: DivergenceSettings, progress: ProgressSink | None = None) -> float:
+    """Earth-Mover (W1) estimate: the held-out gap ``E f(real) − E f(fake)`` of a WGAN-GP critic."""
+
+    def loss(net: nn.Module, real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
+        return _critic_loss(net, real, fake, settings.gp_weight)
+
+    with _seeded(settings.seed, halves.real_train.device):
+        net = _train(
+            loss, _w1, halves, settings.critic_lr, (0.5, 0.9), settings, progress or SilentProgress()
+        )
+    return max(0.0, _w1(net, halves.real_test, halves.fake_test))
+
+
+@contextlib.contextmanager
+def _seeded(seed: int, device: torch.device) -> Iterator[None]:
+    """Seed torch's global generators for the estimator's initialisation and noise, and restore them
+    afterwards, so an estimate neither depends on nor disturbs the caller's random state."""
+    devices = [device] if device.type == "cuda" else []
+    with torch.random.fork_rng(devices=devices):
+        torch.manual_seed(seed)
+        yield

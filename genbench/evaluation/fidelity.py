@@ -1,0 +1,197 @@
+"""Metrics through torch-fidelity: its FID, KID, precision/recall and Inception Score, its caching and
+batching, with either its Inception-v3 or genbench's reference classifier, registered here as a
+torch-fidelity feature extractor, so the same code computes them in the classifier's feature space."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+import torch_fidelity
+from threadpoolctl import threadpool_limits
+from torch_fidelity.feature_extractor_base import FeatureExtractorBase
+from torch_fidelity.metric_fid import KEY_METRIC_FID
+from torch_fidelity.metric_isc import KEY_METRIC_ISC_MEAN, KEY_METRIC_ISC_STD
+from torch_fidelity.metric_kid import KEY_METRIC_KID_MEAN, KEY_METRIC_KID_STD
+from torch_fidelity.metric_prc import KEY_METRIC_PRECISION, KEY_METRIC_RECALL
+from torch_fidelity.registry import FEATURE_EXTRACTORS_REGISTRY
+
+from genbench.api import Split
+from genbench.evaluation.classifier import ClassifierInfo, load_classifier
+from genbench.images import to_unit_range
+
+EXTRACTOR_NAME = "genbench-classifier"
+KID_SUBSET_SIZE = 1000  # torch-fidelity's default, reduced only where a side has fewer images.
+ISC_SPLITS = 10
+REPORT_EVERY = 256  # Images read between progress reports.
+_LAYER_FOR_METRIC = {"fid": "features", "kid": "features", "prc": "features", "isc": "logits"}
+
+
+class ClassifierFeatureExtractor(FeatureExtractorBase):
+    """torch-fidelity extractor over a genbench reference classifier.
+
+    Takes uint8 images ``(N, C, H, W)`` like torch-fidelity's own extractors; the checkpoint comes
+    through torch-fidelity's ``feature_extractor_weights_path`` option.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        features_list: list[str],
+        feature_extractor_weights_path: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(name, features_list)
+        if feature_extractor_weights_path is None:
+            raise ValueError(
+                f"{EXTRACTOR_NAME} needs feature_extractor_weights_path (a classifier checkpoint)"
+            )
+        self.classifier = load_classifier(Path(feature_extractor_weights_path))
+
+    @staticmethod
+    def get_provided_features_list() -> tuple[str, ...]:
+        return ("features", "logits")
+
+    @staticmethod
+    def get_default_feature_layer_for_metric(metric: str) -> str:
+        return _LAYER_FOR_METRIC[metric]
+
+    @staticmethod
+    def can_be_compiled() -> bool:
+        return False
+
+    @staticmethod
+    def get_dummy_input_for_compile() -> torch.Tensor:
+        raise NotImplementedError("the genbench classifier is not compiled")
+
+    def forward(self, images: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        features = self.classifier.features(to_unit_range(images))
+        out = {"features": features, "logits": self.classifier.head(features)}
+        return tuple(out[name] for name in self.features_list)
+
+
+def register_extractor() -> None:
+    """Register the extractor with torch-fidelity (its registry is global; once per process)."""
+    if EXTRACTOR_NAME not in FEATURE_EXTRACTORS_REGISTRY:
+        torch_fidelity.register_feature_extractor(EXTRACTOR_NAME, ClassifierFeatureExtractor)
+
+
+class ImageTensors(torch.utils.data.Dataset):
+    """uint8 images ``(N, C, H, W)`` as the map-style dataset torch-fidelity reads; ``rgb`` repeats a
+    single channel three times, as the Inception network wants colour images. ``on_read`` hears the
+    number of images read so far, every ``REPORT_EVERY`` (torch-fidelity has no progress hook)."""
+
+    def __init__(
+        self, images: torch.Tensor, rgb: bool = False, on_read: Callable[[int], None] | None = None
+    ) -> None:
+        self.images = images
+        self.rgb = rgb and images.shape[1] == 1
+        self.on_read = on_read
+        self.read = 0
+
+    def __len__(self) -> int:
+        return int(self.images.shape[0])
+
+    def __getitem__(self, index: int) -> torch.Tensor:
+        self.read += 1
+        if self.on_read is not None and self.read % REPORT_EVERY == 0:
+            self.on_read(self.read)
+        image = self.images[index]
+        return image.expand(3, -1, -1) if self.rgb else image
+
+
+@dataclass(frozen=True)
+class Extractor:
+    """A torch-fidelity feature extractor with its weights and the key its cached statistics carry."""
+
+    name: str
+    weights_path: Path
+    key: str
+    rgb: bool = False  # Repeat grayscale to three channels.
+    batch_size: int = 256
+
+
+def classifier_extractor(classifier: ClassifierInfo) -> Extractor:
+    """The dataset's reference classifier as a torch-fidelity extractor."""
+    register_extractor()
+    return Extractor(EXTRACTOR_NAME, classifier.path, f"clf{classifier.key}")
+
+
+def fidelity_metrics(
+    images: torch.Tensor,
+    reference: torch.Tensor,
+    metrics: Collection[str],
+    extractor: Extractor,
+    reference_cache_name: str | None,
+    device: torch.device,
+    cache_root: Path,
+    on_read: Callable[[int], None] | None = None,
+) -> dict[str, float]:
+    """torch-fidelity's ``fid``, ``kid``, ``prc`` and ``isc`` (those in ``metrics``) of uint8 ``images``
+    against uint8 ``reference`` images, in one pass of the extractor over each.
+
+    Returns ``fid``, ``kid``, ``kid_std``, ``precision``, ``recall``, ``isc``, ``isc_std`` as asked. The
+    reference features are cached by torch-fidelity under ``reference_cache_name``, which must change
+    whenever the reference images or the extractor's weights change (None: no cache). ``on_read``
+    hears how many images (generated, then reference) have been read so far.
+    """
+    binary = any(m in metrics for m in ("fid", "kid", "prc"))
+    n = min(len(images), len(reference)) if binary else len(images)
+    # torch-fidelity's KID and FID run in NumPy: its BLAS gets as many threads as torch has, as more
+    # than that competes with torch's own threads (30 times slower on a busy two-core machine).
+    with threadpool_limits(limits=torch.get_num_threads(), user_api="blas"):
+        result = torch_fidelity.calculate_metrics(
+            input1=ImageTensors(images.cpu(), extractor.rgb, on_read),
+            input2=ImageTensors(reference.cpu(), extractor.rgb, _after(on_read, len(images)))
+            if binary
+            else None,
+            input2_cache_name=reference_cache_name if binary else None,
+            cache=binary and reference_cache_name is not None,
+            cache_root=str(cache_root),
+            fid="fid" in metrics,
+            kid="kid" in metrics,
+            prc="prc" in metrics,
+            isc="isc" in metrics,
+            kid_subset_size=min(KID_SUBSET_SIZE, n),  # torch-fidelity refuses subsets larger than a side.
+            isc_splits=min(ISC_SPLITS, len(images)),
+            feature_extractor=extractor.name,
+            feature_extractor_weights_path=str(extractor.weights_path),
+            cuda=device.type == "cuda",
+            batch_size=extractor.batch_size,
+            save_cpu_ram=True,  # No DataLoader worker processes: the images are already in memory.
+            verbose=False,
+        )
+    names = {
+        KEY_METRIC_FID: "fid",
+        KEY_METRIC_KID_MEAN: "kid",
+        KEY_METRIC_KID_STD: "kid_std",
+        KEY_METRIC_PRECISION: "precision",
+        KEY_METRIC_RECALL: "recall",
+        KEY_METRIC_ISC_MEAN: "isc",
+        KEY_METRIC_ISC_STD: "isc_std",
+    }
+    return {names[key]: float(value) for key, value in result.items() if key in names}
+
+
+def _after(on_read: Callable[[int], None] | None, offset: int) -> Callable[[int], None] | None:
+    """Report the second input's reads after the first input's."""
+    return None if on_read is None else lambda count: on_read(offset + count)
+
+
+def classifier_fd(
+    images: torch.Tensor,
+    reference: Split,
+    reference_cache_name: str | None,
+    classifier: ClassifierInfo,
+    device: torch.device,
+    cache_root: Path,
+) -> float:
+    """Fréchet distance between uint8 ``images`` and the ``reference`` split in classifier features."""
+    extractor = classifier_extractor(classifier)
+    metrics = fidelity_metrics(
+        images, reference.images, ("fid",), extractor, reference_cache_name, device, cache_root
+    )
+    return metrics["fid"]

@@ -1,0 +1,76 @@
+"""The real-data floor: held-out real images scored exactly like a model's samples.
+
+Real images of the other split (train when the reference is the test split) go through the same
+metrics against the same reference images as every model, in place of generated samples. No model
+can be expected to beat it: it shows what each metric reads for "as good as real data" at this sample
+count, e.g. FD(real train, real test) and the estimators' noise level. It is computed once per dataset
+and protocol, cached under the cache folder, and written to ``<out>/floors/`` where the leaderboard
+shows it as a row with model ``(real data floor)``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+from genbench.api import Split
+from genbench.evaluation.evaluate import EvaluationSetup, evaluate, reference_images
+from genbench.files import atomic_write_json, read_json
+from genbench.layout import FLOOR_MODEL, FLOORS_DIR
+
+FLOOR_VERSION = 1  # Bump when the floor's computation changes: cached floors are then recomputed.
+
+
+def floor_record(
+    setup: EvaluationSetup, held_out: Split, held_out_split: str, n_samples: int, cache_dir: Path
+) -> dict[str, Any]:
+    """The floor record for ``setup``'s dataset and protocol: from ``cache_dir``, or computed and cached.
+
+    Its columns are named for ``n_samples`` like the models' beside it; where the held-out split is
+    smaller, all of it is used and its protocol's ``n_generated`` says so.
+    """
+    images = reference_images(held_out, n_samples)
+    key_material = {
+        "version": FLOOR_VERSION,
+        "dataset": setup.dataset,
+        "held_out_split": held_out_split,
+        "n_samples": n_samples,
+        "held_out_sha256": hashlib.sha256(images.contiguous().numpy().tobytes()).hexdigest(),
+        "reference": setup.cache_name(""),
+        "classifier": setup.classifier.key,
+        "inception": setup.inception.sha256,
+        "divergence": dataclasses.asdict(setup.divergence),
+    }
+    # One leaderboard row per protocol (a later run asking for more metrics replaces it); one cached
+    # record per protocol and metric selection.
+    protocol_key = _hash(key_material)
+    record_key = _hash({**key_material, "metrics": sorted(setup.metrics)})
+    cached = cache_dir / FLOORS_DIR / f"{setup.dataset}-{record_key}.json"
+    if cached.exists():
+        return read_json(cached)
+    evaluation = evaluate(images, setup, label=f"{setup.dataset}/floor/", named_for=n_samples)
+    record = {
+        "run_id": f"{setup.dataset}-floor-{protocol_key}",
+        "dataset": setup.dataset,
+        "model": FLOOR_MODEL,
+        "seed": None,
+        "status": "floor",
+        "held_out_split": held_out_split,
+        "metrics": evaluation.metrics,
+        "protocol": evaluation.protocol,
+        "protocol_summary": setup.summary(),
+    }
+    atomic_write_json(cached, record)
+    return record
+
+
+def _hash(material: dict[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(material, sort_keys=True).encode()).hexdigest()[:10]
+
+
+def write_floor(out: Path, record: dict[str, Any]) -> None:
+    """Put a floor record where the leaderboard finds it."""
+    atomic_write_json(out / FLOORS_DIR / f"{record['run_id']}.json", record)

@@ -1,0 +1,206 @@
+"""Pictures of a model for its run's report: PNG grids of uint8 images, each written atomically.
+
+The runner writes them into the run folder under these names:
+
+- :data:`PROGRESS_FILE` (``progress.png``): :func:`save_progress_strip`, one row per :func:`snapshot`
+  taken during training, the same 16 latents each time, so the rows show how training went;
+- :data:`CLASSES_FILE` (``classes.png``): :func:`save_class_grid`, conditional models, one row per class;
+- :data:`INTERPOLATION_FILE` (``interpolation.png``): :func:`save_interpolations`, paths between pairs
+  of latents from the prior (models with :meth:`~genbench.api.Model.latents`);
+- :data:`ENCODED_INTERPOLATION_FILE` (``interpolation_encoded.png``): :func:`save_encoded_interpolation`,
+  paths between the codes of pairs of real images (models with :meth:`~genbench.api.Model.encode`).
+
+Grids are torchvision's ``make_grid`` with :data:`PADDING` pixels of black between and around the
+images, so a grid of ``rows x cols`` images of ``H x W`` pixels is exactly
+``cols * (W + 2) + 2`` pixels wide and ``rows * (H + 2) + 2`` high (:func:`grid_size`).
+
+Every picture is drawn without gradients, in eval mode (the model's previous modes are restored), from
+``torch.Generator`` objects seeded here: the global random stream, and so training, is never touched.
+"""
+
+from __future__ import annotations
+
+import io
+import itertools
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import torch
+import torchvision
+
+from genbench.api import Model
+from genbench.files import atomic_write
+from genbench.images import balanced_labels, to_uint8, to_unit_range
+
+PROGRESS_IMAGES = 16  # Images per snapshot: one row of the progress strip.
+PADDING = 2  # Pixels between and around the images of a grid.
+
+
+def grid_size(rows: int, cols: int, height: int, width: int) -> tuple[int, int]:
+    """``(width, height)`` in pixels of a grid of ``rows x cols`` images of ``height x width``."""
+    return cols * (width + PADDING) + PADDING, rows * (height + PADDING) + PADDING
+
+
+def save_image_grid(images: torch.Tensor, cols: int, path: Path) -> None:
+    """Save uint8 images ``(N, C, H, W)`` as a PNG grid, row-major with ``cols`` images per row."""
+    grid = torchvision.utils.make_grid(images.cpu().float() / 255, nrow=cols, padding=PADDING)
+    buffer = io.BytesIO()
+    torchvision.utils.save_image(grid, buffer, format="png")
+    atomic_write(Path(path), lambda f: f.write(buffer.getvalue()))
+
+
+@contextmanager
+def _inference(model: Model) -> Iterator[None]:
+    """No gradients and eval mode for the block; then every submodule gets its own previous mode back
+    (not ``model.train()``, which would also switch on parts a plugin keeps frozen in eval mode)."""
+    modes = [(module, module.training) for module in model.modules()]
+    model.eval()
+    try:
+        with torch.no_grad():
+            yield
+    finally:
+        for module, training in modes:
+            module.training = training
+
+
+def _device(model: Model) -> torch.device:
+    """Where the model lives: its generators and inputs are created there."""
+    tensor = next(itertools.chain(model.parameters(), model.buffers()), None)
+    return torch.device("cpu") if tensor is None else tensor.device
+
+
+def _generator(model: Model, seed: int) -> torch.Generator:
+    return torch.Generator(_device(model)).manual_seed(seed)
+
+
+def snapshot(model: Model, seed: int, num_classes: int) -> torch.Tensor:
+    """:data:`PROGRESS_IMAGES` uint8 samples ``(16, C, H, W)`` on the CPU, always from the same noise
+    (a generator seeded with ``seed``) and, for conditional models, the same balanced labels: the same
+    weights give the same images, and changed weights show as changed images of the same latents."""
+    labels = balanced_labels(PROGRESS_IMAGES, num_classes, _device(model)) if model.conditional else None
+    with _inference(model):
+        return to_uint8(model.sample(PROGRESS_IMAGES, _generator(model, seed), labels)).cpu()
+
+
+def save_progress_strip(snapshots: list[tuple[float, torch.Tensor]], path: Path) -> None:
+    """One row per ``(kimg, images)`` snapshot, in the order given. The picture itself carries no
+    text: the report captions its rows with the kimg."""
+    if not snapshots:
+        raise ValueError("a progress strip needs at least one snapshot")
+    rows = [images for _, images in snapshots]
+    save_image_grid(torch.cat(rows), rows[0].shape[0], path)
+
+
+def save_class_grid(model: Model, seed: int, num_classes: int, path: Path, per_class: int = 8) -> None:
+    """A conditional model's samples, row ``k`` all of class ``k``, ``per_class`` columns.
+
+    With a latent API, column ``j`` decodes one latent for every class, so the rows differ only in
+    their class (and the columns show what the latent alone varies); otherwise every image has its
+    own noise from ``seed``.
+    """
+    if not model.conditional:
+        raise ValueError(f"model '{model.name}' is not conditional: it has no class grid")
+    device = _device(model)
+    labels = torch.arange(num_classes, device=device).repeat_interleave(per_class)
+    generator = _generator(model, seed)
+    with _inference(model):
+        try:
+            latents = model.latents(per_class, generator)
+        except NotImplementedError:
+            images = model.sample(len(labels), generator, labels)
+        else:
+            images = model.decode(latents.repeat(num_classes, *[1] * (latents.ndim - 1)), labels)
+    save_image_grid(to_uint8(images), per_class, path)
+
+
+def slerp(a: torch.Tensor, b: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+    """Spherical linear interpolation (Shoemake 1985) from each row of ``a`` ``(P, ...)`` to the same
+    row of ``b`` at fractions ``t`` ``(T,)``: ``(P, T, ...)``, exactly ``a`` at ``t = 0`` and ``b`` at
+    ``t = 1``; a straight line where the two are (nearly) parallel and the arc is undefined."""
+    a_flat, b_flat = a.flatten(1), b.flatten(1)
+    cos = torch.nn.functional.cosine_similarity(a_flat, b_flat, dim=1).clamp(-1, 1)
+    omega = torch.arccos(cos)[:, None]  # (P, 1): the angle between the two endpoints.
+    sin = torch.sin(omega)
+    t = t.to(a.dtype)[None, :]  # (1, T)
+    parallel = sin.abs() < 1e-6
+    weight_a = torch.where(parallel, 1 - t, torch.sin((1 - t) * omega) / torch.where(parallel, 1, sin))
+    weight_b = torch.where(parallel, t, torch.sin(t * omega) / torch.where(parallel, 1, sin))
+    path = weight_a[..., None] * a_flat[:, None] + weight_b[..., None] * b_flat[:, None]
+    return path.reshape(a.shape[0], t.shape[1], *a.shape[1:])
+
+
+def lerp(a: torch.Tensor, b: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+    """Straight-line interpolation from each row of ``a`` ``(P, ...)`` to ``b``: ``(P, T, ...)``."""
+    t = t.to(a.dtype).reshape(1, -1, *[1] * (a.ndim - 1))
+    return a[:, None] + t * (b - a)[:, None]
+
+
+def _interpolate(a: torch.Tensor, b: torch.Tensor, steps: int, prior: str) -> torch.Tensor:
+    """Paths between latents of ``prior`` (:attr:`~genbench.api.Model.latent_prior`): :func:`slerp`
+    for a normal prior, :func:`lerp` for any other.
+
+    Why spherical: a Gaussian latent of dimension d has norm close to sqrt(d), and two independent
+    draws are nearly orthogonal, so the midpoint of the straight line between them has norm about
+    sqrt(d / 2), a radius the generator almost never saw in training: the middle of a linear path
+    shows atypical, washed-out images. The arc of :func:`slerp` keeps the norm near sqrt(d), among
+    typical latents, all the way (White 2016, "Sampling generative networks").
+    A uniform prior (``gan``'s ``prior="uniform"``) lives in a box, whose support is convex: the
+    straight line stays inside it, where the arc would bulge out of it.
+    """
+    t = torch.linspace(0, 1, steps, device=a.device)
+    return slerp(a, b, t) if prior == "normal" else lerp(a, b, t)
+
+
+def save_interpolations(model: Model, seed: int, path: Path, pairs: int = 8, steps: int = 10) -> str | None:
+    """Row ``p``: ``steps`` images along the path from one prior latent to another (endpoints
+    included), for ``pairs`` pairs drawn with a generator seeded with ``seed``. A conditional model's
+    row keeps one class, rows cycling through the classes. None when written; without a latent API,
+    the one-line reason there is no picture."""
+    labels = None
+    if model.conditional:
+        labels = balanced_labels(pairs, model.shape.num_classes, _device(model)).repeat_interleave(steps)
+    with _inference(model):
+        try:
+            ends = model.latents(2 * pairs, _generator(model, seed))
+            paths = _interpolate(ends[:pairs], ends[pairs:], steps, model.latent_prior)
+            images = model.decode(paths.flatten(0, 1), labels)
+        except NotImplementedError:
+            return f"model '{model.name}' has no latent space, so no interpolation between latents"
+    save_image_grid(to_uint8(images), steps, path)
+    return None
+
+
+def save_encoded_interpolation(
+    model: Model,
+    images: torch.Tensor,
+    labels: torch.Tensor | None,
+    path: Path,
+    pairs: int = 8,
+    steps: int = 10,
+) -> str | None:
+    """Row ``p``: real image ``p``, then ``steps`` images decoded along the straight line from its code
+    to that of real image ``pairs + p`` (so the second and second-to-last columns are the model's
+    reconstructions), then real image ``pairs + p``: the reader sees the real endpoints beside them.
+
+    ``images`` are uint8 ``(N, C, H, W)`` with ``N >= 2 * pairs`` (e.g. test images) and ``labels`` their
+    classes (encoded with each image; decoded with the row's first). The codes are interpolated
+    linearly: posterior means need not lie on the prior's typical shell, so no norm is worth keeping.
+    None when written; without an encoder, the one-line reason there is no picture.
+    """
+    if len(images) < 2 * pairs:
+        raise ValueError(f"{pairs} pairs need {2 * pairs} images, got {len(images)}")
+    real, device = images[: 2 * pairs].cpu(), _device(model)
+    given = None if labels is None else labels[: 2 * pairs].to(device)
+    row_labels = None if given is None else given[:pairs].repeat_interleave(steps)
+    t = torch.linspace(0, 1, steps, device=device)
+    with _inference(model):
+        try:
+            codes = model.encode(to_unit_range(real.to(device)), given)
+            decoded = model.decode(lerp(codes[:pairs], codes[pairs:], t).flatten(0, 1), row_labels)
+        except NotImplementedError:
+            return f"model '{model.name}' has no encoder, so no interpolation between real images"
+    rows = to_uint8(decoded).cpu().unflatten(0, (pairs, steps))
+    grid = torch.cat([real[:pairs, None], rows, real[pairs:, None]], dim=1)
+    save_image_grid(grid.flatten(0, 1), steps + 2, path)
+    return None

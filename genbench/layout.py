@@ -1,0 +1,54 @@
+"""Where everything lives in an output folder: the one place that names its files and folders.
+
+    <out>/runs/<run id>/   config.json, train.jsonl, metrics.json, checkpoints, pictures, curves
+    <out>/floors/          the real-data floor record of each dataset and protocol
+    <out>/plots/<dataset>/ comparison plots (genbench report)
+    <out>/leaderboard.csv, <out>/report.html
+"""
+
+from __future__ import annotations
+
+FLOOR_MODEL = "(real data floor)"
+
+# Figure name -> file, in drawing order.
+FIGURES = {"losses": "curves_losses.png", "estimates": "curves_estimates.png", "eval": "curves_eval.png"}
+
+PROGRESS_FILE = "progress.png"
+
+CLASSES_FILE = "classes.png"
+
+INTERPOLATION_FILE = "interpolation.png"
+
+ENCODED_INTERPOLATION_FILE = "interpolation_encoded.png"
+
+PLOTS_DIR = "plots"
+
+LEADERBOARD_FILE = "leaderboard.csv"
+
+LEADERBOARD_LOCK = ".leaderboard.lock"
+
+RUNS_DIR = "runs"
+
+FLOORS_DIR = "floors"  # Real-data floor records, one per dataset and protocol (genbench.evaluation.floor).
+
+CONFIG_FILE = "config.json"
+
+TRAIN_LOG_FILE = "train.jsonl"
+
+CHECKPOINT_FILE = "checkpoint.pt"
+
+BEST_CHECKPOINT_FILE = "best.pt"
+
+LOCK_FILE = ".lock"
+
+SAMPLES_FILE = "samples.png"
+
+METRICS_FILE = "metrics.json"
+
+REPORT_FILE = "report.html"
+
+RESUME_FILE = "resume.pt"
+
+PREVIOUS_RESUME_FILE = "resume.prev.pt"
+
+ERROR_LOG_FILE = "error.log"

@@ -1,0 +1,211 @@
+"""The leaderboard: rebuilt from every run record under an output folder (never appended to), so it
+always agrees with the records, whichever runs were added, redone or deleted.
+
+One row per run, plus one real-data floor row per dataset and protocol (model ``(real data floor)``,
+first in its dataset). Protocol columns say what the metrics were measured against and with which
+weights; each run's ``metrics.json`` holds the full protocol of every metric."""
+
+from __future__ import annotations
+
+import json
+import warnings
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from filelock import FileLock
+
+from genbench.errors import UserError
+from genbench.files import atomic_write_text, read_json
+from genbench.layout import (
+    FLOOR_MODEL,
+    FLOORS_DIR,
+    LEADERBOARD_FILE,
+    LEADERBOARD_LOCK,
+    METRICS_FILE,
+    RUNS_DIR,
+)
+from genbench.metrics import column_order, higher_is_better, stem_of
+
+RUN_COLUMNS = [
+    "dataset",
+    "model",
+    "seed",
+    "status",
+    "budget_kimg",
+    "kimg",
+    "steps",
+    "stopped_by",
+    "train_seconds",
+    "wall_seconds",
+    "device",
+    "run_id",
+    "setup",
+    "error",
+]
+# From a record's "protocol_summary": the reference images and the extractors' weights (hash prefixes).
+PROTOCOL_COLUMNS = ["reference_split", "n_reference", "inception_weights", "classifier_weights"]
+# The columns that tell runs of one model apart when they are different experiments (genbench.results.report).
+SETUP_COLUMNS = ["setup", "budget_kimg"]
+# The metric a leaderboard is sorted by when none is chosen: the first of these stems present.
+DEFAULT_SORT_STEMS = ("fd_clf", "fid")
+
+
+def load_records(out: Path) -> list[dict[str, Any]]:
+    """The ``metrics.json`` of every finished run under ``out`` in run-id order, then the floors."""
+    records = []
+    paths = sorted((out / RUNS_DIR).glob(f"*/{METRICS_FILE}")) + sorted((out / FLOORS_DIR).glob("*.json"))
+    for path in paths:
+        try:
+            records.append(read_json(path))
+        except (OSError, json.JSONDecodeError) as error:
+            warnings.warn(f"skipping unreadable run record {path}: {error}", stacklevel=2)
+    return records
+
+
+def records_frame(records: Iterable[dict[str, Any]], by: str | None = None) -> pd.DataFrame:
+    """One row per run: the run columns, the protocol columns, then every metric; per dataset the floor
+    first, then the runs best first by ``by`` (default: the reference-classifier FD)."""
+    rows = [
+        {
+            **{c: r.get(c) for c in RUN_COLUMNS},
+            **{c: r.get("protocol_summary", {}).get(c) for c in PROTOCOL_COLUMNS},
+            **r.get("metrics", {}),
+            **during_training_columns(r),
+        }
+        for r in records
+    ]
+    frame = pd.DataFrame(rows)
+    frame = frame.reindex(columns=RUN_COLUMNS + PROTOCOL_COLUMNS + metric_columns(frame))
+    for column in metric_columns(frame):  # JSON null (a metric that could not be computed) -> NaN.
+        frame[column] = pd.to_numeric(frame[column], errors="coerce")
+    for column in ("seed", "steps", "n_reference"):  # Integers, blank where absent (the floor has no seed).
+        frame[column] = pd.to_numeric(frame[column], errors="coerce").astype("Int64")
+    return sort_frame(frame, by)
+
+
+def during_training_columns(record: dict[str, Any]) -> dict[str, Any]:
+    """The cheap metric of ``--eval-every`` as columns: its final value, the best one (``best_...``) and
+    the kimg where the best was reached (``best_kimg``): GANs are often best long before the end."""
+    during = record.get("during_training") or {}
+    metric = during.get("metric")
+    if not metric:
+        return {}
+    return {
+        f"final_{metric}": during.get("final"),
+        f"best_{metric}": during.get("best"),
+        "best_kimg": during.get("best_kimg"),
+    }
+
+
+def metric_columns(frame: pd.DataFrame) -> list[str]:
+    """The metric columns of a leaderboard frame, related metrics together."""
+    others = [*RUN_COLUMNS, *PROTOCOL_COLUMNS, "seeds"]  # "seeds": summarise()'s count.
+    return column_order([c for c in frame.columns if c not in others])
+
+
+def sort_column(frame: pd.DataFrame, by: str | None) -> str | None:
+    """The metric to sort by: ``by``, checked (a user error naming the metric columns if unknown), or
+    the default one present."""
+    metrics = metric_columns(frame)
+    if by is not None:
+        if by not in metrics:
+            raise UserError(f"unknown metric '{by}' for --by; metric columns: {', '.join(metrics) or 'none'}")
+        return by
+    for stem in DEFAULT_SORT_STEMS:
+        for column in metrics:
+            if stem_of(column) == stem:
+                return column
+    return metrics[0] if metrics else None
+
+
+def sort_frame(frame: pd.DataFrame, by: str | None = None) -> pd.DataFrame:
+    """Per dataset: the floor row first, then best first by the chosen metric (missing values last)."""
+    column = sort_column(frame, by)
+    keys = frame.assign(_floor=frame["model"] != FLOOR_MODEL)
+    order = ["dataset", "_floor", "model", "seed"]
+    ascending = [True, True, True, True]
+    if column is not None:
+        order.insert(2, column)
+        ascending.insert(2, not higher_is_better(column))
+    keys = keys.sort_values(order, ascending=ascending, na_position="last", kind="stable")
+    return frame.loc[keys.index].reset_index(drop=True)
+
+
+def rebuild_leaderboard(out: Path) -> pd.DataFrame:
+    """Rebuild ``<out>/leaderboard.csv`` from all run records and return it.
+
+    Under a lock: processes sharing ``out`` take turns, so the last rebuild sees every record."""
+    out.mkdir(parents=True, exist_ok=True)
+    with FileLock(out / LEADERBOARD_LOCK):
+        frame = records_frame(load_records(out))
+        atomic_write_text(out / LEADERBOARD_FILE, frame.to_csv(index=False))
+    return frame
+
+
+def summarise(frame: pd.DataFrame, by: str | None = None) -> pd.DataFrame:
+    """Per dataset, model, setup and protocol: seeds, kimg, wall seconds and each metric as
+    ``mean ± std`` over seeds; per dataset the floor first, then best first by the mean of ``by``.
+
+    Runs of one model with another budget, other hyperparameters or another evaluation (another
+    ``setup``) are another row, never more seeds. Runs that failed or diverged have no metrics and are
+    left out (the full leaderboard lists them with their error)."""
+    frame = frame[(frame["status"] == "finished") | (frame["model"] == FLOOR_MODEL)]
+    metrics = metric_columns(frame)
+    column = sort_column(frame, by)
+    keys = ["dataset", "model", "setup", *(c for c in PROTOCOL_COLUMNS if c in frame.columns)]
+    rows = []
+    for _, group in frame.groupby(keys, sort=False, dropna=False):
+        first = group.iloc[0]
+        row: dict[str, Any] = {
+            "dataset": first["dataset"],
+            "model": first["model"],
+            "setup": first["setup"],
+            "budget_kimg": first["budget_kimg"],
+            "seeds": int(group["seed"].notna().sum()),
+            "kimg": group["kimg"].mean(),
+            "wall_seconds": group["wall_seconds"].mean(),
+            "_sort": group[column].mean() if column else None,
+        }
+        row.update({c: first[c] for c in PROTOCOL_COLUMNS if c in frame.columns})
+        for metric in metrics:
+            row[metric] = mean_std(group[metric])
+        rows.append(row)
+    summary = pd.DataFrame(rows)
+    if summary.empty:
+        return summary
+    summary["_floor"] = summary["model"] != FLOOR_MODEL
+    ascending = not higher_is_better(column) if column else True
+    summary = summary.sort_values(
+        ["dataset", "_floor", "_sort", "model"], ascending=[True, True, ascending, True], na_position="last"
+    )
+    return summary.drop(columns=["_floor", "_sort"]).reset_index(drop=True)
+
+
+def mean_std(values: pd.Series) -> str:
+    """``mean ± std`` (sample std) over seeds; just the mean for one seed; empty for none."""
+    values = pd.to_numeric(values, errors="coerce").dropna().astype(float)
+    if values.empty:
+        return ""
+    if len(values) == 1:
+        return f"{values.iloc[0]:.4g}"
+    return f"{values.mean():.4g} ± {values.std(ddof=1):.2g}"
+
+
+def several_setups(frame: pd.DataFrame) -> bool:
+    """Whether some model has runs of more than one setup on one dataset in ``frame``."""
+    return bool((variant_labels(frame) != frame["model"].astype(str)).any())
+
+
+def variant_labels(frame: pd.DataFrame) -> pd.Series:
+    """Per row, the name to show for its model: the model's name, followed by ``[setup]`` where the
+    model has runs of several setups on the row's dataset (different experiments, shown apart; a
+    record older than setups counts as one more, ``[unrecorded]``, as :func:`summarise` groups it)."""
+    labels = frame["model"].astype(str)
+    if "setup" not in frame.columns:
+        return labels
+    setups = frame["setup"].astype(object).where(frame["setup"].notna(), "unrecorded").astype(str)
+    counts = setups.groupby([frame["dataset"], frame["model"]], dropna=False).transform("nunique")
+    several = (counts > 1) & (frame["model"] != FLOOR_MODEL)
+    return labels.where(~several, labels + " [" + setups + "]")

@@ -1,0 +1,134 @@
+"""Run records on disk: one folder per (dataset, model, seed, config), every file written atomically.
+
+A run folder holds ``config.json`` (resolved options and versions), ``train.jsonl`` (logged
+scalars), ``checkpoint.pt`` (final weights), ``best.pt`` (best cheap metric), resume checkpoints while it
+runs, pictures and curves, and, last, ``metrics.json``: its ``status`` says whether the run finished,
+failed or diverged. Two processes never work on one run folder at once (:meth:`RunFolder.lock`).
+"""
+
+from __future__ import annotations
+
+import errno
+import hashlib
+import json
+import os
+import platform
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import torch
+from filelock import FileLock
+
+from genbench.files import atomic_write_json, atomic_write_text, read_json, read_jsonl
+from genbench.layout import CONFIG_FILE, LOCK_FILE, METRICS_FILE, RUNS_DIR, TRAIN_LOG_FILE
+
+
+def config_hash(config: dict[str, Any]) -> str:
+    """A short stable hash of a JSON-serialisable config."""
+    return hashlib.sha256(json.dumps(config, sort_keys=True).encode()).hexdigest()[:10]
+
+
+def setup_hash(config: dict[str, Any]) -> str:
+    """The hash of a run's config without its seed: runs that share it are seeds of one experiment;
+    runs that differ in budget, hyperparameters or evaluation are different experiments."""
+    return config_hash({key: value for key, value in config.items() if key != "seed"})
+
+
+def run_id(dataset: str, model: str, seed: int, config: dict[str, Any]) -> str:
+    """The folder name of a run: readable, and different whenever anything that affects it differs."""
+    return f"{dataset}-{model}-seed{seed}-{config_hash(config)}"
+
+
+class RunFolder:
+    """Paths and writers of one run folder."""
+
+    def __init__(self, out: Path, run_id: str) -> None:
+        self.run_id = run_id
+        self.path = out / RUNS_DIR / run_id
+        # Names come from validated plugin names and integers; this guards the rule, not user input.
+        if self.path.resolve().parent != (out / RUNS_DIR).resolve():
+            raise ValueError(f"run id {run_id!r} would leave {out / RUNS_DIR}")
+
+    def file(self, name: str) -> Path:
+        """Path of a file in this run's folder."""
+        return self.path / name
+
+    @property
+    def status(self) -> str | None:
+        """The recorded status (``finished``, ``failed``, ``diverged``), None if there is no record."""
+        try:
+            return read_json(self.file(METRICS_FILE)).get("status")
+        except (OSError, json.JSONDecodeError, AttributeError):
+            return None
+
+    @property
+    def finished(self) -> bool:
+        """Whether the run finished: its metrics are written."""
+        return self.status == "finished"
+
+    def lock(self, timeout: float = -1) -> FileLock:
+        """An inter-process lock on this run (``timeout=0``: fail at once if another process holds it).
+
+        ``flock`` locks die with their process, so a killed run never leaves its folder locked."""
+        self.path.mkdir(parents=True, exist_ok=True)
+        return FileLock(self.file(LOCK_FILE), timeout=timeout)
+
+    def clear(self) -> None:
+        """Remove every file of an earlier attempt (the lock stays: it is held)."""
+        for path in self.path.iterdir():
+            if path.name != LOCK_FILE and path.is_file():
+                path.unlink()
+
+    def write_config(self, config: dict[str, Any]) -> None:
+        """Save the resolved config and versions."""
+        atomic_write_json(self.file(CONFIG_FILE), config)
+
+    def append_log(self, row: dict[str, Any]) -> None:
+        """Append a row to ``train.jsonl``.
+
+        The one file not written by rename: rewriting a growing log on every row would be quadratic.
+        Each row goes out in a single ``O_APPEND`` write, so a crash can only cut the last line, which
+        :func:`read_jsonl` skips.
+        """
+        self.path.mkdir(parents=True, exist_ok=True)
+        line = (json.dumps(row, sort_keys=True) + "\n").encode()
+        fd = os.open(self.file(TRAIN_LOG_FILE), os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        try:
+            if os.write(fd, line) < len(line):  # A short write to a file: the disk is full.
+                raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(self.file(TRAIN_LOG_FILE)))
+        finally:
+            os.close(fd)
+
+    def write_metrics(self, record: dict[str, Any]) -> None:
+        """Write ``metrics.json``, the run's record, last: its status says how the run ended."""
+        atomic_write_json(self.file(METRICS_FILE), record)
+
+
+def truncate_log(path: Path, steps: int) -> None:
+    """Keep the rows of a JSONL log up to ``steps`` (rows a resumed run will write again go)."""
+    if not path.exists():
+        return
+    rows = [row for row in read_jsonl(path) if row.get("step", 0) <= steps]
+    atomic_write_text(path, "".join(json.dumps(row, sort_keys=True) + "\n" for row in rows))
+
+
+def versions(distributions: dict[str, str]) -> dict[str, Any]:
+    """The software a result depends on: python, torch and friends, genbench, each plugin."""
+
+    def version_of(dist: str) -> str | None:
+        try:
+            return metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            return None
+
+    return {
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "torch": torch.__version__,
+        "cuda": torch.version.cuda,
+        "torchvision": version_of("torchvision"),
+        "torch-fidelity": version_of("torch-fidelity"),
+        "genbench": version_of("genbench"),
+        "plugins": dict(sorted(distributions.items())),
+    }

@@ -1,0 +1,150 @@
+"""The HTML report: one self-contained page gathering everything under an output folder.
+
+It reads what ``genbench run`` wrote (run records and configs, each run's pictures and curves, each
+dataset's comparison plots, the real-data floors; their file names in :mod:`genbench.layout`) into the
+page's data (:mod:`genbench.results.report_model`) and hands it to :mod:`genbench.results.report_html`
+for the markup. Nothing is recomputed: the leaderboard is :mod:`genbench.results.leaderboard`'s, every
+number is a record's.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import struct
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from genbench.errors import UserError
+from genbench.files import atomic_write_text, read_json
+from genbench.layout import (
+    CLASSES_FILE,
+    CONFIG_FILE,
+    ENCODED_INTERPOLATION_FILE,
+    FLOOR_MODEL,
+    INTERPOLATION_FILE,
+    PLOTS_DIR,
+    PROGRESS_FILE,
+    REPORT_FILE,
+    RUNS_DIR,
+    SAMPLES_FILE,
+)
+from genbench.layout import FIGURES as CURVE_FILES
+from genbench.results.leaderboard import load_records, records_frame
+from genbench.results.report_html import render_page
+from genbench.results.report_model import _PNG_SIGNATURE, DatasetReport, Picture, Run
+
+# A run's pictures in the order the page shows them, each with what it shows (see
+# genbench.figures.pictures and genbench.figures.curves). Any other PNG in a run folder follows them,
+# captioned with its file name.
+RUN_PICTURES: dict[str, str] = {
+    SAMPLES_FILE: "Final samples: the first 64 of the evaluated samples, drawn after training with the "
+    "run's seed (one column per class for conditional models).",
+    CLASSES_FILE: "Samples of each class, one row per class; with a latent API, each column decodes one "
+    "latent for every class.",
+    PROGRESS_FILE: "Training progress: the same 16 fixed latents (the same for every model and run) "
+    "sampled at regular points of training, one row per point, in training order.",
+    INTERPOLATION_FILE: "Interpolations: each row a path between two latents drawn from the prior, "
+    "endpoints included.",
+    ENCODED_INTERPOLATION_FILE: "Interpolations between real test images: each row a real image, the "
+    "images decoded along the line from its code to another's (the ends are the model's reconstructions), "
+    "then that other real image.",
+    CURVE_FILES["losses"]: "Training losses from train.jsonl against kimg, all networks on one axis; "
+    "faint: raw, bold: moving average.",
+    CURVE_FILES["estimates"]: "Every other scalar the model logs (its own divergence estimates and "
+    "diagnostics), one panel each, with its held-out test/ points.",
+    CURVE_FILES["eval"]: "Every eval/ metric measured during training (--eval-every), one panel each.",
+}
+
+
+def write_report(out: Path, destination: Path | None = None) -> Path:
+    """Write the HTML report of the output folder ``out`` to ``destination`` (default
+    ``out/report.html``) atomically and return its path; a user error if ``out`` holds no run."""
+    datasets = collect(out)
+    generated = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+    path = destination if destination is not None else out / REPORT_FILE
+    atomic_write_text(path, render_page(datasets, out, generated))
+    return path
+
+
+def collect(out: Path) -> list[DatasetReport]:
+    """The datasets with runs under ``out``, each with its leaderboard, runs and plots."""
+    records = load_records(out) if out.is_dir() else []
+    if not any(record.get("model") != FLOOR_MODEL for record in records):
+        raise UserError(f"no run records in {out}; run `genbench run --out {out}` first")
+    frame = records_frame(records)
+    runs = {str(record.get("run_id")): _run(out, record) for record in records}
+    datasets = []
+    for name, rows in frame.groupby("dataset", sort=True, dropna=False):
+        rows = rows.reset_index(drop=True)
+        ordered = [runs[str(run_id)] for run_id in rows["run_id"] if str(run_id) in runs]
+        plots = folder_pictures(out / PLOTS_DIR / str(name), {}, caption=_plot_caption)
+        datasets.append(DatasetReport(str(name), rows, ordered, plots))
+    return datasets
+
+
+def _run(out: Path, record: dict[str, Any]) -> Run:
+    """A record with its config and pictures (a floor has neither)."""
+    if record.get("model") == FLOOR_MODEL:
+        return Run(record)
+    folder = out / RUNS_DIR / str(record.get("run_id"))
+    config: dict[str, Any] = {}
+    if (folder / CONFIG_FILE).exists():
+        try:
+            config = read_json(folder / CONFIG_FILE)
+        except (OSError, json.JSONDecodeError) as error:
+            warnings.warn(f"report: skipping unreadable {folder / CONFIG_FILE}: {error}", stacklevel=2)
+    captions = dict(RUN_PICTURES)
+    if record.get("progress_kimg"):  # The kimg of each row of the progress strip, where recorded.
+        rows = ", ".join(f"{kimg:g}" for kimg in record["progress_kimg"])
+        captions[PROGRESS_FILE] += f" Rows at kimg {rows}."
+    return Run(record, config, folder_pictures(folder, captions, caption=lambda name: name))
+
+
+def folder_pictures(folder: Path, known: dict[str, str], caption: Callable[[str], str]) -> list[Picture]:
+    """The readable PNGs of ``folder``: those named in ``known`` first, in its order and with its
+    captions, then the others by name, captioned by ``caption(file name)``."""
+    if not folder.is_dir():
+        return []
+    others = sorted(path.name for path in folder.glob("*.png") if path.name not in known)
+    found = []
+    for name in [*known, *others]:
+        picture = read_png(folder / name, known.get(name) or caption(name))
+        if picture is not None:
+            found.append(picture)
+    return found
+
+
+def read_png(path: Path, caption: str) -> Picture | None:
+    """``path`` as a :class:`Picture`, or None (with a warning) when it is not a whole PNG: the page
+    never shows a broken image."""
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return None
+    # A whole PNG starts with the signature and an IHDR chunk (width, height) and ends with IEND.
+    whole = len(data) >= 45 and data.startswith(_PNG_SIGNATURE) and data[12:16] == b"IHDR"
+    width, height = struct.unpack(">II", data[16:24]) if whole else (0, 0)
+    if not whole or data[-8:-4] != b"IEND" or width == 0 or height == 0:
+        warnings.warn(f"report: leaving out {path}: not a complete PNG file", stacklevel=2)
+        return None
+    return Picture(path.name, caption, data, width, height)
+
+
+def _plot_caption(name: str) -> str:
+    """What a comparison plot (genbench.results.comparison) shows, from its file name."""
+    stem = name.removesuffix(".png")
+    if stem.startswith("bars_"):
+        return (
+            f"{stem.removeprefix('bars_')}: one bar per model, the mean over its finished seeds with the "
+            "sample std as error bar; the real-data floor, if any, as a dashed line."
+        )
+    against = {"eval_vs_kimg": "images shown (kimg)", "eval_vs_seconds": "training seconds"}
+    if stem in against:
+        return (
+            f"Every eval/ metric logged during training against {against[stem]}: one thin line per seed "
+            "in its model's colour (finished runs)."
+        )
+    return stem

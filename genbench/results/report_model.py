@@ -1,0 +1,66 @@
+"""The report's data: what one page shows of each dataset and run, read from the records alone."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from genbench.layout import FLOOR_MODEL
+from genbench.results.leaderboard import variant_labels
+
+_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+@dataclass(frozen=True)
+class Picture:
+    """A PNG to embed: its bytes, pixel size and caption."""
+
+    name: str
+    caption: str
+    data: bytes
+    width: int
+    height: int
+
+
+@dataclass
+class Run:
+    """One run (or floor) record with its resolved config and pictures."""
+
+    record: dict[str, Any]
+    config: dict[str, Any] = field(default_factory=dict)
+    pictures: list[Picture] = field(default_factory=list)
+
+    @property
+    def run_id(self) -> str:
+        """The run's folder name (the floor's record id for a floor)."""
+        return str(self.record.get("run_id", ""))
+
+    @property
+    def is_floor(self) -> bool:
+        """Whether this is a real-data floor rather than a model's run."""
+        return self.record.get("model") == FLOOR_MODEL
+
+
+@dataclass
+class DatasetReport:
+    """Everything the page shows about one dataset."""
+
+    name: str
+    frame: pd.DataFrame  # Its leaderboard rows, floor first, best first (genbench.results.leaderboard).
+    runs: list[Run]  # In leaderboard order, floors included.
+    plots: list[Picture]
+
+    def models(self) -> dict[str, list[Run]]:
+        """The runs of each model (no floors), models in leaderboard order, seeds in order; a model with
+        runs of several setups is one entry per setup, named ``model [setup]``."""
+        labels = dict(zip(self.frame["run_id"].astype(str), variant_labels(self.frame), strict=True))
+        by_model: dict[str, list[Run]] = {}
+        for run in self.runs:
+            if not run.is_floor:
+                label = labels.get(run.run_id, str(run.record.get("model")))
+                by_model.setdefault(label, []).append(run)
+        for runs in by_model.values():
+            runs.sort(key=lambda run: (run.record.get("seed") is None, run.record.get("seed") or 0))
+        return by_model

@@ -1,0 +1,222 @@
+"""How every number of the report was obtained: the protocol facts of a dataset's runs and what each
+leaderboard column means.
+
+Facts are read from the records and configs, never assumed: where runs differ (another budget, other
+weights), every value is listed with the runs that used it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from genbench.metrics import higher_is_better
+
+if TYPE_CHECKING:  # genbench.results.report renders through this module.
+    from genbench.results.report_model import DatasetReport, Run
+
+# What each run column of the leaderboard holds (metric columns are described by their protocol).
+COLUMN_NOTES: dict[str, str] = {
+    "model": "the model plugin; its runs are shown under Models",
+    "seed": "seeds Python, NumPy and torch for training and for sampling",
+    "status": "finished, or failed / diverged with the error; the floor row is real data, not a model",
+    "kimg": "thousands of real training images shown before training stopped",
+    "steps": "optimisation steps taken",
+    "stopped_by": "the budget cap that stopped training first: kimg, steps or seconds",
+    "train_seconds": "wall-clock seconds of training alone",
+    "wall_seconds": "wall-clock seconds of the whole run: training, sampling and evaluation",
+    "device": "the device the run trained and was evaluated on",
+    "setup": "hash of everything but the seed that affects a run (budget, hyperparameters, evaluation; "
+    "config.json in the run folder has it all): runs of one setup are seeds of one experiment",
+    "budget_kimg": "the training budget in kimg the run was given",
+    "reference_split": "the real split generated samples are compared with",
+    "n_reference": "how many real reference images",
+    "inception_weights": "SHA-256 prefix of the Inception-v3 weights",
+    "classifier_weights": "SHA-256 prefix of the reference classifier's weights",
+}
+
+
+@dataclass(frozen=True)
+class Fact:
+    """One protocol setting: each distinct value with the ids of the runs that used it."""
+
+    label: str
+    note: str
+    values: dict[str, list[str]]
+
+
+def _entries(run: Run, key: str) -> list[dict[str, Any]]:
+    """The run's metric protocols that record ``key``."""
+    return [p for p in run.record.get("protocol", {}).values() if isinstance(p, dict) and key in p]
+
+
+def _first(run: Run, key: str) -> Any:
+    entries = _entries(run, key)
+    return entries[0][key] if entries else None
+
+
+def _text(value: Any) -> str | None:
+    """A setting as one line: ``key=value`` pairs for mappings, None where it is absent."""
+    if value is None or value == {} or value == "":
+        return None
+    if isinstance(value, dict):
+        return ", ".join(f"{k}={_text(v) or 'none'}" for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return ", ".join(str(v) for v in value)
+    return str(value)
+
+
+def _budget(run: Run) -> str | None:
+    budget = run.record.get("budget") or run.config.get("budget")
+    if budget is None and run.record.get("budget_kimg") is not None:
+        budget = {"kimg": run.record["budget_kimg"]}
+    if not budget:
+        return None
+    caps = [f"{budget.get('kimg')} kimg"]
+    caps += [f"{budget[k]} {k}" for k in ("steps", "seconds") if budget.get(k) is not None]
+    return " or ".join(caps)
+
+
+def _reference(run: Run) -> str | None:
+    summary = run.record.get("protocol_summary", {})
+    if "reference_split" not in summary:
+        return None
+    return f"{summary['reference_split']} split, {summary.get('n_reference')} images"
+
+
+def _classifier(run: Run) -> str | None:
+    entries = _entries(run, "classifier_key")
+    if not entries:
+        return None
+    entry = entries[0]
+    accuracy = entry.get("classifier_test_accuracy")
+    accuracy_text = f", test accuracy {accuracy:.4f}" if isinstance(accuracy, float) else ""
+    return f"{entry.get('extractor')}, weights SHA-256 {entry.get('weights_sha256')}{accuracy_text}"
+
+
+def _inception(run: Run) -> str | None:
+    entries = [p for p in _entries(run, "extractor") if str(p["extractor"]).startswith("torch-fidelity/")]
+    if not entries:
+        return None
+    entry = entries[0]
+    if "unavailable" in entry:
+        return f"{entry['extractor']}: unavailable ({entry['unavailable']}); its columns are empty"
+    return (
+        f"{entry['extractor']}, weights SHA-256 {entry.get('weights_sha256')} ({entry.get('weights_source')})"
+    )
+
+
+def _estimators(run: Run) -> str | None:
+    estimator = _text(_first(run, "estimator"))
+    if estimator is None:
+        return None
+    return f"{estimator}; {_first(run, 'images_per_half')} images per half"
+
+
+def _versions(run: Run) -> str | None:
+    versions = {k: v for k, v in (run.config.get("versions") or {}).items() if k != "plugins"}
+    return "; ".join(f"{k} {v}" for k, v in versions.items() if v is not None) or None
+
+
+def _plugin_facts(runs: list[Run]) -> list[tuple[str, str, Callable[[Run], str | None]]]:
+    """One fact per plugin distribution: runs use different plugins, but one plugin should have one
+    version."""
+    names = sorted({name for run in runs for name in (run.config.get("versions") or {}).get("plugins") or {}})
+
+    def version_of(name: str) -> Callable[[Run], str | None]:
+        def read(run: Run) -> str | None:
+            plugins = (run.config.get("versions") or {}).get("plugins") or {}
+            return (plugins[name] or "(no version)") if name in plugins else None
+
+        return read
+
+    return [
+        (f"Plugin {name}", "its distribution's version (config.json)", version_of(name)) for name in names
+    ]
+
+
+def _device(run: Run) -> str | None:
+    return _text(run.record.get("device") or run.config.get("device_name"))
+
+
+def _floor(run: Run) -> str | None:
+    if not run.is_floor:
+        return None
+    return f"held-out real images of the {run.record.get('held_out_split')} split, scored like samples"
+
+
+FACTS: list[tuple[str, str, Callable[[Run], str | None]]] = [
+    ("Training budget", "training stops at whichever cap comes first", _budget),
+    (
+        "Generated samples",
+        "drawn after training with the run's seed; every metric of the run uses these images",
+        lambda run: _text(run.config.get("n_samples") or _first(run, "n_generated")),
+    ),
+    ("Reference images", "the real images samples are compared with", _reference),
+    (
+        "Reference SHA-256",
+        "of the reference images' pixels",
+        lambda run: _text(_first(run, "reference_sha256")),
+    ),
+    (
+        "Quantisation",
+        "how samples become images before scoring",
+        lambda run: _text(_first(run, "quantisation")),
+    ),
+    ("Reference classifier", "feature extractor of the *_clf metrics, trained once per dataset", _classifier),
+    ("Inception-v3", "feature extractor of fid, kid, isc, precision and recall", _inception),
+    ("Divergence estimators", "fresh networks trained on real vs generated halves", _estimators),
+    ("Metrics asked for", "", lambda run: _text(run.config.get("evaluation", {}).get("metrics"))),
+    ("Real-data floor", "the floor row of the leaderboard", _floor),
+    ("Log interval", "steps between rows of train.jsonl", lambda run: _text(run.config.get("log_every"))),
+    ("Device", "", _device),
+    ("Versions", "the software of each run (config.json)", _versions),
+]
+
+
+def protocol_facts(dataset: DatasetReport) -> list[Fact]:
+    """The protocol settings of a dataset's runs and floor, each with its distinct values."""
+    facts = []
+    for label, note, read in [*FACTS, *_plugin_facts(dataset.runs)]:
+        values: dict[str, list[str]] = {}
+        for run in dataset.runs:
+            value = read(run)
+            if value is not None:
+                values.setdefault(value, []).append(run.run_id)
+        if values:
+            facts.append(Fact(label, note, values))
+    return facts
+
+
+def column_note(dataset: DatasetReport, column: str) -> str:
+    """What a leaderboard column holds: a run column's note, or a metric's protocol description,
+    direction and sample counts as recorded."""
+    if column in COLUMN_NOTES:
+        return COLUMN_NOTES[column]
+    protocols = [run.record.get("protocol", {}).get(column) for run in dataset.runs]
+    protocols = [p for p in protocols if isinstance(p, dict)]
+    direction = "higher is better" if higher_is_better(column) else "lower is better"
+    if not protocols:
+        return _during_training_note(column) or direction
+    parts = [str(protocols[0].get("metric", column)), direction]
+    counts = sorted({json.dumps(p.get("n_generated")) for p in protocols if "n_generated" in p})
+    if counts:
+        parts.append(f"{' / '.join(counts)} generated vs {protocols[0].get('n_reference')} reference images")
+    units = protocols[0].get("units")
+    if isinstance(units, dict) and column in units:
+        parts.append(f"units: {units[column]}")
+    return "; ".join(parts)
+
+
+def _during_training_note(column: str) -> str | None:
+    """The note of a column made from a record's ``during_training`` (genbench.results.leaderboard)."""
+    if column == "best_kimg":
+        return "kimg at which the metric measured during training (--eval-every) was best"
+    for prefix, which in (("final_", "last"), ("best_", "best")):
+        if column.startswith(prefix):
+            return (
+                f"the {which} value of {column.removeprefix(prefix)} measured during training (--eval-every)"
+            )
+    return None

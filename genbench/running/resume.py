@@ -1,0 +1,113 @@
+"""Resume checkpoints: everything a killed run needs to go on as if it had never stopped.
+
+A resume checkpoint holds the networks and optimizers, every random number generator (Python, NumPy,
+torch CPU and each CUDA device), the position in the shuffled data, and the training state (steps,
+images and seconds done, progress snapshots, best metric so far). It is written atomically next to the
+previous good one and loaded with ``torch.load(weights_only=True)``; a truncated or corrupt file is
+reported and the previous one is used instead.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import random
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from genbench.files import atomic_write
+from genbench.layout import PREVIOUS_RESUME_FILE, RESUME_FILE
+
+_REQUIRED_KEYS = ("model", "batches", "rng", "state")
+
+
+def rng_state() -> dict[str, Any]:
+    """The state of every global generator, in types ``weights_only`` loading accepts."""
+    version, keys, gauss = random.getstate()
+    name, np_keys, position, has_gauss, cached = np.random.get_state()
+    state: dict[str, Any] = {
+        "python": {"version": version, "keys": list(keys), "gauss": gauss},
+        "numpy": {
+            "name": name,
+            "keys": torch.from_numpy(np_keys.astype(np.int64)),
+            "position": int(position),
+            "has_gauss": int(has_gauss),
+            "cached": float(cached),
+        },
+        "torch": torch.get_rng_state(),
+    }
+    if torch.cuda.is_available():
+        state["cuda"] = torch.cuda.get_rng_state_all()
+    return state
+
+
+def restore_rng_state(state: dict[str, Any]) -> None:
+    """Put every global generator back where :func:`rng_state` found it."""
+    py = state["python"]
+    random.setstate((py["version"], tuple(py["keys"]), py["gauss"]))
+    npy = state["numpy"]
+    keys = npy["keys"].numpy().astype(np.uint32)
+    np.random.set_state((npy["name"], keys, npy["position"], npy["has_gauss"], npy["cached"]))
+    torch.set_rng_state(state["torch"])
+    if "cuda" in state and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(state["cuda"])
+
+
+@contextmanager
+def preserved_rng() -> Iterator[None]:
+    """Whatever runs inside cannot change what the global generators draw next.
+
+    Evaluation during training goes through libraries that draw from the global generators (a
+    DataLoader iterator draws its base seed, for one); without this, whether a cache was warm would
+    change the training that follows."""
+    state = rng_state()
+    try:
+        yield
+    finally:
+        restore_rng_state(state)
+
+
+def save_resume(folder: Path, payload: dict[str, Any]) -> None:
+    """Write ``payload`` as the run's resume checkpoint, keeping the last good one as a fallback.
+
+    The previous checkpoint is renamed aside before the new one is renamed into place, so at every
+    instant at least one complete checkpoint exists.
+    """
+    buffer = io.BytesIO()
+    torch.save(payload, buffer)
+    current = folder / RESUME_FILE
+    if current.exists():
+        os.replace(current, folder / PREVIOUS_RESUME_FILE)
+    atomic_write(current, lambda f: f.write(buffer.getvalue()))
+
+
+def load_resume(folder: Path, warn: Callable[[str], None]) -> dict[str, Any] | None:
+    """The newest readable resume checkpoint of ``folder``, or None when there is none.
+
+    An unreadable file (truncated, corrupt, or missing a part) is reported through ``warn`` and the
+    previous checkpoint is tried.
+    """
+    for name in (RESUME_FILE, PREVIOUS_RESUME_FILE):
+        path = folder / name
+        if not path.exists():
+            continue
+        try:
+            payload = torch.load(path, map_location="cpu", weights_only=True)
+            missing = [key for key in _REQUIRED_KEYS if key not in payload]
+            if missing:
+                raise ValueError(f"no {', '.join(missing)}")
+            return payload
+        except Exception as error:  # Any unreadable file: pickle, zip, EOF or shape errors alike.
+            warn(f"checkpoint {path} is unreadable ({type(error).__name__}: {error}); using an older one")
+    return None
+
+
+def remove_resume(folder: Path) -> None:
+    """Delete the resume checkpoints of a finished run (its final ``checkpoint.pt`` stays)."""
+    for name in (RESUME_FILE, PREVIOUS_RESUME_FILE):
+        (folder / name).unlink(missing_ok=True)

@@ -1,0 +1,295 @@
+"""One run: a model on a dataset with one seed, from (or back to) an empty folder to a finished record.
+
+A run resumes from its last good checkpoint when one exists, trains until the budget is spent, draws
+its samples, saves its pictures and curves, evaluates and writes ``metrics.json`` last. The runner
+(genbench.running.sweep) decides which runs to do and contains their failures.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import torchvision
+
+from genbench.api import DataShape, Hyperparameters, Model, Split
+from genbench.evaluation.classifier import ClassifierInfo
+from genbench.evaluation.evaluate import EvaluationSetup, cheap_fd, evaluate, generate
+from genbench.figures import curves, pictures
+from genbench.files import atomic_torch_save, atomic_write
+from genbench.images import balanced_labels
+from genbench.layout import BEST_CHECKPOINT_FILE, CHECKPOINT_FILE, SAMPLES_FILE, TRAIN_LOG_FILE
+from genbench.metrics import format_count
+from genbench.options.config import RunOptions
+from genbench.plugins import PluginEntry
+from genbench.progress import ProgressSink
+from genbench.results.records import RunFolder, setup_hash, truncate_log, versions
+from genbench.running.batches import DeviceBatches
+from genbench.running.device import device_name
+from genbench.running.interrupts import StopRequests
+from genbench.running.resume import load_resume, remove_resume, restore_rng_state, rng_state, save_resume
+from genbench.running.training import Schedule, TrainResult, TrainState, train
+
+GRID_IMAGES = 64
+PROGRESS_SEED = 1_000_003  # The fixed latents of the progress strip: the same for every model and run.
+EVAL_SEED = 1_000_033  # The cheap metric's samples during training.
+
+
+@dataclass(frozen=True)
+class LoadedData:
+    """A dataset's splits, reference classifier and evaluation setup, shared by every run on it."""
+
+    entry: PluginEntry
+    shape: DataShape
+    train: Split
+    test: Split
+    classifier: ClassifierInfo
+    setup: EvaluationSetup
+
+
+@dataclass(frozen=True)
+class RunContext:
+    """What every run of a benchmark shares."""
+
+    options: RunOptions
+    device: torch.device
+    progress: ProgressSink
+    announce: Callable[[str], None]
+    stop: StopRequests
+
+
+class SingleRun:
+    """One (dataset, model, seed) run; also the training loop's hooks."""
+
+    def __init__(
+        self,
+        context: RunContext,
+        data: LoadedData,
+        model_entry: PluginEntry,
+        hparams: Hyperparameters,
+        seed: int,
+        config: dict[str, Any],
+        folder: RunFolder,
+    ) -> None:
+        self.context, self.data, self.model_entry, self.hparams = context, data, model_entry, hparams
+        self.seed, self.config, self.folder = seed, config, folder
+        self.eval_column = f"fd_clf_{format_count(context.options.n_eval)}"
+        self.reached_kimg: float | None = None  # For a failure record: how far training got.
+
+    def execute(self) -> dict[str, Any]:
+        """Train (or resume), sample, evaluate and record; returns the ``metrics.json`` record."""
+        started = time.monotonic()
+        options, device, folder = self.context.options, self.context.device, self.folder
+
+        # Seed everything, then build the model on the device.
+        seed_everything(self.seed)
+        with torch.device(device):
+            model: Model = self.model_entry.cls(self.data.shape, self.hparams)
+        model.to(device)
+        batches = DeviceBatches(self.data.train, device, seed=self.seed)
+        self._model, self._batches = model, batches  # What save_checkpoint saves.
+
+        # Resume from the last good checkpoint, or record the resolved config before any work.
+        state = self._resume(model, batches) or self._start()
+
+        # Train until the budget is spent; a signal checkpoints and stops.
+        result = self._train(model, batches, state)
+        atomic_torch_save(folder.file(CHECKPOINT_FILE), self._final_checkpoint(model, result))
+
+        # Sample with a seeded generator; save the grid, the pictures and the curves.
+        eval_started = time.monotonic()
+        samples = generate(model, options.n_samples, seed=self.seed, device=device)
+        nrow = self.data.shape.num_classes if model.conditional else 8
+        save_grid(samples[:GRID_IMAGES], folder.file(SAMPLES_FILE), nrow)
+        skipped = self._pictures(model, state)
+        curves.write_run_curves(folder.path)
+
+        # Evaluate: a conditional model drew sample i for class balanced_labels[i].
+        labels = balanced_labels(len(samples), self.data.shape.num_classes, samples.device)
+        evaluation = evaluate(
+            samples, self.data.setup, labels if model.conditional else None, label=f"{folder.run_id}/"
+        )
+
+        # Record: metrics.json marks the run finished; the resume checkpoints are no longer needed.
+        record = {
+            **self.base_record("finished"),
+            **result.summary(),
+            "resumed_at_kimg": state.resumes,
+            "during_training": self._during_training(state),
+            "pictures_skipped": skipped,
+            "progress_kimg": [kimg for kimg, _ in state.snapshots],  # The rows of progress.png.
+            "eval_seconds": round(time.monotonic() - eval_started, 3),
+            "wall_seconds": round(time.monotonic() - started, 3),
+            "metrics": evaluation.metrics,
+            "protocol": evaluation.protocol,
+            "protocol_summary": self.data.setup.summary(),
+        }
+        folder.write_metrics(record)
+        remove_resume(folder.path)
+        return record
+
+    def release(self) -> None:
+        """Drop the model and its data (the runner frees memory between runs, failed ones too)."""
+        self._model = self._batches = None
+
+    def base_record(self, status: str) -> dict[str, Any]:
+        """The fields every record has, finished or not."""
+        options = self.context.options
+        return {
+            "run_id": self.folder.run_id,
+            "dataset": self.data.entry.name,
+            "model": self.model_entry.name,
+            "seed": self.seed,
+            "setup": setup_hash(self.config),
+            "status": status,
+            "budget_kimg": options.budget.kimg,
+            "budget": dataclasses.asdict(options.budget),
+            "device": device_name(self.context.device),
+            "protocol_summary": self.data.setup.summary(),
+        }
+
+    def failure_record(self, status: str, error: str) -> dict[str, Any]:
+        """The record of a run that failed or diverged: no metrics, the reason, how far it got."""
+        return {**self.base_record(status), "error": error, "kimg": self.reached_kimg, "metrics": {}}
+
+    # The training loop's hooks.
+
+    def write_logs(self, row: dict[str, float]) -> None:
+        """Append a row to ``train.jsonl``."""
+        self.reached_kimg = row["kimg"]
+        self.folder.append_log(row)
+
+    def save_checkpoint(self, state: TrainState) -> None:
+        """Save a resume checkpoint (the model, every RNG, the data order, the loop's state)."""
+        payload = {
+            "model": self._model.checkpoint_state(),
+            "batches": self._batches.state_dict(),
+            "rng": rng_state(),
+            "state": state.to_dict(),
+        }
+        save_resume(self.folder.path, payload)
+
+    def snapshot(self, model: Model) -> torch.Tensor:
+        """Samples of the progress strip's fixed latents."""
+        return pictures.snapshot(model, PROGRESS_SEED, self.data.shape.num_classes)
+
+    def evaluate(self, model: Model) -> dict[str, float]:
+        """The cheap metric: reference-classifier FD on ``--n-eval`` samples."""
+        setup, n = self.data.setup, self.context.options.n_eval
+        return {f"eval/{self.eval_column}": cheap_fd(model, setup, n, EVAL_SEED)}
+
+    def save_best(self, model: Model) -> None:
+        """Keep the weights with the best cheap metric so far."""
+        atomic_torch_save(self.folder.file(BEST_CHECKPOINT_FILE), {"model": model.checkpoint_state()})
+
+    def stop_requested(self) -> bool:
+        """Whether SIGINT/SIGTERM arrived."""
+        return self.context.stop.requested()
+
+    # Steps of execute().
+
+    def _start(self) -> TrainState:
+        self.folder.clear()
+        plugins = {e.distribution: e.version for e in (self.data.entry, self.model_entry)}
+        self.folder.write_config(
+            {
+                **self.config,
+                "run_id": self.folder.run_id,
+                "device_name": device_name(self.context.device),
+                "log_every": self.context.options.log_every,
+                "versions": versions(plugins),
+            }
+        )
+        return TrainState()
+
+    def _resume(self, model: Model, batches: DeviceBatches) -> TrainState | None:
+        if self.context.options.restart:
+            return None
+        payload = load_resume(self.folder.path, self.context.announce)
+        if payload is None:
+            return None
+        model.load_checkpoint_state(payload["model"])
+        batches.load_state_dict(payload["batches"])
+        restore_rng_state(payload["rng"])
+        state = TrainState.from_dict(payload["state"])
+        truncate_log(self.folder.file(TRAIN_LOG_FILE), state.steps)  # Rows after the checkpoint recur.
+        state.resumes.append(state.images_seen / 1000)
+        self.context.announce(f"{self.folder.run_id}: resuming at {state.images_seen / 1000:g} kimg")
+        return state
+
+    def _train(self, model: Model, batches: DeviceBatches, state: TrainState) -> TrainResult:
+        options = self.context.options
+        schedule = Schedule(options.log_every, options.checkpoint_every, options.eval_every)
+        self.context.progress.start(f"{self.folder.run_id}", options.budget.kimg)
+        try:
+            with self.context.stop.deferred():
+                return train(
+                    model,
+                    batches,
+                    self.data.test,
+                    options.budget,
+                    self,
+                    self.context.progress,
+                    schedule,
+                    state,
+                )
+        finally:
+            self.context.progress.stop()
+
+    def _final_checkpoint(self, model: Model, result: TrainResult) -> dict[str, Any]:
+        return {"model": model.checkpoint_state(), "steps": result.steps, "images_seen": result.images_seen}
+
+    def _pictures(self, model: Model, state: TrainState) -> dict[str, str]:
+        """Save the progress strip, class rows and interpolations; returns why any was skipped."""
+        path, classes, test = self.folder.path, self.data.shape.num_classes, self.data.test
+        pictures.save_progress_strip(state.snapshots, path / pictures.PROGRESS_FILE)
+        if model.conditional:
+            pictures.save_class_grid(model, self.seed, classes, path / pictures.CLASSES_FILE)
+        skipped = {
+            pictures.INTERPOLATION_FILE: pictures.save_interpolations(
+                model, self.seed, path / pictures.INTERPOLATION_FILE
+            ),
+            pictures.ENCODED_INTERPOLATION_FILE: pictures.save_encoded_interpolation(
+                model, test.images, test.labels, path / pictures.ENCODED_INTERPOLATION_FILE
+            ),
+        }
+        return {name: reason for name, reason in skipped.items() if reason is not None}
+
+    def _during_training(self, state: TrainState) -> dict[str, Any] | None:
+        """The cheap metric's last and best values, and where the best was reached."""
+        every = self.context.options.eval_every
+        if every is None:
+            return None
+        final = state.last_logs.get(f"eval/{self.eval_column}")
+        best = state.best or {}
+        return {
+            "metric": self.eval_column,
+            "every_kimg": every,
+            "final": final,
+            "best": best.get("value"),
+            "best_kimg": best.get("kimg"),
+            "best_checkpoint": BEST_CHECKPOINT_FILE if best else None,
+        }
+
+
+def seed_everything(seed: int) -> None:
+    """Seed Python, NumPy and torch (CPU and every CUDA device)."""
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def save_grid(samples: torch.Tensor, path: Path, nrow: int) -> None:
+    """Save uint8 samples as one PNG grid (torchvision's ``make_grid``), atomically."""
+    grid = torchvision.utils.make_grid(samples.float() / 255, nrow=nrow, padding=2)
+    buffer = io.BytesIO()
+    torchvision.utils.save_image(grid, buffer, format="png")
+    atomic_write(path, lambda f: f.write(buffer.getvalue()))

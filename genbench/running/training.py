@@ -1,0 +1,317 @@
+"""The training loop: one model, one budget. Every model of a run goes through this same loop.
+
+Besides optimisation steps, the loop does a few things at fixed points of the budget, counted in
+images shown so that a resumed run does them at exactly the same points as one that never stopped:
+held-out estimates, samples of fixed latents (the progress strip), the cheap metric (``--eval-every``)
+and resume checkpoints (``--checkpoint-every``).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import torch
+
+from genbench.api import Model, Split
+from genbench.errors import Diverged, Interrupted
+from genbench.images import to_unit_range
+from genbench.options.config import Budget
+from genbench.progress import ProgressSink
+from genbench.running.batches import DeviceBatches
+from genbench.running.resume import preserved_rng
+
+# Held-out estimates are computed at this many evenly spaced points of the budget (and at the end),
+# on at most this many test images, so their cost does not grow with the budget.
+TEST_ESTIMATE_POINTS = 10
+TEST_ESTIMATE_IMAGES = 1024
+# Samples of the fixed latents are taken at the start, at this many points and at the end.
+SNAPSHOT_POINTS = 10
+
+
+@dataclass
+class TrainState:
+    """Where training is: saved in every resume checkpoint."""
+
+    steps: int = 0
+    images_seen: int = 0
+    seconds: float = 0.0  # Training seconds spent, in this and earlier processes.
+    last_logs: dict[str, float] = field(default_factory=dict)
+    snapshots: list[tuple[float, torch.Tensor]] = field(default_factory=list)  # (kimg, uint8 images)
+    best: dict[str, float] | None = None  # {"value", "kimg"} of the best cheap metric so far.
+    resumes: list[float] = field(default_factory=list)  # The kimg at which each resume took over.
+    stopped_by: str | None = None  # Set once the budget is spent and the closing estimates are logged.
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain containers and tensors only, for ``torch.load(weights_only=True)``."""
+        return {**self.__dict__, "snapshots": [[kimg, images] for kimg, images in self.snapshots]}
+
+    @classmethod
+    def from_dict(cls, state: dict[str, Any]) -> TrainState:
+        """The inverse of :meth:`to_dict`."""
+        snapshots = [(float(kimg), images) for kimg, images in state["snapshots"]]
+        return cls(**{**state, "snapshots": snapshots})
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    """How training ended."""
+
+    steps: int
+    images_seen: int
+    seconds: float
+    stopped_by: str  # "kimg", "steps" or "seconds"
+    last_logs: dict[str, float]
+
+    def summary(self) -> dict[str, object]:
+        """The fields a run record carries."""
+        return {
+            "stopped_by": self.stopped_by,
+            "kimg": self.images_seen / 1000,
+            "steps": self.steps,
+            "train_seconds": round(self.seconds, 3),
+            "final_logs": self.last_logs,
+        }
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """How often the loop does what, besides stepping."""
+
+    log_every: int = 50  # Steps between reads of the scalar logs.
+    checkpoint_every_kimg: float | None = None
+    eval_every_kimg: float | None = None
+
+
+class TrainingHooks(Protocol):
+    """What the loop asks of the run it belongs to."""
+
+    def write_logs(self, row: dict[str, float]) -> None:
+        """Record one row of logs (``train.jsonl``)."""
+
+    def save_checkpoint(self, state: TrainState) -> None:
+        """Save a resume checkpoint for ``state``."""
+
+    def snapshot(self, model: Model) -> torch.Tensor:
+        """uint8 samples of the fixed latents."""
+
+    def evaluate(self, model: Model) -> dict[str, float]:
+        """The cheap metric, ``{"eval/<name>": value}``, lower is better."""
+
+    def save_best(self, model: Model) -> None:
+        """Keep the current weights as the best so far."""
+
+    def stop_requested(self) -> bool:
+        """Whether a signal asked training to stop."""
+
+
+class LogOnlyHooks:
+    """Hooks that only record logs: training outside a benchmark run (tests, benchmarks/)."""
+
+    def __init__(self, write_logs: Callable[[dict[str, float]], None]) -> None:
+        self.write_logs = write_logs
+
+    def save_checkpoint(self, state: TrainState) -> None:
+        """No checkpoints."""
+
+    def snapshot(self, model: Model) -> torch.Tensor:
+        """No pictures: an empty batch."""
+        return torch.empty(0, dtype=torch.uint8)
+
+    def evaluate(self, model: Model) -> dict[str, float]:
+        """Not used: a plain schedule has no ``eval_every``."""
+        raise NotImplementedError("LogOnlyHooks cannot evaluate; leave Schedule.eval_every unset")
+
+    def save_best(self, model: Model) -> None:
+        """Nothing to keep."""
+
+    def stop_requested(self) -> bool:
+        """Never."""
+        return False
+
+
+def crossed(before: int, after: int, every_kimg: float | None) -> bool:
+    """Whether a multiple of ``every_kimg`` thousand images lies in ``(before, after]``."""
+    if every_kimg is None:
+        return False
+    every = every_kimg * 1000
+    return math.floor(after / every) > math.floor(before / every)
+
+
+def train(
+    model: Model,
+    batches: DeviceBatches,
+    test: Split,
+    budget: Budget,
+    hooks: TrainingHooks,
+    progress: ProgressSink,
+    schedule: Schedule | None = None,
+    state: TrainState | None = None,
+) -> TrainResult:
+    """Train ``model`` on ``batches`` until ``budget`` is spent, from ``state`` (a resumed run) or
+    from the start.
+
+    Scalar logs stay on the device and are read every ``schedule.log_every`` steps (one host sync per
+    read), averaged over those steps and passed to ``hooks.write_logs`` with step, kimg and seconds.
+    Raises :class:`Diverged` on a non-finite log and :class:`Interrupted` after checkpointing when
+    ``hooks.stop_requested()``.
+    """
+    schedule = schedule or Schedule()
+    state = state or TrainState()
+    loop = _Loop(model, batches, test, budget, hooks, schedule, state)
+    if state.stopped_by is None:
+        loop.run(progress)
+    return TrainResult(state.steps, state.images_seen, state.seconds, state.stopped_by, state.last_logs)
+
+
+class _Loop:
+    """The loop's working variables; :meth:`run` reads top to bottom as the loop itself."""
+
+    def __init__(
+        self,
+        model: Model,
+        batches: DeviceBatches,
+        test: Split,
+        budget: Budget,
+        hooks: TrainingHooks,
+        schedule: Schedule,
+        state: TrainState,
+    ) -> None:
+        self.model, self.batches, self.test, self.budget = model, batches, test, budget
+        self.hooks, self.schedule, self.state = hooks, schedule, state
+        self.test_subset = _test_subset(test, batches.device)
+        self.estimate_kimg = budget.kimg / TEST_ESTIMATE_POINTS
+        self.snapshot_kimg = budget.kimg / SNAPSHOT_POINTS
+        self.pending: list[dict[str, torch.Tensor]] = []
+        self.started = time.monotonic() - state.seconds
+
+    def run(self, progress: ProgressSink) -> None:
+        state, schedule, hooks = self.state, self.schedule, self.hooks
+        self.model.train()
+        if not state.snapshots:
+            state.snapshots.append((0.0, self._snapshot()))
+        progress.update(state.images_seen / 1000, state.steps, state.last_logs or None)
+        while (stopped_by := self._stop_reason()) is None:
+            # Take one optimisation step on a batch drawn on the device.
+            before = state.images_seen
+            images, labels = self.batches.next(self.model.hparams.batch_size)
+            self.pending.append(self.model.train_step(images, labels))
+            state.steps += 1
+            state.images_seen += images.shape[0]
+            after = state.images_seen
+
+            # Read the logs now and then; estimate and evaluate at fixed points of the budget.
+            estimate = crossed(before, after, self.estimate_kimg)
+            evaluate = crossed(before, after, schedule.eval_every_kimg)
+            if state.steps % schedule.log_every == 0 or estimate or evaluate:
+                self._log(estimate, evaluate)
+
+            # Sample the fixed latents for the progress strip.
+            if crossed(before, after, self.snapshot_kimg):
+                state.snapshots.append((after / 1000, self._snapshot()))
+
+            # Checkpoint now and then, and before stopping when a signal asks to.
+            stop = hooks.stop_requested()
+            if crossed(before, after, schedule.checkpoint_every_kimg) or stop:
+                self._checkpoint()
+            if stop:
+                raise Interrupted(f"stopped at {after / 1000:g} kimg")
+            progress.update(after / 1000, state.steps, state.last_logs if not self.pending else None)
+
+        # Close with the logs of the last steps, estimates on the whole test split and a last snapshot.
+        self._log(estimate=False, evaluate=schedule.eval_every_kimg is not None, test=_all_test(self.test))
+        if state.snapshots[-1][0] < state.images_seen / 1000:
+            state.snapshots.append((state.images_seen / 1000, self._snapshot()))
+        state.stopped_by = stopped_by
+        self._checkpoint()
+        progress.update(state.images_seen / 1000, state.steps, state.last_logs)
+
+    def _stop_reason(self) -> str | None:
+        self.state.seconds = time.monotonic() - self.started
+        return self.budget.stop_reason(self.state.images_seen, self.state.steps, self.state.seconds)
+
+    def _log(
+        self, estimate: bool, evaluate: bool, test: tuple[torch.Tensor, torch.Tensor] | None = None
+    ) -> None:
+        """Write one log row: the mean of the pending steps' scalars, plus estimates and the metric."""
+        state = self.state
+        row = _mean_logs(self.pending)
+        self.pending.clear()
+        bad = sorted(key for key, value in row.items() if not math.isfinite(value))
+        if bad:
+            raise Diverged(f"{', '.join(bad)} became non-finite at {state.images_seen / 1000:g} kimg")
+        with preserved_rng():  # Looking at the model must not change how it trains.
+            if estimate or test is not None:
+                row.update(_test_estimates(self.model, test or self.test_subset, self.batches.device))
+            if evaluate:
+                row.update(self._evaluate())
+        state.seconds = time.monotonic() - self.started
+        self.hooks.write_logs(
+            {"step": state.steps, "kimg": state.images_seen / 1000, "seconds": state.seconds, **row}
+        )
+        state.last_logs = {**state.last_logs, **row}
+
+    def _snapshot(self) -> torch.Tensor:
+        with preserved_rng():
+            return self.hooks.snapshot(self.model)
+
+    def _evaluate(self) -> dict[str, float]:
+        """The cheap metric now; the best weights so far are kept."""
+        scores = self.hooks.evaluate(self.model)
+        value = next(iter(scores.values()))
+        best = self.state.best
+        if math.isfinite(value) and (best is None or value < best["value"]):
+            self.state.best = {"value": value, "kimg": self.state.images_seen / 1000}
+            self.hooks.save_best(self.model)
+        return scores
+
+    def _checkpoint(self) -> None:
+        """Save a resume checkpoint; pending logs are written first so none is lost or repeated."""
+        if self.pending:
+            self._log(estimate=False, evaluate=False)
+        self.state.seconds = time.monotonic() - self.started
+        self.hooks.save_checkpoint(self.state)
+
+
+def _mean_logs(pending: list[dict[str, torch.Tensor]]) -> dict[str, float]:
+    """Average each scalar over the pending steps with one transfer to the host."""
+    keys = sorted({k for logs in pending for k in logs})
+    if not keys:
+        return {}
+    means = torch.stack(
+        [torch.stack([logs[k].detach().float() for logs in pending if k in logs]).mean() for k in keys]
+    )
+    return dict(zip(keys, (float(v) for v in means.cpu()), strict=True))
+
+
+def _test_subset(test: Split, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
+    n = min(len(test), TEST_ESTIMATE_IMAGES)
+    return test.images[:n].to(device), test.labels[:n].to(device)
+
+
+def _all_test(test: Split) -> tuple[torch.Tensor, torch.Tensor]:
+    return test.images, test.labels
+
+
+@torch.no_grad()
+def _test_estimates(
+    model: Model, data: tuple[torch.Tensor, torch.Tensor], device: torch.device
+) -> dict[str, float]:
+    """The model's own estimates on held-out images, averaged over batches, prefixed ``test/``."""
+    images, labels = data
+    batch_size = max(model.hparams.batch_size, 256)
+    totals: dict[str, torch.Tensor] = {}
+    model.eval()
+    try:
+        for start in range(0, images.shape[0], batch_size):
+            chunk = images[start : start + batch_size].to(device)
+            logs = model.estimate(to_unit_range(chunk), labels[start : start + batch_size].to(device))
+            for key, value in logs.items():
+                totals[key] = totals.get(key, 0) + value.detach().float() * chunk.shape[0]
+    finally:
+        model.train()
+    n = images.shape[0]
+    return {f"test/{k}": float(v) / n for k, v in totals.items()}

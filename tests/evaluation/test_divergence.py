@@ -1,0 +1,77 @@
+"""The independent divergence estimates on real digits: near 0 for real vs real, near log 2 for real vs
+noise, ordered by corruption, seeded, and evaluated on images the estimator never trained on."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import pytest
+import torch
+
+from genbench.api import Split
+from genbench.evaluation.divergence import jsd_estimate, make_halves, w1_estimate
+from genbench.options.config import DivergenceSettings
+
+CPU = torch.device("cpu")
+FAST = DivergenceSettings(steps=150)  # Half the default budget: enough on 8x8 digits.
+
+
+pytestmark = pytest.mark.usefixtures("one_thread")  # See conftest.one_thread.
+
+
+@pytest.fixture(scope="module")
+def digits() -> tuple[Split, Split]:
+    from genbench_builtin.datasets import Digits
+
+    dataset = Digits(Path("unused"))
+    return dataset.load("train"), dataset.load("test")
+
+
+def noisy(images: torch.Tensor, sigma: float) -> torch.Tensor:
+    """Gaussian pixel noise of ``sigma`` (a fraction of the range), one fixed draw for every level."""
+    noise = torch.randn(images.shape, generator=torch.Generator().manual_seed(0))
+    return (images.float() + sigma * 255 * noise).round().clamp(0, 255).to(torch.uint8)
+
+
+def test_halves_are_disjoint_equal_and_balanced(digits) -> None:
+    train, test = digits
+    halves = make_halves(test.images, train.images, FAST, CPU)
+    m = len(test) // 2
+    assert [len(h) for h in (halves.real_train, halves.real_test, halves.fake_train, halves.fake_test)] == [
+        m
+    ] * 4
+    flat = torch.cat([halves.real_train, halves.real_test]).flatten(1)
+    assert len(torch.unique(flat, dim=0)) == len(torch.unique(test.images.flatten(1), dim=0))
+    assert halves.real_train.min() >= -1 and halves.real_train.max() <= 1
+
+
+def test_jsd_is_near_zero_for_real_vs_real_and_near_log2_for_noise(digits) -> None:
+    train, test = digits
+    real = jsd_estimate(make_halves(test.images, train.images, FAST, CPU), FAST)
+    noise = torch.randint(
+        0, 256, train.images.shape, generator=torch.Generator().manual_seed(1), dtype=torch.uint8
+    )
+    fake = jsd_estimate(make_halves(test.images, noise, FAST, CPU), FAST)
+    assert 0 <= real < 0.05, real
+    assert math.log(2) - 0.02 < fake <= math.log(2), fake
+
+
+def test_w1_orders_slight_below_heavy_corruption(digits) -> None:
+    train, test = digits
+    estimates = [
+        w1_estimate(make_halves(test.images, noisy(train.images, sigma), FAST, CPU), FAST)
+        for sigma in (0.0, 0.15, 0.4)
+    ]
+    assert estimates[0] <= estimates[1] < estimates[2], estimates
+    assert estimates[2] > 0.5, estimates
+
+
+def test_estimates_are_seeded_and_leave_the_global_random_state_alone(digits) -> None:
+    train, test = digits
+    halves = make_halves(test.images, noisy(train.images, 0.3), FAST, CPU)
+    state = torch.random.get_rng_state()
+    first, second = jsd_estimate(halves, FAST), jsd_estimate(halves, FAST)
+    assert first == second and first > 0
+    assert torch.equal(torch.random.get_rng_state(), state)
+    assert jsd_estimate(halves, DivergenceSettings(steps=150, seed=1)) != first

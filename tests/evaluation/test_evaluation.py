@@ -1,0 +1,179 @@
+"""Evaluation: the reference classifier, its cache, and the Fréchet distance computed by torch-fidelity."""
+
+from __future__ import annotations
+
+import math
+import os
+from pathlib import Path
+
+import fakes
+import numpy as np
+import pytest
+import torch
+from setups import make_setup
+from torch_fidelity.metric_fid import fid_features_to_statistics, fid_statistics_to_metric
+
+from genbench import Model, hookimpl
+from genbench.evaluation.classifier import ClassifierInfo, Recipe, cached_classifier, load_classifier
+from genbench.evaluation.evaluate import evaluate, generate
+from genbench.evaluation.fidelity import classifier_fd
+from genbench.images import balanced_labels, to_unit_range
+from genbench.options.config import Budget, RunOptions
+from genbench.plugins import Registry
+from genbench.running.sweep import Benchmark
+
+CPU = torch.device("cpu")
+FAST = Recipe()
+
+
+pytestmark = pytest.mark.usefixtures("one_thread")  # See conftest.one_thread.
+
+
+@pytest.fixture(scope="module")
+def bars_classifier(tmp_path_factory: pytest.TempPathFactory) -> tuple[ClassifierInfo, object, object]:
+    dataset = fakes.Bars(Path("unused"))
+    train, test = dataset.load("train"), dataset.load("test")
+    cache = tmp_path_factory.mktemp("cache")
+    info = cached_classifier("bars", fakes.Bars.shape, train, test, cache, CPU, FAST)
+    return info, train, test
+
+
+def test_classifier_is_trained_once_then_loaded_from_cache(bars_classifier, tmp_path: Path) -> None:
+    info, train, test = bars_classifier
+    assert info.test_accuracy > 0.9
+    mtime = info.path.stat().st_mtime_ns
+    again = cached_classifier("bars", fakes.Bars.shape, train, test, info.path.parent, CPU, FAST)
+    assert again == info and info.path.stat().st_mtime_ns == mtime
+    # The checkpoint holds only tensors and plain values.
+    assert isinstance(torch.load(info.path, weights_only=True)["state_dict"], dict)
+
+
+def test_cache_key_changes_with_seed_data_and_recipe(bars_classifier) -> None:
+    info, train, test = bars_classifier
+    other_seed = cached_classifier(
+        "bars", fakes.Bars.shape, train, test, info.path.parent, CPU, Recipe(seed=1)
+    )
+    assert other_seed.key != info.key and other_seed.weights_sha256 != info.weights_sha256
+    changed = type(train)(train.images.clone(), train.labels.clone())
+    changed.images[0, 0, 0, 0] ^= 1
+    assert (
+        cached_classifier("bars", fakes.Bars.shape, changed, test, info.path.parent, CPU, FAST).key
+        != info.key
+    )
+
+
+def test_fd_is_torch_fidelity_frechet_distance_on_classifier_features(
+    bars_classifier, tmp_path: Path
+) -> None:
+    info, train, test = bars_classifier
+    reported = classifier_fd(train.images, test, None, info, CPU, tmp_path)
+    classifier = load_classifier(info.path)
+    with torch.no_grad():
+        features = [classifier.features(to_unit_range(s.images)).double() for s in (train, test)]
+    stats = [fid_features_to_statistics(f) for f in features]
+    expected = fid_statistics_to_metric(*stats, verbose=False)["frechet_inception_distance"]
+    assert reported == pytest.approx(expected, rel=1e-3)
+
+
+def test_reference_statistics_are_cached_under_their_key(bars_classifier, tmp_path: Path) -> None:
+    info, train, test = bars_classifier
+    first = classifier_fd(train.images, test, "ref-key", info, CPU, tmp_path)
+    cached = sorted(p.name for p in tmp_path.iterdir())
+    assert any(name.startswith("ref-key-") for name in cached)
+    assert classifier_fd(train.images, test, "ref-key", info, CPU, tmp_path) == pytest.approx(first)
+
+
+def test_evaluation_names_the_sample_count_and_records_its_protocol(bars_classifier, tmp_path: Path) -> None:
+    info, train, test = bars_classifier
+    metrics = ("fd_clf", "kid_clf", "prc_clf", "isc_clf", "acc_clf")
+    setup = make_setup("bars", test, info, tmp_path, metrics)
+    evaluation = evaluate(train.images[:200], setup, labels=train.labels[:200])
+    assert list(evaluation.metrics) == [
+        "fd_clf_200",
+        "kid_clf_200",
+        "kid_std_clf_200",
+        "precision_clf_200",
+        "recall_clf_200",
+        "isc_clf_200",
+        "isc_std_clf_200",
+        "acc_clf_200",
+        "acc_clf_real",
+    ]
+    assert all(math.isfinite(v) for v in evaluation.metrics.values())
+    for protocol in evaluation.protocol.values():
+        assert protocol["n_generated"] == 200 and protocol["n_reference"] == len(test)
+        assert protocol["weights_sha256"] == info.weights_sha256 and protocol["reference_split"] == "test"
+        assert protocol["extractor"].startswith("genbench-classifier/")
+    # Real images with their true labels: the accuracy is the classifier's, the ceiling its test accuracy.
+    assert (
+        evaluation.metrics["acc_clf_200"] > 0.9 and evaluation.metrics["acc_clf_real"] == info.test_accuracy
+    )
+    # Unconditional models (no labels) get no accuracy.
+    assert "acc_clf_200" not in evaluate(train.images[:200], setup).metrics
+
+
+def test_missing_inception_weights_leave_those_columns_empty_and_say_why(
+    bars_classifier, tmp_path: Path
+) -> None:
+    info, train, test = bars_classifier
+    setup = make_setup("bars", test, info, tmp_path, ("fd_clf", "fid", "kid", "isc", "prc"))
+    evaluation = evaluate(train.images[:100], setup)
+    inception = ["fid_100", "kid_100", "kid_std_100", "isc_100", "isc_std_100", "precision_100", "recall_100"]
+    assert all(evaluation.metrics[name] is None for name in inception)
+    assert all(evaluation.protocol[name]["unavailable"] == "no weights in this test" for name in inception)
+    assert math.isfinite(evaluation.metrics["fd_clf_100"])
+
+
+def test_generate_is_seeded_and_quantised() -> None:
+    torch.manual_seed(0)
+    model = fakes.PixelGaussian.build(fakes.Bars.shape)
+    first, second = generate(model, 700, seed=3, device=CPU), generate(model, 700, seed=3, device=CPU)
+    assert first.dtype == torch.uint8 and first.shape == (700, 1, 8, 8)
+    assert torch.equal(first, second) and not torch.equal(first, generate(model, 700, seed=4, device=CPU))
+    assert model.training  # Restored after sampling in eval mode.
+    assert torch.equal(balanced_labels(7, 3, CPU), torch.tensor([0, 1, 2, 0, 1, 2, 0]))
+
+
+def test_fd_floor_on_real_digits_is_far_below_noise(tmp_path: Path) -> None:
+    from genbench_builtin.datasets import Digits
+
+    digits = Digits(Path("unused"))
+    train, test = digits.load("train"), digits.load("test")
+    cache = Path(os.environ["GENBENCH_CACHE_DIR"]) / "classifiers"  # Shared with the other digits tests.
+    info = cached_classifier("digits", Digits.shape, train, test, cache, CPU)
+    assert info.test_accuracy > 0.9
+    floor = classifier_fd(train.images, test, None, info, CPU, tmp_path)
+    noise = torch.from_numpy(np.random.default_rng(0).integers(0, 256, train.images.shape, dtype=np.uint8))
+    noise_fd = classifier_fd(noise, test, None, info, CPU, tmp_path)
+    assert floor * 20 < noise_fd, (floor, noise_fd)
+
+
+class _ClassPixels(fakes.PixelGaussian):
+    """A conditional model that ignores its labels: its accuracy is chance, its ceiling the classifier's."""
+
+    name = "class-pixels"
+    conditional = True
+
+
+class _ConditionalPlugin:
+    @hookimpl
+    def register_models(self) -> list[type[Model]]:
+        return [_ClassPixels]
+
+
+def test_conditional_models_get_the_classifier_accuracy_beside_its_ceiling(tmp_path: Path) -> None:
+    registry = Registry.discover([fakes, _ConditionalPlugin()], autoload=False)
+    options = RunOptions(
+        models=("class-pixels", "pixel-gaussian"),
+        datasets=("bars",),
+        budget=Budget(1),
+        device="cpu",
+        out=tmp_path,
+        n_samples=90,
+        metrics=("fd_clf", "acc_clf"),
+    )
+    conditional, unconditional = Benchmark(options, registry).run()
+    assert 0 <= conditional["metrics"]["acc_clf_90"] < 0.7  # Labels ignored: near chance (1/3).
+    ceiling = conditional["metrics"]["acc_clf_real"]
+    assert ceiling == conditional["protocol"]["acc_clf_90"]["classifier_test_accuracy"] > 0.9
+    assert "acc_clf_90" not in unconditional["metrics"] and "fd_clf_90" in unconditional["metrics"]

@@ -1,0 +1,120 @@
+"""Honesty checks on real digits: the reported floor is far below noise, FD rises with corruption,
+metrics repeat exactly, and cached real statistics never outlive a change of n, split or extractor."""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import shutil
+from pathlib import Path
+
+import pytest
+import torch
+import torchvision.transforms.functional as TF
+from conftest import session_cache
+from setups import CPU, make_setup
+
+from genbench.api import Split
+from genbench.evaluation.classifier import ClassifierInfo, cached_classifier
+from genbench.evaluation.evaluate import evaluate
+from genbench.evaluation.fidelity import ClassifierFeatureExtractor
+from genbench.evaluation.floor import floor_record
+from genbench.layout import FLOOR_MODEL
+
+OFFLINE = ("fd_clf", "kid_clf", "prc_clf", "isc_clf", "jsd_clf", "w1_critic")
+
+
+pytestmark = pytest.mark.usefixtures("one_thread")  # See conftest.one_thread.
+
+
+@pytest.fixture(scope="module")
+def digits(tmp_path_factory: pytest.TempPathFactory) -> tuple[Split, Split, ClassifierInfo]:
+    from genbench_builtin.datasets import Digits
+
+    dataset = Digits(Path("unused"))
+    train, test = dataset.load("train"), dataset.load("test")
+    cache = session_cache(tmp_path_factory) / "classifiers"  # Shared with the other digits tests.
+    return train, test, cached_classifier("digits", Digits.shape, train, test, cache, CPU)
+
+
+def _uniform_noise(shape: torch.Size) -> torch.Tensor:
+    return torch.randint(0, 256, shape, generator=torch.Generator().manual_seed(0), dtype=torch.uint8)
+
+
+def test_reported_floor_is_far_below_noise(digits, tmp_path: Path) -> None:
+    train, test, classifier = digits
+    setup = make_setup("digits", test, classifier, tmp_path / "fidelity", ("fd_clf", "kid_clf"))
+    floor = floor_record(setup, train, "train", 1000, tmp_path)
+    assert floor["model"] == FLOOR_MODEL and floor["protocol"]["fd_clf_1k"]["n_generated"] == 1000
+    noise = evaluate(_uniform_noise(train.images[:1000].shape), setup).metrics
+    assert floor["metrics"]["fd_clf_1k"] * 20 < noise["fd_clf_1k"], (floor["metrics"], noise)
+    assert floor["metrics"]["kid_clf_1k"] * 20 < noise["kid_clf_1k"]
+    # Cached: asked again, the same record comes back without recomputing.
+    assert floor_record(setup, train, "train", 1000, tmp_path) == floor
+    # Fewer metrics, same protocol: another record, but the same leaderboard row (run id).
+    fewer = floor_record(dataclasses.replace(setup, metrics=("fd_clf",)), train, "train", 1000, tmp_path)
+    assert list(fewer["metrics"]) == ["fd_clf_1k"] and fewer["run_id"] == floor["run_id"]
+
+
+def _noisy(images: torch.Tensor, level: float) -> torch.Tensor:
+    noise = torch.randn(images.shape, generator=torch.Generator().manual_seed(0))
+    return (images.float() + level * 255 * noise).round().clamp(0, 255).to(torch.uint8)
+
+
+def _blurred(images: torch.Tensor, sigma: float) -> torch.Tensor:
+    if sigma == 0:
+        return images
+    return TF.gaussian_blur(images.float(), kernel_size=7, sigma=sigma).round().to(torch.uint8)
+
+
+@pytest.mark.parametrize(
+    ("corrupt", "levels"),
+    [(_noisy, (0.0, 0.05, 0.1, 0.2, 0.4)), (_blurred, (0.0, 0.5, 0.8, 1.2, 2.0))],
+    ids=["noise", "blur"],
+)
+def test_fd_rises_monotonically_with_corruption(digits, tmp_path: Path, corrupt, levels) -> None:
+    train, test, classifier = digits
+    setup = make_setup("digits", test, classifier, tmp_path)
+    fds = [evaluate(corrupt(train.images, level), setup).metrics["fd_clf_1437"] for level in levels]
+    assert all(a < b for a, b in itertools.pairwise(fds)), fds
+
+
+def test_metrics_are_deterministic_on_cpu(digits, tmp_path: Path) -> None:
+    train, test, classifier = digits
+    samples = _noisy(train.images[:200], 0.2)
+    runs = [
+        evaluate(samples, make_setup("digits", test, classifier, tmp_path / run, OFFLINE, n_reference=200))
+        for run in ("a", "b")  # Separate caches: the second run recomputes everything.
+    ]
+    assert runs[0].metrics == runs[1].metrics and len(runs[0].metrics) == 9
+
+
+def test_real_statistics_are_cached_per_split_n_and_extractor(
+    digits, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    train, test, classifier = digits
+    seen: list[int] = []  # Images each extractor pass processed: shows what was (re)computed.
+    forward = ClassifierFeatureExtractor.forward
+    monkeypatch.setattr(
+        ClassifierFeatureExtractor, "forward", lambda self, x: seen.append(len(x)) or forward(self, x)
+    )
+    samples = train.images[:100]
+    cache = tmp_path / "fidelity"
+
+    def extracted(reference: Split, classifier: ClassifierInfo = classifier, **kwargs) -> int:
+        seen.clear()
+        evaluate(samples, make_setup("digits", reference, classifier, cache, **kwargs))
+        return sum(seen)
+
+    assert extracted(test) == 100 + len(test)  # First time: the reference too.
+    assert extracted(test) == 100  # Cached.
+    assert extracted(test, n_reference=200) == 100 + 200  # Another n.
+    assert extracted(test, n_reference=200) == 100
+    assert extracted(train, split="train", n_reference=200) == 100 + 200  # Another split.
+    changed = tmp_path / "other-classifier.pt"
+    shutil.copy(classifier.path, changed)
+    other = ClassifierInfo(changed, "other-key", "other-sha", classifier.test_accuracy)
+    assert extracted(test, other) == 100 + len(test)  # Another extractor (weights).
+    assert extracted(test) == 100  # The first one's statistics are still there.
+    names = {path.name.split("-genbench-classifier-")[0] for path in cache.glob("genbench-digits-*")}
+    assert len(names) == 4, names

@@ -1,0 +1,114 @@
+"""Per-run training curves are drawn from train.jsonl, grouped by what each scalar is."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from PIL import Image
+
+from genbench.figures.curves import DPI, FIGURE_INCHES, group_series, log_frame, smooth, write_run_curves
+from genbench.layout import FIGURES, TRAIN_LOG_FILE
+from genbench.results.records import RunFolder
+
+PIXELS = (round(FIGURE_INCHES[0] * DPI), round(FIGURE_INCHES[1] * DPI))
+
+
+def _gan_rows(n: int = 30, evaluate: bool = False) -> list[dict[str, Any]]:
+    """A GAN-like log: dense training scalars, held-out estimates every 10 rows, optional eval points."""
+    rows = []
+    for i in range(1, n + 1):
+        row: dict[str, Any] = {"step": 50 * i, "kimg": 3.2 * i, "seconds": 0.5 * i}
+        row |= {"loss_d": 1.0 + 0.1 * (i % 3), "loss_g": 2.0 - 0.01 * i, "d_real": 0.6, "d_fake": 0.4}
+        row["jsd"] = 0.1 + 0.01 * (i % 5)
+        if i % 10 == 0:
+            row |= {"test/jsd": 0.12, "test/d_real": 0.55, "test/d_fake": 0.45}
+        if evaluate and i % 15 == 0:
+            row["eval/fd_clf_1k"] = 100.0 / i
+        rows.append(row)
+    return rows
+
+
+def _write_log(out: Path, rows: list[dict[str, Any]], run: str = "digits-gan-seed0-abc") -> Path:
+    folder = RunFolder(out, run)
+    for row in rows:
+        folder.append_log(row)
+    return folder.path
+
+
+def _assert_png(path: Path) -> None:
+    assert path.stat().st_size > 0
+    with Image.open(path) as image:
+        assert image.format == "PNG"
+        assert image.size == PIXELS
+
+
+def test_group_series_puts_each_key_on_its_figure_and_test_keys_beside_their_train_key() -> None:
+    groups = group_series(log_frame(_gan_rows(evaluate=True)).columns)
+    assert groups["losses"] == {"losses": ["loss_d", "loss_g"]}  # One line per loss key, one axis.
+    assert groups["estimates"] == {
+        "d_fake": ["d_fake", "test/d_fake"],
+        "d_real": ["d_real", "test/d_real"],
+        "jsd": ["jsd", "test/jsd"],
+    }
+    assert groups["eval"] == {"fd_clf_1k": ["eval/fd_clf_1k"]}
+
+
+def test_group_series_vae_keys_and_held_out_keys_without_a_train_counterpart() -> None:
+    groups = group_series(["kimg", "seconds", "loss", "kl", "recon", "test/loss", "test/kl", "test/nll"])
+    assert groups["losses"] == {"losses": ["loss", "test/loss"]}  # Held-out loss in its train loss's colour.
+    assert groups["estimates"] == {"kl": ["kl", "test/kl"], "recon": ["recon"], "nll": ["test/nll"]}
+    assert "eval" not in groups  # No eval keys: no eval figure.
+
+
+def test_group_series_leaves_out_figures_without_keys() -> None:
+    assert group_series(["step", "kimg", "seconds"]) == {}
+    assert set(group_series(["kimg", "em", "gp"])) == {"estimates"}  # No loss* key: no losses figure.
+
+
+def test_log_frame_keeps_each_key_only_where_logged_and_drops_non_finite_values() -> None:
+    rows = [
+        {"step": 1, "kimg": 0.1, "seconds": 1.0, "loss_d": 1.0, "note": "text"},
+        {"step": 2, "kimg": 0.2, "seconds": 2.0, "loss_d": float("inf"), "test/jsd": 0.3},
+        {"step": 3, "kimg": 0.3, "seconds": 3.0, "loss_d": float("nan"), "eval/fd": None},
+    ]
+    frame = log_frame(rows)
+    assert "note" not in frame.columns and "eval/fd" not in frame.columns  # Nothing finite to draw.
+    assert frame["loss_d"].tolist()[0] == 1.0 and frame["loss_d"].isna().tolist() == [False, True, True]
+    assert frame[["kimg", "test/jsd"]].dropna().values.tolist() == [[0.2, 0.3]]
+
+
+def test_smoothing_keeps_a_constant_series_and_damps_noise() -> None:
+    assert smooth(pd.Series([2.0] * 20)).tolist() == [2.0] * 20
+    noisy = pd.Series([0.0, 1.0] * 50)
+    assert len(smooth(noisy)) == 100 and smooth(noisy).iloc[20:].std() < noisy.std() / 4
+
+
+def test_write_run_curves_writes_only_figures_with_keys_and_leaves_the_log_alone(tmp_path: Path) -> None:
+    run_dir = _write_log(tmp_path, _gan_rows())
+    log_before = (run_dir / TRAIN_LOG_FILE).read_bytes()
+    written = write_run_curves(run_dir)
+    assert written == [run_dir / FIGURES["losses"], run_dir / FIGURES["estimates"]]
+    assert not (run_dir / FIGURES["eval"]).exists()  # No eval/ key in the log.
+    for path in written:
+        _assert_png(path)
+    assert (run_dir / TRAIN_LOG_FILE).read_bytes() == log_before
+    assert sorted(p.name for p in run_dir.iterdir()) == sorted([TRAIN_LOG_FILE, *(p.name for p in written)])
+
+
+def test_write_run_curves_draws_eval_points_and_survives_a_crash_cut_last_line(tmp_path: Path) -> None:
+    run_dir = _write_log(tmp_path, _gan_rows(evaluate=True))
+    with (run_dir / TRAIN_LOG_FILE).open("a") as log:
+        log.write('{"step": 9999, "kimg": 1')  # A crash mid-write.
+    written = write_run_curves(run_dir)
+    assert [p.name for p in written] == list(FIGURES.values())
+    _assert_png(run_dir / FIGURES["eval"])
+
+
+def test_write_run_curves_without_a_log_or_scalars_writes_nothing(tmp_path: Path) -> None:
+    assert write_run_curves(tmp_path / "missing") == []
+    run_dir = _write_log(tmp_path, [{"step": i, "kimg": i / 10, "seconds": math.pi * i} for i in range(3)])
+    assert write_run_curves(run_dir) == []
+    assert [p.name for p in run_dir.iterdir()] == [TRAIN_LOG_FILE]

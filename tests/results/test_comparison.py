@@ -1,0 +1,122 @@
+"""Comparison plots over all runs of an output folder: bars of mean ± std over seeds, eval curves."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+from PIL import Image
+
+from genbench.evaluation.floor import write_floor
+from genbench.figures.curves import DPI, FIGURE_INCHES
+from genbench.layout import FLOOR_MODEL, PLOTS_DIR, TRAIN_LOG_FILE
+from genbench.results.comparison import finished_runs, seed_stats, write_comparison_plots
+from genbench.results.leaderboard import load_records, records_frame
+from genbench.results.records import RunFolder
+
+PIXELS = (round(FIGURE_INCHES[0] * DPI), round(FIGURE_INCHES[1] * DPI))
+
+
+def _run(
+    out: Path,
+    model: str,
+    seed: int,
+    metrics: dict[str, Any],
+    status: str = "finished",
+    dataset: str = "digits",
+    evaluate: bool = False,
+) -> Path:
+    """A run record, with a short train.jsonl (eval/ points on every other row when ``evaluate``)."""
+    run_id = f"{dataset}-{model}-seed{seed}-abc"
+    folder = RunFolder(out, run_id)
+    for i in range(1, 7):
+        row: dict[str, Any] = {"step": 10 * i, "kimg": 0.64 * i, "seconds": (1.0 + seed) * i, "loss_d": 1.0}
+        if evaluate and i % 2 == 0:
+            row["eval/fd_clf_1k"] = 50.0 / i + seed
+        folder.append_log(row)
+    record = {"run_id": run_id, "dataset": dataset, "model": model, "seed": seed, "status": status}
+    folder.write_metrics({**record, "kimg": 3.84, "train_seconds": 6.0, "metrics": metrics})
+    return folder.file(TRAIN_LOG_FILE)
+
+
+def _floor(out: Path, metrics: dict[str, Any], dataset: str = "digits") -> None:
+    record = {"run_id": f"{dataset}-floor-abc", "dataset": dataset, "model": FLOOR_MODEL, "seed": None}
+    write_floor(out, {**record, "status": "floor", "metrics": metrics})
+
+
+def _assert_png(path: Path) -> None:
+    assert path.stat().st_size > 0
+    with Image.open(path) as image:
+        assert image.format == "PNG"
+        assert image.size == PIXELS
+
+
+def _frame(rows: list[tuple[str, float | None]], column: str = "fd_clf_10k") -> pd.DataFrame:
+    return pd.DataFrame({"model": [m for m, _ in rows], column: [v for _, v in rows]})
+
+
+def test_seed_stats_is_mean_and_sample_std_over_seeds_best_first() -> None:
+    runs = _frame([("vae", 20.0), ("dcgan", 10.0), ("dcgan", 14.0), ("gan", None), ("gan", float("inf"))])
+    stats = seed_stats(runs, "fd_clf_10k")
+    assert list(stats.index) == ["dcgan", "vae"]  # Lower FD first; gan has no finite value: no bar.
+    assert stats.loc["dcgan", "mean"] == 12.0
+    assert stats.loc["dcgan", "std"] == pytest.approx(2 * 2**0.5)  # Sample std of (10, 14).
+    assert stats.loc["dcgan", "seeds"] == 2
+    assert stats.loc["vae", "std"] == 0.0 and stats.loc["vae", "seeds"] == 1  # One seed: no spread.
+
+
+def test_seed_stats_orders_higher_is_better_metrics_highest_first() -> None:
+    stats = seed_stats(_frame([("a", 0.2), ("b", 0.9), ("b", 0.7)], "precision_clf_10k"), "precision_clf_10k")
+    assert list(stats.index) == ["b", "a"]
+    assert seed_stats(_frame([("a", None)]), "fd_clf_10k").empty
+
+
+def test_finished_runs_leave_out_failed_diverged_and_floor_rows(tmp_path: Path) -> None:
+    _run(tmp_path, "dcgan", 0, {"fd_clf_10k": 10.0})
+    _run(tmp_path, "dcgan", 1, {"fd_clf_10k": 1000.0}, status="diverged")
+    _run(tmp_path, "wgan", 0, {"fd_clf_10k": None}, status="failed")
+    _floor(tmp_path, {"fd_clf_10k": 1.0})
+    runs = finished_runs(records_frame(load_records(tmp_path)))
+    assert runs[["model", "seed"]].values.tolist() == [["dcgan", 0]]
+    assert seed_stats(runs, "fd_clf_10k")["mean"].tolist() == [10.0]
+
+
+def test_write_comparison_plots_draws_bars_and_eval_curves_per_dataset(tmp_path: Path) -> None:
+    def metrics(fd: float, precision: float) -> dict[str, float | None]:
+        # FID not computable; a spread (std) is not compared as a bar.
+        return {"fd_clf_10k": fd, "precision_clf_10k": precision, "fid_10k": None, "kid_std_clf_10k": 0.1}
+
+    logs = [
+        _run(tmp_path, "dcgan", 0, metrics(10.0, 0.5), evaluate=True),
+        _run(tmp_path, "dcgan", 1, metrics(14.0, 0.6), evaluate=True),
+        _run(tmp_path, "vae", 0, metrics(20.0, 0.9), evaluate=True),
+        _run(tmp_path, "gan", 0, {"fd_clf_10k": 30.0}, dataset="fashion"),
+    ]
+    _floor(tmp_path, {"fd_clf_10k": 1.0, "precision_clf_10k": 0.95, "fid_10k": None})
+    before = [log.read_bytes() for log in logs]
+
+    digits = tmp_path / PLOTS_DIR / "digits"
+    digits.mkdir(parents=True)
+    (digits / "bars_dropped_metric.png").write_bytes(b"from an earlier report")
+    written = write_comparison_plots(tmp_path)
+    assert sorted(digits.iterdir()) == sorted(written["digits"])  # The stale plot is gone.
+    names = ["bars_fd_clf_10k.png", "bars_precision_clf_10k.png", "eval_vs_kimg.png", "eval_vs_seconds.png"]
+    assert written["digits"] == [digits / name for name in names]  # No finite fid_10k: no bars for it.
+    # No eval/ rows in the fashion run's log: bars only.
+    assert written["fashion"] == [tmp_path / PLOTS_DIR / "fashion" / "bars_fd_clf_10k.png"]
+    for path in [*written["digits"], *written["fashion"]]:
+        _assert_png(path)
+    assert [log.read_bytes() for log in logs] == before
+
+
+def test_a_dataset_with_only_failed_runs_gets_no_plots(tmp_path: Path) -> None:
+    _run(tmp_path, "wgan", 0, {"fd_clf_10k": 5.0}, status="failed", evaluate=True)
+    _floor(tmp_path, {"fd_clf_10k": 1.0})
+    assert write_comparison_plots(tmp_path) == {}
+    assert not (tmp_path / PLOTS_DIR).exists()
+
+
+def test_no_records_give_no_plots(tmp_path: Path) -> None:
+    assert write_comparison_plots(tmp_path) == {}

@@ -1,0 +1,206 @@
+"""The leaderboard is rebuilt from the run records, never appended to."""
+
+from __future__ import annotations
+
+import io
+import json
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from rich.console import Console
+
+from genbench.errors import UserError
+from genbench.evaluation.floor import write_floor
+from genbench.layout import FLOOR_MODEL
+from genbench.metrics import COLUMNS, column_order, higher_is_better, stem_of
+from genbench.options.config import KNOWN_METRICS
+from genbench.results.leaderboard import rebuild_leaderboard, sort_frame, summarise
+from genbench.results.leaderboard_view import by_model, column_blocks, render, terminal_view
+from genbench.results.records import RunFolder
+
+
+def _record(out: Path, model: str, seed: int, fd: float, setup: str | None = None, kimg: int = 10) -> None:
+    run = f"digits-{model}-seed{seed}-{setup or 'abc'}"
+    RunFolder(out, run).write_metrics(
+        {
+            "run_id": run,
+            "dataset": "digits",
+            "model": model,
+            "seed": seed,
+            "setup": setup,  # None: a record written before setups were recorded.
+            "status": "finished",
+            "budget_kimg": kimg,
+            "kimg": 10.016,
+            "steps": 160,
+            "stopped_by": "kimg",
+            "train_seconds": 3.0,
+            "wall_seconds": 4.0,
+            "device": "cpu",
+            "metrics": {"fd_clf_10k": fd},
+        }
+    )
+
+
+def test_rebuild_reflects_exactly_the_records(tmp_path: Path) -> None:
+    _record(tmp_path, "vae", 0, 20.0)
+    _record(tmp_path, "dcgan", 0, 10.0)
+    _record(tmp_path, "dcgan", 1, 14.0)
+    frame = rebuild_leaderboard(tmp_path)
+    # Sorted by the metric within a dataset, best first.
+    assert list(frame["model"]) == ["dcgan", "dcgan", "vae"]
+    assert list(frame["fd_clf_10k"]) == [10.0, 14.0, 20.0]
+    on_disk = pd.read_csv(tmp_path / "leaderboard.csv")
+    assert list(on_disk["run_id"]) == list(frame["run_id"])
+
+    # Rebuilding again does not duplicate rows; deleting a record removes its row.
+    rebuild_leaderboard(tmp_path)
+    shutil.rmtree(tmp_path / "runs" / "digits-vae-seed0-abc")
+    on_disk = pd.read_csv(tmp_path / "leaderboard.csv")
+    assert len(on_disk) == 3
+    assert list(rebuild_leaderboard(tmp_path)["model"]) == ["dcgan", "dcgan"]
+    assert len(pd.read_csv(tmp_path / "leaderboard.csv")) == 2
+
+
+def test_an_unreadable_record_is_skipped_with_a_warning(tmp_path: Path) -> None:
+    _record(tmp_path, "vae", 0, 20.0)
+    broken = tmp_path / "runs" / "digits-gan-seed0-xyz"
+    broken.mkdir(parents=True)
+    (broken / "metrics.json").write_text("{not json")
+    with pytest.warns(UserWarning, match="digits-gan-seed0-xyz"):
+        frame = rebuild_leaderboard(tmp_path)
+    assert list(frame["model"]) == ["vae"]
+
+
+def test_summary_gives_mean_and_std_over_seeds(tmp_path: Path) -> None:
+    _record(tmp_path, "dcgan", 0, 10.0)
+    _record(tmp_path, "dcgan", 1, 14.0)
+    _record(tmp_path, "vae", 0, 20.0)
+    summary = summarise(rebuild_leaderboard(tmp_path)).set_index("model")
+    assert summary.loc["dcgan", "seeds"] == 2
+    assert summary.loc["dcgan", "fd_clf_10k"] == "12 ± 2.8"  # Sample std of (10, 14).
+    assert summary.loc["vae", "fd_clf_10k"] == "20"
+
+
+def test_render_formats(tmp_path: Path) -> None:
+    _record(tmp_path, "vae", 0, 20.0)
+    frame = rebuild_leaderboard(tmp_path)
+    assert render(frame, "csv").splitlines()[0].startswith("dataset,model,seed")
+    markdown = render(frame, "markdown")
+    assert markdown.splitlines()[0].startswith("| dataset") and "| vae " in markdown
+
+
+def test_empty_results_give_an_empty_leaderboard(tmp_path: Path) -> None:
+    frame = rebuild_leaderboard(tmp_path)
+    assert frame.empty and "dataset" in frame.columns
+    assert (tmp_path / "leaderboard.csv").read_text().startswith("dataset,model")
+
+
+def _floor(out: Path, fd: float, precision: float) -> None:
+    write_floor(
+        out,
+        {
+            "run_id": "digits-floor-abc",
+            "dataset": "digits",
+            "model": FLOOR_MODEL,
+            "seed": None,
+            "status": "floor",
+            "metrics": {"fd_clf_10k": fd, "precision_clf_10k": precision, "fid_10k": None},
+            "protocol_summary": {"reference_split": "test", "n_reference": 360, "classifier_weights": "abc"},
+        },
+    )
+
+
+def test_the_floor_comes_first_and_each_metric_sorts_best_first(tmp_path: Path) -> None:
+    for model, seed, fd, precision in (("vae", 0, 20.0, 0.9), ("dcgan", 0, 10.0, 0.5), ("gan", 0, 15.0, 0.7)):
+        _record(tmp_path, model, seed, fd)
+        path = tmp_path / "runs" / f"digits-{model}-seed{seed}-abc" / "metrics.json"
+        record = json.loads(path.read_text())
+        record["metrics"]["precision_clf_10k"] = precision
+        path.write_text(json.dumps(record))
+    _floor(tmp_path, 1.0, 0.95)
+    frame = rebuild_leaderboard(tmp_path)
+    assert list(frame["model"]) == [FLOOR_MODEL, "dcgan", "gan", "vae"]  # Default: FD, lowest first.
+    assert list(sort_frame(frame, "precision_clf_10k")["model"]) == [FLOOR_MODEL, "vae", "gan", "dcgan"]
+    assert frame.loc[0, "reference_split"] == "test" and pd.isna(frame.loc[0, "seed"])
+    assert frame["fid_10k"].isna().all()  # A metric that could not be computed is empty, not an error.
+    on_disk = pd.read_csv(tmp_path / "leaderboard.csv")
+    assert len(on_disk) == 4 and on_disk["seed"].dropna().tolist() == [0, 0, 0]
+
+    with pytest.raises(UserError, match=r"unknown metric 'fid' for --by; metric columns: fd_clf_10k, "):
+        sort_frame(frame, "fid")
+
+
+def test_summary_sorts_by_the_mean_and_keeps_the_floor_first(tmp_path: Path) -> None:
+    _record(tmp_path, "dcgan", 0, 10.0)
+    _record(tmp_path, "dcgan", 1, 30.0)  # Mean 20.
+    _record(tmp_path, "vae", 0, 15.0)
+    _floor(tmp_path, 1.0, 0.95)
+    summary = summarise(rebuild_leaderboard(tmp_path), by="fd_clf_10k")
+    assert list(summary["model"]) == [FLOOR_MODEL, "vae", "dcgan"]
+    assert list(summary["seeds"]) == [0, 1, 2] and summary.loc[2, "fd_clf_10k"] == "20 ± 14"
+
+
+def test_metric_columns_keep_related_metrics_together() -> None:
+    names = ["fid_10k", "w1_critic", "precision_clf_10k", "fd_clf_10k", "kid_std_clf_10k", "kid_clf_10k"]
+    assert column_order(names) == [
+        "fd_clf_10k",
+        "kid_clf_10k",
+        "kid_std_clf_10k",
+        "precision_clf_10k",
+        "w1_critic",
+        "fid_10k",
+    ]
+    assert stem_of("kid_std_1.5k") == "kid_std" and stem_of("acc_clf_real") == "acc_clf_real"
+    assert higher_is_better("recall_10k") and not higher_is_better("kid_std_clf_10k")
+    assert set(COLUMNS) == set(KNOWN_METRICS)
+
+
+def test_each_setup_of_a_model_is_its_own_row_and_name(tmp_path: Path) -> None:
+    _record(tmp_path, "dcgan", 0, 10.0, setup="long", kimg=10)
+    _record(tmp_path, "dcgan", 1, 14.0, setup="long", kimg=10)
+    _record(tmp_path, "dcgan", 0, 40.0, setup="short", kimg=2)
+    _record(tmp_path, "vae", 0, 20.0, setup="v")
+    summary = summarise(rebuild_leaderboard(tmp_path)).set_index(["model", "setup"])
+    assert summary.loc[("dcgan", "long"), "seeds"] == 2
+    assert summary.loc[("dcgan", "long"), "fd_clf_10k"] == "12 ± 2.8"
+    assert summary.loc[("dcgan", "short"), ["seeds", "budget_kimg", "fd_clf_10k"]].tolist() == [1, 2, "40"]
+    names = list(by_model(terminal_view(summary.reset_index())).columns[1:])
+    assert names == ["digits/dcgan [long]", "digits/vae", "digits/dcgan [short]"]  # Best first.
+
+    # A record from before setups were recorded is one more experiment, in the summary and its name.
+    _record(tmp_path, "vae", 1, 30.0)
+    summary = summarise(rebuild_leaderboard(tmp_path))
+    assert sorted(by_model(terminal_view(summary)).columns[1:])[-2:] == [
+        "digits/vae [unrecorded]",
+        "digits/vae [v]",
+    ]
+
+
+def test_column_blocks_fit_the_width_next_to_the_key_columns() -> None:
+    widths = {"model": 5, "seed": 4, "a": 10, "b": 10, "c": 30, "d": 2}
+    # Keys cost 1 + (5 + 3) + (4 + 3) = 16; each column its width + 3.
+    assert column_blocks(widths, ["model", "seed"], 45) == [["a", "b"], ["c"], ["d"]]
+    assert column_blocks(widths, ["model", "seed"], 200) == [["a", "b", "c", "d"]]
+    assert column_blocks(widths, ["model", "seed"], 10) == [["a"], ["b"], ["c"], ["d"]]  # One at least.
+    assert column_blocks({"model": 5}, ["model"], 80) == [[]]  # Only keys: one table of them.
+
+
+@pytest.mark.parametrize("width", [60, 100, 400])
+def test_a_wide_leaderboard_prints_in_blocks_that_fit_the_terminal(tmp_path: Path, width: int) -> None:
+    for seed, fd in enumerate([10.0, 14.0]):
+        _record(tmp_path, "dcgan", seed, fd)
+    frame = rebuild_leaderboard(tmp_path).assign(
+        **{f"metric_number_{i}_clf_10k": 1000.0 + i for i in range(12)}
+    )
+    view = terminal_view(frame)
+    console = Console(width=width, record=True, file=io.StringIO())
+    console.print(render(view, "table", width))
+    text = console.export_text()
+    assert max(len(line) for line in text.splitlines()) <= width
+    for column in view.columns:  # Every header whole on one line: nothing folded letter by letter.
+        assert column in text, column
+    blocks = text.count("┏")
+    assert (blocks == 1) == (width == 400)  # One table where it fits, blocks where it does not.
+    assert text.count("dcgan") == 2 * blocks  # Every block says which row is which.

@@ -1,0 +1,93 @@
+"""Run records are written atomically and read back robustly."""
+
+from __future__ import annotations
+
+import errno
+import os
+from pathlib import Path
+
+import pytest
+
+from genbench.files import atomic_write, atomic_write_json, read_json, read_jsonl
+from genbench.results.records import RunFolder, run_id, setup_hash, truncate_log
+
+
+def test_a_failed_write_leaves_the_previous_file_and_no_temporaries(tmp_path: Path) -> None:
+    target = tmp_path / "metrics.json"
+    atomic_write_json(target, {"fd": 1.0})
+
+    def crash(f: object) -> None:
+        f.write(b'{"fd": ')  # type: ignore[attr-defined]
+        raise RuntimeError("disk full")
+
+    with pytest.raises(RuntimeError):
+        atomic_write(target, crash)
+    assert read_json(target) == {"fd": 1.0}
+    assert [p.name for p in tmp_path.iterdir()] == ["metrics.json"]
+
+
+def test_train_log_survives_a_cut_last_line(tmp_path: Path) -> None:
+    folder = RunFolder(tmp_path, "run")
+    folder.append_log({"step": 1, "loss": 0.5})
+    folder.append_log({"step": 2, "loss": 0.4})
+    with open(folder.file("train.jsonl"), "a") as f:
+        f.write('{"step": 3, "lo')  # A crash mid-line.
+    assert read_jsonl(folder.file("train.jsonl")) == [{"loss": 0.5, "step": 1}, {"loss": 0.4, "step": 2}]
+
+
+def test_a_short_log_write_is_a_full_disk_not_a_silent_gap(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = RunFolder(tmp_path, "run")
+    folder.append_log({"step": 1})
+    real_write = os.write
+    monkeypatch.setattr(os, "write", lambda fd, data: real_write(fd, data[:5]))  # What a full disk does.
+    with pytest.raises(OSError) as raised:
+        folder.append_log({"step": 2, "loss": 0.4})
+    assert raised.value.errno == errno.ENOSPC and raised.value.filename.endswith("train.jsonl")
+    monkeypatch.undo()
+    assert read_jsonl(folder.file("train.jsonl")) == [{"step": 1}]  # The cut row is not read.
+
+
+def test_run_ids_change_with_anything_that_affects_the_run() -> None:
+    config = {"model": "dcgan", "hparams": {"lr": 2e-4}, "budget": {"kimg": 10}}
+    same = run_id("digits", "dcgan", 0, dict(config))
+    assert same == run_id("digits", "dcgan", 0, config)
+    assert same.startswith("digits-dcgan-seed0-")
+    assert same != run_id("digits", "dcgan", 0, {**config, "hparams": {"lr": 1e-4}})
+    assert same != run_id("digits", "dcgan", 0, {**config, "budget": {"kimg": 20}})
+
+
+def test_a_run_folder_never_leaves_the_runs_folder(tmp_path: Path) -> None:
+    for bad in ("../escaped", "a/../../b", "/etc/cron.d", ".."):
+        with pytest.raises(ValueError, match="would leave"):
+            RunFolder(tmp_path, bad)
+    assert RunFolder(tmp_path, "digits-dcgan-seed0-abc").path == tmp_path / "runs" / "digits-dcgan-seed0-abc"
+
+
+def test_only_a_finished_record_counts_as_finished(tmp_path: Path) -> None:
+    folder = RunFolder(tmp_path, "run")
+    assert folder.status is None and not folder.finished
+    for status in ("failed", "diverged"):
+        folder.write_metrics({"status": status})
+        assert folder.status == status and not folder.finished
+    folder.write_metrics({"status": "finished"})
+    assert folder.finished
+    (folder.path / "metrics.json").write_text("{cut sh")
+    assert folder.status is None  # Unreadable: done again, not trusted.
+
+
+def test_truncating_a_log_keeps_the_rows_up_to_a_step(tmp_path: Path) -> None:
+    folder = RunFolder(tmp_path, "run")
+    for step in (10, 20, 30, 40):
+        folder.append_log({"step": step})
+    truncate_log(folder.file("train.jsonl"), 20)
+    assert read_jsonl(folder.file("train.jsonl")) == [{"step": 10}, {"step": 20}]
+
+
+def test_a_setup_is_the_config_without_the_seed() -> None:
+    config = {"model": "dcgan", "seed": 0, "hparams": {"lr": 2e-4}, "budget": {"kimg": 10}}
+    assert setup_hash(config) == setup_hash({**config, "seed": 7})  # Seeds of one experiment...
+    assert setup_hash(config) != setup_hash({**config, "budget": {"kimg": 20}})  # ...another one.
+    assert setup_hash(config) != setup_hash({**config, "hparams": {"lr": 1e-4}})
+    assert run_id("d", "dcgan", 0, config) != run_id("d", "dcgan", 7, {**config, "seed": 7})

@@ -1,0 +1,81 @@
+"""The training loop: the budget is spent exactly as set, caps are recorded, logs are read in batches."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import fakes
+import pytest
+import torch
+
+from genbench.errors import UserError
+from genbench.images import to_uint8, to_unit_range
+from genbench.options.config import Budget
+from genbench.progress import SilentProgress
+from genbench.running.batches import DeviceBatches
+from genbench.running.training import LogOnlyHooks, Schedule, train
+
+
+def _train(budget: Budget, log_every: int = 5) -> tuple[object, list[dict[str, float]]]:
+    data = fakes.Bars(Path("unused"))
+    torch.manual_seed(0)
+    model = fakes.PixelGaussian.build(fakes.Bars.shape)
+    rows: list[dict[str, float]] = []
+    batches = DeviceBatches(data.load("train"), torch.device("cpu"), seed=0)
+    hooks = LogOnlyHooks(rows.append)
+    result = train(model, batches, data.load("test"), budget, hooks, SilentProgress(), Schedule(log_every))
+    return result, rows
+
+
+def test_training_stops_when_the_kimg_budget_is_spent() -> None:
+    result, rows = _train(Budget(kimg=1.0))
+    # Batches of 32: the first step that reaches 1,000 images ends training (StyleGAN's rule).
+    assert result.stopped_by == "kimg"
+    assert result.images_seen == 32 * math.ceil(1000 / 32) == 1024
+    assert result.steps == 32
+    assert rows[-1]["kimg"] == pytest.approx(1.024)
+    assert rows[-1]["step"] == 32
+
+
+def test_caps_stop_training_first_and_say_so() -> None:
+    result, _ = _train(Budget(kimg=100.0, steps=7))
+    assert (result.stopped_by, result.steps, result.images_seen) == ("steps", 7, 7 * 32)
+    result, _ = _train(Budget(kimg=10_000.0, seconds=0.3))
+    assert result.stopped_by == "seconds"
+    assert 0.3 <= result.seconds < 5 and result.images_seen < 10_000_000
+
+
+def test_logs_are_means_over_intervals_with_held_out_estimates() -> None:
+    result, rows = _train(Budget(kimg=1.0), log_every=5)
+    steps = [row["step"] for row in rows]
+    assert steps == sorted(steps) and steps[-1] == 32
+    train_rows = [row for row in rows if "loss" in row]
+    assert len(train_rows) >= 32 // 5 and all(math.isfinite(row["loss"]) for row in train_rows)
+    # The model learns: the logged negative log-likelihood falls.
+    assert train_rows[-1]["loss"] < train_rows[0]["loss"] - 1
+    held_out = [row for row in rows if "test/loss" in row]
+    assert len(held_out) >= 10  # Ten points over the budget, plus the end.
+    assert result.last_logs["test/loss"] == held_out[-1]["test/loss"]
+
+
+def test_budget_values_are_validated() -> None:
+    for bad in (dict(kimg=0), dict(kimg=-1), dict(kimg=1, steps=0), dict(kimg=1, seconds=-2)):
+        with pytest.raises(UserError):
+            Budget(**bad)
+
+
+def test_batches_cover_the_split_and_are_seeded() -> None:
+    split = fakes.Bars(Path("unused")).load("train")
+    first = DeviceBatches(split, torch.device("cpu"), seed=3)
+    second = DeviceBatches(split, torch.device("cpu"), seed=3)
+    epoch = [first.next(30) for _ in range(10)]
+    assert all(torch.equal(images, second.next(30)[0]) for images, _ in epoch)
+    # One shuffled epoch shows every image exactly once.
+    shown = torch.cat([to_uint8(images) for images, _ in epoch])
+    assert sorted(map(bytes, shown.flatten(1).numpy())) == sorted(map(bytes, split.images.flatten(1).numpy()))
+
+
+def test_quantisation_round_trips_uint8() -> None:
+    values = torch.arange(256, dtype=torch.uint8).reshape(1, 1, 16, 16)
+    assert torch.equal(to_uint8(to_unit_range(values)), values)
