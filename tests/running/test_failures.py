@@ -193,7 +193,7 @@ def test_two_processes_share_one_output_folder(tmp_path: Path) -> None:
     tests = Path(__file__).parents[1]
     env = {
         **os.environ,
-        "PYTHONPATH": str(tests),
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(tests), os.environ.get("PYTHONPATH")])),
         "GENBENCH_DISABLE_PLUGIN_AUTOLOAD": "1",
         "GENBENCH_PLUGINS": "fakes",
         "OMP_NUM_THREADS": "1",
