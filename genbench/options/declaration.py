@@ -1,29 +1,34 @@
-"""What declaring an option means: every ``genbench run`` option is one field of
-:class:`genbench.options.config.RunOptions` whose metadata (:class:`Option`, made by :func:`option`)
-says everything else genbench needs to know about it. The command line (``genbench.options.command_line``),
-the suite schema (``genbench.options.suite``), validation (``RunOptions.__post_init__``) and the run
-identity (``genbench.options.identity``) are all derived from these fields.
+"""What declaring an option means. Every ``genbench run`` option is one field of
+:class:`genbench.options.config.RunOptions`, whose metadata (:class:`Option`, made by :func:`option`)
+says everything else genbench needs to know about it; the command line
+(``genbench.options.command_line``), the suite schema (``genbench.options.suite``), validation
+(``RunOptions.__post_init__``, before anything is written) and the run identity
+(``genbench.options.identity``, whose hash names the run folder) are all derived from these fields.
 
-To add an option, add one field to ``RunOptions``::
+To add an option, add one field to ``RunOptions``, e.g.::
 
-    warmup_kimg: float = option(
-        0.0,
-        help="Images shown before the learning rate reaches its value",
-        check=number(1e6, what="a number of kimg"),
-        suite="a number",
+    warmup_kimg: float | None = option(
+        None,
+        help="Raise the learning rate from 0 over this many kimg",
+        suite="a number of kimg",
+        check=number(MAX_KIMG),
+        group="budget",
         affects_results=True,
     )
 
-and read ``options.warmup_kimg`` where it is used. ``genbench run --warmup-kimg``, the suite key
-``warmup_kimg``, its bounds and its place in the run identity (hence in the run folder's name) follow.
+read ``options.warmup_kimg`` where it is used, and list it with another value in ``AFFECTING`` (or
+``NOT_AFFECTING``) of tests/options/test_identity.py, which then checks that changing it does (or
+does not) give another run. ``genbench run --warmup-kimg``, its help, the suite key ``warmup_kimg``,
+its bounds and its place in the run identity follow from the field.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 import typing
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import MISSING, dataclass
 from pathlib import Path
 from typing import Any
@@ -95,12 +100,15 @@ def option(default: Any = MISSING, *, default_factory: Any = MISSING, **metadata
     )
 
 
-def declared(cls: type) -> Iterator[Declared]:
+@functools.cache
+def declared(cls: type) -> tuple[Declared, ...]:
     """The options declared by ``cls``'s fields, in declaration order (the order of --help)."""
     hints = _field_types(cls)
-    for f in dataclasses.fields(cls):
-        if "option" in f.metadata:
-            yield Declared(f.name, hints[f.name], f.default, f.metadata["option"])
+    return tuple(
+        Declared(f.name, hints[f.name], f.default, f.metadata["option"])
+        for f in dataclasses.fields(cls)
+        if "option" in f.metadata
+    )
 
 
 def _field_types(cls: type) -> dict[str, Any]:
