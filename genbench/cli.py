@@ -18,22 +18,8 @@ from typer.core import TyperGroup
 from genbench.errors import Interrupted, OutOfSpaceError, UserError
 from genbench.figures.curves import write_run_curves
 from genbench.layout import LEADERBOARD_FILE, RUNS_DIR
-from genbench.options.config import (
-    DEFAULT_DATASETS,
-    DEFAULT_KIMG,
-    DEFAULT_MODELS,
-    DEFAULT_N_EVAL,
-    DEFAULT_N_SAMPLES,
-    FID_WEIGHTS_ENV,
-    KNOWN_METRICS,
-    DivergenceSettings,
-    RunOptions,
-    default_data_root,
-    parse_list,
-    parse_seeds,
-    resolve_options,
-)
-from genbench.options.overrides import parse_set_options
+from genbench.options.command_line import given_on_the_command_line, run_signature
+from genbench.options.config import RunOptions, resolve_options
 from genbench.options.suite import load_suite
 from genbench.plugins import Registry
 from genbench.progress import RichProgress, SilentProgress
@@ -83,138 +69,21 @@ app = typer.Typer(
 )
 
 
-@app.command()
-def run(
-    suite: Annotated[
-        Path | None,
-        typer.Argument(help="A suite file (TOML) naming models, datasets, seeds, budget, overrides."),
-    ] = None,
-    models: Annotated[
-        str | None, typer.Option(help=f"Comma-separated model names [default: {','.join(DEFAULT_MODELS)}].")
-    ] = None,
-    data: Annotated[
-        str | None,
-        typer.Option(help=f"Comma-separated dataset names [default: {','.join(DEFAULT_DATASETS)}]."),
-    ] = None,
-    kimg: Annotated[
-        float | None,
-        typer.Option(
-            help=f"Budget: thousands of real images shown to each model [default: {DEFAULT_KIMG:g}]."
-        ),
-    ] = None,
-    steps: Annotated[int | None, typer.Option(help="Optional cap on optimisation steps.")] = None,
-    seconds: Annotated[
-        float | None, typer.Option(help="Optional cap on training wall-clock seconds.")
-    ] = None,
-    seeds: Annotated[
-        str | None, typer.Option(help="Comma-separated seeds, one run each [default: 0].")
-    ] = None,
-    device: Annotated[
-        str | None, typer.Option(help="auto (CUDA where available), cpu or cuda [default: auto].")
-    ] = None,
-    out: Annotated[Path, typer.Option(help="Output folder for run records and the leaderboard.")] = Path(
-        "results"
-    ),
-    data_root: Annotated[
-        Path | None,
-        typer.Option(help="Dataset folder [default: $GENBENCH_DATA_ROOT or ~/.cache/genbench/data]."),
-    ] = None,
-    n_samples: Annotated[
-        int | None,
-        typer.Option(help=f"Generated samples per model for the metrics [default: {DEFAULT_N_SAMPLES}]."),
-    ] = None,
-    log_every: Annotated[
-        int | None, typer.Option(help="Read the training scalars every N steps [default: 50].")
-    ] = None,
-    metrics: Annotated[
-        str | None,
-        typer.Option(help=f"Comma-separated metrics to compute [default: all: {','.join(KNOWN_METRICS)}]."),
-    ] = None,
-    reference_split: Annotated[
-        str | None,
-        typer.Option(
-            help="The real split generated images are compared with: train or test [default: test]."
-        ),
-    ] = None,
-    n_reference: Annotated[
-        int | None,
-        typer.Option(help="Compare with a fixed subset of this many reference images [default: all]."),
-    ] = None,
-    fid_weights: Annotated[
-        Path | None,
-        typer.Option(
-            help=f"Inception weights file (torch-fidelity's format) [default: ${FID_WEIGHTS_ENV}, the torch "
-            "hub cache, or a download]."
-        ),
-    ] = None,
-    divergence_steps: Annotated[
-        int | None,
-        typer.Option(
-            help="Training steps of each divergence estimator (jsd_clf, w1_critic) "
-            f"[default: {DivergenceSettings().steps}]."
-        ),
-    ] = None,
-    set_: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--set", help="Override a hyperparameter: MODEL.KEY=VALUE (repeatable), e.g. dcgan.lr=1e-4."
-        ),
-    ] = None,
-    eval_every: Annotated[
-        float | None,
-        typer.Option(
-            help="Evaluate the cheap metric (reference-classifier FD on --n-eval samples) every KIMG "
-            "during training and keep the best checkpoint; 0: off [default: a tenth of the budget]."
-        ),
-    ] = None,
-    n_eval: Annotated[
-        int | None,
-        typer.Option(help=f"Samples of the cheap metric during training [default: {DEFAULT_N_EVAL}]."),
-    ] = None,
-    checkpoint_every: Annotated[
-        float | None,
-        typer.Option(
-            help="Save a resume checkpoint every KIMG (and on SIGINT/SIGTERM); 0: only on signals "
-            "[default: a tenth of the budget]."
-        ),
-    ] = None,
-    restart: Annotated[
-        bool,
-        typer.Option(help="Start every run over: no reusing finished runs, no resuming unfinished ones."),
-    ] = False,
-    quiet: Annotated[bool, typer.Option(help="No progress bars (for CI and logs).")] = False,
-) -> None:
+def run(suite: Path | None = None, **values: Any) -> None:
     """Train and evaluate each model on each dataset and seed under the same budget.
 
     Options given here win over the suite's values.
     """
-    given = {
-        "models": parse_list(models, "--models") if models else None,
-        "datasets": parse_list(data, "--data") if data else None,
-        "seeds": parse_seeds(seeds) if seeds else None,
-        "kimg": kimg,
-        "steps": steps,
-        "seconds": seconds,
-        "device": device,
-        "out": out,
-        "data_root": data_root or default_data_root(),
-        "n_samples": n_samples,
-        "log_every": log_every,
-        "metrics": parse_list(metrics, "--metrics") if metrics else None,
-        "reference_split": reference_split,
-        "n_reference": n_reference,
-        "fid_weights": fid_weights,
-        "divergence_steps": divergence_steps,
-        "eval_every": eval_every,
-        "n_eval": n_eval,
-        "checkpoint_every": checkpoint_every,
-        "restart": restart,
-        "overrides": parse_set_options(set_ or []),
-    }
-    _sweep(resolve_options(load_suite(suite) if suite else {}, given), quiet)
+    suite_values = load_suite(suite) if suite else {}
+    name = f"suite {suite.name}" if suite else "the suite"
+    _sweep(resolve_options(suite_values, given_on_the_command_line(values), suite_name=name))
 
 
-def _sweep(options: RunOptions, quiet: bool) -> None:
+run.__signature__ = run_signature()  # type: ignore[attr-defined]  # One parameter per declared option.
+app.command()(run)
+
+
+def _sweep(options: RunOptions) -> None:
     """Run the benchmark of validated ``options``; print the summary and what did not finish."""
     errors = Console(stderr=True)
 
@@ -225,7 +94,7 @@ def _sweep(options: RunOptions, quiet: bool) -> None:
     benchmark = Benchmark(
         options,
         registry,
-        progress=SilentProgress() if quiet else RichProgress(errors),
+        progress=SilentProgress() if options.quiet else RichProgress(errors),
         announce=say,
     )
     for broken in registry.broken:

@@ -72,6 +72,58 @@ def test_user_mistakes_exit_2_with_one_line(
     assert not (tmp_path / "out").exists()  # Nothing written for a mistake.
 
 
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [  # Each was accepted once and ran until killed, failed late, or passed silently (issue 14).
+        (["--kimg", "inf"], "--kimg must be at most 1e+06, got inf"),
+        (["--kimg", "1e400"], "--kimg must be at most 1e+06, got inf"),
+        (["--kimg", "1e300"], "--kimg must be at most 1e+06, got 1e+300"),
+        (["--kimg", "nan"], "--kimg must be a number, got nan"),
+        (["--kimg", "1e-9"], "--kimg must give at least one image (0.001 kimg), got 1e-09"),
+        (["--steps", "99999999999999999999999"], "--steps must be at most 1,000,000,000, got 99,999,"),
+        (["--seconds", "inf"], "--seconds must be at most 1e+07, got inf"),
+        (["--n-samples", "1000000000000"], "--n-samples must be at most 1,000,000, got 1,000,000,000,000"),
+        (["--log-every", "99999999999999999999"], "--log-every must be at most 1,000,000,000, got "),
+        (["--checkpoint-every", "inf"], "--checkpoint-every must be at most 1e+06, got inf"),
+        (["--eval-every", "inf"], "--eval-every must be at most 1e+06, got inf"),
+        (
+            ["--eval-every", "50"],
+            "--eval-every must be at most the budget (--kimg 40), got 50; 0 turns it off",
+        ),
+        (["--divergence-steps", "100000000000000"], "--divergence-steps must be at most 1,000,000, got "),
+        (["--n-eval", "10000000000"], "--n-eval must be at most 100,000, got 10,000,000,000"),
+        (["--seeds", "0,99999999999"], "--seeds values must be at most 4,294,967,295, got 99,999,999,999"),
+        (
+            ["--n-reference", "100000"],  # Checked once the data is loaded: the bars test split has 90.
+            "--n-reference must be at most the test split of 'bars' (90 images), got 100,000",
+        ),
+    ],
+)
+def test_values_beyond_sense_exit_2_before_anything_is_written(
+    only_fakes: None, tmp_path: Path, args: list[str], message: str
+) -> None:
+    out = tmp_path / "out"
+    result = runner.invoke(
+        app, ["run", "--models", "pixel-gaussian", "--data", "bars", *args, "--out", str(out)]
+    )
+    assert result.exit_code == 2, result.output
+    assert result.stderr.startswith(f"error: {message}"), result.stderr
+    assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("name", ["a-file", "/dev/null", "a-file/results"])
+def test_an_out_that_is_not_a_folder_is_one_line(only_fakes: None, tmp_path: Path, name: str) -> None:
+    file = tmp_path / "a-file"
+    file.write_text("not genbench's")
+    out = tmp_path / name
+    result = runner.invoke(app, ["run", "--models", "pixel-gaussian", "--data", "bars", "--out", str(out)])
+    assert result.exit_code == 2, result.output
+    assert result.stderr.startswith(f"error: --out {out}: ") and "is a file, not a folder" in result.stderr
+    assert result.stderr.count("\n") == 1
+    assert file.read_text() == "not genbench's" and list(tmp_path.iterdir()) == [file]
+
+
 def test_report_of_a_missing_or_empty_folder_is_one_line(tmp_path: Path) -> None:
     nope = tmp_path / "nope"
     missing = runner.invoke(app, ["report", str(nope)])
@@ -170,6 +222,35 @@ def test_run_takes_a_suite_and_options_win_over_it(only_fakes: None, tmp_path: P
     suite.write_text('models = ["pixel-gaussian", "nope"]\ndatasets = ["bars"]\n')
     bad = runner.invoke(app, ["run", str(suite), "--out", str(tmp_path / "bad")])
     assert bad.exit_code == 2 and bad.stderr == "error: unknown model 'nope'; available: pixel-gaussian\n"
+
+
+def test_the_command_line_narrows_a_suite_with_overrides_for_other_models(
+    only_fakes: None, tmp_path: Path
+) -> None:
+    suite = tmp_path / "suite.toml"
+    suite.write_text(
+        'models = ["pixel-gaussian", "hinge-gan"]\ndatasets = ["bars"]\n'
+        "[overrides.hinge-gan]\nlr = 0.1\n[overrides.pixel-gaussian]\nlr = 0.02\n"
+    )
+    out = tmp_path / "results"
+    tiny = ["--kimg", "0.2", "--n-samples", "100", "--metrics", "fd_clf", "--quiet"]
+    result = runner.invoke(app, ["run", str(suite), "--models", "pixel-gaussian", *tiny, "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    (config,) = out.glob("runs/bars-pixel-gaussian-seed0-*/config.json")
+    assert json.loads(config.read_text())["hparams"]["lr"] == 0.02  # The suite's override still counts.
+
+    # The suite's own inconsistency: the message names the suite.
+    suite.write_text('models = ["pixel-gaussian"]\ndatasets = ["bars"]\n[overrides.hinge-gan]\nlr = 0.1\n')
+    bad = runner.invoke(app, ["run", str(suite), *tiny, "--out", str(tmp_path / "bad")])
+    assert bad.exit_code == 2 and bad.stderr == (
+        "error: suite suite.toml: hyperparameters are set for 'hinge-gan', which is not among its models "
+        "(pixel-gaussian)\n"
+    )
+    # A --set for a model not in the run is the command line's own mistake.
+    wrong = runner.invoke(
+        app, ["run", "--models", "pixel-gaussian", "--set", "hinge-gan.lr=1", "--out", str(out)]
+    )
+    assert wrong.exit_code == 2 and wrong.stderr.startswith("error: hyperparameters are set for 'hinge-gan'")
 
 
 def test_leaderboard_sorts_by_a_metric_and_summarises_over_seeds(only_fakes: None, tmp_path: Path) -> None:

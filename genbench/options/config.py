@@ -1,15 +1,57 @@
-"""Resolved options of a benchmark run, validated once, saved with every run record."""
+"""The options of a benchmark run, each declared once as a field of :class:`RunOptions`, validated
+once, saved with every run record.
+
+To add an option, add one field to ``RunOptions`` here (see genbench.options.declaration for what a
+field declares): the command line, suite files, bounds checks and the run identity follow from it.
+"""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from genbench.api import SplitName
 from genbench.errors import UserError
+from genbench.options.budget import Budget
+from genbench.options.declaration import (
+    count,
+    declared,
+    existing_file,
+    folder,
+    names,
+    number,
+    one_of,
+    option,
+)
+from genbench.options.divergence import DivergenceSettings
+from genbench.options.environment import (
+    CACHE_DIR_ENV,
+    DATA_ROOT_ENV,
+    FID_WEIGHTS_ENV,
+    NO_DOWNLOAD_ENV,
+    default_cache_dir,
+    default_data_root,
+    default_fid_weights,
+)
+from genbench.options.lists import parse_list, parse_seeds
+from genbench.options.overrides import parse_set_options
+
+__all__ = [  # Also here for their many importers.
+    "CACHE_DIR_ENV",
+    "FID_WEIGHTS_ENV",
+    "NO_DOWNLOAD_ENV",
+    "Budget",
+    "DivergenceSettings",
+    "RunOptions",
+    "default_data_root",
+    "parse_list",
+    "parse_seeds",
+    "resolve_options",
+]
 
 DEFAULT_MODELS = ("dcgan", "vae")
 DEFAULT_DATASETS = ("digits",)
@@ -34,133 +76,229 @@ KNOWN_METRICS = (
 )
 REFERENCE_SPLITS = ("train", "test")
 MIN_N_SAMPLES = 10  # KID subsets, 3-nearest-neighbour precision/recall and estimator halves need a few.
-DATA_ROOT_ENV = "GENBENCH_DATA_ROOT"
-CACHE_DIR_ENV = "GENBENCH_CACHE_DIR"
-NO_DOWNLOAD_ENV = "GENBENCH_NO_DOWNLOAD"
-FID_WEIGHTS_ENV = "GENBENCH_FID_WEIGHTS"
+# Bounds of sense: beyond them a value is a typo, and would start work that fails late or never ends.
+MAX_KIMG = 1e6  # A billion images.
+MAX_STEPS = 10**9
+MAX_SECONDS = 1e7  # About 116 days.
+MAX_N_SAMPLES = 10**6  # Samples held in memory at once (3 GB of 32x32 colour images).
+MAX_N_EVAL = 10**5
+MAX_DIVERGENCE_STEPS = 10**6
+MAX_SEED = 2**32 - 1  # NumPy's seeds stop there.
 
 
-@dataclass(frozen=True)
-class Budget:
-    """The same training budget for every model of a run: thousands of real images shown (kimg),
-    optionally capped by optimisation steps or wall-clock seconds, whichever comes first."""
-
-    kimg: float
-    steps: int | None = None
-    seconds: float | None = None
-
-    def __post_init__(self) -> None:
-        if not self.kimg > 0:
-            raise UserError(f"--kimg must be positive, got {self.kimg}")
-        if self.steps is not None and self.steps <= 0:
-            raise UserError(f"--steps must be a positive integer, got {self.steps}")
-        if self.seconds is not None and not self.seconds > 0:
-            raise UserError(f"--seconds must be positive, got {self.seconds}")
-
-    @property
-    def images(self) -> int:
-        """The number of real images to show."""
-        return round(self.kimg * 1000)
-
-    def stop_reason(self, images_seen: int, steps: int, seconds: float) -> str | None:
-        """Why training must stop now (``kimg``, ``steps`` or ``seconds``), or None to go on."""
-        if images_seen >= self.images:
-            return "kimg"
-        if self.steps is not None and steps >= self.steps:
-            return "steps"
-        if self.seconds is not None and seconds >= self.seconds:
-            return "seconds"
-        return None
-
-
-ESTIMATOR_ARCHITECTURE = "nnd-conv-v1"  # The divergence estimators' network (genbench.evaluation.divergence).
-
-
-@dataclass(frozen=True)
-class DivergenceSettings:
-    """The recipe shared by every model's estimates; recorded in each metric's protocol."""
-
-    steps: int = 300  # Optimisation steps of each estimator.
-    batch_size: int = 64  # Real and generated images per step (each).
-    width: int = 16  # Channels of the first conv layer; doubled twice.
-    classifier_lr: float = 5e-4
-    critic_lr: float = 5e-4
-    gp_weight: float = 10.0
-    max_per_half: int = 5000  # Cap on images per side and half: bounds the cost on large splits.
-    seed: int = 0
-
-    def __post_init__(self) -> None:
-        if self.steps < 1:
-            raise UserError(f"--divergence-steps must be at least 1, got {self.steps}")
-        if self.batch_size < 1 or self.width < 1 or self.max_per_half < 2:
-            raise UserError("divergence batch_size and width must be positive and max_per_half at least 2")
-
-    def protocol(self) -> dict[str, object]:
-        """What an estimate records about how it was made."""
-        return {"architecture": ESTIMATOR_ARCHITECTURE, **asdict(self)}
+def _a_tenth_of_the_budget(values: Mapping[str, Any]) -> float:
+    """Checkpoints and the cheap metric come at EVAL_POINTS points of the budget unless told otherwise."""
+    return values.get("kimg", DEFAULT_KIMG) / EVAL_POINTS
 
 
 @dataclass(frozen=True)
 class RunOptions:
-    """Everything a ``genbench run`` was asked to do, after validation."""
+    """Everything a ``genbench run`` was asked to do, after validation. Each field with ``option(...)``
+    is an option, declared once: its flag, help, suite key, bounds and whether it affects results
+    (genbench.options.declaration says how to add one). Built directly (tests, the Python API) or by
+    :func:`resolve_options` from a suite and the command line."""
 
-    models: tuple[str, ...] = DEFAULT_MODELS
-    datasets: tuple[str, ...] = DEFAULT_DATASETS
-    seeds: tuple[int, ...] = (0,)
-    budget: Budget = field(default_factory=lambda: Budget(DEFAULT_KIMG))
-    device: str = "auto"
-    out: Path = Path("results")
-    data_root: Path = field(default_factory=lambda: default_data_root())
+    description: str = option(
+        "", help="What a suite compares", cli=False, suite="a string", affects_results=False
+    )
+    models: tuple[str, ...] = option(
+        DEFAULT_MODELS,
+        help="Comma-separated model names",
+        shown_default=",".join(DEFAULT_MODELS),
+        cli_type=str,
+        parse=partial(parse_list, option="--models"),
+        suite="a list of model names",
+        check=names(),
+        affects_results=True,
+        resolved_as="model",
+    )
+    datasets: tuple[str, ...] = option(
+        DEFAULT_DATASETS,
+        help="Comma-separated dataset names",
+        shown_default=",".join(DEFAULT_DATASETS),
+        flag="--data",
+        cli_type=str,
+        parse=partial(parse_list, option="--data"),
+        suite="a list of dataset names",
+        check=names(),
+        affects_results=True,
+        resolved_as="dataset",
+    )
+    kimg: float = option(
+        DEFAULT_KIMG,
+        help="Budget: thousands of real images shown to each model",
+        suite="a number",
+        check=number(MAX_KIMG),
+        group="budget",
+        affects_results=True,
+    )
+    steps: int | None = option(
+        None,
+        help="Optional cap on optimisation steps",
+        suite="an integer",
+        check=count(1, MAX_STEPS),
+        group="budget",
+        affects_results=True,
+    )
+    seconds: float | None = option(
+        None,
+        help="Optional cap on training wall-clock seconds",
+        suite="a number",
+        check=number(MAX_SECONDS),
+        group="budget",
+        affects_results=True,
+    )
+    seeds: tuple[int, ...] = option(
+        (0,),
+        help="Comma-separated seeds, one run each",
+        shown_default="0",
+        cli_type=str,
+        parse=parse_seeds,
+        suite="a list of non-negative integers",
+        check=names(high=MAX_SEED),
+        affects_results=True,
+        resolved_as="seed",
+    )
+    device: str = option(
+        "auto",
+        help="auto (CUDA where available), cpu or cuda",
+        suite="auto, cpu or cuda",
+        check=one_of("auto", "cpu", "cuda"),
+        affects_results=True,
+        resolved_as="device",  # The device type: which GPU (cuda:0, cuda:1) does not matter.
+    )
+    out: Path = option(
+        Path("results"),
+        help="Output folder for run records and the leaderboard",
+        check=folder,
+        affects_results=False,
+    )
+    data_root: Path = option(
+        default_factory=lambda: default_data_root(),
+        help="Dataset folder",
+        shown_default=f"${DATA_ROOT_ENV} or ~/.cache/genbench/data",
+        affects_results=False,  # The data's hash is in the run identity, not where it was found.
+    )
+    n_samples: int = option(
+        DEFAULT_N_SAMPLES,
+        help="Generated samples per model for the metrics",
+        suite="an integer",
+        check=count(MIN_N_SAMPLES, MAX_N_SAMPLES),
+        affects_results=True,
+    )
+    log_every: int = option(
+        50,
+        help="Read the training scalars every N steps",
+        suite="an integer",
+        check=count(1, MAX_STEPS),
+        affects_results=False,
+    )
+    metrics: tuple[str, ...] = option(
+        KNOWN_METRICS,
+        help="Comma-separated metrics to compute",
+        shown_default=f"all: {','.join(KNOWN_METRICS)}",
+        cli_type=str,
+        parse=partial(parse_list, option="--metrics"),
+        suite=f"a list of metric names ({', '.join(KNOWN_METRICS)})",
+        check=names(KNOWN_METRICS, "metric"),
+        group="evaluation",
+        affects_results=True,
+    )
+    reference_split: SplitName = option(
+        "test",
+        help="The real split generated images are compared with: train or test",
+        suite="train or test",
+        check=one_of(*REFERENCE_SPLITS),
+        group="evaluation",
+        affects_results=True,
+    )
+    n_reference: int | None = option(
+        None,  # All of the split (at most its size: checked when the data is loaded).
+        help="Compare with a fixed subset of this many reference images",
+        shown_default="all",
+        suite="an integer",
+        check=count(MIN_N_SAMPLES, MAX_N_SAMPLES),
+        group="evaluation",
+        affects_results=True,
+    )
+    fid_weights: Path | None = option(
+        default_factory=lambda: default_fid_weights(),
+        help="Inception weights file (torch-fidelity's format)",
+        shown_default=f"${FID_WEIGHTS_ENV}, the torch hub cache, or a download",
+        check=existing_file("Inception weights file", FID_WEIGHTS_ENV),
+        affects_results=True,
+        resolved_as="inception_weights_sha256",  # The file's hash, wherever it lies.
+    )
+    divergence_steps: int = option(
+        DivergenceSettings.steps,
+        help="Training steps of each divergence estimator (jsd_clf, w1_critic)",
+        suite="an integer",
+        check=count(1, MAX_DIVERGENCE_STEPS),
+        group="evaluation",
+        affects_results=True,
+    )
+    overrides: dict[str, dict[str, Any]] = option(  # model -> {hyperparameter: value}
+        default_factory=dict,
+        help="Override a hyperparameter: MODEL.KEY=VALUE (repeatable), e.g. dcgan.lr=1e-4",
+        flag="--set",
+        cli_type=list[str],
+        parse=parse_set_options,
+        suite="a table of per-model tables, e.g. [overrides.wgan]",
+        affects_results=True,
+        resolved_as="hparams",
+    )
+    eval_every: float | None = option(
+        None,  # Off when built directly; resolve_options defaults it to a tenth of the budget.
+        help="Evaluate the cheap metric (reference-classifier FD on --n-eval samples) every KIMG during "
+        "training and keep the best checkpoint; 0: off",
+        shown_default="a tenth of the budget",
+        suite="a number of kimg (0: off)",
+        check=number(MAX_KIMG, what="a positive number of kimg (0: off)"),
+        zero_is_off=True,
+        default_from=_a_tenth_of_the_budget,
+        group="evaluation",
+        affects_results=True,
+    )
+    n_eval: int = option(
+        DEFAULT_N_EVAL,
+        help="Samples of the cheap metric during training",
+        suite="an integer",
+        check=count(MIN_N_SAMPLES, MAX_N_EVAL),
+        group="evaluation",
+        affects_results=True,
+    )
+    checkpoint_every: float | None = option(
+        None,  # Off (only on signals) when built directly; resolve_options: a tenth of the budget.
+        help="Save a resume checkpoint every KIMG (and on SIGINT/SIGTERM); 0: only on signals",
+        shown_default="a tenth of the budget",
+        suite="a number of kimg (0: off)",
+        check=number(MAX_KIMG, what="a positive number of kimg (0: off)"),
+        zero_is_off=True,
+        default_from=_a_tenth_of_the_budget,
+        affects_results=False,  # Resume is exact: where checkpoints were taken changes nothing.
+    )
+    restart: bool = option(
+        False,
+        help="Start every run over: no reusing finished runs, no resuming unfinished ones",
+        affects_results=False,
+    )
+    quiet: bool = option(False, help="No progress bars (for CI and logs)", affects_results=False)
+    # Not options: set from the environment (see the README's Data and Caches).
     cache_dir: Path | None = field(default_factory=lambda: default_cache_dir())  # None: <out>/.cache
-    n_samples: int = DEFAULT_N_SAMPLES
-    log_every: int = 50
     download: bool = field(default_factory=lambda: not os.environ.get(NO_DOWNLOAD_ENV))
-    restart: bool = False
-    overrides: dict[str, dict[str, Any]] = field(default_factory=dict)  # model -> {hyperparameter: value}
-    metrics: tuple[str, ...] = KNOWN_METRICS
-    reference_split: SplitName = "test"  # What generated images are compared with...
-    n_reference: int | None = None  # ...all of it, or a fixed seeded subset of this many images.
-    fid_weights: Path | None = field(default_factory=lambda: default_fid_weights())
-    divergence: DivergenceSettings = field(default_factory=DivergenceSettings)
-    checkpoint_every: float | None = None  # kimg between resume checkpoints (also on SIGINT/SIGTERM).
-    eval_every: float | None = None  # kimg between cheap-metric evaluations; None: never.
-    n_eval: int = DEFAULT_N_EVAL
 
     def __post_init__(self) -> None:
-        for label, names in (
-            ("--models", self.models),
-            ("--data", self.datasets),
-            ("--seeds", self.seeds),
-            ("--metrics", self.metrics),
-        ):
-            if not names:
-                raise UserError(f"{label} needs at least one value")
-            if len(set(names)) != len(names):
-                raise UserError(f"{label} lists a value twice: {','.join(map(str, names))}")
-        if self.device not in ("auto", "cpu", "cuda"):
-            raise UserError(f"--device must be auto, cpu or cuda, got '{self.device}'")
-        if self.n_samples < MIN_N_SAMPLES:
-            raise UserError(f"--n-samples must be at least {MIN_N_SAMPLES}, got {self.n_samples}")
-        if self.n_reference is not None and self.n_reference < MIN_N_SAMPLES:
-            raise UserError(f"--n-reference must be at least {MIN_N_SAMPLES}, got {self.n_reference}")
-        if self.reference_split not in REFERENCE_SPLITS:
-            raise UserError(f"--reference-split must be train or test, got '{self.reference_split}'")
-        unknown = [name for name in self.metrics if name not in KNOWN_METRICS]
-        if unknown:
-            raise UserError(f"unknown metric {', '.join(unknown)}; known: {', '.join(KNOWN_METRICS)}")
-        if self.fid_weights is not None and not Path(self.fid_weights).is_file():
-            raise UserError(
-                f"Inception weights file {self.fid_weights} (--fid-weights or ${FID_WEIGHTS_ENV}) "
-                "does not exist"
-            )
-        intervals = (("--checkpoint-every", self.checkpoint_every), ("--eval-every", self.eval_every))
-        for label, every in intervals:
-            if every is not None and not every > 0:
-                raise UserError(f"{label} must be a positive number of kimg (0: off), got {every}")
-        if self.n_eval < MIN_N_SAMPLES:
-            raise UserError(f"--n-eval must be at least {MIN_N_SAMPLES}, got {self.n_eval}")
-        if self.log_every < 1:
-            raise UserError(f"--log-every must be at least 1, got {self.log_every}")
+        for spec in declared(RunOptions):
+            value = getattr(self, spec.name)
+            if value is not None and spec.option.check is not None:
+                spec.option.check(spec.label, value)
+        if not self.budget.images:
+            raise UserError(f"--kimg must give at least one image (0.001 kimg), got {self.kimg}")
+        for flag, every in (("--checkpoint-every", self.checkpoint_every), ("--eval-every", self.eval_every)):
+            if every is not None and every > self.kimg:
+                raise UserError(
+                    f"{flag} must be at most the budget (--kimg {self.kimg:g}), got {every:g}; 0 turns it off"
+                )
         if self.cache_dir is None:
             object.__setattr__(self, "cache_dir", self.out / ".cache")
         for model in self.overrides:
@@ -170,81 +308,43 @@ class RunOptions:
                     f"of this run ({', '.join(self.models)})"
                 )
 
+    @property
+    def budget(self) -> Budget:
+        """The training budget every model of the run gets."""
+        return Budget(self.kimg, self.steps, self.seconds)
 
-_OPTION_KEYS = (
-    "models",
-    "datasets",
-    "seeds",
-    "device",
-    "out",
-    "data_root",
-    "n_samples",
-    "log_every",
-    "restart",
-    "metrics",
-    "reference_split",
-    "n_reference",
-    "fid_weights",
-    "n_eval",
-)
+    @property
+    def divergence(self) -> DivergenceSettings:
+        """The divergence estimators' recipe."""
+        return DivergenceSettings(steps=self.divergence_steps)
 
 
-def resolve_options(suite: Mapping[str, Any], given: Mapping[str, Any]) -> RunOptions:
+def resolve_options(
+    suite: Mapping[str, Any], given: Mapping[str, Any], suite_name: str = "the suite"
+) -> RunOptions:
     """Built-in defaults, updated by a suite's values, updated by the options given on the command line
-    (None means not given). Hyperparameter overrides merge per model and key."""
-    merged = {**suite, **{key: value for key, value in given.items() if value is not None}}
-    overrides: dict[str, dict[str, Any]] = {
-        model: dict(table) for model, table in suite.get("overrides", {}).items()
-    }
-    for model, table in (given.get("overrides") or {}).items():
+    (None means not given). Hyperparameter overrides merge per model and key; when the command line
+    names the models, the suite's overrides for other models are left out (they are not in this run)."""
+    given = {key: value for key, value in given.items() if value is not None}
+    merged = {**suite, **given}
+    models = merged.get("models", DEFAULT_MODELS)
+    overrides: dict[str, dict[str, Any]] = {}
+    for model, table in suite.get("overrides", {}).items():
+        if model in models:
+            overrides[model] = dict(table)
+        elif "models" not in given:
+            raise UserError(
+                f"{suite_name}: hyperparameters are set for '{model}', which is not among its models "
+                f"({', '.join(models)})"
+            )
+    for model, table in given.get("overrides", {}).items():
         overrides.setdefault(model, {}).update(table)
-    budget = Budget(merged.get("kimg", DEFAULT_KIMG), merged.get("steps"), merged.get("seconds"))
-    steps = merged.get("divergence_steps")
-    divergence = DivergenceSettings() if steps is None else DivergenceSettings(steps=steps)
-    # Checkpoints and the cheap metric come at EVAL_POINTS points of the budget unless told otherwise;
-    # 0 turns them off.
-    every = {key: merged.get(key, budget.kimg / EVAL_POINTS) for key in ("checkpoint_every", "eval_every")}
+    merged["overrides"] = overrides
+    for spec in declared(RunOptions):
+        if spec.name not in merged and spec.option.default_from is not None:
+            merged[spec.name] = spec.option.default_from(merged)
+        if spec.option.zero_is_off and merged.get(spec.name) == 0:
+            merged[spec.name] = None
     return RunOptions(
-        budget=budget,
-        **{key: None if value == 0 else value for key, value in every.items()},
-        overrides=overrides,
-        divergence=divergence,
-        **{key: merged[key] for key in _OPTION_KEYS if key in merged},
+        **{spec.name: merged[spec.name] for spec in declared(RunOptions) if spec.name in merged}
     )
-
-
-def default_cache_dir() -> Path | None:
-    """``GENBENCH_CACHE_DIR`` if set (one cache shared by several output folders), else None."""
-    env = os.environ.get(CACHE_DIR_ENV)
-    return Path(env) if env else None
-
-
-def default_fid_weights() -> Path | None:
-    """``GENBENCH_FID_WEIGHTS`` if set: a local Inception weights file in torch-fidelity's format."""
-    env = os.environ.get(FID_WEIGHTS_ENV)
-    return Path(env) if env else None
-
-
-def default_data_root() -> Path:
-    """``GENBENCH_DATA_ROOT`` if set, else a per-user cache folder."""
-    env = os.environ.get(DATA_ROOT_ENV)
-    return Path(env) if env else Path.home() / ".cache" / "genbench" / "data"
-
-
-def parse_list(text: str, option: str) -> tuple[str, ...]:
-    """``"a,b, c"`` -> ``("a", "b", "c")``."""
-    items = tuple(part.strip() for part in text.split(","))
-    if not all(items):
-        raise UserError(f"{option} takes a comma-separated list without empty items, got {text!r}")
-    return items
-
-
-def parse_seeds(text: str) -> tuple[int, ...]:
-    """``"0,1,2"`` -> ``(0, 1, 2)``; seeds are non-negative integers."""
-    seeds = []
-    for item in parse_list(text, "--seeds"):
-        # isdigit() alone admits '¹' and other digits int() refuses.
-        if not (item.isascii() and item.isdigit()):
-            raise UserError(f"--seeds takes non-negative integers like 0,1,2, got {item!r}")
-        seeds.append(int(item))
-    return tuple(seeds)

@@ -20,33 +20,16 @@ from pathlib import Path
 from typing import Any
 
 from genbench.errors import UserError
-from genbench.options.config import KNOWN_METRICS
+from genbench.options.config import RunOptions
+from genbench.options.declaration import Declared, declared
 
-# Key -> (accepted Python types of its TOML value, what to tell the user).
-_SCHEMA: dict[str, tuple[tuple[type, ...], str]] = {
-    "description": ((str,), "a string"),
-    "models": ((list,), "a list of model names"),
-    "datasets": ((list,), "a list of dataset names"),
-    "seeds": ((list,), "a list of non-negative integers"),
-    "kimg": ((int, float), "a number"),
-    "steps": ((int,), "an integer"),
-    "seconds": ((int, float), "a number"),
-    "n_samples": ((int,), "an integer"),
-    "log_every": ((int,), "an integer"),
-    "device": ((str,), "auto, cpu or cuda"),
-    "metrics": ((list,), f"a list of metric names ({', '.join(KNOWN_METRICS)})"),
-    "reference_split": ((str,), "train or test"),
-    "n_reference": ((int,), "an integer"),
-    "divergence_steps": ((int,), "an integer"),
-    "eval_every": ((int, float), "a number of kimg (0: off)"),
-    "n_eval": ((int,), "an integer"),
-    "checkpoint_every": ((int, float), "a number of kimg (0: off)"),
-    "overrides": ((dict,), "a table of per-model tables, e.g. [overrides.wgan]"),
-}
+# Key -> its option: every option with a suite description is a suite key (genbench.options.config).
+_SCHEMA: dict[str, Declared] = {spec.name: spec for spec in declared(RunOptions) if spec.option.suite}
 
 
 def load_suite(path: Path) -> dict[str, Any]:
-    """Read and check a suite file; returns its values by key (lists as tuples)."""
+    """Read and check a suite file; returns its values by key (lists as tuples). Each value is checked
+    against its option's bounds here, so a bad value is a message naming the suite."""
     if not path.is_file():
         raise UserError(f"suite file {path} does not exist")
     try:
@@ -57,11 +40,17 @@ def load_suite(path: Path) -> dict[str, Any]:
     for key, value in raw.items():
         if key not in _SCHEMA:
             raise UserError(f"suite {path.name}: unknown key '{key}'; known keys: {', '.join(_SCHEMA)}")
-        types, what = _SCHEMA[key]
-        if isinstance(value, bool) or not isinstance(value, types):
-            raise UserError(f"suite {path.name}: '{key}' must be {what}, got {value!r}")
+        spec = _SCHEMA[key]
+        if isinstance(value, bool) or not isinstance(value, spec.toml_types):
+            raise UserError(f"suite {path.name}: '{key}' must be {spec.option.suite}, got {value!r}")
         values[key] = tuple(value) if isinstance(value, list) else value
     _check_items(path, values)
+    for key, value in values.items():
+        if (check := _SCHEMA[key].option.check) is not None:
+            try:
+                check(f"'{key}'", value)
+            except UserError as error:
+                raise UserError(f"suite {path.name}: {error}") from None
     return values
 
 
@@ -71,11 +60,6 @@ def _check_items(path: Path, values: dict[str, Any]) -> None:
             raise UserError(f"suite {path.name}: '{key}' must list non-empty strings")
     if not all(isinstance(s, int) and not isinstance(s, bool) and s >= 0 for s in values.get("seeds", ())):
         raise UserError(f"suite {path.name}: 'seeds' must list non-negative integers")
-    unknown = sorted(set(values.get("metrics", ())) - set(KNOWN_METRICS))
-    if unknown:
-        raise UserError(
-            f"suite {path.name}: unknown metric {', '.join(unknown)}; known: {', '.join(KNOWN_METRICS)}"
-        )
     for model, table in values.get("overrides", {}).items():
         if not isinstance(table, dict):
             raise UserError(f"suite {path.name}: [overrides.{model}] must be a table of hyperparameters")

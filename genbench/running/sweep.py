@@ -27,6 +27,7 @@ from genbench.files import atomic_write_text, read_json
 from genbench.layout import ERROR_LOG_FILE, METRICS_FILE
 from genbench.metrics import INCEPTION_METRICS
 from genbench.options.config import RunOptions
+from genbench.options.identity import ResolvedRun, data_sha256, run_identity
 from genbench.options.overrides import resolve_hparams
 from genbench.plugins import PluginEntry, Registry
 from genbench.progress import ProgressSink, SilentProgress
@@ -64,6 +65,7 @@ class Benchmark:
         )
         self.inception = InceptionWeights(None, reason="not asked for (--metrics)")
         self.floors: list[dict[str, Any]] = []  # The real-data floor record of each dataset.
+        self.data_sha256: dict[str, str] = {}  # Dataset name -> the hash of its splits (run identity).
 
     @property
     def device(self) -> torch.device:
@@ -86,6 +88,9 @@ class Benchmark:
     def _run_all(self) -> list[dict[str, Any]]:
         with self.stop.installed():
             splits = {entry.name: self._load_splits(entry) for entry in self.datasets}
+            for name, (train, test) in splits.items():
+                self._check_reference_size(name, train, test)
+                self.data_sha256[name] = data_sha256(train, test)  # Once per load: in every run's id.
             self._find_inception_weights()
             records = []
             for entry in self.datasets:
@@ -121,6 +126,16 @@ class Benchmark:
         for name, split in zip(("train", "test"), splits, strict=True):
             split.validate(entry.cls.shape, f"{owner}, {name} split")
         return splits
+
+    def _check_reference_size(self, dataset: str, train: Split, test: Split) -> None:
+        """--n-reference is at most the reference split's size (known once the data is loaded)."""
+        split = self.options.reference_split
+        size = len(train if split == "train" else test)
+        if self.options.n_reference is not None and self.options.n_reference > size:
+            raise UserError(
+                f"--n-reference must be at most the {split} split of '{dataset}' ({size:,} images), "
+                f"got {self.options.n_reference:,}"
+            )
 
     def _prepare(self, entry: PluginEntry, train: Split, test: Split) -> LoadedData:
         """The reference classifier (trained once, cached), the evaluation setup and the real floor.
@@ -256,23 +271,19 @@ class Benchmark:
     def _config(
         self, data: LoadedData, model_entry: PluginEntry, hparams: Hyperparameters, seed: int
     ) -> dict[str, Any]:
-        """Everything that affects a run's result; its hash names the run folder."""
-        options = self.options
-        return {
-            "dataset": data.entry.name,
-            "shape": dataclasses.asdict(data.shape),
-            "model": model_entry.name,
-            "hparams": dataclasses.asdict(hparams),
-            "seed": seed,
-            "budget": dataclasses.asdict(options.budget),
-            "n_samples": options.n_samples,
-            "device": self.device.type,
-            "evaluation": {
-                "metrics": list(options.metrics),
-                "reference_split": options.reference_split,
-                "n_reference": options.n_reference,
-                "divergence": dataclasses.asdict(options.divergence),
-                "eval_every": options.eval_every,
-                "n_eval": options.n_eval,
-            },
-        }
+        """Everything that affects a run's result (genbench.options.identity); its hash names the run
+        folder."""
+        resolved = ResolvedRun(
+            dataset=data.entry.name,
+            shape=dataclasses.asdict(data.shape),
+            data_sha256=self.data_sha256[data.entry.name],
+            model=model_entry.name,
+            model_distribution=model_entry.distribution,
+            model_version=model_entry.version,
+            hparams=dataclasses.asdict(hparams),
+            seed=seed,
+            device=self.device.type,
+            classifier_sha256=data.classifier.weights_sha256,
+            inception_sha256=self.inception.sha256,
+        )
+        return run_identity(self.options, resolved)

@@ -18,7 +18,7 @@ from genbench.evaluation.classifier import ClassifierInfo, Recipe, cached_classi
 from genbench.evaluation.evaluate import evaluate, generate
 from genbench.evaluation.fidelity import classifier_fd
 from genbench.images import balanced_labels, to_unit_range
-from genbench.options.config import Budget, RunOptions
+from genbench.options.config import RunOptions
 from genbench.plugins import Registry
 from genbench.running.sweep import Benchmark
 
@@ -166,7 +166,7 @@ def test_conditional_models_get_the_classifier_accuracy_beside_its_ceiling(tmp_p
     options = RunOptions(
         models=("class-pixels", "pixel-gaussian"),
         datasets=("bars",),
-        budget=Budget(1),
+        kimg=1,
         device="cpu",
         out=tmp_path,
         n_samples=90,

@@ -9,6 +9,7 @@ import os
 import tempfile
 from pathlib import Path
 
+import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
@@ -122,6 +123,11 @@ def test_well_formed_suites_come_back_exactly(suite: dict[str, object]) -> None:
     text = "".join(f"{key} = {json.dumps(value, ensure_ascii=False)}\n" for key, value in suite.items())
     loaded = _load(text)
     assert loaded == {k: tuple(v) if isinstance(v, list) else v for k, v in suite.items()}
+    kimg = suite.get("kimg", 40.0)
+    if any(suite.get(key, 0) > kimg for key in ("eval_every", "checkpoint_every")):  # Never reached.
+        with pytest.raises(UserError, match="must be at most the budget"):
+            resolve_options(loaded, {})
+        return
     options = resolve_options(loaded, {})
     assert options.budget.kimg == suite.get("kimg", 40.0)
     assert options.seeds == tuple(suite.get("seeds", (0,)))

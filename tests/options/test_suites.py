@@ -109,3 +109,40 @@ def test_suites_set_the_evaluation_protocol(tmp_path: Path) -> None:
     text = 'reference_split = "train"\nn_reference = 100\ndivergence_steps = 20\n'
     options = resolve_options(load_suite(_suite(tmp_path, text)), {})
     assert (options.reference_split, options.n_reference, options.divergence.steps) == ("train", 100, 20)
+
+
+def test_the_command_line_narrows_a_suite_to_some_of_its_models(tmp_path: Path) -> None:
+    text = 'models = ["dcgan", "hinge-gan"]\n[overrides.hinge-gan]\nlr = 1e-4\n[overrides.dcgan]\nlr = 3e-4\n'
+    suite = load_suite(_suite(tmp_path, text))
+    options = resolve_options(suite, {"models": ("dcgan",)})
+    assert options.models == ("dcgan",) and options.overrides == {"dcgan": {"lr": 3e-4}}
+    # The command line's own --set for a model not in the run is still a mistake.
+    with pytest.raises(UserError, match=r"^hyperparameters are set for 'wgan', which is not among"):
+        resolve_options(suite, {"models": ("dcgan",), "overrides": {"wgan": {"n_critic": "2"}}})
+
+
+@pytest.mark.parametrize(
+    "text", ['models = ["dcgan"]\n[overrides.wgan]\nn_critic = 2\n', "[overrides.wgan]\nn_critic = 2\n"]
+)
+def test_overrides_for_a_model_the_suite_does_not_run_name_the_suite(tmp_path: Path, text: str) -> None:
+    path = _suite(tmp_path, text)
+    with pytest.raises(UserError) as error:
+        resolve_options(load_suite(path), {}, suite_name=f"suite {path.name}")
+    assert str(error.value).startswith("suite suite.toml: hyperparameters are set for 'wgan', which is not")
+    # Naming the models on the command line makes such a suite usable as a table of overrides.
+    assert resolve_options(load_suite(path), {"models": ("wgan",)}).overrides == {"wgan": {"n_critic": 2}}
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("kimg = inf", "suite suite.toml: 'kimg' must be at most 1e+06, got inf"),
+        ("n_samples = 1000000000000", "suite suite.toml: 'n_samples' must be at most 1,000,000, got "),
+        ("seeds = [4294967296]", "suite suite.toml: 'seeds' values must be at most 4,294,967,295, got "),
+        ('device = "tpu"', "suite suite.toml: 'device' must be auto, cpu or cuda, got 'tpu'"),
+    ],
+)
+def test_suite_values_beyond_sense_name_the_suite_and_key(tmp_path: Path, text: str, message: str) -> None:
+    with pytest.raises(UserError) as error:
+        load_suite(_suite(tmp_path, text))
+    assert str(error.value).startswith(message)

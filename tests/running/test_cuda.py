@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from genbench.batches import DeviceBatches
-from genbench.options.config import Budget, RunOptions
+from genbench.options.config import RunOptions
 from genbench.running.sweep import Benchmark
 
 pytestmark = pytest.mark.skipif(
@@ -28,7 +28,7 @@ def test_a_run_on_cuda_records_the_gpu(fake_registry, tmp_path: Path) -> None:
     options = RunOptions(
         models=("pixel-gaussian",),
         datasets=("bars",),
-        budget=Budget(2),
+        kimg=2,
         device="cuda",
         out=tmp_path,
         n_samples=300,

@@ -1,0 +1,30 @@
+"""The environment variables that set defaults of a run: where data and caches live, whether to
+download, which Inception weights to use."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+DATA_ROOT_ENV = "GENBENCH_DATA_ROOT"
+CACHE_DIR_ENV = "GENBENCH_CACHE_DIR"
+NO_DOWNLOAD_ENV = "GENBENCH_NO_DOWNLOAD"
+FID_WEIGHTS_ENV = "GENBENCH_FID_WEIGHTS"
+
+
+def default_cache_dir() -> Path | None:
+    """``GENBENCH_CACHE_DIR`` if set (one cache shared by several output folders), else None."""
+    env = os.environ.get(CACHE_DIR_ENV)
+    return Path(env) if env else None
+
+
+def default_fid_weights() -> Path | None:
+    """``GENBENCH_FID_WEIGHTS`` if set: a local Inception weights file in torch-fidelity's format."""
+    env = os.environ.get(FID_WEIGHTS_ENV)
+    return Path(env) if env else None
+
+
+def default_data_root() -> Path:
+    """``GENBENCH_DATA_ROOT`` if set, else a per-user cache folder."""
+    env = os.environ.get(DATA_ROOT_ENV)
+    return Path(env) if env else Path.home() / ".cache" / "genbench" / "data"

@@ -1,0 +1,79 @@
+"""The run identity: everything that affects a run's result. Its hash names the run folder, so a run is
+reused only when nothing that could change its numbers changed; the identity without the seed names
+the experiment (``setup``). It is derived from the options' declaration (every option declared with
+``affects_results=True``) plus what the run resolved: its data's hash, the model plugin's version, the
+weights of the reference classifier and of Inception, and the numeric precision."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+from dataclasses import dataclass
+from typing import Any
+
+from genbench.api import Split
+from genbench.options.config import RunOptions
+from genbench.options.declaration import declared
+
+PRECISION = "fp32"  # Until --precision is declared: an option of that name then takes this key's place.
+
+
+@dataclass(frozen=True)
+class ResolvedRun:
+    """What one run resolved beside the options' values: the run's own dataset, model and seed, and the
+    exact data, code and weights its numbers come from."""
+
+    dataset: str
+    shape: dict[str, Any]
+    data_sha256: str  # data_sha256() of the dataset's splits.
+    model: str
+    model_distribution: str  # The model plugin's distribution and version.
+    model_version: str
+    hparams: dict[str, Any]  # Resolved: the defaults with --set / [overrides] applied.
+    seed: int
+    device: str  # The device type (cpu, cuda): which GPU does not change a result.
+    classifier_sha256: str  # The reference classifier's weights.
+    inception_sha256: str | None  # The Inception weights; None when not used or not available.
+
+
+def run_identity(options: RunOptions, run: ResolvedRun) -> dict[str, Any]:
+    """The run's identity (saved as its ``config.json``, with a few fields that do not count)."""
+    return {
+        "precision": PRECISION,
+        "dataset": run.dataset,
+        "shape": run.shape,
+        "data_sha256": run.data_sha256,
+        "model": run.model,
+        "model_plugin": {"distribution": run.model_distribution, "version": run.model_version},
+        "hparams": run.hparams,
+        "seed": run.seed,
+        "device": run.device,
+        "classifier_weights_sha256": run.classifier_sha256,
+        "inception_weights_sha256": run.inception_sha256,
+        **result_options(options),
+    }
+
+
+def result_options(options: RunOptions) -> dict[str, Any]:
+    """The values of the options that affect results, under their group (``budget``, ``evaluation``)
+    or at the top. Options that resolve per run (models, seeds, ``--set``, ``--fid-weights``, …) are
+    recorded as what they resolved to instead (:class:`ResolvedRun`)."""
+    values: dict[str, Any] = {}
+    for spec in declared(RunOptions):
+        if spec.option.affects_results and spec.option.resolved_as is None:
+            group = values.setdefault(spec.option.group, {}) if spec.option.group else values
+            group[spec.name] = getattr(options, spec.name)
+    # The estimators' whole recipe, not only the declared --divergence-steps.
+    values.setdefault("evaluation", {})["divergence"] = dataclasses.asdict(options.divergence)
+    return values
+
+
+def data_sha256(*splits: Split) -> str:
+    """SHA-256 of the splits' images and labels (and their shapes): other data files give another hash,
+    wherever they were found."""
+    digest = hashlib.sha256()
+    for split in splits:
+        for tensor in (split.images, split.labels):
+            digest.update(repr((str(tensor.dtype), tuple(tensor.shape))).encode())
+            digest.update(tensor.contiguous().numpy().tobytes())
+    return digest.hexdigest()
