@@ -33,6 +33,14 @@ from genbench.api import Model
 from genbench.files import atomic_write
 from genbench.images import balanced_labels, to_uint8, to_unit_range
 
+# Re-exported: the names the runner writes the pictures under (see the module docstring).
+from genbench.layout import (  # noqa: F401
+    CLASSES_FILE,
+    ENCODED_INTERPOLATION_FILE,
+    INTERPOLATION_FILE,
+    PROGRESS_FILE,
+)
+
 PROGRESS_IMAGES = 16  # Images per snapshot: one row of the progress strip.
 PADDING = 2  # Pixels between and around the images of a grid.
 
