@@ -14,7 +14,7 @@ from genbench.options.overrides import resolve_hparams
 from genbench.plugins import Registry
 
 REGISTRY = Registry.discover()
-BUILTIN = [entry for entry in REGISTRY.entries() if entry.kind == "model" and entry.distribution == "genbench"]
+BUILTIN = [e for e in REGISTRY.entries() if e.kind == "model" and e.distribution == "genbench"]
 # field -> values no model may take for it.
 BAD = {
     "batch_size": [0, -1],
