@@ -10,6 +10,7 @@ from typing import Any
 
 from genbench.api import SplitName
 from genbench.errors import UserError
+from genbench.options.flags import env_flag
 
 DEFAULT_MODELS = ("dcgan", "vae")
 DEFAULT_DATASETS = ("digits",)
@@ -114,7 +115,7 @@ class RunOptions:
     cache_dir: Path | None = field(default_factory=lambda: default_cache_dir())  # None: <out>/.cache
     n_samples: int = DEFAULT_N_SAMPLES
     log_every: int = 50
-    download: bool = field(default_factory=lambda: not os.environ.get(NO_DOWNLOAD_ENV))
+    download: bool = field(default_factory=lambda: not env_flag(NO_DOWNLOAD_ENV))
     restart: bool = False
     overrides: dict[str, dict[str, Any]] = field(default_factory=dict)  # model -> {hyperparameter: value}
     metrics: tuple[str, ...] = KNOWN_METRICS
@@ -226,9 +227,9 @@ def default_fid_weights() -> Path | None:
 
 
 def default_data_root() -> Path:
-    """``GENBENCH_DATA_ROOT`` if set, else a per-user cache folder."""
+    """``GENBENCH_DATA_ROOT`` if set (``~`` expanded), else a per-user cache folder."""
     env = os.environ.get(DATA_ROOT_ENV)
-    return Path(env) if env else Path.home() / ".cache" / "genbench" / "data"
+    return Path(env).expanduser() if env else Path.home() / ".cache" / "genbench" / "data"
 
 
 def parse_list(text: str, option: str) -> tuple[str, ...]:

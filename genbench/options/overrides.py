@@ -12,11 +12,10 @@ from typing import Any
 
 from genbench.api import Hyperparameters, Model
 from genbench.errors import UserError
+from genbench.options.flags import FALSE_WORDS, TRUE_WORDS
 
 Overrides = dict[str, dict[str, Any]]  # model name -> {hyperparameter: value}
 
-_TRUE = {"true", "1", "yes", "on"}
-_FALSE = {"false", "0", "no", "off"}
 
 
 def parse_set_options(items: Iterable[str]) -> Overrides:
@@ -77,6 +76,6 @@ def _to_bool(value: Any) -> bool:
     if isinstance(value, bool):
         return value
     text = str(value).strip().lower()
-    if text in _TRUE | _FALSE:
-        return text in _TRUE
+    if text in (TRUE_WORDS | FALSE_WORDS) - {""}:
+        return text in TRUE_WORDS
     raise ValueError(value)
