@@ -38,7 +38,13 @@ from genbench.options.suite import load_suite
 from genbench.plugins import Registry
 from genbench.progress import RichProgress, SilentProgress
 from genbench.results.comparison import write_comparison_plots
-from genbench.results.leaderboard import rebuild_leaderboard, records_frame, sort_frame, summarise
+from genbench.results.leaderboard import (
+    load_records,
+    rebuild_leaderboard,
+    records_frame,
+    sort_frame,
+    summarise,
+)
 from genbench.results.leaderboard_view import by_model, render, terminal_view
 from genbench.results.report import write_report
 from genbench.running.sweep import Benchmark
@@ -284,6 +290,8 @@ def leaderboard(
         raise UserError(f"--format must be table, csv or markdown, got '{format}'")
     if not out.is_dir():
         raise UserError(f"no results folder at {out}; run `genbench run` first or pass --out")
+    if not load_records(out):  # An empty folder or another program's: write no leaderboard.csv there.
+        raise UserError(f"no run records in {out}; run `genbench run --out {out}` first")
     frame = rebuild_leaderboard(out)
     if data is not None:
         if data not in set(frame["dataset"]):
@@ -314,6 +322,8 @@ def report(
     and the protocol. It opens from disk, no network needed."""
     if not results.is_dir():
         raise UserError(f"no results folder at {results}; run `genbench run --out {results}` first")
+    if output is not None and output.is_dir():
+        raise UserError(f"--output {output} is a folder; name the page's file, e.g. {output / 'report.html'}")
     for run_dir in sorted((results / RUNS_DIR).glob("*/")):
         write_run_curves(run_dir)  # Cheap; brings records of older genbench versions up to date.
     write_comparison_plots(results)

@@ -75,7 +75,8 @@ def resolve_inception_weights(
         return _found(cached, "torch hub cache")
     where = f"no file at --fid-weights/${FID_WEIGHTS_ENV} or {cached}"
     if not download:
-        return InceptionWeights(None, reason=f"no Inception weights ({where}; downloads are off: ${NO_DOWNLOAD_ENV})")
+        off = f"downloads are off: ${NO_DOWNLOAD_ENV}"
+        return InceptionWeights(None, reason=f"no Inception weights ({where}; {off})")
     try:
         _download(cached, timeout)
     except Exception as error:  # Whatever went wrong, the other metrics must still be computed.
