@@ -12,7 +12,6 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.table import Table
 from typer.core import TyperGroup
 
 from genbench.errors import Interrupted, OutOfSpaceError, UserError
@@ -35,6 +34,7 @@ from genbench.options.config import (
 )
 from genbench.options.overrides import parse_set_options
 from genbench.options.suite import load_suite
+from genbench.plugin_listing import plain_listing, plugin_rows, rich_listing
 from genbench.plugins import Registry
 from genbench.progress import RichProgress, SilentProgress
 from genbench.results.comparison import write_comparison_plots
@@ -258,17 +258,12 @@ def _sweep(options: RunOptions, quiet: bool) -> None:
 @app.command()
 def plugins() -> None:
     """List installed model and dataset plugins."""
-    registry = Registry.discover()
-    table = Table("name", "kind", "conditional", "distribution", "version", "description")
-    for entry in registry.entries():
-        conditional = "" if entry.conditional is None else ("yes" if entry.conditional else "no")
-        table.add_row(
-            entry.name, entry.kind, conditional, entry.distribution, entry.version, entry.description
-        )
-    for broken in registry.broken:  # Shown, not hidden: a plugin the user installed is missing.
-        error = f"BROKEN: {broken.error}"
-        table.add_row(broken.name, "broken", "", broken.distribution, broken.version, error)
-    Console().print(table)
+    rows = plugin_rows(Registry.discover())
+    console = Console()
+    if console.is_terminal:
+        console.print(rich_listing(rows, console.width))
+    else:  # A pipe or a log: plain lines that grep finds whole.
+        typer.echo(plain_listing(rows), nl=False)
 
 
 @app.command()
