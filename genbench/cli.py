@@ -36,7 +36,7 @@ from genbench.options.overrides import parse_set_options
 from genbench.options.suite import load_suite
 from genbench.plugin_listing import plain_listing, plugin_rows, rich_listing
 from genbench.plugins import Registry
-from genbench.progress import RichProgress, SilentProgress
+from genbench.progress import SilentProgress, progress_for
 from genbench.results.comparison import write_comparison_plots
 from genbench.results.leaderboard import (
     load_records,
@@ -231,7 +231,7 @@ def _sweep(options: RunOptions, quiet: bool) -> None:
     benchmark = Benchmark(
         options,
         registry,
-        progress=SilentProgress() if quiet else RichProgress(errors),
+        progress=SilentProgress() if quiet else progress_for(errors),
         announce=say,
     )
     for broken in registry.broken:
