@@ -99,11 +99,12 @@ class PlainProgress:
         self._next_step = 1  # The next tenth of the budget that gets a line.
         self._pending: str | None = None  # The latest state, if no line has said it yet.
         self._logs = ""
+        self._printed_kimg = -1.0
 
     def start(self, label: str, total_kimg: float) -> None:
         self._label, self._total = label, total_kimg
         self._started = self._printed_at = self.clock()
-        self._next_step, self._pending, self._logs = 1, None, ""
+        self._next_step, self._pending, self._logs, self._printed_kimg = 1, None, "", -1.0
 
     def update(self, kimg: float, steps: int, logs: dict[str, float] | None = None) -> None:
         now = self.clock()
@@ -111,12 +112,14 @@ class PlainProgress:
             self._logs = _losses(logs)
         fraction = kimg / self._total if self._total > 0 else 0.0
         rate = steps / max(now - self._started, 1e-9)
-        line = f"{self._label}: {kimg:.2f}/{self._total:g} kimg ({math.floor(fraction * 100 + 1e-9):.0f}%), "
-        self._pending = line + f"{rate:.1f} it/s" + (f", {self._logs}" if self._logs else "")
+        percent = math.floor(fraction * 100 + 1e-9)
+        line = f"{self._label}: {kimg:.2f}/{self._total:g} kimg ({percent}%), {rate:.1f} it/s"
+        said = kimg == self._printed_kimg  # A last report of the kimg a line already gave: no repeat.
+        self._pending = None if said else line + (f", {self._logs}" if self._logs else "")
         due_step = fraction * PLAIN_STEPS + 1e-9 >= self._next_step
-        if due_step or now - self._printed_at >= self.every_seconds:
+        if self._pending is not None and (due_step or now - self._printed_at >= self.every_seconds):
             self.write(self._pending)
-            self._pending, self._printed_at = None, now
+            self._pending, self._printed_at, self._printed_kimg = None, now, kimg
             self._next_step = max(self._next_step, math.floor(fraction * PLAIN_STEPS + 1e-9) + 1)
 
     def stop(self) -> None:

@@ -25,6 +25,7 @@ def test_a_log_gets_a_plain_line_every_tenth_of_the_budget() -> None:
     for step in range(1, 101):
         clock.now += 0.5
         progress.update(4.0 * step / 100, step, {"loss_d": 1.25, "loss_g": 0.5, "other": 3.0})
+    progress.update(4.0, 100)  # The loop's last report repeats the last kimg: no second line.
     progress.stop()
     assert len(lines) == 10, lines  # 10%, 20%, ..., 100%; stop adds nothing after the last.
     assert lines[0] == "digits/dcgan seed 0: 0.40/4 kimg (10%), 2.0 it/s, loss_d=1.25 loss_g=0.5"
