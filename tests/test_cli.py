@@ -109,6 +109,18 @@ def test_report_output_naming_a_folder_is_one_line_and_writes_nothing(
     assert sorted(out.rglob("*")) == before
 
 
+def test_fid_weights_that_are_not_weights_are_one_line_and_nothing_is_written(
+    only_fakes: None, tmp_path: Path
+) -> None:
+    junk = tmp_path / "weights.pth"
+    junk.write_text("<html>moved</html>")
+    out = tmp_path / "results"
+    result = _fake_run(out, "--fid-weights", str(junk), "--metrics", "fd_clf,fid")
+    assert result.exit_code == 2, result.output
+    assert result.stderr.startswith(f"error: --fid-weights/$GENBENCH_FID_WEIGHTS {junk} is not an Inception")
+    assert result.stderr.count("\n") == 1 and not out.exists()
+
+
 def test_plugins_lists_names_kinds_and_sources(only_fakes: None) -> None:
     result = runner.invoke(app, ["plugins"])
     assert result.exit_code == 0, result.output
