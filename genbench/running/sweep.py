@@ -113,7 +113,7 @@ class Benchmark:
         """Load and check both splits; a plugin's error becomes one line naming the plugin."""
         owner = f"dataset '{entry.name}' ({entry.distribution})"
         try:
-            dataset = entry.cls(self.options.data_root, download=self.options.download)
+            dataset = entry.cls(self.options.data_root.expanduser(), download=self.options.download)
             splits = (dataset.load("train"), dataset.load("test"))
         except UserError:
             raise
