@@ -12,7 +12,6 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.table import Table
 from typer.core import TyperGroup
 
 from genbench.errors import Interrupted, OutOfSpaceError, UserError
@@ -21,10 +20,17 @@ from genbench.layout import LEADERBOARD_FILE, RUNS_DIR
 from genbench.options.command_line import given_on_the_command_line, run_signature
 from genbench.options.config import RunOptions, resolve_options
 from genbench.options.suite import load_suite
+from genbench.plugin_listing import plain_listing, plugin_rows, rich_listing
 from genbench.plugins import Registry
-from genbench.progress import RichProgress, SilentProgress
+from genbench.progress import SilentProgress, progress_for
 from genbench.results.comparison import write_comparison_plots
-from genbench.results.leaderboard import rebuild_leaderboard, records_frame, sort_frame, summarise
+from genbench.results.leaderboard import (
+    load_records,
+    rebuild_leaderboard,
+    records_frame,
+    sort_frame,
+    summarise,
+)
 from genbench.results.leaderboard_view import by_model, render, terminal_view
 from genbench.results.report import write_report
 from genbench.running.sweep import Benchmark
@@ -94,7 +100,7 @@ def _sweep(options: RunOptions) -> None:
     benchmark = Benchmark(
         options,
         registry,
-        progress=SilentProgress() if options.quiet else RichProgress(errors),
+        progress=SilentProgress() if options.quiet else progress_for(errors),
         announce=say,
     )
     for broken in registry.broken:
@@ -121,17 +127,12 @@ def _sweep(options: RunOptions) -> None:
 @app.command()
 def plugins() -> None:
     """List installed model and dataset plugins."""
-    registry = Registry.discover()
-    table = Table("name", "kind", "conditional", "distribution", "version", "description")
-    for entry in registry.entries():
-        conditional = "" if entry.conditional is None else ("yes" if entry.conditional else "no")
-        table.add_row(
-            entry.name, entry.kind, conditional, entry.distribution, entry.version, entry.description
-        )
-    for broken in registry.broken:  # Shown, not hidden: a plugin the user installed is missing.
-        error = f"BROKEN: {broken.error}"
-        table.add_row(broken.name, "broken", "", broken.distribution, broken.version, error)
-    Console().print(table)
+    rows = plugin_rows(Registry.discover())
+    console = Console()
+    if console.is_terminal:
+        console.print(rich_listing(rows, console.width))
+    else:  # A pipe or a log: plain lines that grep finds whole.
+        typer.echo(plain_listing(rows), nl=False)
 
 
 @app.command()
@@ -153,6 +154,8 @@ def leaderboard(
         raise UserError(f"--format must be table, csv or markdown, got '{format}'")
     if not out.is_dir():
         raise UserError(f"no results folder at {out}; run `genbench run` first or pass --out")
+    if not load_records(out):  # An empty folder or another program's: write no leaderboard.csv there.
+        raise UserError(f"no run records in {out}; run `genbench run --out {out}` first")
     frame = rebuild_leaderboard(out)
     if data is not None:
         if data not in set(frame["dataset"]):
@@ -183,6 +186,8 @@ def report(
     and the protocol. It opens from disk, no network needed."""
     if not results.is_dir():
         raise UserError(f"no results folder at {results}; run `genbench run --out {results}` first")
+    if output is not None and output.is_dir():
+        raise UserError(f"--output {output} is a folder; name the page's file, e.g. {output / 'report.html'}")
     for run_dir in sorted((results / RUNS_DIR).glob("*/")):
         write_run_curves(run_dir)  # Cheap; brings records of older genbench versions up to date.
     write_comparison_plots(results)

@@ -134,6 +134,45 @@ def test_report_of_a_missing_or_empty_folder_is_one_line(tmp_path: Path) -> None
     assert list(tmp_path.iterdir()) == []  # Nothing written.
 
 
+@pytest.mark.parametrize("content", [[], ["photo.jpg", "notes/"]])
+def test_leaderboard_of_an_empty_or_foreign_folder_is_one_line_and_writes_nothing(
+    tmp_path: Path, content: list[str]
+) -> None:
+    for name in content:
+        (tmp_path / name).mkdir() if name.endswith("/") else (tmp_path / name).write_text("x")
+    before = sorted(tmp_path.rglob("*"))
+    result = runner.invoke(app, ["leaderboard", "--out", str(tmp_path)])
+    assert result.exit_code == 2, result.output
+    expected = f"error: no run records in {tmp_path}; run `genbench run --out {tmp_path}` first\n"
+    assert result.stderr == expected
+    assert sorted(tmp_path.rglob("*")) == before  # No leaderboard.csv, no lock file.
+
+
+def test_report_output_naming_a_folder_is_one_line_and_writes_nothing(
+    only_fakes: None, tmp_path: Path
+) -> None:
+    out = tmp_path / "results"
+    assert _fake_run(out).exit_code == 0
+    before = sorted(out.rglob("*"))
+    result = runner.invoke(app, ["report", str(out), "--output", str(tmp_path)])
+    assert result.exit_code == 2, result.output
+    assert result.stderr.startswith(f"error: --output {tmp_path} is a folder; ")
+    assert result.stderr.count("\n") == 1
+    assert sorted(out.rglob("*")) == before
+
+
+def test_fid_weights_that_are_not_weights_are_one_line_and_nothing_is_written(
+    only_fakes: None, tmp_path: Path
+) -> None:
+    junk = tmp_path / "weights.pth"
+    junk.write_text("<html>moved</html>")
+    out = tmp_path / "results"
+    result = _fake_run(out, "--fid-weights", str(junk), "--metrics", "fd_clf,fid")
+    assert result.exit_code == 2, result.output
+    assert result.stderr.startswith(f"error: --fid-weights/$GENBENCH_FID_WEIGHTS {junk} is not an Inception")
+    assert result.stderr.count("\n") == 1 and not out.exists()
+
+
 def test_plugins_lists_names_kinds_and_sources(only_fakes: None) -> None:
     result = runner.invoke(app, ["plugins"])
     assert result.exit_code == 0, result.output

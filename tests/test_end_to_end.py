@@ -83,9 +83,9 @@ def test_each_run_has_finite_logs_and_a_sample_grid(digits_run, model: str, keys
     assert keys <= logged, logged
     assert all(math.isfinite(v) for row in rows for v in row.values())
     assert rows[-1]["kimg"] >= 3
-    # 64 samples of 8x8 in an 8x8 grid with torchvision's 2-pixel padding: 8 * (8 + 2) + 2 = 82.
+    # 64 samples of 8x8, magnified to 32x32, in an 8x8 grid with 2-pixel padding: 8 * (32 + 2) + 2.
     grid = Image.open(run / "samples.png")
-    assert grid.size == (82, 82)
+    assert grid.size == (274, 274)
     # The progress strip: one row of 16 fixed latents at the start, at 10 points and at the end.
     record = json.loads((run / "metrics.json").read_text())
     assert record["progress_kimg"][0] == 0 and record["progress_kimg"][-1] == record["kimg"]

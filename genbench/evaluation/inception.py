@@ -19,12 +19,15 @@ from pathlib import Path
 import torch
 from torch_fidelity.feature_extractor_inceptionv3 import URL_INCEPTION_V3
 
+from genbench.errors import UserError
 from genbench.options.config import FID_WEIGHTS_ENV, NO_DOWNLOAD_ENV
 
 EXTRACTOR_NAME = "inception-v3-compat"
 WEIGHTS_URL = URL_INCEPTION_V3
 WEIGHTS_FILE = URL_INCEPTION_V3.rsplit("/", 1)[-1]  # weights-inception-2015-12-05-6726825d.pth
 WEIGHTS_HASH_PREFIX = WEIGHTS_FILE.rsplit("-", 1)[-1].split(".")[0]  # torch.hub's naming convention.
+# The first and last parameters of torch-fidelity's FeatureExtractorInceptionV3: another file lacks them.
+_EXPECTED_KEYS = ("Conv2d_1a_3x3.conv.weight", "fc.weight")
 DOWNLOAD_TIMEOUT_SECONDS = 20.0  # Per socket operation: a dead network fails fast, a slow one goes on.
 
 
@@ -66,22 +69,46 @@ def hub_weights_path() -> Path:
 def resolve_inception_weights(
     explicit: Path | None, download: bool, timeout: float = DOWNLOAD_TIMEOUT_SECONDS
 ) -> InceptionWeights:
-    """The Inception weights from ``explicit``, the hub cache or a download; never raises, never hangs
-    longer than ``timeout`` seconds per network operation."""
+    """The Inception weights from ``explicit``, the hub cache or a download; never hangs longer than
+    ``timeout`` seconds per network operation. Raises a :class:`UserError` only for an ``explicit``
+    file that is not a weights file (the user named it); anything else is a reason in the result."""
     if explicit is not None:
+        if (problem := weights_problem(Path(explicit))) is not None:
+            raise UserError(
+                f"--fid-weights/${FID_WEIGHTS_ENV} {explicit} is not an Inception weights file in "
+                f"torch-fidelity's format ({problem}); pass {WEIGHTS_FILE} from {WEIGHTS_URL}"
+            )
         return _found(Path(explicit), "--fid-weights")
     cached = hub_weights_path()
     if cached.is_file():
+        if (problem := weights_problem(cached)) is not None:
+            return InceptionWeights(None, reason=f"{cached} is damaged ({problem}); delete it")
         return _found(cached, "torch hub cache")
     where = f"no file at --fid-weights/${FID_WEIGHTS_ENV} or {cached}"
     if not download:
-        return InceptionWeights(None, reason=f"no Inception weights ({where}; ${NO_DOWNLOAD_ENV} is set)")
+        off = f"downloads are off: ${NO_DOWNLOAD_ENV}"
+        return InceptionWeights(None, reason=f"no Inception weights ({where}; {off})")
     try:
         _download(cached, timeout)
     except Exception as error:  # Whatever went wrong, the other metrics must still be computed.
         message = f"{type(error).__name__}: {' '.join(str(error).split())[:200]}"
         return InceptionWeights(None, reason=f"Inception weights not downloaded ({message}; {where})")
     return _found(cached, "downloaded")
+
+
+def weights_problem(path: Path) -> str | None:
+    """Why ``path`` is not torch-fidelity's Inception state dict (None if it is one): checked here, so
+    a wrong file is one line before any run, not an unpickling traceback in the middle of one."""
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as error:  # Not a torch file, another pickle, a truncated download...
+        return f"{type(error).__name__}: {' '.join(str(error).split())[:120]}"
+    if not isinstance(state, dict):
+        return f"it holds a {type(state).__name__}, not a state dict"
+    missing = [key for key in _EXPECTED_KEYS if key not in state]
+    if missing:
+        return f"no {', '.join(missing)}: another network's weights"
+    return None
 
 
 def _download(destination: Path, timeout: float) -> None:

@@ -10,9 +10,12 @@ The runner writes them into the run folder under these names:
 - :data:`ENCODED_INTERPOLATION_FILE` (``interpolation_encoded.png``): :func:`save_encoded_interpolation`,
   paths between the codes of pairs of real images (models with :meth:`~genbench.api.Model.encode`).
 
-Grids are torchvision's ``make_grid`` with :data:`PADDING` pixels of black between and around the
-images, so a grid of ``rows x cols`` images of ``H x W`` pixels is exactly
-``cols * (W + 2) + 2`` pixels wide and ``rows * (H + 2) + 2`` high (:func:`grid_size`).
+Small images are magnified first, each pixel repeated (nearest neighbour) :func:`magnification` times
+so that an image is at least :data:`MIN_IMAGE_PIXELS` pixels on its shorter side: an 8x8 digit is
+drawn 32x32, a 28x28 one 56x56, a 32x32 one as it is. Grids are then torchvision's ``make_grid`` with
+:data:`PADDING` pixels of black between and around the images, so a grid of ``rows x cols`` images
+of ``H x W`` pixels magnified ``m`` times is exactly ``cols * (m * W + 2) + 2`` pixels wide and
+``rows * (m * H + 2) + 2`` high (:func:`grid_size`).
 
 Every picture is drawn without gradients, in eval mode (the model's previous modes are restored), from
 ``torch.Generator`` objects seeded here: the global random stream, and so training, is never touched.
@@ -22,6 +25,7 @@ from __future__ import annotations
 
 import io
 import itertools
+import math
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -33,18 +37,38 @@ from genbench.api import Model
 from genbench.files import atomic_write
 from genbench.images import balanced_labels, to_uint8, to_unit_range
 
+# Re-exported: the names the runner writes the pictures under (see the module docstring).
+from genbench.layout import (  # noqa: F401
+    CLASSES_FILE,
+    ENCODED_INTERPOLATION_FILE,
+    INTERPOLATION_FILE,
+    PROGRESS_FILE,
+)
+
 PROGRESS_IMAGES = 16  # Images per snapshot: one row of the progress strip.
 PADDING = 2  # Pixels between and around the images of a grid.
+MIN_IMAGE_PIXELS = 32  # Smaller images are magnified to at least this: an 8x8 grid is unreadable.
+
+
+def magnification(height: int, width: int) -> int:
+    """How many times each pixel of a ``height x width`` image is repeated in a picture: the least
+    whole number that makes its shorter side at least :data:`MIN_IMAGE_PIXELS` (1 for larger images)."""
+    return max(1, math.ceil(MIN_IMAGE_PIXELS / min(height, width)))
 
 
 def grid_size(rows: int, cols: int, height: int, width: int) -> tuple[int, int]:
-    """``(width, height)`` in pixels of a grid of ``rows x cols`` images of ``height x width``."""
-    return cols * (width + PADDING) + PADDING, rows * (height + PADDING) + PADDING
+    """``(width, height)`` in pixels of the grid of ``rows x cols`` images of ``height x width``
+    (before magnification) that :func:`save_image_grid` writes."""
+    m = magnification(height, width)
+    return cols * (m * width + PADDING) + PADDING, rows * (m * height + PADDING) + PADDING
 
 
 def save_image_grid(images: torch.Tensor, cols: int, path: Path) -> None:
-    """Save uint8 images ``(N, C, H, W)`` as a PNG grid, row-major with ``cols`` images per row."""
-    grid = torchvision.utils.make_grid(images.cpu().float() / 255, nrow=cols, padding=PADDING)
+    """Save uint8 images ``(N, C, H, W)`` as a PNG grid, row-major with ``cols`` images per row, small
+    images magnified (nearest neighbour, :func:`magnification`)."""
+    m = magnification(*images.shape[-2:])
+    images = images.cpu().repeat_interleave(m, dim=-2).repeat_interleave(m, dim=-1)
+    grid = torchvision.utils.make_grid(images.float() / 255, nrow=cols, padding=PADDING)
     buffer = io.BytesIO()
     torchvision.utils.save_image(grid, buffer, format="png")
     atomic_write(Path(path), lambda f: f.write(buffer.getvalue()))

@@ -7,7 +7,6 @@ field declares): the command line, suite files, bounds checks and the run identi
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import partial
@@ -52,6 +51,7 @@ __all__ = [  # Also here for their many importers.
     "parse_seeds",
     "resolve_options",
 ]
+from genbench.options.flags import env_flag
 
 DEFAULT_MODELS = ("dcgan", "vae")
 DEFAULT_DATASETS = ("digits",)
@@ -285,7 +285,7 @@ class RunOptions:
     quiet: bool = option(False, help="No progress bars (for CI and logs)", affects_results=False)
     # Not options: set from the environment (see the README's Data and Caches).
     cache_dir: Path | None = field(default_factory=lambda: default_cache_dir())  # None: <out>/.cache
-    download: bool = field(default_factory=lambda: not os.environ.get(NO_DOWNLOAD_ENV))
+    download: bool = field(default_factory=lambda: not env_flag(NO_DOWNLOAD_ENV))
 
     def __post_init__(self) -> None:
         for spec in declared(RunOptions):

@@ -25,6 +25,6 @@ def default_fid_weights() -> Path | None:
 
 
 def default_data_root() -> Path:
-    """``GENBENCH_DATA_ROOT`` if set, else a per-user cache folder."""
+    """``GENBENCH_DATA_ROOT`` if set (``~`` expanded), else a per-user cache folder."""
     env = os.environ.get(DATA_ROOT_ENV)
-    return Path(env) if env else Path.home() / ".cache" / "genbench" / "data"
+    return Path(env).expanduser() if env else Path.home() / ".cache" / "genbench" / "data"

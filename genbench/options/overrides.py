@@ -12,11 +12,10 @@ from typing import Any
 
 from genbench.api import Hyperparameters, Model
 from genbench.errors import UserError
+from genbench.options.flags import FALSE_WORDS, TRUE_WORDS
 
 Overrides = dict[str, dict[str, Any]]  # model name -> {hyperparameter: value}
 
-_TRUE = {"true", "1", "yes", "on"}
-_FALSE = {"false", "0", "no", "off"}
 
 
 def parse_set_options(items: Iterable[str]) -> Overrides:
@@ -42,7 +41,13 @@ def resolve_hparams(model_cls: type[Model], overrides: Mapping[str, Any]) -> Hyp
         key: convert(model_cls.name, key, value, getattr(defaults, key)) if key in fields else value
         for key, value in overrides.items()
     }
-    return model_cls.resolve_hparams(**converted)
+    try:
+        return model_cls.resolve_hparams(**converted)
+    except UserError:
+        raise
+    except (ValueError, TypeError) as error:  # A plugin's own check in its Hparams.__post_init__.
+        message = " ".join(str(error).split()) or type(error).__name__
+        raise UserError(f"model '{model_cls.name}' refuses these hyperparameters: {message}") from error
 
 
 def convert(model: str, key: str, value: Any, default: Any) -> Any:
@@ -63,13 +68,14 @@ def convert(model: str, key: str, value: Any, default: Any) -> Any:
             return value
     except (ValueError, TypeError, OverflowError):  # "abc", None, or "1e999" for an int.
         pass
-    raise UserError(f"{model}.{key} takes a {kind.__name__} (default {default!r}), got {value!r}")
+    article = "an" if kind.__name__[0] in "aeiou" else "a"
+    raise UserError(f"{model}.{key} takes {article} {kind.__name__} (default {default!r}), got {value!r}")
 
 
 def _to_bool(value: Any) -> bool:
     if isinstance(value, bool):
         return value
     text = str(value).strip().lower()
-    if text in _TRUE | _FALSE:
-        return text in _TRUE
+    if text in (TRUE_WORDS | FALSE_WORDS) - {""}:
+        return text in TRUE_WORDS
     raise ValueError(value)

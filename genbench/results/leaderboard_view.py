@@ -16,6 +16,7 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
+from genbench.layout import FLOOR_MODEL
 from genbench.metrics import stem_of
 from genbench.results.leaderboard import (
     PROTOCOL_COLUMNS,
@@ -48,7 +49,10 @@ def terminal_view(frame: pd.DataFrame, by: str | None = None) -> pd.DataFrame:
         empty = (frame[column].isna() | (frame[column] == "")).all()
         if column != by and (empty or "_std" in stem_of(column)):
             drop.append(column)
-    return frame.drop(columns=list(dict.fromkeys(drop)))
+    frame = frame.drop(columns=list(dict.fromkeys(drop)))
+    if "seeds" in frame.columns:  # The floor has no seeds: a blank, not a 0 that reads like seed 0.
+        frame = frame.assign(seeds=frame["seeds"].astype("Int64").mask(frame["model"] == FLOOR_MODEL))
+    return frame
 
 
 def by_model(frame: pd.DataFrame) -> pd.DataFrame:

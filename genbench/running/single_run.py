@@ -8,7 +8,6 @@ its samples, saves its pictures and curves, evaluates and writes ``metrics.json`
 from __future__ import annotations
 
 import dataclasses
-import io
 import random
 import time
 from collections.abc import Callable
@@ -18,7 +17,6 @@ from typing import Any
 
 import numpy as np
 import torch
-import torchvision
 
 from genbench import layout
 from genbench.api import DataShape, Hyperparameters, Model, Split
@@ -26,7 +24,7 @@ from genbench.batches import DeviceBatches
 from genbench.evaluation.classifier import ClassifierInfo
 from genbench.evaluation.evaluate import EvaluationSetup, cheap_fd, evaluate, generate
 from genbench.figures import curves, pictures
-from genbench.files import atomic_torch_save, atomic_write
+from genbench.files import atomic_torch_save
 from genbench.images import balanced_labels
 from genbench.layout import BEST_CHECKPOINT_FILE, CHECKPOINT_FILE, SAMPLES_FILE, TRAIN_LOG_FILE
 from genbench.metrics import format_count
@@ -289,8 +287,5 @@ def seed_everything(seed: int) -> None:
 
 
 def save_grid(samples: torch.Tensor, path: Path, nrow: int) -> None:
-    """Save uint8 samples as one PNG grid (torchvision's ``make_grid``), atomically."""
-    grid = torchvision.utils.make_grid(samples.float() / 255, nrow=nrow, padding=2)
-    buffer = io.BytesIO()
-    torchvision.utils.save_image(grid, buffer, format="png")
-    atomic_write(path, lambda f: f.write(buffer.getvalue()))
+    """Save uint8 samples as one PNG grid, small images magnified (:func:`pictures.save_image_grid`)."""
+    pictures.save_image_grid(samples, nrow, path)

@@ -64,6 +64,7 @@ class Benchmark:
             options, resolve_device(options.device), progress or SilentProgress(), announce, self.stop
         )
         self.inception = InceptionWeights(None, reason="not asked for (--metrics)")
+        self._inception_warning = ""  # Said once, before the first run that is not reused.
         self.floors: list[dict[str, Any]] = []  # The real-data floor record of each dataset.
         self.data_sha256: dict[str, str] = {}  # Dataset name -> the hash of its splits (run identity).
 
@@ -117,7 +118,7 @@ class Benchmark:
         """Load and check both splits; a plugin's error becomes one line naming the plugin."""
         owner = f"dataset '{entry.name}' ({entry.distribution})"
         try:
-            dataset = entry.cls(self.options.data_root, download=self.options.download)
+            dataset = entry.cls(self.options.data_root.expanduser(), download=self.options.download)
             splits = (dataset.load("train"), dataset.load("test"))
         except UserError:
             raise
@@ -186,8 +187,9 @@ class Benchmark:
             return
         self.inception = resolve_inception_weights(self.options.fid_weights, self.options.download)
         if not self.inception.available:
-            reason = self.inception.reason
-            self.announce(f"warning: Inception columns (fid, kid, isc, precision, recall) empty: {reason}")
+            # Said before the first run that computes metrics: not when every run is reused.
+            columns = "fid, kid, isc, precision, recall"
+            self._inception_warning = f"warning: Inception columns ({columns}) empty: {self.inception.reason}"
 
     def _floor(self, data: LoadedData) -> None:
         """Score the held-out real split like a model (cached), and show it in the leaderboard."""
@@ -214,6 +216,9 @@ class Benchmark:
             with folder.lock(timeout=-1 if wait else 0):
                 record = self._reuse(folder)
                 if record is None:
+                    if self._inception_warning:
+                        self.announce(self._inception_warning)
+                        self._inception_warning = ""
                     job = SingleRun(self.context, data, model_entry, hparams, seed, config, folder)
                     record = self._contained(job)
         except Timeout:

@@ -6,6 +6,7 @@ torchvision from small files written here in the real on-disk formats. Nothing t
 from __future__ import annotations
 
 import gzip
+import hashlib
 import pickle
 from collections.abc import Callable
 from pathlib import Path
@@ -23,6 +24,7 @@ from sklearn.datasets import load_digits
 
 from genbench import DataShape
 from genbench.errors import DataNotFoundError, UserError
+from genbench.options.config import default_data_root
 from genbench.plugins import Registry
 
 IDX_NAMES = [name for pair in idx_files.FILES.values() for name in pair]
@@ -225,6 +227,75 @@ def test_images_and_labels_of_different_lengths_are_refused(tmp_path: Path) -> N
         MNIST(tmp_path, download=False).load("train")
 
 
+def test_a_label_file_with_the_image_magic_says_what_its_magic_announces(tmp_path: Path) -> None:
+    paths = idx_files.write_idx(tmp_path / "MNIST" / "raw", idx_files.make_splits(), compress=False)
+    labels = paths["t10k-labels-idx1-ubyte"]
+    labels.write_bytes(b"\x00\x00\x08\x03" + labels.read_bytes()[4:])
+    with pytest.raises(DataNotFoundError) as error:
+        MNIST(tmp_path, download=False).load("test")
+    message = assert_one_line_naming(error, labels)
+    assert "magic 0x00000803 announces 3 dimensions, not 1" in message and "x)" not in message
+
+
+def test_a_file_longer_than_its_header_announces_is_not_called_truncated(tmp_path: Path) -> None:
+    paths = idx_files.write_idx(tmp_path / "MNIST" / "raw", idx_files.make_splits(), compress=False)
+    images = paths["t10k-images-idx3-ubyte"]
+    images.write_bytes(images.read_bytes() + b"\x00" * 7)
+    with pytest.raises(DataNotFoundError) as error:
+        MNIST(tmp_path, download=False).load("test")
+    message = assert_one_line_naming(error, images)
+    assert "7 bytes longer than its header announces" in message and "truncated" not in message
+
+
+def test_a_tilde_in_the_data_root_is_the_home_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HOME", str(tmp_path))
+    written = idx_files.make_splits(seed=3)
+    idx_files.write_idx(tmp_path / "data" / "MNIST" / "raw", written, compress=False)
+    dataset = MNIST(Path("~/data"), download=False)
+    assert dataset.root == tmp_path / "data"
+    assert_loaded_as_written(dataset, written)
+    monkeypatch.setenv("GENBENCH_DATA_ROOT", "~/elsewhere")
+    assert default_data_root() == tmp_path / "elsewhere"
+
+
+def _refuse(monkeypatch: pytest.MonkeyPatch, method: str, below: Path) -> None:
+    """Make ``Path.<method>`` raise PermissionError under ``below``, as for a user without the rights
+    (the tests run as root, whom chmod does not stop)."""
+    original = getattr(Path, method)
+
+    def refusing(self: Path, *args: object, **kwargs: object) -> object:
+        if self.is_relative_to(below) and self != below:
+            raise PermissionError(13, "Permission denied", str(self))
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, method, refusing)
+
+
+@pytest.mark.parametrize("cls", [MNIST, CIFAR10])
+def test_an_unreadable_data_root_is_one_clear_line(
+    cls: type[MNIST], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = tmp_path / "locked"
+    root.mkdir()
+    _refuse(monkeypatch, "stat", root)
+    with pytest.raises(DataNotFoundError) as error:
+        cls(root, download=False).load("test")
+    message = assert_one_line_naming(error, root)
+    assert "permission denied" in message and "--data-root" in message
+
+
+def test_gz_files_in_a_read_only_folder_say_it_must_be_writable(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    raw = tmp_path / "MNIST" / "raw"
+    idx_files.write_idx(raw, idx_files.make_splits(), compress=True)
+    _refuse(monkeypatch, "open", raw)  # Reading the .gz files goes through gzip.open, not Path.open.
+    with pytest.raises(DataNotFoundError) as error:
+        MNIST(tmp_path, download=False).load("test")
+    message = assert_one_line_naming(error, raw)
+    assert ".part" not in message and "not writable" in message and "gunzip -k" in message
+
+
 def test_real_fashion_mnist_from_the_debian_package(tmp_path: Path) -> None:
     if not all((mnist.DEBIAN_FASHION_MNIST / f"{name}.gz").is_file() for name in IDX_NAMES):
         pytest.skip(
@@ -323,7 +394,63 @@ def test_a_cifar10_file_with_the_wrong_md5_is_named(cifar_root: tuple[Path, dict
     damaged.write_bytes(damaged.read_bytes()[:-5])
     with pytest.raises(DataNotFoundError, match="md5") as error:
         CIFAR10(root, download=False).load("test")
-    assert_one_line_naming(error, damaged)
+    assert "data_batch_3 does not match" in assert_one_line_naming(error, damaged.parent)
+
+
+def _damage(root: Path, name: str) -> Path:
+    path = root / cifar_files.FOLDER / name
+    path.write_bytes(path.read_bytes()[:-5])
+    return path
+
+
+def test_the_cifar10_md5_message_names_missing_and_mismatching_files_briefly(
+    cifar_root: tuple[Path, dict], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root, _ = cifar_root
+    (root / cifar_files.FOLDER / "data_batch_1").unlink()
+    for name in ("data_batch_2", "data_batch_3", "data_batch_4", "data_batch_5", "test_batch"):
+        _damage(root, name)
+
+    def failing_download(self: torchvision.datasets.CIFAR10) -> None:
+        raise RuntimeError("<urlopen error [Errno -3] Temporary failure in name resolution>")
+
+    monkeypatch.setattr(torchvision.datasets.CIFAR10, "download", failing_download)
+    with pytest.raises(DataNotFoundError) as error:
+        CIFAR10(root, download=True).load("test")
+    message = assert_one_line_naming(error, root / cifar_files.FOLDER)
+    assert "missing data_batch_1" in message and "data_batch_2" in message and "test_batch" in message
+    assert "download failed: <urlopen error" in message
+    assert len(message.replace(str(root / cifar_files.FOLDER), "FOLDER")) < 300, message
+
+
+def test_a_mismatching_cifar10_archive_is_named(cifar_root: tuple[Path, dict]) -> None:
+    root, _ = cifar_root
+    damaged = _damage(root, "data_batch_3")
+    archive = cifar_files.tar_folder(root)
+    with pytest.raises(DataNotFoundError) as error:
+        CIFAR10(root, download=False).load("test")
+    message = assert_one_line_naming(error, damaged.parent, archive)
+    assert "data_batch_3" in message
+
+
+def test_a_cifar10_batch_of_the_wrong_shape_is_named(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    train, train_labels = cifar_files.make_images(10, seed=1)
+    test, test_labels = cifar_files.make_images(4, seed=2)
+    md5s = cifar_files.write_cifar(tmp_path, train, train_labels, test, test_labels)
+    bad = tmp_path / cifar_files.FOLDER / "data_batch_2"
+    content = pickle.loads(bad.read_bytes(), encoding="latin1")
+    content["data"] = content["data"][:, :3000]
+    bad.write_bytes(pickle.dumps(content, protocol=2))
+    md5s["data_batch_2"] = hashlib.md5(bad.read_bytes()).hexdigest()
+    cls = torchvision.datasets.CIFAR10
+    monkeypatch.setattr(cls, "train_list", [[name, md5s[name]] for name in cifar_files.TRAIN_BATCHES])
+    monkeypatch.setattr(cls, "test_list", [["test_batch", md5s["test_batch"]]])
+    monkeypatch.setattr(cls, "meta", {**cls.meta, "md5": md5s["batches.meta"]})
+    with pytest.raises(DataNotFoundError) as error:
+        CIFAR10(tmp_path, download=False).load("train")
+    assert "3072" in assert_one_line_naming(error, bad)
 
 
 # --- registration ----------------------------------------------------------------------------------------

@@ -119,7 +119,7 @@ def test_the_he_initialised_generator_starts_with_diverse_samples(model_cls: typ
     ("overrides", "message"),
     [
         ({"prior": "cauchy"}, "prior must be one of normal, uniform; got 'cauchy'"),
-        ({"d_dropout": 1.0}, r"d_dropout must lie in \[0, 1\); got 1.0"),
+        ({"d_dropout": 1.0}, r"d_dropout must be in \[0, 1\), got 1.0"),
         ({"d_steps": 0}, "d_steps must be at least 1, got 0"),
         ({"width": 0}, "width must be at least 1, got 0"),
     ],

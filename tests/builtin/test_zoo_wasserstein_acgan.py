@@ -226,7 +226,7 @@ def test_wgan_logs_the_critic_loss_as_minus_its_earth_mover_estimate() -> None:
 
 
 def test_wgan_refuses_a_non_positive_clip_and_n_critic() -> None:
-    with pytest.raises(UserError, match=r"wgan\.clip must be positive"):
+    with pytest.raises(UserError, match=r"wgan\.clip must be a finite positive number"):
         WGAN.build(SHAPES[0], clip=0.0)
     with pytest.raises(UserError, match=r"wgan\.n_critic must be at least 1"):
         WGAN.build(SHAPES[0], n_critic=0)

@@ -17,6 +17,7 @@ import torch
 import torch_fidelity.feature_extractor_inceptionv3 as tf_inception
 from setups import make_setup
 
+from genbench.errors import UserError
 from genbench.evaluation.classifier import ClassifierInfo
 from genbench.evaluation.evaluate import evaluate
 from genbench.evaluation.inception import (
@@ -147,6 +148,43 @@ def test_a_run_without_weights_warns_once_and_computes_the_rest(fake_registry, t
         assert "GENBENCH_NO_DOWNLOAD" in record["protocol"]["fid_100"]["unavailable"]
         assert record["metrics"]["fd_clf_100"] > 0
         assert record["protocol_summary"]["inception_weights"] == "unavailable"
+
+
+@pytest.mark.parametrize(
+    "content",
+    [b"<html>not found</html>", None],  # Not a pickle at all; a torch file of something else.
+)
+def test_fid_weights_that_are_not_inception_weights_are_one_line(
+    tmp_path: Path, content: bytes | None
+) -> None:
+    path = tmp_path / "weights.pth"
+    if content is None:
+        torch.save({"conv.weight": torch.zeros(2)}, path)
+    else:
+        path.write_bytes(content)
+    with pytest.raises(UserError, match=r"is not an Inception weights file") as error:
+        resolve_inception_weights(path, download=False)
+    assert "\n" not in str(error.value) and str(path) in str(error.value)
+
+
+def test_the_warning_is_not_repeated_when_every_run_is_reused(fake_registry, tmp_path: Path) -> None:
+    options = RunOptions(
+        models=("pixel-gaussian",),
+        datasets=("bars",),
+        device="cpu",
+        out=tmp_path,
+        n_samples=100,
+        metrics=("fd_clf", "fid"),
+        checkpoint_every=None,
+        eval_every=None,
+    )
+    first: list[str] = []
+    Benchmark(options, fake_registry, announce=first.append).run()
+    assert any(m.startswith("warning: Inception") for m in first)
+    again: list[str] = []
+    Benchmark(options, fake_registry, announce=again.append).run()
+    assert any("reusing its record" in m for m in again)
+    assert not any(m.startswith("warning:") for m in again), again
 
 
 def test_inception_weights_record_their_protocol() -> None:

@@ -16,6 +16,7 @@ from genbench.figures.pictures import (
     PADDING,
     PROGRESS_IMAGES,
     grid_size,
+    magnification,
     save_class_grid,
     save_encoded_interpolation,
     save_interpolations,
@@ -60,17 +61,27 @@ def _png(path: Path) -> np.ndarray:
 
 
 def _cell(png: np.ndarray, row: int, col: int) -> torch.Tensor:
-    """The ``(H, W)`` pixels of image (row, col) of a grid of SHAPE images."""
-    size = SHAPE.resolution
+    """The ``(H, W)`` pixels of image (row, col) of a grid of SHAPE images, magnified 4 times (8 px to
+    32): each 4x4 block must be one pixel of the image, returned once."""
+    m, size = 4, 4 * SHAPE.resolution
     top, left = PADDING + row * (size + PADDING), PADDING + col * (size + PADDING)
-    return torch.from_numpy(png[top : top + size, left : left + size].copy())
+    cell = torch.from_numpy(png[top : top + size, left : left + size].copy())
+    pixels = cell[::m, ::m]
+    assert torch.equal(cell, pixels.repeat_interleave(m, 0).repeat_interleave(m, 1))  # Nearest neighbour.
+    return pixels
 
 
 def _assert_grid(path: Path, rows: int, cols: int) -> np.ndarray:
     png = _png(path)
     width, height = grid_size(rows, cols, SHAPE.resolution, SHAPE.resolution)
-    assert (png.shape[1], png.shape[0]) == (width, height) == (cols * 10 + 2, rows * 10 + 2)
+    assert (png.shape[1], png.shape[0]) == (width, height) == (cols * 34 + 2, rows * 34 + 2)
     return png
+
+
+@pytest.mark.parametrize(("size", "times"), [(8, 4), (28, 2), (32, 1), (64, 1), (10, 4)])
+def test_small_images_are_magnified_to_at_least_32_pixels(size: int, times: int) -> None:
+    assert magnification(size, size) == times
+    assert grid_size(1, 8, size, size) == (8 * (times * size + PADDING) + PADDING, times * size + 2 * PADDING)
 
 
 def _assert_close(cell: torch.Tensor, image: torch.Tensor) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -65,3 +66,23 @@ def test_cli_records_overridden_values(monkeypatch: pytest.MonkeyPatch, tmp_path
         result = CliRunner().invoke(app, [*args, "--out", str(tmp_path / "x"), "--set", bad])
         assert result.exit_code == 2 and result.stderr.startswith(message), result.stderr
         assert not (tmp_path / "x").exists()
+
+
+def test_the_message_says_an_int() -> None:
+    with pytest.raises(UserError, match=r"^m\.k takes an int \(default 1\), got 'abc'$"):
+        convert("m", "k", "abc", 1)
+    with pytest.raises(UserError, match=r"^m\.k takes a float "):
+        convert("m", "k", "abc", 1.0)
+
+
+def test_a_plugins_own_value_error_is_one_line_naming_the_plugin() -> None:
+    @dataclasses.dataclass
+    class Hparams(fakes.PixelGaussian.Hparams):
+        def __post_init__(self) -> None:
+            if self.lr > 1:
+                raise ValueError("lr must be at most 1")
+
+    cls = type("Picky", (fakes.PixelGaussian,), {"name": "picky", "Hparams": Hparams})
+    refused = r"^model 'picky' refuses these hyperparameters: lr must be at most 1$"
+    with pytest.raises(UserError, match=refused):
+        resolve_hparams(cls, {"lr": "2"})

@@ -204,3 +204,16 @@ def test_a_wide_leaderboard_prints_in_blocks_that_fit_the_terminal(tmp_path: Pat
     blocks = text.count("┏")
     assert (blocks == 1) == (width == 400)  # One table where it fits, blocks where it does not.
     assert text.count("dcgan") == 2 * blocks  # Every block says which row is which.
+
+
+def test_the_floor_shows_no_seed_count_in_the_terminal(tmp_path: Path) -> None:
+    _record(tmp_path, "dcgan", 0, 10.0)
+    _floor(tmp_path, 1.0, 0.9)
+    view = terminal_view(summarise(rebuild_leaderboard(tmp_path))).set_index("model")
+    assert view.loc["dcgan", "seeds"] == 1
+    assert pd.isna(view.loc[FLOOR_MODEL, "seeds"])  # Blank, not a 0 that reads like a seed.
+    table = by_model(view.reset_index())
+    buffer = io.StringIO()
+    Console(file=buffer, width=200).print(render(table, "table", 200))
+    seeds_line = next(line for line in buffer.getvalue().splitlines() if "seeds" in line)
+    assert "0" not in seeds_line and "1" in seeds_line

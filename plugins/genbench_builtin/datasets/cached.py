@@ -6,7 +6,7 @@ from abc import abstractmethod
 from pathlib import Path
 
 from genbench.api import Dataset, Split, SplitName
-from genbench.errors import UserError
+from genbench.errors import DataNotFoundError, UserError
 
 SPLITS: tuple[SplitName, ...] = ("train", "test")
 
@@ -19,7 +19,7 @@ class CachedDataset(Dataset):
     """
 
     def __init__(self, root: Path, download: bool = True) -> None:
-        super().__init__(root, download)
+        super().__init__(Path(root).expanduser(), download)  # "~/data" from a suite or --data-root=~/data.
         self._splits: dict[SplitName, Split] = {}
 
     def load(self, split: SplitName) -> Split:
@@ -27,7 +27,14 @@ class CachedDataset(Dataset):
         if split not in SPLITS:
             raise UserError(f"dataset '{self.name}' has no split '{split}'; it has: {', '.join(SPLITS)}")
         if split not in self._splits:
-            loaded = self._load_split(split)
+            try:
+                loaded = self._load_split(split)
+            except PermissionError as error:  # The same line whether the root came from an option or not.
+                where = error.filename or self.root
+                raise DataNotFoundError(
+                    f"dataset '{self.name}': cannot read {where} (permission denied); make {self.root} "
+                    "readable, or pass --data-root / GENBENCH_DATA_ROOT naming another folder"
+                ) from error
             loaded.validate(self.shape, f"dataset '{self.name}', {split} split")
             self._splits[split] = loaded
         return self._splits[split]

@@ -9,6 +9,7 @@ else lets torchvision download it when ``download`` is true, else raises
 
 from __future__ import annotations
 
+import pickle
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,8 @@ from genbench_builtin.datasets.fetching import (
     not_found,
     quiet_download,
 )
+
+ROW_SIZE = 3 * 32 * 32  # One image of a batch's "data": the R, G and B planes, row-major.
 
 
 def _torchvision_cifar10() -> Any:
@@ -54,10 +57,38 @@ class CIFAR10(CachedDataset):
         if not self._files_ready:  # Once per instance: checking means md5-summing 170 MB.
             self._ensure_files()
             self._files_ready = True
-        dataset = _torchvision_cifar10()(self.root, train=split == "train", download=False)
+        try:
+            dataset = _torchvision_cifar10()(self.root, train=split == "train", download=False)
+        except (ValueError, KeyError, TypeError, IndexError) as error:  # numpy's words, naming no file.
+            raise self._malformed(split, error) from error
         # torchvision turns the batches' channel planes into (N, H, W, C); genbench wants (N, C, H, W).
         images = torch.from_numpy(np.ascontiguousarray(dataset.data.transpose(0, 3, 1, 2)))
         return Split(images, torch.as_tensor(dataset.targets, dtype=torch.int64))
+
+    def _malformed(self, split: SplitName, error: Exception) -> DataNotFoundError:
+        """The user error for batches whose md5 matched but whose contents torchvision cannot read:
+        the first file of ``split`` that does not hold (N, 3072) uint8 rows with N labels."""
+        tv = _torchvision_cifar10()
+        redo = f"delete {self.folder} and provide the data again"
+        for name, _ in tv.train_list if split == "train" else tv.test_list:
+            path = self.folder / name
+            with path.open("rb") as file:
+                batch = pickle.load(file, encoding="latin1")
+            data = np.asarray(batch.get("data")) if isinstance(batch, dict) else None
+            labels = batch.get("labels", batch.get("fine_labels")) if isinstance(batch, dict) else None
+            if data is None or data.ndim != 2 or data.shape[1] != ROW_SIZE:
+                shape = "no 'data'" if data is None else f"data of shape {data.shape}"
+                return DataNotFoundError(
+                    f"{self.name}: {path} holds {shape}, not (N, {ROW_SIZE}) rows of 32x32 RGB; {redo}"
+                )
+            if labels is None or len(labels) != len(data):
+                count = "no" if labels is None else len(labels)
+                return DataNotFoundError(
+                    f"{self.name}: {path} holds {len(data)} images but {count} labels; {redo}"
+                )
+        return DataNotFoundError(
+            f"{self.name}: cannot read the {split} batches in {self.folder} ({error}); {redo}"
+        )
 
     def _problems(self) -> tuple[list[str], list[str]]:
         """Names of the expected files that are missing, and of those whose md5 is wrong."""
@@ -77,19 +108,17 @@ class CIFAR10(CachedDataset):
         tv = _torchvision_cifar10()
         archive = self.root / tv.filename
         missing, corrupt = self._problems()
+        extracted = False
         if (missing or corrupt) and archive.is_file():
             extract_folder_atomic(archive, self.root, tv.base_folder, self.name)
+            extracted = True
             missing, corrupt = self._problems()
         reason = None
         if (missing or corrupt) and self.download:
             reason = quiet_download(lambda: tv(self.root, train=True, download=True))
             missing, corrupt = self._problems()
         if corrupt:
-            raise DataNotFoundError(
-                f"{self.name}: {', '.join(str(self.folder / name) for name in corrupt)} "
-                f"{'does' if len(corrupt) == 1 else 'do'} not match torchvision's md5 "
-                f"(truncated or another version?); delete {self.folder} and provide it again"
-            )
+            raise self._mismatch(missing, corrupt, archive if extracted else None, reason)
         if missing:
             remedies = [
                 f"put the extracted {tv.base_folder} folder, or {tv.filename}, in {self.root}",
@@ -98,3 +127,22 @@ class CIFAR10(CachedDataset):
             raise not_found(
                 self.name, [self.folder, archive], missing, download_note(self.download, reason), remedies
             )
+
+    def _mismatch(
+        self, missing: list[str], corrupt: list[str], archive: Path | None, reason: str | None
+    ) -> DataNotFoundError:
+        """One short line: the folder once, then file names (not paths, not hashes), where the files
+        came from and what the download did."""
+        parts = [f"missing {', '.join(missing)}"] if missing else []
+        verb = "does" if len(corrupt) == 1 else "do"
+        parts.append(
+            f"{', '.join(corrupt)} {verb} not match torchvision's md5 (truncated or another version?)"
+        )
+        if archive is not None:
+            parts.append(f"extracted from {archive}, which does not match either")
+        if self.download:
+            parts.append(f"download failed: {reason}" if reason else "a fresh download did not match either")
+        delete = "the folder and that archive" if archive is not None else "the folder"
+        return DataNotFoundError(
+            f"{self.name}: in {self.folder}: {'; '.join(parts)}; delete {delete} and provide the data again"
+        )

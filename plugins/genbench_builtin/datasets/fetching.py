@@ -7,6 +7,7 @@ leaves a truncated file that a later run would take for a complete one.
 from __future__ import annotations
 
 import contextlib
+import errno
 import gzip
 import io
 import os
@@ -43,6 +44,12 @@ def gunzip_atomic(source: Path, target: Path, owner: str) -> None:
         os.replace(partial, target)
     except _EXTRACT_ERRORS as error:
         partial.unlink(missing_ok=True)
+        if _unwritable(error, source):
+            raise DataNotFoundError(
+                f"{owner}: cannot extract {source}: {target.parent} is not writable; make it writable, "
+                "extract the .gz files there yourself (gunzip -k), or copy the folder somewhere writable "
+                "and pass --data-root"
+            ) from error
         raise DataNotFoundError(
             f"{owner}: cannot extract {source} to {target} ({short_reason(error)}){_advice(error, source)}"
         ) from error
@@ -67,6 +74,12 @@ def extract_folder_atomic(archive: Path, root: Path, folder: str, owner: str) ->
         raise DataNotFoundError(
             f"{owner}: cannot extract {archive} into {root} ({short_reason(error)}){_advice(error, archive)}"
         ) from error
+
+
+def _unwritable(error: BaseException, source: Path) -> bool:
+    """Whether ``error`` is a refusal to write (a read-only or foreign folder), not to read ``source``."""
+    refused = (errno.EACCES, errno.EPERM, errno.EROFS)
+    return isinstance(error, OSError) and error.errno in refused and error.filename != str(source)
 
 
 def _advice(error: BaseException, archive: Path) -> str:

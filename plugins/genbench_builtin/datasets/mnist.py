@@ -54,17 +54,28 @@ def idx_count(path: Path, magic: int, item_shape: tuple[int, ...], owner: str) -
     if len(header) < header_size:
         raise DataNotFoundError(f"{owner}: {path} is truncated ({size} bytes, not even a header); {redo}")
     found_magic, count, *dims = struct.unpack(f">{2 + len(item_shape)}I", header)
-    if found_magic != magic or tuple(dims) != item_shape:
-        expected = "x".join(map(str, ("N", *item_shape)))
+    expected = "x".join(map(str, ("N", *item_shape)))
+    not_idx = f"{owner}: {path} is not an IDX file of {expected} unsigned bytes"
+    if found_magic != magic:
+        # The magic's last byte is the number of dimensions: say it, not dimensions read from the wrong
+        # place (a label file read as images, or the other way round).
+        ndim = found_magic & 0xFF
         raise DataNotFoundError(
-            f"{owner}: {path} is not an IDX file of {expected} unsigned bytes "
-            f"(magic 0x{found_magic:08x}, dimensions {count}x{'x'.join(map(str, dims))}); {redo}"
+            f"{not_idx} (magic 0x{found_magic:08x} announces {ndim} dimension{'s' * (ndim != 1)}, "
+            f"not {1 + len(item_shape)}); {redo}"
         )
+    if tuple(dims) != item_shape:
+        raise DataNotFoundError(f"{not_idx} (dimensions {'x'.join(map(str, (count, *dims)))}); {redo}")
     expected_size = header_size + count * prod(item_shape)
-    if size != expected_size:
+    if size < expected_size:
         raise DataNotFoundError(
             f"{owner}: {path} is {size} bytes but its header announces {count} items, "
-            f"{expected_size} bytes (truncated?); {redo}"
+            f"{expected_size} bytes: truncated; {redo}"
+        )
+    if size > expected_size:
+        raise DataNotFoundError(
+            f"{owner}: {path} is {size - expected_size} bytes longer than its header announces "
+            f"({count} items, {expected_size} bytes); {redo}"
         )
     return count
 

@@ -20,6 +20,7 @@ the projection of ``z``; the discriminator is DCGAN's with dropout 0.5 after eac
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 import torch
 import torch.nn.functional as F
@@ -37,6 +38,7 @@ from genbench_builtin.models.conv_ladder import (
     relu,
 )
 from genbench_builtin.models.dcgan import ESTIMATE_SEED, jsd_from_logits
+from genbench_builtin.models.hparam_rules import check_hparams
 from genbench_builtin.models.latent import LatentModel
 from genbench_builtin.models.modes import eval_mode
 
@@ -111,6 +113,22 @@ class ACGAN(LatentModel):
         beta1: float = 0.5  # DCGAN's: 0.9 made GAN training oscillate.
         beta2: float = 0.999
         dropout: float = 0.5  # After every discriminator activation, as in the paper's appendix.
+        model_name: ClassVar[str] = "acgan"  # Named in the messages of __post_init__.
+
+        def __post_init__(self) -> None:
+            check_hparams(
+                self.model_name,
+                self,
+                {
+                    "batch_size": "count",
+                    "latent_dim": "count",
+                    "base_channels": "count",
+                    "lr": "positive",
+                    "beta1": "beta",
+                    "beta2": "beta",
+                    "dropout": "fraction",
+                },
+            )
 
     hparams: Hparams
 

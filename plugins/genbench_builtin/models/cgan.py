@@ -7,11 +7,13 @@ pair (x, y), and the objective is the GAN's with every term conditioned on y (th
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 import torch
 
 from genbench import DataShape, UserError
 from genbench_builtin.models.gan import BCEGAN, BCEGANHparams
+from genbench_builtin.models.hparam_rules import check_hparams
 from genbench_builtin.models.mlp import (
     LEAKY_SLOPE,
     LabelConcat,
@@ -58,6 +60,11 @@ class CGAN(BCEGAN):
 
         d_steps: int = 1  # The paper's; report "004" used several (see the class docstring).
         label_dim: int = 10  # Embedding size per network: the class count of the built-in datasets.
+        model_name: ClassVar[str] = "cgan"  # Named in the messages of __post_init__.
+
+        def __post_init__(self) -> None:
+            super().__post_init__()
+            check_hparams(self.model_name, self, {"label_dim": "count"})
 
     hparams: Hparams
 

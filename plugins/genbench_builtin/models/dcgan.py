@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import ClassVar
 
 import torch
 import torch.nn.functional as F
@@ -35,6 +36,7 @@ from genbench_builtin.models.conv_ladder import (
     leaky_relu,
     relu,
 )
+from genbench_builtin.models.hparam_rules import check_hparams
 from genbench_builtin.models.latent import LatentModel
 from genbench_builtin.models.modes import eval_mode
 
@@ -120,6 +122,21 @@ class DCGAN(LatentModel):
         lr: float = 2e-4
         beta1: float = 0.5  # The paper's: 0.9 made training oscillate.
         beta2: float = 0.999
+        model_name: ClassVar[str] = "dcgan"  # Named in the messages of __post_init__.
+
+        def __post_init__(self) -> None:
+            check_hparams(
+                self.model_name,
+                self,
+                {
+                    "batch_size": "count",
+                    "latent_dim": "count",
+                    "base_channels": "count",
+                    "lr": "positive",
+                    "beta1": "beta",
+                    "beta2": "beta",
+                },
+            )
 
     hparams: Hparams
 

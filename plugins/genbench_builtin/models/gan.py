@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from abc import abstractmethod
 from dataclasses import dataclass
+from typing import ClassVar
 
 import torch
 import torch.nn.functional as F
@@ -23,6 +24,7 @@ from torch import nn
 
 from genbench import DataShape, Hyperparameters, UserError
 from genbench_builtin.models.dcgan import ESTIMATE_SEED, bce_step_logs, discriminator_bce, jsd_from_logits
+from genbench_builtin.models.hparam_rules import check_hparams
 from genbench_builtin.models.latent import LatentModel
 from genbench_builtin.models.mlp import (
     LEAKY_SLOPE,
@@ -49,6 +51,23 @@ class BCEGANHparams(Hyperparameters):
     beta1: float = 0.5  # DCGAN's (Radford et al.): Adam's default 0.9 made GAN training oscillate.
     beta2: float = 0.999
     d_steps: int = 1  # k, discriminator steps per generator step: the paper's 1, "the least expensive".
+    model_name: ClassVar[str] = "gan"  # Named in the messages of __post_init__.
+
+    def __post_init__(self) -> None:
+        check_hparams(
+            self.model_name,
+            self,
+            {
+                "batch_size": "count",
+                "latent_dim": "count",
+                "width": "count",
+                "d_dropout": "fraction",
+                "lr": "positive",
+                "beta1": "beta",
+                "beta2": "beta",
+                "d_steps": "count",
+            },
+        )
 
 
 class BCEGAN(LatentModel):

@@ -29,11 +29,13 @@ the real label, which the paper found to perform similarly and uses in its exper
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 import torch
 
 from genbench import DataShape, UserError
 from genbench_builtin.models.dcgan import DCGAN, ESTIMATE_SEED
+from genbench_builtin.models.hparam_rules import check_hparams
 from genbench_builtin.models.modes import eval_mode
 
 
@@ -81,6 +83,11 @@ class LSGAN(DCGAN):
         a: float = 0.0  # Target score of fakes for the discriminator.
         b: float = 1.0  # Target score of real images for the discriminator.
         c: float = 1.0  # Target score of fakes for the generator (c = b: "as real as possible").
+        model_name: ClassVar[str] = "lsgan"  # Named in the messages of __post_init__.
+
+        def __post_init__(self) -> None:
+            super().__post_init__()
+            check_hparams(self.model_name, self, {"a": "finite", "b": "finite", "c": "finite"})
 
     hparams: Hparams
 

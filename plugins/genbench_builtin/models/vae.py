@@ -20,6 +20,7 @@ so the optimisation is the same at the same learning rate.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 import torch
 import torch.nn.functional as F
@@ -34,6 +35,7 @@ from genbench_builtin.models.conv_ladder import (
     ladder_plan,
     relu,
 )
+from genbench_builtin.models.hparam_rules import check_hparams
 from genbench_builtin.models.latent import LatentModel
 from genbench_builtin.models.modes import eval_mode
 
@@ -66,6 +68,19 @@ class VAE(LatentModel):
         base_channels: int = 32  # Widths double per halving: 32, 64, 128 at 32x32.
         lr: float = 1e-3
         recon: str = "bce"  # "bce" or "mse", see the module docstring.
+        model_name: ClassVar[str] = "vae"  # Named in the messages of __post_init__.
+
+        def __post_init__(self) -> None:
+            check_hparams(
+                self.model_name,
+                self,
+                {
+                    "batch_size": "count",
+                    "latent_dim": "count",
+                    "base_channels": "count",
+                    "lr": "positive",
+                },
+            )
 
     hparams: Hparams
 

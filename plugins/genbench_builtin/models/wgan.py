@@ -16,6 +16,7 @@ Adam made the critic's training unstable at times), lr 5e-5, c = 0.01, n_critic 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 import torch
 from torch import nn
@@ -23,6 +24,7 @@ from torch import nn
 from genbench import DataShape, Hyperparameters, UserError
 from genbench_builtin.models.conv_ladder import dcgan_init
 from genbench_builtin.models.dcgan import build_discriminator
+from genbench_builtin.models.hparam_rules import check_hparams
 from genbench_builtin.models.wasserstein import WassersteinGAN
 
 
@@ -54,6 +56,21 @@ class WGAN(WassersteinGAN):
         lr: float = 5e-5  # The paper's alpha, for both networks: RMSProp with a small step.
         n_critic: int = 5  # Critic updates per generator update: the critic should stay near optimal.
         clip: float = 0.01  # The paper's c: critic parameters are clamped to [-c, c] after each update.
+        model_name: ClassVar[str] = "wgan"  # Named in the messages of __post_init__.
+
+        def __post_init__(self) -> None:
+            check_hparams(
+                self.model_name,
+                self,
+                {
+                    "batch_size": "count",
+                    "latent_dim": "count",
+                    "base_channels": "count",
+                    "lr": "positive",
+                    "n_critic": "count",
+                    "clip": "positive",
+                },
+            )
 
     hparams: Hparams
 

@@ -19,12 +19,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import ClassVar
 
 import torch
 from torch import nn
 
 from genbench import DataShape, Hyperparameters, UserError
 from genbench_builtin.models.conv_ladder import DownLadder, FeatureHead, NormFactory, dcgan_init, leaky_relu
+from genbench_builtin.models.hparam_rules import check_hparams
 from genbench_builtin.models.wasserstein import WassersteinGAN
 
 
@@ -87,6 +89,23 @@ class WGANGP(WassersteinGAN):
         n_critic: int = 5  # Critic updates per generator update.
         gp_weight: float = 10.0  # The paper's lambda; it worked across architectures and datasets.
         critic_norm: str = "layer"  # "layer" (the paper's suggestion) or "none"; never batch norm.
+        model_name: ClassVar[str] = "wgan-gp"  # Named in the messages of __post_init__.
+
+        def __post_init__(self) -> None:
+            check_hparams(
+                self.model_name,
+                self,
+                {
+                    "batch_size": "count",
+                    "latent_dim": "count",
+                    "base_channels": "count",
+                    "lr": "positive",
+                    "beta1": "beta",
+                    "beta2": "beta",
+                    "n_critic": "count",
+                    "gp_weight": "positive",
+                },
+            )
 
     hparams: Hparams
 
