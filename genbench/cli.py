@@ -259,6 +259,8 @@ def plugins() -> None:
         table.add_row(
             entry.name, entry.kind, conditional, entry.distribution, entry.version, entry.description
         )
+    for entry, reason in registry.conflicting():  # Listed, so the user sees which packages to choose from.
+        table.add_row(entry.name, entry.kind, "", entry.distribution, entry.version, f"CONFLICT: {reason}")
     for broken in registry.broken:  # Shown, not hidden: a plugin the user installed is missing.
         error = f"BROKEN: {broken.error}"
         table.add_row(broken.name, "broken", "", broken.distribution, broken.version, error)
