@@ -4,7 +4,9 @@ class) is broken and a name claimed twice a conflict, both listed, neither block
 from __future__ import annotations
 
 import sys
+import textwrap
 import types
+from pathlib import Path
 
 import fakes
 import pytest
@@ -186,3 +188,59 @@ def test_hyperparameters_are_resolved_by_name() -> None:
     assert hparams.lr == 0.5 and hparams.batch_size == 32
     with pytest.raises(UserError, match="no hyperparameter lrr; it has: batch_size, lr"):
         fakes.PixelGaussian.resolve_hparams(lrr=0.5)
+
+
+def _distribution(folder: Path, name: str, entry_points: str, module: str, body: str) -> None:
+    """An installed distribution on ``folder`` (put on sys.path) whose module is ``body``."""
+    info = folder / f"{name.replace('-', '_')}-1.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: 1.0\n")
+    (info / "entry_points.txt").write_text(f"[genbench]\n{entry_points}\n")
+    (folder / f"{module}.py").write_text(textwrap.dedent(body))
+
+
+def test_installed_packages_with_a_misspelt_hook_or_a_shared_entry_point_name(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    plugin = """
+        from fakes import PixelGaussian
+        from genbench import hookimpl
+
+        class Gan(PixelGaussian):
+            name = "{name}"
+
+        @hookimpl
+        def {hook}():
+            return [Gan]
+        """
+    _distribution(
+        tmp_path,
+        "genbench-typo",
+        "typo = typo_models",
+        "typo_models",
+        plugin.format(name="typo-gan", hook="register_model"),
+    )
+    _distribution(
+        tmp_path,
+        "genbench-good",
+        "models = good_models",
+        "good_models",
+        plugin.format(name="good-gan", hook="register_models"),
+    )
+    _distribution(
+        tmp_path,
+        "genbench-other",
+        "models = other_models",
+        "other_models",
+        plugin.format(name="other-gan", hook="register_models"),
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delenv("GENBENCH_PLUGINS", raising=False)
+    registry = Registry.discover(autoload=True)
+    assert [(b.distribution, b.version, b.error) for b in registry.broken] == [
+        ("genbench-typo", "1.0", "unknown hook register_model (did you mean register_models?)")
+    ]
+    # The same entry point name in two packages: each is registered, under its package's name.
+    assert registry.model("good-gan").distribution == "genbench-good"
+    assert registry.model("other-gan").distribution == "genbench-other"
+    assert {"dcgan", "vae"} <= set(registry.models)  # The built-ins still load.

@@ -314,6 +314,8 @@ def _test_estimates(
             chunk = images[start : start + batch_size].to(device)
             logs = model.estimate(to_unit_range(chunk), labels[start : start + batch_size].to(device))
             for key, value in logs.items():
+                if not isinstance(value, torch.Tensor):
+                    raise TypeError(log_value_problem("estimate", key, value))
                 totals[key] = totals.get(key, 0) + value.detach().float() * chunk.shape[0]
     finally:
         model.train()

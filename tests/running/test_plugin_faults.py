@@ -8,11 +8,13 @@ import json
 import textwrap
 from pathlib import Path
 
+import fakes
 import pytest
+import torch
 from typer.testing import CliRunner
 
 from genbench.cli import app
-from genbench.running.training import _mean_logs
+from genbench.running.training import _mean_logs, _test_estimates
 
 runner = CliRunner()
 pytestmark = pytest.mark.usefixtures("one_thread")  # See conftest.one_thread.
@@ -79,11 +81,20 @@ def plugin(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 def test_float_logs_say_what_to_return() -> None:
     # Issue 13: AttributeError: 'float' object has no attribute 'detach', deep in _mean_logs.
     with pytest.raises(TypeError) as error:
-        _mean_logs([{"loss_d": 0.5}])
+        _mean_logs([{"loss_d": torch.tensor(0.25)}, {"loss_d": 0.5}])
     assert str(error.value) == (
         "train_step returned 'loss_d' as a Python float (0.5), not a tensor; return loss.detach(), "
         "not loss.item(): reading a number waits for the device every step"
     )
+
+    class FloatEstimates(fakes.PixelGaussian):
+        def estimate(self, images: torch.Tensor, labels: torch.Tensor) -> dict[str, torch.Tensor]:
+            return {"nll": float(self._nll(images))}  # type: ignore[dict-item]
+
+    model = FloatEstimates.build(fakes.Bars.shape)
+    test = fakes.Bars(Path()).load("test")
+    with pytest.raises(TypeError, match=r"^estimate returned 'nll' as a Python float \(.*\), not a tensor"):
+        _test_estimates(model, (test.images, test.labels), torch.device("cpu"))
 
 
 def test_out_of_range_samples_are_recorded_and_float_logs_explained(plugin: None, tmp_path: Path) -> None:
