@@ -77,7 +77,7 @@ class GenbenchPluginManager(pluggy.PluginManager):
             self.sources[id(plugin)] = source
 
     def _unknown_hooks(self, plugin: object) -> str | None:
-        """ "unknown hook NAME (did you mean ...?)" for each hook of ``plugin`` genbench does not define."""
+        """Each hook of ``plugin`` that genbench does not define, with the hook it probably meant."""
         known = [name for name in vars(hookspecs) if name.startswith("register_")]
         unknown = [
             name
