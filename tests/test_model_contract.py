@@ -262,3 +262,21 @@ def test_genbench_testing_imports_without_pytest() -> None:
     code = "import sys; sys.modules['pytest'] = None; import genbench.testing; print('ok')"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert result.stdout.strip() == "ok", result.stderr
+
+
+class _LooseTensor(_Faulty):
+    def __init__(self, shape: DataShape, hparams: Hyperparameters) -> None:
+        super().__init__(shape, hparams)
+        self.offset = torch.zeros(1)  # Not a buffer: .to(device) leaves it behind.
+
+
+class _LegacySpectralNorm(_Faulty):
+    def __init__(self, shape: DataShape, hparams: Hyperparameters) -> None:
+        super().__init__(shape, hparams)
+        self.critic = torch.nn.utils.spectral_norm(torch.nn.Linear(4, 1))  # Recomputes .weight per call.
+
+
+def test_plain_tensor_attributes_are_named_unless_a_hook_recomputes_them() -> None:
+    with pytest.raises(ContractError, match=r"device: plain tensor attributes offset do not move with"):
+        check_builds_on_the_current_device(_LooseTensor, SHAPE)
+    check_builds_on_the_current_device(_LegacySpectralNorm, SHAPE)
