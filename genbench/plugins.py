@@ -18,7 +18,7 @@ from importlib import metadata
 from typing import Any, Literal
 
 import pluggy
-from packaging.specifiers import InvalidSpecifier, SpecifierSet  # A dependency of matplotlib's.
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
 from genbench import hookspecs
 from genbench.api import API_VERSION, Dataset, DataShape, Model
