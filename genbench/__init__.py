@@ -1,12 +1,17 @@
-"""genbench: benchmark generative image models under one fixed budget and one evaluation protocol."""
+"""genbench: benchmark generative image models under one fixed budget and one evaluation protocol.
 
-from genbench.api import Dataset, DataShape, Hyperparameters, Model, Split
+The names here are the plugin API (see docs/plugins.md); :mod:`genbench.testing` checks a plugin
+against its contract.
+"""
+
+from genbench.api import API_VERSION, Dataset, DataShape, Hyperparameters, Model, Split
 from genbench.errors import DataNotFoundError, UserError
 from genbench.hookspecs import hookimpl
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "API_VERSION",
     "DataNotFoundError",
     "DataShape",
     "Dataset",

@@ -24,6 +24,10 @@ from torch import nn
 
 from genbench.errors import UserError
 
+API_VERSION = "1.0"
+"""The version of this plugin API. A plugin module may require a range with ``GENBENCH_API = ">=1,<2"``;
+a minor version adds to the API, a major version changes or removes something."""
+
 SplitName = Literal["train", "test"]
 
 
@@ -79,6 +83,17 @@ class Split:
             raise UserError(f"{owner}: {'; '.join(problems)}")
 
 
+def check_split(split: object, shape: DataShape, owner: str) -> Split:
+    """``split`` if it is a :class:`Split` matching ``shape``; a user error naming ``owner`` otherwise."""
+    if not isinstance(split, Split):
+        raise UserError(
+            f"{owner}: load returned a {type(split).__name__}, not a genbench.Split; "
+            "return Split(images, labels)"
+        )
+    split.validate(shape, owner)
+    return split
+
+
 class Dataset(ABC):
     """A dataset plugin. Subclasses set ``name``, ``shape`` and ``description`` and implement ``load``.
 
@@ -119,6 +134,9 @@ class Model(nn.Module, ABC):
     description: ClassVar[str] = ""
     conditional: ClassVar[bool] = False
     Hparams: ClassVar[type[Hyperparameters]] = Hyperparameters
+    untrained_parameters: ClassVar[tuple[str, ...]] = ()
+    """Names (``fnmatch`` patterns) of parameters whose gradient is zero by construction, such as a
+    Wasserstein critic's output bias: the contract's per-parameter training check skips them."""
 
     def __init__(self, shape: DataShape, hparams: Hyperparameters) -> None:
         super().__init__()
@@ -136,7 +154,13 @@ class Model(nn.Module, ABC):
                 f"model '{cls.name}' has no hyperparameter {', '.join(unknown)}; "
                 f"it has: {', '.join(sorted(known))}"
             )
-        hparams = cls.Hparams(**overrides)
+        try:
+            hparams = cls.Hparams(**overrides)
+        except (ValueError, TypeError) as error:  # The dataclass's own validation, in __post_init__.
+            given = ", ".join(f"{k}={v!r}" for k, v in overrides.items()) or "the defaults"
+            raise UserError(
+                f"model '{cls.name}' ({cls.__module__}) refuses {given}: {type(error).__name__}: {error}"
+            ) from error
         json.dumps(dataclasses.asdict(hparams))  # Run records store them as JSON: fail now, not at the end.
         return hparams
 

@@ -22,13 +22,15 @@ MIN_DESCRIPTION = 30  # Narrower, a description wraps into a column of single wo
 
 
 def plugin_rows(registry: Registry) -> list[Row]:
-    """One row per model, dataset and broken plugin, in the columns of :data:`HEADER`."""
+    """One row per model, dataset, conflicting and broken plugin, in the columns of :data:`HEADER`."""
     rows: list[Row] = []
     for entry in registry.entries():
         conditional = "" if entry.conditional is None else ("yes" if entry.conditional else "no")
         rows.append(
             (entry.name, entry.kind, conditional, entry.distribution, entry.version, entry.description)
         )
+    for entry, reason in registry.conflicting():  # Listed, so the user sees which packages to choose from.
+        rows.append((entry.name, entry.kind, "", entry.distribution, entry.version, f"CONFLICT: {reason}"))
     for broken in registry.broken:  # Shown, not hidden: a plugin the user installed is missing.
         error = f"BROKEN: {broken.error}"
         rows.append((broken.name, "broken", "", broken.distribution, broken.version, error))

@@ -8,6 +8,7 @@ which is how to try a plugin before packaging it.
 
 from __future__ import annotations
 
+import difflib
 import importlib
 import os
 import re
@@ -17,9 +18,10 @@ from importlib import metadata
 from typing import Any, Literal
 
 import pluggy
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
 from genbench import hookspecs
-from genbench.api import Dataset, Model
+from genbench.api import API_VERSION, Dataset, DataShape, Model
 from genbench.errors import PluginConflictError, UnknownNameError, UserError
 
 ENTRY_POINT_GROUP = "genbench"
@@ -32,44 +34,89 @@ Kind = Literal["model", "dataset"]
 
 @dataclass(frozen=True)
 class BrokenPlugin:
-    """A plugin that failed to load (import error, or an exception in its registration hook)."""
+    """A plugin that failed to load: an import error, a misspelt hook, an API version it does not
+    accept, an exception in a registration hook or a registered class that is not usable."""
 
     name: str  # The entry point's or module's name.
     distribution: str
     version: str
-    error: str  # One line: the exception's type and message.
+    error: str  # One line: what went wrong and, where known, what to do.
 
 
 class GenbenchPluginManager(pluggy.PluginManager):
-    """A pluggy manager that also knows each plugin's distribution and the plugins that failed to load."""
+    """A pluggy manager that also knows each plugin's distribution and the plugins that failed to load.
+
+    Every plugin is checked as it is registered (API version, hook names and signatures); one that
+    fails is recorded as broken and left out, so one faulty package never stops genbench."""
 
     def __init__(self) -> None:
         super().__init__(hookspecs.PROJECT_NAME)
+        self.add_hookspecs(hookspecs)
         self.sources: dict[int, tuple[str, str]] = {}  # id(plugin) -> (distribution, version)
         self.broken: list[BrokenPlugin] = []
 
+    def add(self, plugin: object, name: str | None = None, source: tuple[str, str] | None = None) -> None:
+        """Register ``plugin`` (``source``: its distribution and version) if it passes the checks;
+        record it as broken, with the reason, if not."""
+        label = name or self.get_canonical_name(plugin)
+        source = source or (label, "")
+        if self.is_registered(plugin):
+            return  # The same module named twice.
+        problem = api_version_problem(plugin)
+        if problem is None:
+            try:
+                self.register(plugin, name=name)
+                self.check_pending()  # Every plugin before this one passed: only this one can fail.
+            except (pluggy.PluginValidationError, ValueError) as error:
+                problem = self._unknown_hooks(plugin) or _one_line(error)
+                if self.is_registered(plugin):
+                    self.unregister(plugin)
+        if problem is not None:
+            self.broken.append(BrokenPlugin(label, *source, problem))
+        else:
+            self.sources[id(plugin)] = source
+
+    def _unknown_hooks(self, plugin: object) -> str | None:
+        """Each hook of ``plugin`` that genbench does not define, with the hook it probably meant."""
+        known = [name for name in vars(hookspecs) if name.startswith("register_")]
+        unknown = [
+            name
+            for name, caller in vars(self.hook).items()
+            if not name.startswith("_")
+            and not caller.has_spec()
+            and any(impl.plugin is plugin for impl in caller.get_hookimpls())
+        ]
+        reasons = []
+        for name in unknown:
+            close = difflib.get_close_matches(name, known, n=1)
+            hint = f" (did you mean {close[0]}?)" if close else f"; genbench's hooks: {', '.join(known)}"
+            reasons.append(f"unknown hook {name}{hint}")
+        return "; ".join(reasons) or None
+
     def load_entry_points(self, group: str) -> None:
-        """Register every plugin of the entry point ``group``; one that fails to import is recorded as
-        broken and the others still load (unlike ``load_setuptools_entrypoints``, which stops)."""
+        """Register every plugin of the entry point ``group``; one that fails to import or to register
+        is recorded as broken and the others still load (unlike ``load_setuptools_entrypoints``)."""
         for dist in metadata.distributions():
             for entry_point in dist.entry_points.select(group=group):
-                if self.get_plugin(entry_point.name) is not None:
-                    continue  # The same distribution seen twice on sys.path.
                 source = (dist.metadata["name"], dist.version)
+                name = entry_point.name
+                if self.get_plugin(name) is not None:
+                    if self.sources.get(id(self.get_plugin(name))) == source:
+                        continue  # The same distribution seen twice on sys.path.
+                    name = f"{source[0]}:{name}"  # Another package chose the same entry point name.
                 try:
                     plugin = entry_point.load()
                 except Exception as error:  # Any error in a third party's import must not stop us.
-                    self.broken.append(BrokenPlugin(entry_point.name, *source, _one_line(error)))
+                    self.broken.append(BrokenPlugin(name, *source, _one_line(error)))
                     continue
-                self.register(plugin, name=entry_point.name)
-                self.sources[id(plugin)] = source
+                self.add(plugin, name=name, source=source)
 
     def load_modules(self, names: Iterable[str]) -> None:
         """Import and register modules by name (``GENBENCH_PLUGINS``); a name that is not a module is
         a user error, a module that fails while importing is a broken plugin."""
         for name in names:
             try:
-                self.register(importlib.import_module(name))
+                module = importlib.import_module(name)
             except ModuleNotFoundError as error:
                 if error.name != name:
                     self.broken.append(BrokenPlugin(name, name, "", _one_line(error)))
@@ -79,27 +126,44 @@ class GenbenchPluginManager(pluggy.PluginManager):
                 ) from error
             except Exception as error:
                 self.broken.append(BrokenPlugin(name, name, "", _one_line(error)))
+                continue
+            self.add(module)
+
+
+def api_version_problem(plugin: object) -> str | None:
+    """Why ``plugin`` cannot run on this genbench: the plugin API range it states in ``GENBENCH_API``
+    (e.g. ``">=1,<2"``) excludes :data:`genbench.api.API_VERSION`; None when it fits or states none."""
+    required = getattr(plugin, "GENBENCH_API", None)
+    if required is None:
+        return None
+    try:
+        accepted = SpecifierSet(str(required))
+    except InvalidSpecifier:
+        return f"GENBENCH_API = {required!r} is not a version range such as '>=1,<2'"
+    if accepted.contains(API_VERSION, prereleases=True):
+        return None
+    return (
+        f"it needs genbench plugin API {required}, and this genbench offers API {API_VERSION}: install "
+        f"a release of the plugin made for API {API_VERSION}, or a genbench that offers {required}"
+    )
 
 
 def make_plugin_manager(
     plugins: Iterable[object] = (), autoload: bool | None = None
 ) -> GenbenchPluginManager:
     """A new plugin manager with genbench's hookspecs, entry-point plugins, the modules named in
-    ``GENBENCH_PLUGINS`` and ``plugins`` registered.
+    ``GENBENCH_PLUGINS`` and ``plugins`` registered; the ones that fail their checks are in ``broken``.
 
     ``autoload=None`` loads entry points unless ``GENBENCH_DISABLE_PLUGIN_AUTOLOAD`` is set.
-    ``check_pending`` makes a misspelled hook name fail here, loudly, instead of being ignored.
     """
     pm = GenbenchPluginManager()
-    pm.add_hookspecs(hookspecs)
     if autoload is None:
         autoload = not os.environ.get(DISABLE_AUTOLOAD_ENV)
     if autoload:
         pm.load_entry_points(ENTRY_POINT_GROUP)
     pm.load_modules(name.strip() for name in os.environ.get(PLUGINS_ENV, "").split(",") if name.strip())
     for plugin in plugins:
-        pm.register(plugin)
-    pm.check_pending()
+        pm.add(plugin)
     return pm
 
 
@@ -121,32 +185,33 @@ class PluginEntry:
 
 
 class Registry:
-    """Models and datasets by name, built from every plugin's registration hooks."""
+    """Models and datasets by name, built from every plugin's registration hooks.
+
+    A name two plugins claim is in neither table but in ``conflicts``: listing works, and only a run
+    that asks for that name fails, naming the packages that claim it."""
 
     def __init__(self, entries: Iterable[PluginEntry], broken: Iterable[BrokenPlugin] = ()) -> None:
         self.broken = list(broken)
         self.models: dict[str, PluginEntry] = {}
         self.datasets: dict[str, PluginEntry] = {}
+        self.conflicts: dict[tuple[Kind, str], list[PluginEntry]] = {}
         for entry in entries:
+            key = (entry.kind, entry.name)
             table = self.models if entry.kind == "model" else self.datasets
-            if entry.name in table:
-                other = table[entry.name]
-                raise PluginConflictError(
-                    f"{entry.kind} '{entry.name}' is registered by both {_source(other)} and "
-                    f"{_source(entry)}; uninstall one of them"
-                )
-            table[entry.name] = entry
+            if key in self.conflicts:
+                self.conflicts[key].append(entry)
+            elif entry.name in table:
+                self.conflicts[key] = [table.pop(entry.name), entry]
+            else:
+                table[entry.name] = entry
 
     @classmethod
     def from_plugin_manager(cls, pm: GenbenchPluginManager) -> Registry:
         """Call each plugin's hooks one by one, so every class is attributed to its distribution; a hook
-        that raises makes its plugin broken, not the registry."""
+        that raises, or registers something unusable, makes its plugin broken, not the registry."""
         entries: list[PluginEntry] = []
         broken = list(pm.broken)
-        for kind, hook, base in (
-            ("model", pm.hook.register_models, Model),
-            ("dataset", pm.hook.register_datasets, Dataset),
-        ):
+        for kind, hook in (("model", pm.hook.register_models), ("dataset", pm.hook.register_datasets)):
             for impl in hook.get_hookimpls():  # In registration order.
                 source = pm.sources.get(id(impl.plugin), (impl.plugin_name, ""))
                 try:
@@ -154,7 +219,12 @@ class Registry:
                 except Exception as error:
                     broken.append(BrokenPlugin(impl.plugin_name, *source, _one_line(error)))
                     continue
-                entries += [_entry(kind, obj, base, *source) for obj in registered]
+                for obj in registered:
+                    problem = class_problem(kind, obj)
+                    if problem is None:
+                        entries.append(_entry(kind, obj, *source))
+                    else:
+                        broken.append(BrokenPlugin(impl.plugin_name, *source, problem))
         return cls(entries, broken)
 
     @classmethod
@@ -164,40 +234,66 @@ class Registry:
 
     def model(self, name: str) -> PluginEntry:
         """The model called ``name``; a user error listing the available names otherwise."""
-        return _lookup(self.models, "model", name, self.broken)
+        return self._lookup(self.models, "model", name)
 
     def dataset(self, name: str) -> PluginEntry:
         """The dataset called ``name``; a user error listing the available names otherwise."""
-        return _lookup(self.datasets, "dataset", name, self.broken)
+        return self._lookup(self.datasets, "dataset", name)
 
     def entries(self) -> list[PluginEntry]:
-        """Every entry, models first, each kind sorted by name."""
+        """Every usable entry, models first, each kind sorted by name."""
         return [self.models[n] for n in sorted(self.models)] + [
             self.datasets[n] for n in sorted(self.datasets)
+        ]
+
+    def conflicting(self) -> list[tuple[PluginEntry, str]]:
+        """Each entry whose name another plugin claims too, with the reason it is not used."""
+        return [
+            (entry, f"{kind} '{name}' is also registered by {_sources(c for c in claims if c is not entry)}")
+            for (kind, name), claims in sorted(self.conflicts.items())
+            for entry in claims
         ]
 
     def distributions(self) -> dict[str, str]:
         """``{distribution: version}`` of every plugin that registered something."""
         return {e.distribution: e.version for e in self.entries()}
 
+    def _lookup(self, table: dict[str, PluginEntry], kind: Kind, name: str) -> PluginEntry:
+        if (kind, name) in self.conflicts:
+            raise PluginConflictError(
+                f"{kind} '{name}' is registered by {_sources(self.conflicts[kind, name])}: uninstall all "
+                "but one of them (`genbench plugins` lists them)"
+            )
+        if name not in table:
+            available = ", ".join(sorted(table)) or "none installed"
+            failed = "".join(
+                f"; plugin {b.name} ({b.distribution}) failed to load: {b.error}" for b in self.broken
+            )
+            raise UnknownNameError(f"unknown {kind} '{name}'; available: {available}{failed}")
+        return table[name]
 
-def _entry(kind: Kind, obj: Any, base: type, distribution: str, version: str) -> PluginEntry:
-    who = f"{distribution} {version}".strip()
+
+def class_problem(kind: Kind, obj: object) -> str | None:
+    """Why ``obj`` cannot be registered as a ``kind``: not a genbench class, an invalid ``name``, a
+    dataset without ``shape``; None when it can."""
+    base = Model if kind == "model" else Dataset
     if not (isinstance(obj, type) and issubclass(obj, base)):
-        raise UserError(
-            f"plugin {who} registered {obj!r} as a {kind}, but it is not a genbench.{base.__name__}"
-        )
+        return f"registered {obj!r} as a {kind}, but it is not a genbench.{base.__name__} subclass"
     name = getattr(obj, "name", None)
     if not isinstance(name, str) or not _NAME_RE.match(name):
-        raise UserError(
-            f"plugin {who} registered {kind} class {obj.__qualname__} with invalid name {name!r} "
-            "(use lowercase letters, digits, '-' and '_')"
+        return (
+            f"registered {kind} class {obj.__qualname__} with invalid name {name!r}: "
+            "use lowercase letters, digits, '-' and '_'"
         )
-    if kind == "dataset" and not hasattr(obj, "shape"):
-        raise UserError(f"plugin {who} registered dataset '{name}' without a `shape`")
+    if kind == "dataset" and not isinstance(getattr(obj, "shape", None), DataShape):
+        return f"registered dataset '{name}' without a `shape` (a genbench.DataShape class attribute)"
+    return None
+
+
+def _entry(kind: Kind, obj: Any, distribution: str, version: str) -> PluginEntry:
     doc = (obj.description or (obj.__doc__ or "")).strip()
     return PluginEntry(
-        name=name,
+        name=obj.name,
         kind=kind,
         cls=obj,
         distribution=distribution,
@@ -207,13 +303,6 @@ def _entry(kind: Kind, obj: Any, base: type, distribution: str, version: str) ->
     )
 
 
-def _source(entry: PluginEntry) -> str:
-    return f"{entry.distribution} {entry.version}".strip()
-
-
-def _lookup(table: dict[str, PluginEntry], kind: str, name: str, broken: list[BrokenPlugin]) -> PluginEntry:
-    if name not in table:
-        available = ", ".join(sorted(table)) or "none installed"
-        failed = "".join(f"; plugin {b.name} ({b.distribution}) failed to load: {b.error}" for b in broken)
-        raise UnknownNameError(f"unknown {kind} '{name}'; available: {available}{failed}")
-    return table[name]
+def _sources(entries: Iterable[PluginEntry]) -> str:
+    names = [f"{e.distribution} {e.version}".strip() for e in entries]
+    return " and ".join([", ".join(names[:-1]), names[-1]]) if len(names) > 1 else names[0]

@@ -66,6 +66,7 @@ class PixelGaussian(Model):
         self.optimizers["adam"].step()
         return {"loss": nll.detach()}
 
+    @torch.no_grad()
     def sample(self, n: int, generator: torch.Generator, labels: torch.Tensor | None = None) -> torch.Tensor:
         noise = torch.randn((n, *self.shape.image_shape), generator=generator, device=generator.device)
         return (self.mean + noise * self.log_std.exp()).clamp(-1, 1)

@@ -1,74 +1,165 @@
-"""Every registered model passes the model contract (genbench.contract) at every built-in shape."""
+"""Every registered model passes the contract (genbench.testing) at every built-in shape, and the
+contract catches the faults that break benchmarks, in messages that name the culprit and the fix."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import os
+import re
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
 
+import fakes
 import pytest
 import torch
 
+import genbench.contract
+import genbench.testing
+from genbench import Hyperparameters
 from genbench.api import DataShape, Model
-from genbench.contract import CHECKS, SHAPES, check_latents
 from genbench.plugins import Registry
+from genbench.testing import (
+    MODEL_CHECKS,
+    SHAPES,
+    ContractError,
+    check_builds_on_the_current_device,
+    check_dataset,
+    check_latents,
+    check_model,
+    check_resume,
+    check_sampling,
+    check_training_steps,
+)
 
 MODELS = [entry.cls for entry in Registry.discover(autoload=True).entries() if entry.kind == "model"]
-
+SHAPE = SHAPES[0]
 
 pytestmark = pytest.mark.usefixtures("one_thread")  # See conftest.one_thread.
 
 
 def test_every_builtin_model_is_under_contract() -> None:
-    assert {"dcgan", "vae"} <= {m.name for m in MODELS}
+    assert {"dcgan", "vae", "wgan"} <= {m.name for m in MODELS}
 
 
-@pytest.mark.parametrize("check", CHECKS, ids=[c.__name__.removeprefix("check_") for c in CHECKS])
+@pytest.mark.parametrize("check", MODEL_CHECKS, ids=[c.__name__.removeprefix("check_") for c in MODEL_CHECKS])
 @pytest.mark.parametrize("shape", SHAPES, ids=[f"{s.channels}x{s.resolution}" for s in SHAPES])
 @pytest.mark.parametrize("model_cls", MODELS, ids=[m.name for m in MODELS])
-def test_model_contract(
-    model_cls: type[Model], shape: DataShape, check: Callable[[type[Model], DataShape], None]
-) -> None:
-    check(model_cls, shape)
+def test_model_contract(model_cls: type[Model], shape: DataShape, check: object) -> None:
+    check(model_cls, shape)  # type: ignore[operator]
 
 
-class _Broken(Model):
-    """A model that breaks the contract in the ways the checks look for."""
+class _Faulty(fakes.PixelGaussian):
+    """The fake per-pixel Gaussian, which keeps the contract; subclasses each break one rule."""
 
-    name = "broken"
+    name = "faulty"
 
-    def __init__(self, shape: DataShape, hparams: Model.Hparams) -> None:
+
+class _FloatLogs(_Faulty):
+    def train_step(self, images: torch.Tensor, labels: torch.Tensor) -> dict[str, torch.Tensor]:
+        return {"loss_d": super().train_step(images, labels)["loss"].item()}  # type: ignore[dict-item]
+
+
+class _NoTanh(_Faulty):
+    def sample(self, n: int, generator: torch.Generator, labels: torch.Tensor | None = None) -> torch.Tensor:
+        return super().sample(n, generator, labels) * 2  # A decoder scaled by 2.
+
+
+class _UnusedLayer(_Faulty):
+    """A generator layer that no loss reaches."""
+
+    def __init__(self, shape: DataShape, hparams: Hyperparameters) -> None:
         super().__init__(shape, hparams)
-        self.weight = torch.nn.Parameter(torch.zeros(shape.image_shape, device="cpu"))
-        self.frozen = torch.nn.Parameter(torch.zeros(1))
-        self.optimizers["sgd"] = torch.optim.SGD([self.weight], lr=0.1)
+        self.generator = torch.nn.Module()
+        self.generator.net = torch.nn.Sequential(*(torch.nn.Linear(2, 2) for _ in range(4)))
+        self.optimizers["adam"] = torch.optim.Adam(self.parameters(), lr=0.05)
+
+
+class _FixedDevice(_Faulty):
+    def __init__(self, shape: DataShape, hparams: Hyperparameters) -> None:
+        super().__init__(shape, hparams)
+        self.register_buffer("scale", torch.ones(1, device="cpu"))
+
+
+class _OwnNoise(_Faulty):
+    """Draws training noise from a private generator, which no checkpoint restores."""
+
+    def __init__(self, shape: DataShape, hparams: Hyperparameters) -> None:
+        super().__init__(shape, hparams)
+        self.noise = torch.Generator().manual_seed(1234)
 
     def train_step(self, images: torch.Tensor, labels: torch.Tensor) -> dict[str, torch.Tensor]:
-        loss = ((images - self.weight) ** 2).mean()
-        self.optimizers["sgd"].zero_grad()
-        loss.backward()
-        self.optimizers["sgd"].step()
-        return {"loss": loss}  # Not detached.
-
-    def sample(self, n: int, generator: torch.Generator, labels: torch.Tensor | None = None) -> torch.Tensor:
-        return (self.weight * 2).expand(n, -1, -1, -1)  # Ignores the generator; may leave [-1, 1].
+        jitter = torch.randn(images.shape, generator=self.noise) * 0.1
+        return super().train_step(images + jitter, labels)
 
 
 @pytest.mark.parametrize(
-    ("check", "message"),
+    ("model_cls", "check", "message"),
     [
-        ("check_builds_on_the_current_device", "not created on the current device"),
-        ("check_training_steps", "'loss' is not detached"),
-        ("check_sampling", "samples require grad"),
+        # Issue 13: "'loss_d' is not a scalar tensor", without what it got or what to do.
+        (
+            _FloatLogs,
+            check_training_steps,
+            "model 'faulty' at (1, 8, 8): train_step logs: train_step returned 'loss_d' as a Python float "
+            "(*), not a tensor; return loss.detach(), not loss.item(): reading a number waits for the "
+            "device every step",
+        ),
+        # Issue 13: samples out of [-1, 1] passed (the contract checked the clamped range loosely).
+        (
+            _NoTanh,
+            check_sampling,
+            "model 'faulty' at (1, 8, 8): sample range: *% of the values of sample "
+            "lie outside [-1, 1] (min *, max *); end the generator with tanh (or clamp its output): *",
+        ),
+        # Issue 13: a generator parameter that never trains passed (checked per network).
+        (
+            _UnusedLayer,
+            check_training_steps,
+            "model 'faulty' at (1, 8, 8): training: after 12 steps these "
+            "parameters never changed: generator.net.0.weight (gradient always None: no loss uses it), "
+            "generator.net.0.bias (gradient always None: no loss uses it), * and 2 more; use every "
+            "parameter in a loss and give it to an optimizer in self.optimizers; *untrained_parameters",
+        ),
+        # Issue 13: a hard-coded device was reported without naming the tensor.
+        (
+            _FixedDevice,
+            check_builds_on_the_current_device,
+            "model 'faulty' at (1, 8, 8): device: created on "
+            "a fixed device: scale (on cpu); create tensors without device= *",
+        ),
+        (
+            _OwnNoise,
+            check_resume,
+            "model 'faulty' at (1, 8, 8): resume: after a restore, two more steps "
+            "trained mean, log_std differently; draw training noise from torch's global generator *",
+        ),
     ],
+    ids=["float-logs", "out-of-range", "parameter-never-trains", "fixed-device", "own-noise"],
 )
-def test_the_contract_catches_a_broken_model(check: str, message: str) -> None:
-    import genbench.contract
+def test_the_contract_names_the_rule_the_culprit_and_the_fix(
+    model_cls: type[Model], check: object, message: str
+) -> None:
+    with pytest.raises(ContractError) as error:
+        check(model_cls, SHAPE)  # type: ignore[operator]
+    pattern = ".*".join(map(re.escape, message.split("*")))
+    assert re.fullmatch(pattern, str(error.value)), str(error.value)
+    fakes_pass = check(_Faulty, SHAPE)  # type: ignore[operator]
+    assert fakes_pass is None
 
-    with pytest.raises(AssertionError, match=message):
-        getattr(genbench.contract, check)(_Broken, SHAPES[0])
+
+def test_out_of_range_reports_the_fraction() -> None:
+    with pytest.raises(ContractError) as error:
+        check_sampling(_NoTanh, SHAPE)
+    fraction = float(re.search(r"(\d+\.\d)% of the values", str(error.value)).group(1)) / 100
+    model = genbench.testing.inputs.build(_NoTanh, SHAPE)  # As check_sampling draws them.
+    genbench.testing.inputs.train_on_batch(model, 0)
+    samples = model.sample(16, torch.Generator().manual_seed(0))
+    assert fraction == pytest.approx(float((samples.abs() > 1).float().mean()), abs=0.001)
+    assert fraction > 0.1
 
 
-class _Unfaithful(_Broken):
-    """A model whose latent API does not draw what ``sample`` draws."""
+class _Unfaithful(_Faulty):
+    """A model whose latent API does not draw what ``sample`` draws, and decodes out of range."""
 
     def latents(self, n: int, generator: torch.Generator) -> torch.Tensor:
         return torch.randn(n, 2, generator=generator)
@@ -77,6 +168,115 @@ class _Unfaithful(_Broken):
         return torch.full((len(latents), *self.shape.image_shape), 0.5)
 
 
+class _DecodesOutOfRange(_Unfaithful):
+    def decode(self, latents: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+        return torch.full((len(latents), *self.shape.image_shape), 1.5)
+
+
 def test_the_contract_catches_latents_that_do_not_decode_to_the_samples() -> None:
-    with pytest.raises(AssertionError, match=r"decode\(latents\(n, g\), labels\) is not sample"):
-        check_latents(_Unfaithful, SHAPES[0])
+    with pytest.raises(ContractError, match=r"decode\(latents\(n, g\), labels\) is not sample"):
+        check_latents(_Unfaithful, SHAPE)
+    with pytest.raises(ContractError, match=r"decode range: 100\.0% of the values of decode lie outside"):
+        check_latents(_DecodesOutOfRange, SHAPE)
+
+
+def test_check_model_and_the_old_contract_module() -> None:
+    check_model(fakes.PixelGaussian, [SHAPE])
+    with pytest.raises(ContractError, match="Python float"):
+        check_model(_FloatLogs, [SHAPE])
+    assert genbench.contract.CHECKS is MODEL_CHECKS and genbench.contract.SHAPES is SHAPES
+    assert genbench.contract.check_sampling is check_sampling
+
+
+class _TupleData(fakes.Bars):
+    name = "tuples"
+
+    def load(self, split: str) -> tuple[torch.Tensor, torch.Tensor]:  # type: ignore[override]
+        loaded = super().load(split)
+        return loaded.images, loaded.labels
+
+
+class _UnitFloats(fakes.Bars):
+    name = "unit-floats"
+
+    def load(self, split: str) -> object:
+        loaded = super().load(split)
+        return type(loaded)((loaded.images > 127).to(torch.uint8), loaded.labels)
+
+
+def test_check_dataset(tmp_path: Path) -> None:
+    check_dataset(fakes.Bars, tmp_path)
+    with pytest.raises(ContractError) as error:
+        check_dataset(_TupleData, tmp_path)
+    assert str(error.value) == (
+        "split: dataset 'tuples', train split: load returned a tuple, not a genbench.Split; "
+        "return Split(images, labels)"
+    )
+    with pytest.raises(ContractError, match=r"the train split's largest value is 1; uint8 images span"):
+        check_dataset(_UnitFloats, tmp_path)
+
+
+def test_a_plugin_test_file_needs_two_lines(tmp_path: Path) -> None:
+    """The pytest helpers as a plugin's own test file uses them: each check and shape is a test."""
+    (tmp_path / "test_my_plugin.py").write_text(
+        textwrap.dedent(
+            """
+            from fakes import Bars, PixelGaussian
+            from genbench.testing import dataset_contract_tests, model_contract_tests
+
+            class NoTanh(PixelGaussian):
+                def sample(self, n, generator, labels=None):
+                    return super().sample(n, generator, labels) * 2
+
+            test_model = model_contract_tests(PixelGaussian, shapes=[Bars.shape])
+            test_data = dataset_contract_tests(Bars)
+            test_broken = model_contract_tests(NoTanh, shapes=[Bars.shape])
+            """
+        )
+    )
+    path = [str(Path(__file__).parent), os.environ.get("PYTHONPATH", "")]
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "-o",
+            "addopts=",
+            "test_my_plugin.py",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, path)), "OMP_NUM_THREADS": "1"},
+    )
+    summary = result.stdout.strip().splitlines()[-1]
+    assert "1 failed, 20 passed" in summary, result.stdout
+    assert "test_broken[1x8x8-sampling]" in result.stdout and "sample range" in result.stdout
+
+
+def test_genbench_testing_imports_without_pytest() -> None:
+    code = "import sys; sys.modules['pytest'] = None; import genbench.testing; print('ok')"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert result.stdout.strip() == "ok", result.stderr
+
+
+class _LooseTensor(_Faulty):
+    def __init__(self, shape: DataShape, hparams: Hyperparameters) -> None:
+        super().__init__(shape, hparams)
+        self.offset = torch.zeros(1)  # Not a buffer: .to(device) leaves it behind.
+
+
+class _LegacySpectralNorm(_Faulty):
+    def __init__(self, shape: DataShape, hparams: Hyperparameters) -> None:
+        super().__init__(shape, hparams)
+        self.critic = torch.nn.utils.spectral_norm(torch.nn.Linear(4, 1))  # Recomputes .weight per call.
+
+
+def test_plain_tensor_attributes_are_named_unless_a_hook_recomputes_them() -> None:
+    with pytest.raises(ContractError, match=r"device: plain tensor attributes offset do not move with"):
+        check_builds_on_the_current_device(_LooseTensor, SHAPE)
+    check_builds_on_the_current_device(_LegacySpectralNorm, SHAPE)

@@ -1,16 +1,24 @@
-"""Plugin discovery: registration through hooks, conflicts, misspelled hooks, the autoload switch."""
+"""Plugin discovery: registration through hooks; a faulty plugin (misspelt hook, wrong API version, bad
+class) is broken and a name claimed twice a conflict, both listed, neither blocking the tool."""
 
 from __future__ import annotations
 
+import sys
+import textwrap
 import types
+from pathlib import Path
 
 import fakes
-import pluggy
 import pytest
+from typer.testing import CliRunner
 
+import genbench
 from genbench import hookimpl
+from genbench.cli import app
 from genbench.errors import PluginConflictError, UnknownNameError, UserError
 from genbench.plugins import Registry, make_plugin_manager
+
+runner = CliRunner()
 
 
 def plugin_module(name: str, **hooks: object) -> types.ModuleType:
@@ -37,32 +45,117 @@ def test_unknown_name_lists_the_available_ones(fake_registry: Registry) -> None:
         fake_registry.dataset("mnsit")
 
 
-def test_two_plugins_claiming_one_name_is_an_error_naming_both() -> None:
-    other = plugin_module("other_plugin", register_models=hookimpl(lambda: [fakes.PixelGaussian]))
+def test_two_plugins_claiming_one_name_are_listed_and_only_that_name_fails(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Issue 13: a name claimed twice made `genbench plugins` and every `genbench run` fail (exit 2).
+    other = plugin_module(
+        "other_plugin",
+        register_models=hookimpl(lambda: [fakes.PixelGaussian]),
+        register_datasets=hookimpl(lambda: [_Dots]),
+    )
+    registry = Registry.discover([fakes, other], autoload=False)
+    assert set(registry.models) == set() and set(registry.datasets) == {"bars", "dots"}
+    assert [(e.name, e.distribution, reason) for e, reason in registry.conflicting()] == [
+        ("pixel-gaussian", fakes.__name__, "model 'pixel-gaussian' is also registered by other_plugin"),
+        ("pixel-gaussian", "other_plugin", f"model 'pixel-gaussian' is also registered by {fakes.__name__}"),
+    ]
     with pytest.raises(PluginConflictError) as error:
-        Registry.discover([fakes, other], autoload=False)
-    message = str(error.value)
-    assert "model 'pixel-gaussian'" in message
-    assert fakes.__name__ in message and "other_plugin" in message
+        registry.model("pixel-gaussian")
+    assert str(error.value) == (
+        f"model 'pixel-gaussian' is registered by {fakes.__name__} and other_plugin: "
+        "uninstall all but one of them (`genbench plugins` lists them)"
+    )
+    assert registry.dataset("dots").cls is _Dots  # Names claimed once still work.
+
+    monkeypatch.setenv("GENBENCH_DISABLE_PLUGIN_AUTOLOAD", "1")
+    monkeypatch.setitem(sys.modules, "other_plugin", other)
+    monkeypatch.setenv("GENBENCH_PLUGINS", "fakes,other_plugin")
+    monkeypatch.setenv("COLUMNS", "250")
+    listing = runner.invoke(app, ["plugins"])
+    assert listing.exit_code == 0, listing.output
+    assert listing.stdout.count("CONFLICT: model 'pixel-gaussian' is also registered by") == 2
+    run = runner.invoke(app, ["run", "--models", "pixel-gaussian", "--data", "bars"])
+    assert run.exit_code == 2
+    assert run.stderr.startswith("error: model 'pixel-gaussian' is registered by fakes and other_plugin")
+    assert run.stderr.count("\n") == 1
 
 
-def test_a_misspelled_hook_fails_loudly() -> None:
+class _Dots(fakes.Bars):
+    name = "dots"
+
+
+def test_a_misspelt_hook_makes_its_plugin_broken_not_the_tool(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Issue 13: `register_model` ended `genbench plugins` and every `genbench run` with a traceback.
     typo = plugin_module("typo_plugin", register_model=hookimpl(lambda: [fakes.PixelGaussian]))
-    with pytest.raises(pluggy.PluginValidationError, match="register_model"):
-        make_plugin_manager([typo], autoload=False)
+    registry = Registry.discover([fakes, typo], autoload=False)
+    assert [(b.name, b.error) for b in registry.broken] == [
+        ("typo_plugin", "unknown hook register_model (did you mean register_models?)")
+    ]
+    assert set(registry.models) == {"pixel-gaussian"}  # The other plugins load.
+
+    monkeypatch.setenv("GENBENCH_DISABLE_PLUGIN_AUTOLOAD", "1")
+    monkeypatch.setitem(sys.modules, "typo_plugin", typo)
+    monkeypatch.setenv("GENBENCH_PLUGINS", "fakes,typo_plugin")
+    monkeypatch.setenv("COLUMNS", "250")
+    listing = runner.invoke(app, ["plugins"])
+    assert listing.exit_code == 0, listing.output
+    assert "BROKEN: unknown hook register_model (did you mean register_models?)" in listing.stdout
+    unknown = runner.invoke(app, ["run", "--models", "typo-gan"])
+    assert unknown.exit_code == 2 and unknown.stderr.count("\n") == 1
+    assert "plugin typo_plugin (typo_plugin) failed to load: unknown hook register_model" in unknown.stderr
 
 
-def test_registered_objects_are_validated() -> None:
-    not_a_model = plugin_module("bad_plugin", register_models=hookimpl(lambda: [int]))
-    with pytest.raises(UserError, match=r"is not a genbench\.Model"):
-        Registry.discover([not_a_model], autoload=False)
+def test_a_hook_with_parameters_genbench_does_not_pass_is_broken() -> None:
+    odd = plugin_module("odd_plugin", register_models=hookimpl(lambda config: [fakes.PixelGaussian]))
+    registry = Registry.discover([odd], autoload=False)
+    [broken] = registry.broken
+    assert broken.name == "odd_plugin" and "config" in broken.error and registry.entries() == []
 
+
+def test_registered_objects_are_validated_and_the_bad_ones_broken() -> None:
     class Unnamed(fakes.PixelGaussian):
         name = "Has Spaces"
 
-    bad_name = plugin_module("bad_name", register_models=hookimpl(lambda: [Unnamed]))
-    with pytest.raises(UserError, match="invalid name 'Has Spaces'"):
-        Registry.discover([bad_name], autoload=False)
+    bad = plugin_module("bad_plugin", register_models=hookimpl(lambda: [int, Unnamed, fakes.PixelGaussian]))
+    registry = Registry.discover([bad], autoload=False)
+    assert [b.error for b in registry.broken] == [
+        "registered <class 'int'> as a model, but it is not a genbench.Model subclass",
+        "registered model class test_registered_objects_are_validated_and_the_bad_ones_broken.<locals>."
+        "Unnamed with invalid name 'Has Spaces': use lowercase letters, digits, '-' and '_'",
+    ]
+    assert set(registry.models) == {"pixel-gaussian"}  # What the plugin got right is still usable.
+
+
+@pytest.mark.parametrize(
+    ("required", "error"),
+    [
+        (">=1,<2", None),
+        ("~=1.0", None),
+        (
+            ">=2",
+            "it needs genbench plugin API >=2, and this genbench offers API 1.0: install a release of "
+            "the plugin made for API 1.0, or a genbench that offers >=2",
+        ),
+        ("version one", "GENBENCH_API = 'version one' is not a version range such as '>=1,<2'"),
+    ],
+)
+def test_a_plugin_states_the_api_versions_it_accepts(required: str, error: str | None) -> None:
+    assert genbench.API_VERSION == "1.0"
+    plugin = plugin_module("versioned", register_models=hookimpl(lambda: [fakes.PixelGaussian]))
+    plugin.GENBENCH_API = required
+    registry = Registry.discover([plugin], autoload=False)
+    if error is None:
+        assert set(registry.models) == {"pixel-gaussian"} and registry.broken == []
+    else:
+        assert [(b.name, b.error) for b in registry.broken] == [("versioned", error)]
+        assert registry.entries() == []
+
+
+def test_a_module_named_twice_is_registered_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GENBENCH_PLUGINS", "fakes,fakes")
+    registry = Registry.discover([fakes], autoload=False)
+    assert set(registry.models) == {"pixel-gaussian"} and registry.conflicts == {} and registry.broken == []
 
 
 def test_each_plugin_manager_is_fresh() -> None:
@@ -95,3 +188,59 @@ def test_hyperparameters_are_resolved_by_name() -> None:
     assert hparams.lr == 0.5 and hparams.batch_size == 32
     with pytest.raises(UserError, match="no hyperparameter lrr; it has: batch_size, lr"):
         fakes.PixelGaussian.resolve_hparams(lrr=0.5)
+
+
+def _distribution(folder: Path, name: str, entry_points: str, module: str, body: str) -> None:
+    """An installed distribution on ``folder`` (put on sys.path) whose module is ``body``."""
+    info = folder / f"{name.replace('-', '_')}-1.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: 1.0\n")
+    (info / "entry_points.txt").write_text(f"[genbench]\n{entry_points}\n")
+    (folder / f"{module}.py").write_text(textwrap.dedent(body))
+
+
+def test_installed_packages_with_a_misspelt_hook_or_a_shared_entry_point_name(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    plugin = """
+        from fakes import PixelGaussian
+        from genbench import hookimpl
+
+        class Gan(PixelGaussian):
+            name = "{name}"
+
+        @hookimpl
+        def {hook}():
+            return [Gan]
+        """
+    _distribution(
+        tmp_path,
+        "genbench-typo",
+        "typo = typo_models",
+        "typo_models",
+        plugin.format(name="typo-gan", hook="register_model"),
+    )
+    _distribution(
+        tmp_path,
+        "genbench-good",
+        "models = good_models",
+        "good_models",
+        plugin.format(name="good-gan", hook="register_models"),
+    )
+    _distribution(
+        tmp_path,
+        "genbench-other",
+        "models = other_models",
+        "other_models",
+        plugin.format(name="other-gan", hook="register_models"),
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delenv("GENBENCH_PLUGINS", raising=False)
+    registry = Registry.discover(autoload=True)
+    assert [(b.distribution, b.version, b.error) for b in registry.broken] == [
+        ("genbench-typo", "1.0", "unknown hook register_model (did you mean register_models?)")
+    ]
+    # The same entry point name in two packages: each is registered, under its package's name.
+    assert registry.model("good-gan").distribution == "genbench-good"
+    assert registry.model("other-gan").distribution == "genbench-other"
+    assert {"dcgan", "vae"} <= set(registry.models)  # The built-ins still load.

@@ -20,6 +20,7 @@ from typing import Any
 import torch
 
 from genbench.api import Model, Split
+from genbench.contract import count_out_of_range
 from genbench.evaluation.classifier import ClassifierInfo, classifier_accuracy, load_classifier
 from genbench.evaluation.divergence import jsd_estimate, make_halves, w1_estimate
 from genbench.evaluation.fidelity import Extractor, classifier_extractor, fidelity_metrics
@@ -63,18 +64,26 @@ _DESCRIPTIONS = {
 @torch.no_grad()
 def generate(model: Model, n: int, seed: int, device: torch.device) -> torch.Tensor:
     """``n`` samples from ``model`` as uint8 on the CPU, drawn from a generator seeded with ``seed``."""
+    return generate_counted(model, n, seed, device)[0]
+
+
+def generate_counted(model: Model, n: int, seed: int, device: torch.device) -> tuple[torch.Tensor, float]:
+    """:func:`generate`'s samples and the fraction of their values the model gave outside [-1, 1]:
+    quantisation clamps those, so the record says how many there were (counted on the device)."""
     generator = torch.Generator(device).manual_seed(seed)
     labels = balanced_labels(n, model.shape.num_classes, device)
     was_training = model.training
     model.eval()
+    chunks, outside = [], torch.zeros((), dtype=torch.long, device=device)
     try:
-        chunks = [
-            to_uint8(model.sample(len(chunk), generator, chunk if model.conditional else None)).cpu()
-            for chunk in labels.split(SAMPLE_BATCH)
-        ]
+        for chunk in labels.split(SAMPLE_BATCH):
+            images = model.sample(len(chunk), generator, chunk if model.conditional else None)
+            outside += count_out_of_range(images)
+            chunks.append(to_uint8(images).cpu())
     finally:
         model.train(was_training)
-    return torch.cat(chunks)
+    samples = torch.cat(chunks)
+    return samples, int(outside) / max(samples.numel(), 1)
 
 
 def cheap_fd(model: Model, setup: EvaluationSetup, n: int, seed: int) -> float:

@@ -21,8 +21,9 @@ import torch
 from genbench import layout
 from genbench.api import DataShape, Hyperparameters, Model, Split
 from genbench.batches import DeviceBatches
+from genbench.contract import out_of_range_message
 from genbench.evaluation.classifier import ClassifierInfo
-from genbench.evaluation.evaluate import EvaluationSetup, cheap_fd, evaluate, generate
+from genbench.evaluation.evaluate import EvaluationSetup, cheap_fd, evaluate, generate_counted
 from genbench.figures import curves, pictures
 from genbench.files import atomic_torch_save
 from genbench.images import balanced_labels
@@ -105,7 +106,10 @@ class SingleRun:
 
         # Sample with a seeded generator; save the grid, the pictures and the curves.
         eval_started = time.monotonic()
-        samples = generate(model, options.n_samples, seed=self.seed, device=device)
+        samples, out_of_range = generate_counted(model, options.n_samples, seed=self.seed, device=device)
+        if out_of_range:  # Clamped by the quantisation: said once per run, and recorded.
+            what = f"the samples of model '{self.model_entry.name}'"
+            self.context.announce(f"warning: {folder.run_id}: {out_of_range_message(what, out_of_range)}")
         nrow = self.data.shape.num_classes if model.conditional else 8
         save_grid(samples[:GRID_IMAGES], folder.file(SAMPLES_FILE), nrow)
         skipped = self._pictures(model, state)
@@ -124,6 +128,7 @@ class SingleRun:
             "resumed_at_kimg": state.resumes,
             "during_training": self._during_training(state),
             "pictures_skipped": skipped,
+            "samples_out_of_range": out_of_range,  # The fraction of sample values outside [-1, 1].
             "progress_kimg": [kimg for kimg, _ in state.snapshots],  # The rows of progress.png.
             "eval_seconds": round(time.monotonic() - eval_started, 3),
             "wall_seconds": round(time.monotonic() - started, 3),

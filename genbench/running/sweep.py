@@ -17,7 +17,7 @@ from typing import Any
 import torch
 from filelock import FileLock, Timeout
 
-from genbench.api import Hyperparameters, Split
+from genbench.api import Hyperparameters, Split, check_split
 from genbench.errors import Diverged, Interrupted, OutOfSpaceError, UserError
 from genbench.evaluation.classifier import cached_classifier
 from genbench.evaluation.evaluate import EvaluationSetup, reference_images
@@ -125,7 +125,7 @@ class Benchmark:
         except Exception as error:
             raise UserError(f"{owner} failed to load: {type(error).__name__}: {error}") from error
         for name, split in zip(("train", "test"), splits, strict=True):
-            split.validate(entry.cls.shape, f"{owner}, {name} split")
+            check_split(split, entry.cls.shape, f"{owner}, {name} split")  # A Split, as declared.
         return splits
 
     def _check_reference_size(self, dataset: str, train: Split, test: Split) -> None:

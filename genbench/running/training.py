@@ -18,6 +18,7 @@ import torch
 
 from genbench.api import Model, Split
 from genbench.batches import DeviceBatches
+from genbench.contract import log_value_problem
 from genbench.errors import Diverged, Interrupted
 from genbench.images import to_unit_range
 from genbench.options.config import Budget
@@ -281,6 +282,9 @@ def _mean_logs(pending: list[dict[str, torch.Tensor]]) -> dict[str, float]:
     keys = sorted({k for logs in pending for k in logs})
     if not keys:
         return {}
+    for key, value in ((k, v) for logs in pending for k, v in logs.items()):
+        if not isinstance(value, torch.Tensor):  # A Python number would fail below without saying why.
+            raise TypeError(log_value_problem("train_step", key, value))
     means = torch.stack(
         [torch.stack([logs[k].detach().float() for logs in pending if k in logs]).mean() for k in keys]
     )
@@ -310,6 +314,8 @@ def _test_estimates(
             chunk = images[start : start + batch_size].to(device)
             logs = model.estimate(to_unit_range(chunk), labels[start : start + batch_size].to(device))
             for key, value in logs.items():
+                if not isinstance(value, torch.Tensor):
+                    raise TypeError(log_value_problem("estimate", key, value))
                 totals[key] = totals.get(key, 0) + value.detach().float() * chunk.shape[0]
     finally:
         model.train()

@@ -59,7 +59,7 @@ def _assert_finite_scalars(logs: dict[str, torch.Tensor], keys: set[str]) -> Non
 
 @every_model_and_shape
 def test_each_model_logs_its_documented_keys(model_cls: type[Model], shape: DataShape) -> None:
-    # The generic behaviour (finite scalars, sampling, checkpoints, devices) is genbench.contract's.
+    # The generic behaviour (finite scalars, sampling, checkpoints, devices) is genbench.testing's.
     model = _build(model_cls, shape)
     _assert_finite_scalars(model.train_step(_batch(shape), _labels()), TRAIN_KEYS[model.name])
     model.eval()

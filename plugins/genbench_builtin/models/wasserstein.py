@@ -58,6 +58,8 @@ class WassersteinGAN(LatentModel):
     """
 
     hparams: Any  # The subclass's Hparams: batch_size, latent_dim, base_channels, n_critic and its own.
+    # The critic's output bias shifts E f(x) and E f(G(z)) alike: its gradient is zero by construction.
+    untrained_parameters = ("critic.1.0.bias",)
 
     def __init__(self, shape: DataShape, hparams: Hyperparameters) -> None:
         super().__init__(shape, hparams)

@@ -1,0 +1,118 @@
+"""The plugin contract as checks a plugin's own tests run: every rule a model or dataset must keep for
+its benchmark numbers to mean something.
+
+Each check builds what it tests itself and raises :class:`ContractError` (an ``AssertionError``) whose
+message names the rule, the offending key, tensor or parameter, what was found and what to do, so any
+test runner can call them. A plugin's test file needs two lines per class::
+
+    from genbench.testing import dataset_contract_tests, model_contract_tests
+
+    test_model_contract = model_contract_tests(MyModel)  # Every check at every shape of SHAPES.
+    test_dataset_contract = dataset_contract_tests(MyDataset)
+
+or calls :func:`check_model` / :func:`check_dataset` directly. Importing this module does not need
+pytest; the two ``*_contract_tests`` helpers import it when called.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+from genbench.api import Dataset, DataShape, Model
+from genbench.errors import DataNotFoundError
+from genbench.plugins import class_problem
+from genbench.testing.dataset_checks import check_dataset
+from genbench.testing.failures import ContractError, ModelCheck, require
+from genbench.testing.inputs import SHAPES
+from genbench.testing.sampling_checks import (
+    check_encoding,
+    check_estimates,
+    check_labels,
+    check_latents,
+    check_sampling,
+)
+from genbench.testing.training_checks import (
+    check_builds_on_the_current_device,
+    check_checkpoint,
+    check_hyperparameters,
+    check_resume,
+    check_training_steps,
+)
+
+__all__ = [
+    "MODEL_CHECKS",
+    "SHAPES",
+    "ContractError",
+    "check_builds_on_the_current_device",
+    "check_checkpoint",
+    "check_dataset",
+    "check_encoding",
+    "check_estimates",
+    "check_hyperparameters",
+    "check_labels",
+    "check_latents",
+    "check_model",
+    "check_resume",
+    "check_sampling",
+    "check_training_steps",
+    "dataset_contract_tests",
+    "model_contract_tests",
+]
+
+MODEL_CHECKS: tuple[ModelCheck, ...] = (
+    check_builds_on_the_current_device,
+    check_training_steps,
+    check_sampling,
+    check_labels,
+    check_estimates,
+    check_hyperparameters,
+    check_checkpoint,
+    check_resume,
+    check_latents,
+    check_encoding,
+)
+"""Every model check, each called as ``check(model_cls, shape)``."""
+
+
+def check_model(model_cls: type[Model], shapes: Iterable[DataShape] = SHAPES) -> None:
+    """Run every model check at every shape of ``shapes``; the first broken rule raises."""
+    problem = class_problem("model", model_cls)
+    require(problem is None, "registration", problem or "", "fix the class attributes")
+    for shape in shapes:
+        for check in MODEL_CHECKS:
+            check(model_cls, shape)
+
+
+def model_contract_tests(model_cls: type[Model], shapes: Iterable[DataShape] = SHAPES) -> Callable[..., None]:
+    """A pytest test running every model check at every shape: ``test_contract =
+    model_contract_tests(MyModel)``, or with ``shapes=(*SHAPES, MyDataset.shape)`` for your own."""
+    import pytest
+
+    shapes = tuple(shapes)
+
+    @pytest.mark.parametrize(
+        "check", MODEL_CHECKS, ids=[c.__name__.removeprefix("check_") for c in MODEL_CHECKS]
+    )
+    @pytest.mark.parametrize("shape", shapes, ids=["x".join(map(str, s.image_shape)) for s in shapes])
+    def test_model_contract(shape: DataShape, check: ModelCheck) -> None:
+        check(model_cls, shape)
+
+    return test_model_contract
+
+
+def dataset_contract_tests(
+    dataset_cls: type[Dataset], root: Path | str | None = None, download: bool = False
+) -> Callable[..., None]:
+    """A pytest test running :func:`check_dataset`: ``test_data = dataset_contract_tests(MyDataset)``.
+    ``root`` defaults to an empty temporary folder (for datasets that make their images); missing data
+    (``DataNotFoundError``) skips the test with the dataset's message."""
+    import pytest
+
+    def test_dataset_contract(tmp_path: Path) -> None:
+        try:
+            check_dataset(dataset_cls, tmp_path if root is None else root, download)
+        except DataNotFoundError as error:
+            pytest.skip(f"dataset '{dataset_cls.name}': {error}")
+
+    return test_dataset_contract
