@@ -214,7 +214,7 @@ def test_own_images_run_end_to_end(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     records = [json.loads(p.read_text()) for p in sorted(out.glob("runs/*/metrics.json"))]
     assert sorted(r["dataset"].split("-")[0] for r in records) == ["folder", "npz"]
-    assert all(r["status"] == "finished" for r in records)
+    assert all(r["status"] == "finished" and SPLIT_RULE in r["dataset_description"] for r in records)
 
 
 def test_entries_keep_their_distribution(tmp_path: Path) -> None:
