@@ -92,7 +92,7 @@ class FolderImages(UserImages):
 
     name = "folder"
     kind = "folder"
-    description = "Your images, one subfolder per class: --data folder:PATH[@RES][:gray] (32 px RGB default)"
+    description = "Your images in class subfolders: --data folder:PATH@RES (32 by default; :gray for grey)"
 
     @classmethod
     def _inspect(cls, spec: ImagesSpec) -> tuple[DataShape, str, str, dict[str, Any]]:

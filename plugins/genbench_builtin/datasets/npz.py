@@ -108,7 +108,7 @@ class NpzImages(UserImages):
 
     name = "npz"
     kind = "npz"
-    description = "Your images in an .npz of images and labels: --data npz:FILE[@RES][:gray|:rgb]"
+    description = "Your images in an .npz of images and labels: --data npz:FILE (optional @RES, :gray, :rgb)"
 
     @classmethod
     def _inspect(cls, spec: ImagesSpec) -> tuple[DataShape, str, str, dict[str, Any]]:
