@@ -9,6 +9,11 @@
   :func:`draw_latents` for the priors in :data:`PRIORS`.
 - :mod:`genbench.blocks.modes`: :func:`eval_mode`, eval mode for a block, each submodule's mode restored.
 
+Constants and types: ``MAX_STAGES`` (3) and ``MIN_BASE`` (4 pixels) bound a ladder's depth;
+``NormFactory`` (``channels -> nn.Module``, e.g. ``nn.BatchNorm2d``) and ``ActivationFactory``
+(``() -> nn.Module``, e.g. :func:`leaky_relu`) are what the ladders take; ``PRIORS`` names the latent
+priors, ``"normal"`` and ``"uniform"``.
+
 A DCGAN-like model in a few lines::
 
     from genbench.blocks import DownLadder, FeatureHead, LatentModel, LatentStem, UpLadder, ladder_plan
