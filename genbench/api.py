@@ -114,6 +114,16 @@ class Dataset(ABC):
     def load(self, split: SplitName) -> Split:
         """Return the whole split as uint8 images and int64 labels."""
 
+    @classmethod
+    def configure(cls, argument: str) -> type[Dataset]:
+        """The dataset ``NAME:argument`` (``--data NAME:ARGUMENT``) as a class of its own, with its own
+        valid ``name`` and ``shape``: how a dataset takes a parameter such as a path (the built-in
+        ``folder`` and ``npz`` do). Raise :class:`genbench.errors.UserError` for a bad argument.
+
+        Default: the dataset takes no argument.
+        """
+        raise UserError(f"dataset '{cls.name}' takes no argument; got '{cls.name}:{argument}'")
+
 
 @dataclass
 class Hyperparameters:

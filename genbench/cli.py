@@ -195,6 +195,19 @@ def report(
     typer.echo(f"report: {page}")
 
 
+@app.command("new-plugin")
+def new_plugin(
+    name: Annotated[str, typer.Argument(help="Distribution, model and dataset name, e.g. my-gan.")],
+    parent: Annotated[Path, typer.Option("--in", help="Where to create the folder NAME/.")] = Path("."),
+) -> None:
+    """Write a ready plugin package NAME/: pyproject (genbench entry point), a model and a dataset that
+    pass genbench's contract, their tests, a README. Then: pip install -e NAME."""
+    from genbench.scaffold import write_plugin  # Imported here: only this command needs it.
+
+    folder = write_plugin(name, parent)
+    typer.echo(f"wrote {folder}; next: pip install -e {folder} && genbench run --models {name} --data {name}")
+
+
 def main() -> None:
     """Console-script entry point."""
     app()

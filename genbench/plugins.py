@@ -8,6 +8,7 @@ which is how to try a plugin before packaging it.
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import importlib
 import os
@@ -237,8 +238,14 @@ class Registry:
         return self._lookup(self.models, "model", name)
 
     def dataset(self, name: str) -> PluginEntry:
-        """The dataset called ``name``; a user error listing the available names otherwise."""
-        return self._lookup(self.datasets, "dataset", name)
+        """The dataset called ``name``, or for ``NAME:ARGUMENT`` the class that dataset's ``configure``
+        makes of the argument; a user error listing the available names otherwise."""
+        base, has_argument, argument = name.partition(":")
+        entry = self._lookup(self.datasets, "dataset", base)
+        if not has_argument:
+            return entry
+        cls = entry.cls.configure(argument)
+        return dataclasses.replace(entry, name=cls.name, cls=cls, description=cls.description)
 
     def entries(self) -> list[PluginEntry]:
         """Every usable entry, models first, each kind sorted by name."""

@@ -14,6 +14,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "genbench"
 MAY_IMPORT = {
     "base": set(),
     "options": {"base"},
+    "blocks": {"base"},  # Building blocks for model plugins; no part of the pipeline imports them.
     "figures": {"base"},
     "results": {"base", "figures"},
     "evaluation": {"base", "options", "results"},

@@ -150,6 +150,7 @@ class SingleRun:
         return {
             "run_id": self.folder.run_id,
             "dataset": self.data.entry.name,
+            "dataset_description": self.data.entry.description,  # E.g. a folder dataset's split rule.
             "model": self.model_entry.name,
             "seed": self.seed,
             "setup": setup_hash(self.config),

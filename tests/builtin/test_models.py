@@ -9,10 +9,10 @@ import genbench_builtin.models
 import pytest
 import torch
 from genbench_builtin.models import DCGAN, VAE
-from genbench_builtin.models.conv_ladder import ladder_plan
 from genbench_builtin.models.dcgan import jsd_from_logits
 
 from genbench import DataShape, Model, UserError
+from genbench.blocks.conv_ladder import ladder_plan
 from genbench.plugins import Registry
 
 SHAPES = [DataShape(1, 8, 10), DataShape(1, 28, 10), DataShape(3, 32, 10)]

@@ -11,9 +11,9 @@ import torch
 from genbench_builtin.models.cgan import CGAN
 from genbench_builtin.models.gan import GAN
 from genbench_builtin.models.lsgan import LSGAN, chi2_from_scores
-from genbench_builtin.models.mlp import draw_latents
 
 from genbench import DataShape, Model, UserError
+from genbench.blocks.latent import draw_latents
 
 SHAPES = [DataShape(1, 8, 10), DataShape(1, 28, 10), DataShape(3, 32, 10)]
 MODELS = [GAN, CGAN, LSGAN]

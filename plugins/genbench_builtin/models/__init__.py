@@ -1,4 +1,4 @@
-"""genbench's built-in models, on the shared conv ladder of :mod:`.conv_ladder` (and MLPs of :mod:`.mlp`).
+"""genbench's built-in models, on the public conv ladder (:mod:`genbench.blocks`) and the MLPs of :mod:`.mlp`.
 
 Registered through the ``genbench`` entry point group like any third-party plugin.
 """

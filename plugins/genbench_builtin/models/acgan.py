@@ -10,7 +10,7 @@ class log-likelihood ``L_C`` of the paper (equations 2 and 3), the discriminator
 - generator: ``BCE(src(G(c, z)), 1) + CE(cls(G(c, z)), c)``, the non-saturating form of ``−L_S``
   (as in dcgan: ``log(1 − D)`` stops giving gradient while the discriminator rejects every fake).
 
-Architecture on the conv ladder (:mod:`genbench_builtin.models.conv_ladder`), DCGAN-like as in the
+Architecture on the conv ladder (:mod:`genbench.blocks.conv_ladder`), DCGAN-like as in the
 paper's appendix: the generator's input is ``z`` concatenated with the one-hot class (the paper's
 110 = 100 + 10 inputs on CIFAR-10), so its first dense layer adds a learned per-class embedding to
 the projection of ``z``; the discriminator is DCGAN's with dropout 0.5 after each LeakyReLU and one
@@ -27,7 +27,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from genbench import DataShape, Hyperparameters, UserError
-from genbench_builtin.models.conv_ladder import (
+from genbench.blocks.conv_ladder import (
     DownLadder,
     FeatureHead,
     LadderPlan,
@@ -37,10 +37,10 @@ from genbench_builtin.models.conv_ladder import (
     ladder_plan,
     relu,
 )
+from genbench.blocks.latent import LatentModel
+from genbench.blocks.modes import eval_mode
 from genbench_builtin.models.dcgan import ESTIMATE_SEED, jsd_from_logits
 from genbench_builtin.models.hparam_rules import check_hparams
-from genbench_builtin.models.latent import LatentModel
-from genbench_builtin.models.modes import eval_mode
 
 
 class ConditionalGenerator(nn.Module):

@@ -1,7 +1,7 @@
 """``dcgan``: the deep convolutional GAN of Radford, Metz and Chintala (2015), trained with BCE.
 
 Architecture as in the paper, with the depth adapted to the resolution by the conv ladder
-(:mod:`genbench_builtin.models.conv_ladder`): a transposed-conv generator with batch norm and ReLU and a
+(:mod:`genbench.blocks.conv_ladder`): a transposed-conv generator with batch norm and ReLU and a
 tanh output; a strided-conv discriminator with LeakyReLU(0.2) and batch norm on every layer but the
 first; weights drawn from N(0, 0.02). Training as in users' report "002": the standard GAN's binary
 cross-entropy with the non-saturating generator loss, Adam with lr 2e-4 and betas (0.5, 0.999).
@@ -25,7 +25,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from genbench import DataShape, Hyperparameters
-from genbench_builtin.models.conv_ladder import (
+from genbench.blocks.conv_ladder import (
     DownLadder,
     FeatureHead,
     LadderPlan,
@@ -36,9 +36,9 @@ from genbench_builtin.models.conv_ladder import (
     leaky_relu,
     relu,
 )
+from genbench.blocks.latent import LatentModel
+from genbench.blocks.modes import eval_mode
 from genbench_builtin.models.hparam_rules import check_hparams
-from genbench_builtin.models.latent import LatentModel
-from genbench_builtin.models.modes import eval_mode
 
 # ``estimate`` draws its fakes from a generator seeded with this, not from the global RNG: held-out
 # estimates then never shift the training noise (turning them on or off leaves training unchanged),

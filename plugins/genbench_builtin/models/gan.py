@@ -5,7 +5,7 @@ discriminator, trained with binary cross-entropy as in users' reports "000", "00
 :mod:`genbench_builtin.models.cgan`): the networks' sizes, the alternating updates of the paper's
 algorithm 1 with ``k`` discriminator steps per generator step, the non-saturating generator loss,
 the latent prior and the held-out Jensen–Shannon estimate (seeded sampling comes from
-:class:`~genbench_builtin.models.latent.LatentModel`). Subclasses build the two networks and say how
+:class:`~genbench.blocks.latent.LatentModel`). Subclasses build the two networks and say how
 they see the labels.
 
 As in :mod:`genbench_builtin.models.dcgan`, the discriminator outputs logits and the losses use
@@ -23,9 +23,10 @@ import torch.nn.functional as F
 from torch import nn
 
 from genbench import DataShape, Hyperparameters, UserError
+from genbench.blocks.latent import LatentModel
+from genbench.blocks.modes import eval_mode
 from genbench_builtin.models.dcgan import ESTIMATE_SEED, bce_step_logs, discriminator_bce, jsd_from_logits
 from genbench_builtin.models.hparam_rules import check_hparams
-from genbench_builtin.models.latent import LatentModel
 from genbench_builtin.models.mlp import (
     LEAKY_SLOPE,
     check_dropout,
@@ -35,7 +36,6 @@ from genbench_builtin.models.mlp import (
     mlp_generator,
     pixel_count,
 )
-from genbench_builtin.models.modes import eval_mode
 
 
 @dataclass

@@ -34,9 +34,9 @@ from typing import ClassVar
 import torch
 
 from genbench import DataShape, UserError
+from genbench.blocks.modes import eval_mode
 from genbench_builtin.models.dcgan import DCGAN, ESTIMATE_SEED
 from genbench_builtin.models.hparam_rules import check_hparams
-from genbench_builtin.models.modes import eval_mode
 
 
 def least_squares_loss(scores: torch.Tensor, target: float) -> torch.Tensor:

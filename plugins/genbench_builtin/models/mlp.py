@@ -14,11 +14,8 @@ import torch
 from torch import nn
 
 from genbench import DataShape, UserError
-from genbench_builtin.models.conv_ladder import ActivationFactory, leaky_relu
-
-# The latent priors a model may draw from: N(0, I) (Goodfellow et al.'s code, DCGAN) or U[0, 1)^d,
-# "a uniform distribution within the unit hypercube" (Mirza & Osindero 2014, section 4.1).
-PRIORS = ("normal", "uniform")
+from genbench.blocks.conv_ladder import ActivationFactory, leaky_relu
+from genbench.blocks.latent import PRIORS
 
 DEPTH = 3  # Hidden layers of each network: 256, 512, 1024 units for width 256.
 LEAKY_SLOPE = 0.2  # Of conv_ladder.leaky_relu: DCGAN's, and the PyTorch ports' of the GAN papers.
@@ -28,16 +25,6 @@ def check_prior(model: str, prior: str) -> None:
     """Refuse an unknown latent prior, naming the model and the choices."""
     if prior not in PRIORS:
         raise UserError(f"{model}.prior must be one of {', '.join(PRIORS)}; got {prior!r}")
-
-
-def draw_latents(
-    n: int, dim: int, prior: str, device: torch.device, generator: torch.Generator | None
-) -> torch.Tensor:
-    """``n`` latents ``(n, dim)`` from ``prior`` on ``device``, drawn with ``generator`` (None: the
-    global RNG, as the training steps do)."""
-    if prior == "uniform":
-        return torch.rand(n, dim, generator=generator, device=device)
-    return torch.randn(n, dim, generator=generator, device=device)
 
 
 def hidden_stack(

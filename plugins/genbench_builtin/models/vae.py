@@ -1,6 +1,6 @@
 """``vae``: a convolutional variational autoencoder (Kingma & Welling 2014), as in users' report "000".
 
-The encoder (a conv down-ladder, :mod:`genbench_builtin.models.conv_ladder`) gives a diagonal Gaussian
+The encoder (a conv down-ladder, :mod:`genbench.blocks.conv_ladder`) gives a diagonal Gaussian
 posterior ``q(z|x) = N(mu, exp(logvar))``; the decoder mirrors it and outputs one logit per pixel.
 Training minimises the negative ELBO per image, ``recon + kl``, with the reparameterisation trick:
 
@@ -27,7 +27,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from genbench import DataShape, Hyperparameters, UserError
-from genbench_builtin.models.conv_ladder import (
+from genbench.blocks.conv_ladder import (
     DownLadder,
     FeatureHead,
     LatentStem,
@@ -35,9 +35,9 @@ from genbench_builtin.models.conv_ladder import (
     ladder_plan,
     relu,
 )
+from genbench.blocks.latent import LatentModel
+from genbench.blocks.modes import eval_mode
 from genbench_builtin.models.hparam_rules import check_hparams
-from genbench_builtin.models.latent import LatentModel
-from genbench_builtin.models.modes import eval_mode
 
 RECON_LOSSES = ("bce", "mse")
 

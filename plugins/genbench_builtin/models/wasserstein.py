@@ -7,7 +7,7 @@ duality needs for ``sup_f E f(x) − E f(G(z))`` to be the Earth-Mover distance:
 critic's weights after each critic update, ``wgan-gp`` adds a gradient penalty to the critic's loss.
 Subclasses therefore supply the critic, the optimizers, :meth:`WassersteinGAN.critic_penalty` and
 :meth:`WassersteinGAN.after_critic_step`; the schedule and estimates live here, sampling in
-:class:`~genbench_builtin.models.latent.LatentModel`.
+:class:`~genbench.blocks.latent.LatentModel`.
 
 The runner calls ``train_step`` once per real batch and counts every real image against the budget,
 so one call is one critic update, and every ``n_critic``-th call also updates the generator: the
@@ -25,10 +25,10 @@ import torch
 from torch import nn
 
 from genbench import DataShape, Hyperparameters, UserError
-from genbench_builtin.models.conv_ladder import LadderPlan, ladder_plan
+from genbench.blocks.conv_ladder import LadderPlan, ladder_plan
+from genbench.blocks.latent import LatentModel
+from genbench.blocks.modes import eval_mode
 from genbench_builtin.models.dcgan import ESTIMATE_SEED, build_generator
-from genbench_builtin.models.latent import LatentModel
-from genbench_builtin.models.modes import eval_mode
 
 
 @contextmanager

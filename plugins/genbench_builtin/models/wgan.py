@@ -22,7 +22,7 @@ import torch
 from torch import nn
 
 from genbench import DataShape, Hyperparameters, UserError
-from genbench_builtin.models.conv_ladder import dcgan_init
+from genbench.blocks.conv_ladder import dcgan_init
 from genbench_builtin.models.dcgan import build_discriminator
 from genbench_builtin.models.hparam_rules import check_hparams
 from genbench_builtin.models.wasserstein import WassersteinGAN

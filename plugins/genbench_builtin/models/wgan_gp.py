@@ -25,7 +25,7 @@ import torch
 from torch import nn
 
 from genbench import DataShape, Hyperparameters, UserError
-from genbench_builtin.models.conv_ladder import DownLadder, FeatureHead, NormFactory, dcgan_init, leaky_relu
+from genbench.blocks.conv_ladder import DownLadder, FeatureHead, NormFactory, dcgan_init, leaky_relu
 from genbench_builtin.models.hparam_rules import check_hparams
 from genbench_builtin.models.wasserstein import WassersteinGAN
 

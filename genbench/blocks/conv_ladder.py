@@ -1,4 +1,5 @@
-"""Resolution-adaptive convolutional ladders: the shared skeleton of every built-in conv model.
+"""Resolution-adaptive convolutional ladders: the shared skeleton of every built-in conv model, public
+so that a plugin's model adapts its depth to 8x8, 28x28 and 32x32 images the same way.
 
 A *ladder* halves (down) or doubles (up) the resolution ``stages`` times between the image and a small
 ``base x base`` feature map, with kernel-4 / stride-2 / padding-1 convolutions, which map ``r`` exactly

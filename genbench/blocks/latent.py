@@ -1,6 +1,10 @@
 """Sampling through a latent space, as every built-in model does: draw latents from the prior with the
 caller's generator, then decode them (for conditional models, with one label per latent).
 
+Public building block: a plugin's model subclasses :class:`LatentModel`, implements ``generate`` and
+``train_step``, and gets ``sample``, ``latents`` and ``decode`` (and with them the report's
+interpolation pictures) for free.
+
 :class:`LatentModel` implements genbench's optional latent API (:meth:`~genbench.api.Model.latents`,
 :meth:`~genbench.api.Model.decode`) and builds ``sample`` on it, so the two agree by construction:
 ``decode(latents(n, g), labels)`` *is* ``sample(n, g, labels)`` for a generator seeded alike.
@@ -14,16 +18,32 @@ from typing import Any
 import torch
 from torch import nn
 
-from genbench import Model
-from genbench_builtin.models.mlp import draw_latents
-from genbench_builtin.models.modes import eval_mode
+from genbench.api import Model
+from genbench.blocks.modes import eval_mode
+
+# The latent priors a model may draw from: N(0, I) (Goodfellow et al.'s code, DCGAN) or U[0, 1)^d,
+# "a uniform distribution within the unit hypercube" (Mirza & Osindero 2014, section 4.1). The same
+# names :attr:`genbench.api.Model.latent_prior` documents.
+PRIORS = ("normal", "uniform")
+
+
+def draw_latents(
+    n: int, dim: int, prior: str, device: torch.device, generator: torch.Generator | None
+) -> torch.Tensor:
+    """``n`` latents ``(n, dim)`` from ``prior`` (one of :data:`PRIORS`) on ``device``, drawn with
+    ``generator`` (None: torch's global RNG, which the runner seeds: training steps must use it)."""
+    if prior == "uniform":
+        return torch.rand(n, dim, generator=generator, device=device)
+    return torch.randn(n, dim, generator=generator, device=device)
 
 
 class LatentModel(Model):
     """A model whose samples are decoded latents ``z ~ prior`` (``(n, latent_dim)``).
 
-    Subclasses implement :meth:`generate` and may override :attr:`latent_prior` (default N(0, I)).
-    Their training steps draw latents with :meth:`_latents` and the global RNG (``generator=None``).
+    Subclasses implement :meth:`generate` and ``train_step``, and may override :attr:`latent_prior`
+    (default N(0, I)). Their hyperparameters need a ``latent_dim`` (and ``lr``, ``beta1``, ``beta2``
+    for :meth:`add_adam`). Training steps draw latents with :meth:`_latents` and the global RNG
+    (``generator=None``), so the runner's seed decides them.
     """
 
     hparams: Any  # The subclass's Hparams; they have a ``latent_dim``.
@@ -37,7 +57,7 @@ class LatentModel(Model):
 
     @property
     def latent_prior(self) -> str:
-        """The prior of the latents, one of :data:`~genbench_builtin.models.mlp.PRIORS` (the same
+        """The prior of the latents, one of :data:`PRIORS` (the same
         names :attr:`genbench.api.Model.latent_prior` documents)."""
         return "normal"
 
@@ -47,6 +67,8 @@ class LatentModel(Model):
         whatever mode and grad mode the caller set: training steps call it directly."""
 
     def _latents(self, n: int, device: torch.device, generator: torch.Generator | None) -> torch.Tensor:
+        """``n`` latents on ``device`` from :attr:`latent_prior`; for subclasses' training steps with
+        ``generator=None`` (the runner's seeded global RNG), and for estimates with a seeded one."""
         return draw_latents(n, self.hparams.latent_dim, self.latent_prior, device, generator)
 
     def latents(self, n: int, generator: torch.Generator) -> torch.Tensor:
