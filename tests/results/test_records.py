@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from genbench.files import atomic_write, atomic_write_json, read_json, read_jsonl
+from genbench.record import RunRecord
 from genbench.results.records import RunFolder, run_id, setup_hash, truncate_log
 
 
@@ -68,10 +69,11 @@ def test_a_run_folder_never_leaves_the_runs_folder(tmp_path: Path) -> None:
 def test_only_a_finished_record_counts_as_finished(tmp_path: Path) -> None:
     folder = RunFolder(tmp_path, "run")
     assert folder.status is None and not folder.finished
+    base = {"run_id": "run", "dataset": "digits", "model": "dcgan", "seed": 0}
     for status in ("failed", "diverged"):
-        folder.write_metrics({"status": status})
+        folder.write_metrics(RunRecord.from_dict({**base, "status": status}))
         assert folder.status == status and not folder.finished
-    folder.write_metrics({"status": "finished"})
+    folder.write_metrics(RunRecord.from_dict({**base, "status": "finished"}))
     assert folder.finished
     (folder.path / "metrics.json").write_text("{cut sh")
     assert folder.status is None  # Unreadable: done again, not trusted.
@@ -81,7 +83,7 @@ def test_truncating_a_log_keeps_the_rows_up_to_a_step(tmp_path: Path) -> None:
     folder = RunFolder(tmp_path, "run")
     for step in (10, 20, 30, 40):
         folder.append_log({"step": step})
-    truncate_log(folder.file("train.jsonl"), 20)
+    assert truncate_log(folder.file("train.jsonl"), None, 20) == (2, 0)
     assert read_jsonl(folder.file("train.jsonl")) == [{"step": 10}, {"step": 20}]
 
 
