@@ -146,6 +146,7 @@ class Benchmark:
             options.cache_dir / "classifiers",
             self.device,
             progress=self.context.progress,
+            warn=self.announce,
         )
         self.announce(f"{entry.name}: reference classifier test accuracy {classifier.test_accuracy:.3f}")
         setup = EvaluationSetup(
