@@ -117,7 +117,7 @@ def collect(out: Path, unreadable: list[str] | None = None) -> list[DatasetRepor
         unreadable += found.unreadable
     if not any(record.model != FLOOR_MODEL for record in records):
         if found and found.unreadable:
-            raise UserError(f"no readable run records in {out} ({len(found.unreadable)} damaged)")
+            raise UserError(f"no readable run records in {out}: skipped {'; '.join(found.unreadable)}")
         raise UserError(f"no run records in {out}; run `genbench run --out {out}` first")
     frame = records_frame(records)
     runs = {record.run_id: _run(out, record) for record in records}

@@ -99,14 +99,17 @@ class SingleRun:
         options, device, folder = self.context.options, self.context.device, self.folder
 
         # Seed everything, then build the model on the device.
-        seed_everything(self.seed)
-        with torch.device(device):
-            model: Model = self.model_entry.cls(self.data.shape, self.hparams)
-        model.to(device)
-        batches = DeviceBatches(self.data.train, device, seed=self.seed)
+        model, batches = self._build()
 
-        # Resume from the last good checkpoint, or record the resolved config before any work.
-        state = self._resume(model, batches) or self._start()
+        # Resume from the last good checkpoint, or record the resolved config before any work. A
+        # checkpoint that verifies but does not fit the model leaves it half loaded: build it again.
+        try:
+            state = self._resume(model, batches)
+        except _Unrestorable as error:
+            self.context.announce(f"{folder.run_id}: {error}; starting over")
+            model, batches = self._build()
+            state = None
+        state = state or self._start()
 
         # Train until the budget is spent; a signal checkpoints and stops.
         result = self._train(model, batches, state)
@@ -235,10 +238,14 @@ class SingleRun:
         payload = load_resume(self.folder.path, self.context.announce)
         if payload is None:
             return None
-        model.load_checkpoint_state(payload["model"])
-        batches.load_state_dict(payload["batches"])
-        restore_rng_state(payload["rng"])
-        state = TrainState.from_dict(payload["state"])
+        try:
+            model.load_checkpoint_state(payload["model"])
+            batches.load_state_dict(payload["batches"])
+            restore_rng_state(payload["rng"])
+            state = TrainState.from_dict(payload["state"])
+        except Exception as error:  # Whatever a mismatched payload raises: keys, shapes, types.
+            reason = " ".join(f"{type(error).__name__}: {error}".split())[:200]
+            raise _Unrestorable(f"the resume checkpoint does not fit this run ({reason})") from error
         self._check_config()
         log = self.folder.file(TRAIN_LOG_FILE)
         kept, damaged = truncate_log(log, state.log_rows, state.steps)  # Rows after the checkpoint recur.
@@ -254,6 +261,15 @@ class SingleRun:
         state.resumes.append(state.images_seen / 1000)
         self.context.announce(f"{self.folder.run_id}: resuming at {state.images_seen / 1000:g} kimg")
         return state
+
+    def _build(self) -> tuple[Model, DeviceBatches]:
+        """The model, seeded and on the device, and its data order."""
+        device = self.context.device
+        seed_everything(self.seed)
+        with torch.device(device):
+            model: Model = self.model_entry.cls(self.data.shape, self.hparams)
+        model.to(device)
+        return model, DeviceBatches(self.data.train, device, seed=self.seed)
 
     def _train(self, model: Model, batches: DeviceBatches, state: TrainState) -> TrainResult:
         options = self.context.options
@@ -308,6 +324,10 @@ class SingleRun:
             "best_kimg": best.get("kimg"),
             "best_checkpoint": BEST_CHECKPOINT_FILE if best else None,
         }
+
+
+class _Unrestorable(Exception):
+    """A resume checkpoint that verifies but cannot be restored into this run's model."""
 
 
 def seed_everything(seed: int) -> None:

@@ -155,7 +155,7 @@ def test_a_stopped_run_resumes_to_the_same_result(
     assert resumed.returncode == 0, resumed.stderr
     assert "resuming at" in resumed.stderr
     if corrupt:
-        assert f"checkpoint {run / RESUME_FILE} is unreadable" in resumed.stderr
+        assert f"checkpoint {run / RESUME_FILE} is damaged" in resumed.stderr
     _same_run(run, uninterrupted)
 
 
