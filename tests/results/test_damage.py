@@ -20,9 +20,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import torch_fidelity.utils
 from typer.testing import CliRunner, Result
 
+import genbench.running.sweep
 from genbench.cli import app
+from genbench.errors import Interrupted
 from genbench.running.single_run import SingleRun
 
 runner = CliRunner()
@@ -420,3 +423,33 @@ def test_a_seed_beyond_int64_is_refused_before_any_record(case: Reference, tmp_p
     result = _run(out, "--seeds", "18446744073709551616")
     assert result.exit_code == 2 and result.stderr.count("\n") == 1 and "2**63-1" in result.stderr
     assert not (out / "runs").exists()
+
+
+# Messages after a signal and a full disk under the cache.
+
+
+def test_a_signal_during_the_floor_does_not_claim_saved_checkpoints(
+    case: Reference, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def stopped(*args: object, **kwargs: object) -> None:
+        raise Interrupted("stopped by SIGTERM")
+
+    monkeypatch.setattr(genbench.running.sweep, "floor_record", stopped)
+    result = _run(case.finished)
+    assert result.exit_code == 130 and "interrupted (stopped by SIGTERM)" in result.stderr, result.output
+    assert "checkpoints are saved" not in result.stderr
+
+
+def test_a_full_disk_under_the_cache_is_the_one_line_full_disk_message(
+    case: Reference, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def disk_full(what: object, path: str) -> None:
+        raise RuntimeError("[enforce fail at inline_container.cc:603] . unexpected pos 64: file write failed")
+
+    shutil.rmtree(case.cache / "fidelity")  # torch-fidelity computes the statistics again and saves them.
+    (_run_dir(case.finished) / "metrics.json").unlink()
+    monkeypatch.setattr(torch_fidelity.utils, "torch_atomic_save", disk_full)
+    result = _run(case.finished)
+    last = result.stderr.splitlines()[-1]
+    assert result.exit_code == 2 and last.startswith("error: no space left on device"), result.output
+    assert "fidelity" in last
