@@ -6,6 +6,7 @@ code 2, never a traceback.
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -15,7 +16,6 @@ from rich.console import Console
 from typer.core import TyperGroup
 
 from genbench.errors import Interrupted, OutOfSpaceError, UserError
-from genbench.figures.curves import write_run_curves
 from genbench.layout import LEADERBOARD_FILE, RUNS_DIR
 from genbench.options.command_line import given_on_the_command_line, run_signature
 from genbench.options.config import RunOptions, resolve_options
@@ -23,16 +23,16 @@ from genbench.options.suite import load_suite
 from genbench.plugin_listing import plain_listing, plugin_rows, rich_listing
 from genbench.plugins import Registry
 from genbench.progress import SilentProgress, progress_for
-from genbench.results.comparison import write_comparison_plots
+from genbench.record import MAX_SEED
 from genbench.results.leaderboard import (
-    load_records,
+    read_records,
     rebuild_leaderboard,
     records_frame,
     sort_frame,
     summarise,
 )
 from genbench.results.leaderboard_view import by_model, render, terminal_view
-from genbench.results.report import write_report
+from genbench.results.report import build_report
 from genbench.running.sweep import Benchmark
 
 USAGE_ERROR = 2
@@ -96,6 +96,11 @@ def _sweep(options: RunOptions) -> None:
     def say(message: str) -> None:  # One line per message, however narrow the terminal: greppable logs.
         errors.print(message, highlight=False, soft_wrap=True)
 
+    too_large = [seed for seed in options.seeds if not 0 <= seed <= MAX_SEED]
+    if too_large:
+        raise UserError(f"seed {too_large[0]} is outside 0..{MAX_SEED} (2**63-1); choose a smaller seed")
+    _check_writable(options.out, "--out")
+    _check_writable(options.cache_dir, "the cache folder (GENBENCH_CACHE_DIR)")
     registry = Registry.discover()
     benchmark = Benchmark(
         options,
@@ -108,20 +113,34 @@ def _sweep(options: RunOptions) -> None:
     try:
         records = benchmark.run()
     except Interrupted as error:
-        say(f"interrupted ({error}); checkpoints are saved: run the same command again to resume")
+        saved = "checkpoints are saved: " if error.saved else ""
+        say(f"interrupted ({error}); {saved}run the same command again to resume")
         raise typer.Exit(benchmark.stop.exit_code) from None
-    finished = [r for r in records if r["status"] == "finished"]
+    finished = [r for r in records if r.finished]
     if finished:
         summary = summarise(records_frame(benchmark.floors + finished))
         console = Console()
         console.print(render(by_model(terminal_view(summary)), "table", console.width))
     say(f"run records: {options.out / RUNS_DIR}   leaderboard: {options.out / LEADERBOARD_FILE}")
-    failed = [r for r in records if r["status"] != "finished"]
+    failed = [r for r in records if not r.finished]
     if failed:
         say(f"{len(failed)} of {len(records)} runs did not finish:")
         for record in failed:
-            say(f"  {record['run_id']}: {record['status']}: {record['error']}")
+            say(f"  {record.run_id}: {record.status}: {record.error}")
         raise typer.Exit(RUNS_FAILED)
+
+
+def _check_writable(folder: Path, what: str) -> None:
+    """A folder ``run`` must write in (or create): one line, exit 2, when it cannot (a read-only file
+    system, no permission). Nothing is created here: a mistake found later writes nothing."""
+    existing = folder
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not os.access(existing, os.W_OK):
+        raise UserError(
+            f"{what} {folder} cannot be written (read-only or no permission); make it writable or choose "
+            "another folder (genbench leaderboard and genbench report --output read a read-only folder)"
+        )
 
 
 @app.command()
@@ -154,9 +173,14 @@ def leaderboard(
         raise UserError(f"--format must be table, csv or markdown, got '{format}'")
     if not out.is_dir():
         raise UserError(f"no results folder at {out}; run `genbench run` first or pass --out")
-    if not load_records(out):  # An empty folder or another program's: write no leaderboard.csv there.
+    found = read_records(out)
+    if not found.records and not found.unreadable:  # An empty folder or another program's: no csv there.
         raise UserError(f"no run records in {out}; run `genbench run --out {out}` first")
-    frame = rebuild_leaderboard(out)
+    unreadable: list[str] = []
+    frame = rebuild_leaderboard(out, unreadable)
+    _skipped(unreadable)
+    if frame.empty and unreadable:
+        raise UserError(f"no readable run records in {out} ({len(unreadable)} damaged, listed above)")
     if data is not None:
         if data not in set(frame["dataset"]):
             known = ", ".join(sorted(set(frame["dataset"]))) or "none"
@@ -188,11 +212,15 @@ def report(
         raise UserError(f"no results folder at {results}; run `genbench run --out {results}` first")
     if output is not None and output.is_dir():
         raise UserError(f"--output {output} is a folder; name the page's file, e.g. {output / 'report.html'}")
-    for run_dir in sorted((results / RUNS_DIR).glob("*/")):
-        write_run_curves(run_dir)  # Cheap; brings records of older genbench versions up to date.
-    write_comparison_plots(results)
-    page = write_report(results, output)
-    typer.echo(f"report: {page}")
+    built = build_report(results, output)
+    _skipped(built.notes)
+    typer.echo(f"report: {built.page}")
+
+
+def _skipped(notes: list[str]) -> None:
+    """What a reading command left out (damaged records, pictures), one line each on stderr."""
+    for note in notes:
+        typer.echo(f"skipped: {' '.join(note.split())}", err=True)
 
 
 @app.command("new-plugin")

@@ -41,3 +41,5 @@ class Diverged(Exception):
 
 class Interrupted(Exception):
     """Training stopped at a signal's request after saving a resume checkpoint."""
+
+    saved = False  # Set where the signal stopped a run, whose resume checkpoints are on disk.

@@ -3,6 +3,8 @@ reader never sees half a file and a crash leaves the previous version intact."""
 
 from __future__ import annotations
 
+import errno
+import hashlib
 import io
 import json
 import os
@@ -62,12 +64,47 @@ def read_json(path: Path) -> Any:
     return json.loads(path.read_text())
 
 
-def read_jsonl(path: Path) -> list[dict[str, Any]]:
-    """The rows of a JSONL log, without a last line cut short by a crash."""
+def read_jsonl(path: Path, skipped: list[int] | None = None) -> list[dict[str, Any]]:
+    """The rows (JSON objects) of a JSONL log. A line that is not one (cut short by a crash, damaged,
+    binary garbage) is skipped, its 1-based number appended to ``skipped``; the rows after it stay."""
     rows = []
-    for line in path.read_text().splitlines():
+    for number, line in enumerate(path.read_bytes().splitlines(), start=1):
         try:
-            rows.append(json.loads(line))
-        except json.JSONDecodeError:
-            break
+            row = json.loads(line.decode())
+        except (UnicodeDecodeError, json.JSONDecodeError):
+            row = None
+        if isinstance(row, dict):
+            rows.append(row)
+        elif skipped is not None and line.strip():
+            skipped.append(number)
     return rows
+
+
+def file_sha256(path: Path) -> str:
+    """The SHA-256 of a file's bytes, read in chunks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        while chunk := f.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def remove_temporaries(folder: Path, name: str = "*") -> int:
+    """Delete the temporary files interrupted atomic writes of ``name`` (default: any file) left in
+    ``folder``; the caller holds the lock that keeps other writers out. Returns how many went."""
+    removed = 0
+    for path in folder.glob(f".{name}.*.tmp"):
+        try:
+            path.unlink()
+            removed += 1
+        except OSError:  # A read-only folder keeps them; nothing reads them.
+            pass
+    return removed
+
+
+READ_ONLY_ERRNOS = (errno.EROFS, errno.EACCES, errno.EPERM)
+
+
+def is_read_only(error: BaseException) -> bool:
+    """Whether ``error`` says a file or folder cannot be written (read-only file system, permissions)."""
+    return isinstance(error, OSError) and error.errno in READ_ONLY_ERRNOS

@@ -248,37 +248,26 @@ class __CLASS__Dataset(Dataset):
 '''
 
 TESTS = '''\
-"""The plugin's own tests: genbench's contract for the model, and the dataset's splits."""
+"""The plugin's own tests: genbench's contract (genbench.testing) for the model at every built-in shape
+and this dataset's, and for the dataset."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 
-import pytest
 import torch
-
-# genbench's contract checks. With a genbench that has genbench.testing, change this one line to:
-# from genbench.testing import MODEL_CHECKS as CHECKS, SHAPES
-from genbench.contract import CHECKS, SHAPES
+from genbench.testing import SHAPES, dataset_contract_tests, model_contract_tests
 
 from __MODULE__ import __CLASS__Dataset, __CLASS__Model
 
-ALL_SHAPES = (*SHAPES, __CLASS__Dataset.shape)  # The built-in datasets' shapes, and this dataset's.
+test_model_contract = model_contract_tests(__CLASS__Model, shapes=(*SHAPES, __CLASS__Dataset.shape))
+test_dataset_contract = dataset_contract_tests(__CLASS__Dataset)
 
 
-@pytest.mark.parametrize("check", CHECKS, ids=[c.__name__.removeprefix("check_") for c in CHECKS])
-@pytest.mark.parametrize("shape", ALL_SHAPES, ids=["x".join(map(str, s.image_shape)) for s in ALL_SHAPES])
-def test_model_contract(check: Callable[..., None], shape: object) -> None:
-    check(__CLASS__Model, shape)
-
-
-def test_dataset_splits_match_the_declared_shape_and_are_fixed(tmp_path: Path) -> None:
-    shape = __CLASS__Dataset.shape
+def test_dataset_splits_are_fixed(tmp_path: Path) -> None:
     for split in ("train", "test"):
         loaded = __CLASS__Dataset(tmp_path, download=False).load(split)
-        loaded.validate(shape, f"dataset '{__CLASS__Dataset.name}', {split} split")
-        assert len(loaded.labels.unique()) == shape.num_classes  # Every declared class is present.
+        assert len(loaded.labels.unique()) == __CLASS__Dataset.shape.num_classes  # Every class is present.
         again = __CLASS__Dataset(tmp_path / "elsewhere", download=False).load(split)
         assert torch.equal(loaded.images, again.images) and torch.equal(loaded.labels, again.labels)
 '''

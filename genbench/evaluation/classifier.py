@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -20,7 +21,7 @@ from torch import nn
 
 from genbench.api import DataShape, Split
 from genbench.batches import DeviceBatches
-from genbench.files import atomic_torch_save, atomic_write_json, read_json
+from genbench.files import atomic_torch_save, atomic_write_json, file_sha256, read_json
 from genbench.images import to_unit_range
 from genbench.progress import ProgressSink, SilentProgress
 
@@ -108,8 +109,11 @@ def cached_classifier(
     device: torch.device,
     recipe: Recipe = Recipe(),
     progress: ProgressSink | None = None,
+    warn: Callable[[str], None] = lambda message: None,
 ) -> ClassifierInfo:
-    """The reference classifier for this dataset: loaded from the cache, or trained and cached."""
+    """The reference classifier for this dataset: loaded from the cache, or trained and cached. A
+    damaged cache entry (its record unreadable, its weights not those the record names) is reported
+    through ``warn`` and trained again (the same recipe and seed: the same weights)."""
     key_material = {
         "dataset": dataset,
         "shape": asdict(shape),
@@ -120,9 +124,12 @@ def cached_classifier(
     key = hashlib.sha256(json.dumps(key_material, sort_keys=True).encode()).hexdigest()[:16]
     path = cache_dir / f"{dataset}-{key}.pt"
     sidecar = path.with_suffix(".json")
-    if path.exists() and sidecar.exists():
-        meta = read_json(sidecar)
-        return ClassifierInfo(path, key, meta["weights_sha256"], meta["test_accuracy"])
+    if path.exists() or sidecar.exists():
+        problem = _cache_problem(path, sidecar)
+        if problem is None:
+            meta = read_json(sidecar)
+            return ClassifierInfo(path, key, meta["weights_sha256"], meta["test_accuracy"])
+        warn(f"cached reference classifier {problem}; training it again")
 
     progress = progress or SilentProgress()
     progress.start(f"{dataset}/reference-classifier", recipe_images(recipe, len(train)) / 1000)
@@ -132,9 +139,31 @@ def cached_classifier(
         progress.stop()
     accuracy = classifier_accuracy(classifier, test, device)
     atomic_torch_save(path, checkpoint(classifier, shape, recipe))
-    weights_sha256 = hashlib.sha256(path.read_bytes()).hexdigest()
+    weights_sha256 = file_sha256(path)
     atomic_write_json(sidecar, {**key_material, "test_accuracy": accuracy, "weights_sha256": weights_sha256})
     return ClassifierInfo(path, key, weights_sha256, accuracy)
+
+
+def _cache_problem(path: Path, sidecar: Path) -> str | None:
+    """What is wrong with a cached classifier (its weights and their record), None if it is sound."""
+    try:
+        meta = read_json(sidecar)
+    except FileNotFoundError:
+        return f"{sidecar} is missing"
+    except (OSError, ValueError) as error:  # ValueError: JSON and UnicodeDecode errors.
+        return f"{sidecar} is unreadable ({type(error).__name__})"
+    if (
+        not isinstance(meta, dict)
+        or not isinstance(meta.get("weights_sha256"), str)
+        or not isinstance(meta.get("test_accuracy"), int | float)
+    ):
+        return f"{sidecar} is not a classifier record"
+    try:
+        if file_sha256(path) != meta["weights_sha256"]:
+            return f"{path} does not match its record's SHA-256 (damaged)"
+    except OSError as error:
+        return f"{path} is unreadable ({error.strerror or error})"
+    return None
 
 
 def checkpoint(classifier: ReferenceClassifier, shape: DataShape, recipe: Recipe) -> dict[str, object]:

@@ -20,6 +20,7 @@ from torch_fidelity.metric_prc import KEY_METRIC_PRECISION, KEY_METRIC_RECALL
 from torch_fidelity.registry import FEATURE_EXTRACTORS_REGISTRY
 
 from genbench.api import Split
+from genbench.evaluation import statistics_cache
 from genbench.evaluation.classifier import ClassifierInfo, load_classifier
 from genbench.images import to_unit_range
 
@@ -142,8 +143,9 @@ def fidelity_metrics(
     n = min(len(images), len(reference)) if binary else len(images)
     # torch-fidelity's KID and FID run in NumPy: its BLAS gets as many threads as torch has, as more
     # than that competes with torch's own threads (30 times slower on a busy two-core machine).
+    cache_name = reference_cache_name if binary else None
     with threadpool_limits(limits=torch.get_num_threads(), user_api="blas"):
-        result = torch_fidelity.calculate_metrics(
+        result = statistics_cache.checked(cache_root, cache_name, lambda: torch_fidelity.calculate_metrics(
             input1=ImageTensors(images.cpu(), extractor.rgb, on_read),
             input2=ImageTensors(reference.cpu(), extractor.rgb, _after(on_read, len(images)))
             if binary
@@ -163,7 +165,7 @@ def fidelity_metrics(
             batch_size=extractor.batch_size,
             save_cpu_ram=True,  # No DataLoader worker processes: the images are already in memory.
             verbose=False,
-        )
+        ))
     names = {
         KEY_METRIC_FID: "fid",
         KEY_METRIC_KID_MEAN: "kid",

@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -20,17 +21,24 @@ from genbench.api import Split
 from genbench.evaluation.evaluate import EvaluationSetup, evaluate, reference_images
 from genbench.files import atomic_write_json, read_json
 from genbench.layout import FLOOR_MODEL, FLOORS_DIR
+from genbench.record import RecordError, RunRecord
 
 FLOOR_VERSION = 1  # Bump when the floor's computation changes: cached floors are then recomputed.
 
 
 def floor_record(
-    setup: EvaluationSetup, held_out: Split, held_out_split: str, n_samples: int, cache_dir: Path
-) -> dict[str, Any]:
+    setup: EvaluationSetup,
+    held_out: Split,
+    held_out_split: str,
+    n_samples: int,
+    cache_dir: Path,
+    warn: Callable[[str], None] = lambda message: None,
+) -> RunRecord:
     """The floor record for ``setup``'s dataset and protocol: from ``cache_dir``, or computed and cached.
 
     Its columns are named for ``n_samples`` like the models' beside it; where the held-out split is
-    smaller, all of it is used and its protocol's ``n_generated`` says so.
+    smaller, all of it is used and its protocol's ``n_generated`` says so. A damaged cached record is
+    reported through ``warn`` and computed again.
     """
     images = reference_images(held_out, n_samples)
     key_material = {
@@ -49,21 +57,29 @@ def floor_record(
     protocol_key = _hash(key_material)
     record_key = _hash({**key_material, "metrics": sorted(setup.metrics)})
     cached = cache_dir / FLOORS_DIR / f"{setup.dataset}-{record_key}.json"
+    run_id = f"{setup.dataset}-floor-{protocol_key}"
     if cached.exists():
-        return read_json(cached)
+        try:
+            record = RunRecord.from_dict(read_json(cached))
+            if record.run_id == run_id and record.status == "floor":
+                return record
+            problem = "another floor's record"
+        except (RecordError, ValueError, OSError) as error:  # ValueError: JSON and UnicodeDecode errors.
+            problem = " ".join(str(error).split()) or type(error).__name__
+        warn(f"cached floor {cached} is damaged ({problem}); computing it again")
     evaluation = evaluate(images, setup, label=f"{setup.dataset}/floor/", named_for=n_samples)
-    record = {
-        "run_id": f"{setup.dataset}-floor-{protocol_key}",
-        "dataset": setup.dataset,
-        "model": FLOOR_MODEL,
-        "seed": None,
-        "status": "floor",
-        "held_out_split": held_out_split,
-        "metrics": evaluation.metrics,
-        "protocol": evaluation.protocol,
-        "protocol_summary": setup.summary(),
-    }
-    atomic_write_json(cached, record)
+    record = RunRecord(
+        run_id=run_id,
+        dataset=setup.dataset,
+        model=FLOOR_MODEL,
+        seed=None,
+        status="floor",
+        held_out_split=held_out_split,
+        metrics=evaluation.metrics,
+        protocol=evaluation.protocol,
+        protocol_summary=setup.summary(),
+    )
+    atomic_write_json(cached, record.to_dict())
     return record
 
 
@@ -71,6 +87,6 @@ def _hash(material: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(material, sort_keys=True).encode()).hexdigest()[:10]
 
 
-def write_floor(out: Path, record: dict[str, Any]) -> None:
+def write_floor(out: Path, record: RunRecord) -> None:
     """Put a floor record where the leaderboard finds it."""
-    atomic_write_json(out / FLOORS_DIR / f"{record['run_id']}.json", record)
+    atomic_write_json(out / FLOORS_DIR / f"{record.run_id}.json", record.to_dict())

@@ -44,6 +44,7 @@ from genbench.layout import (  # noqa: F401
     INTERPOLATION_FILE,
     PROGRESS_FILE,
 )
+from genbench.modes import eval_mode
 
 PROGRESS_IMAGES = 16  # Images per snapshot: one row of the progress strip.
 PADDING = 2  # Pixels between and around the images of a grid.
@@ -76,16 +77,9 @@ def save_image_grid(images: torch.Tensor, cols: int, path: Path) -> None:
 
 @contextmanager
 def _inference(model: Model) -> Iterator[None]:
-    """No gradients and eval mode for the block; then every submodule gets its own previous mode back
-    (not ``model.train()``, which would also switch on parts a plugin keeps frozen in eval mode)."""
-    modes = [(module, module.training) for module in model.modules()]
-    model.eval()
-    try:
-        with torch.no_grad():
-            yield
-    finally:
-        for module, training in modes:
-            module.training = training
+    """No gradients and eval mode (:func:`genbench.modes.eval_mode`) for the block."""
+    with eval_mode(model), torch.no_grad():
+        yield
 
 
 def _device(model: Model) -> torch.device:

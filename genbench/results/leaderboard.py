@@ -7,9 +7,8 @@ weights; each run's ``metrics.json`` holds the full protocol of every metric."""
 
 from __future__ import annotations
 
-import json
-import warnings
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +16,7 @@ import pandas as pd
 from filelock import FileLock
 
 from genbench.errors import UserError
-from genbench.files import atomic_write_text, read_json
+from genbench.files import atomic_write_text, is_read_only, remove_temporaries
 from genbench.layout import (
     FLOOR_MODEL,
     FLOORS_DIR,
@@ -27,6 +26,8 @@ from genbench.layout import (
     RUNS_DIR,
 )
 from genbench.metrics import column_order, higher_is_better, stem_of
+from genbench.record import RecordError, RunRecord
+from genbench.results.records import read_record_file
 
 RUN_COLUMNS = [
     "dataset",
@@ -52,26 +53,40 @@ SETUP_COLUMNS = ["setup", "budget_kimg"]
 DEFAULT_SORT_STEMS = ("fd_clf", "fid")
 
 
-def load_records(out: Path) -> list[dict[str, Any]]:
-    """The ``metrics.json`` of every finished run under ``out`` in run-id order, then the floors."""
-    records = []
+@dataclass
+class RecordSet:
+    """The records read from an output folder, and the files that could not be read, with why."""
+
+    records: list[RunRecord] = field(default_factory=list)
+    unreadable: list[str] = field(default_factory=list)  # One line each: the file and its problem.
+
+
+def read_records(out: Path) -> RecordSet:
+    """The record of every run under ``out`` in run-id order, then the floors; a damaged record is
+    left out and listed in ``unreadable``."""
+    found = RecordSet()
     paths = sorted((out / RUNS_DIR).glob(f"*/{METRICS_FILE}")) + sorted((out / FLOORS_DIR).glob("*.json"))
     for path in paths:
         try:
-            records.append(read_json(path))
-        except (OSError, json.JSONDecodeError) as error:
-            warnings.warn(f"skipping unreadable run record {path}: {error}", stacklevel=2)
-    return records
+            found.records.append(read_record_file(path))
+        except RecordError as error:
+            found.unreadable.append(str(error))
+    return found
 
 
-def records_frame(records: Iterable[dict[str, Any]], by: str | None = None) -> pd.DataFrame:
+def load_records(out: Path) -> list[RunRecord]:
+    """The readable records under ``out`` (:func:`read_records` without the list of damaged ones)."""
+    return read_records(out).records
+
+
+def records_frame(records: Iterable[RunRecord], by: str | None = None) -> pd.DataFrame:
     """One row per run: the run columns, the protocol columns, then every metric; per dataset the floor
     first, then the runs best first by ``by`` (default: the reference-classifier FD)."""
     rows = [
         {
-            **{c: r.get(c) for c in RUN_COLUMNS},
-            **{c: r.get("protocol_summary", {}).get(c) for c in PROTOCOL_COLUMNS},
-            **r.get("metrics", {}),
+            **{c: getattr(r, c) for c in RUN_COLUMNS},
+            **{c: r.protocol_summary.get(c) for c in PROTOCOL_COLUMNS},
+            **r.metrics,
             **during_training_columns(r),
         }
         for r in records
@@ -85,10 +100,10 @@ def records_frame(records: Iterable[dict[str, Any]], by: str | None = None) -> p
     return sort_frame(frame, by)
 
 
-def during_training_columns(record: dict[str, Any]) -> dict[str, Any]:
+def during_training_columns(record: RunRecord) -> dict[str, Any]:
     """The cheap metric of ``--eval-every`` as columns: its final value, the best one (``best_...``) and
     the kimg where the best was reached (``best_kimg``): GANs are often best long before the end."""
-    during = record.get("during_training") or {}
+    during = record.during_training or {}
     metric = during.get("metric")
     if not metric:
         return {}
@@ -133,15 +148,38 @@ def sort_frame(frame: pd.DataFrame, by: str | None = None) -> pd.DataFrame:
     return frame.loc[keys.index].reset_index(drop=True)
 
 
-def rebuild_leaderboard(out: Path) -> pd.DataFrame:
-    """Rebuild ``<out>/leaderboard.csv`` from all run records and return it.
+def rebuild_leaderboard(out: Path, unreadable: list[str] | None = None) -> pd.DataFrame:
+    """Rebuild ``<out>/leaderboard.csv`` from all run records and return it; the records that could
+    not be read are left out and, one line each, appended to ``unreadable``.
 
-    Under a lock: processes sharing ``out`` take turns, so the last rebuild sees every record."""
-    out.mkdir(parents=True, exist_ok=True)
-    with FileLock(out / LEADERBOARD_LOCK):
-        frame = records_frame(load_records(out))
-        atomic_write_text(out / LEADERBOARD_FILE, frame.to_csv(index=False))
+    Under a lock: processes sharing ``out`` take turns, so the last rebuild sees every record. In a
+    folder that cannot be written the leaderboard is only returned."""
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        lock = FileLock(out / LEADERBOARD_LOCK)
+        lock.acquire()
+    except OSError as error:
+        if not is_read_only(error):
+            raise
+        return _leaderboard(out, unreadable)
+    try:
+        frame = _leaderboard(out, unreadable)
+        remove_temporaries(out, LEADERBOARD_FILE)  # Of a rebuild killed mid-write; none is being written.
+        try:
+            atomic_write_text(out / LEADERBOARD_FILE, frame.to_csv(index=False))
+        except OSError as error:
+            if not is_read_only(error):
+                raise
+    finally:
+        lock.release()
     return frame
+
+
+def _leaderboard(out: Path, unreadable: list[str] | None) -> pd.DataFrame:
+    found = read_records(out)
+    if unreadable is not None:
+        unreadable += found.unreadable
+    return records_frame(found.records)
 
 
 def summarise(frame: pd.DataFrame, by: str | None = None) -> pd.DataFrame:

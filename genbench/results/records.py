@@ -20,8 +20,24 @@ from typing import Any
 import torch
 from filelock import FileLock
 
-from genbench.files import atomic_write_json, atomic_write_text, read_json, read_jsonl
-from genbench.layout import CONFIG_FILE, LOCK_FILE, METRICS_FILE, RUNS_DIR, TRAIN_LOG_FILE
+from genbench.files import (
+    atomic_write_json,
+    atomic_write_text,
+    file_sha256,
+    read_json,
+    read_jsonl,
+    remove_temporaries,
+)
+from genbench.layout import (
+    CONFIG_FILE,
+    LOCK_FILE,
+    METRICS_FILE,
+    PREVIOUS_RESUME_FILE,
+    RESUME_FILE,
+    RUNS_DIR,
+    TRAIN_LOG_FILE,
+)
+from genbench.record import FileDigest, RecordError, RunRecord
 
 
 def config_hash(config: dict[str, Any]) -> str:
@@ -54,18 +70,46 @@ class RunFolder:
         """Path of a file in this run's folder."""
         return self.path / name
 
+    def read_record(self) -> RunRecord | None:
+        """The run's record, None if there is none; :class:`RecordError` (one line naming the file and
+        what is wrong) if it is damaged, or if a checkpoint it vouches for does not match it."""
+        path = self.file(METRICS_FILE)
+        if not path.exists():
+            return None
+        record = read_record_file(path)
+        for name, digest in record.files.items():
+            problem = digest_problem(self.file(name), digest)
+            if problem is not None:
+                raise RecordError(f"{self.file(name)}: {problem}")
+        return record
+
     @property
     def status(self) -> str | None:
-        """The recorded status (``finished``, ``failed``, ``diverged``), None if there is no record."""
+        """The recorded status (``finished``, ``failed``, ``diverged``), None if there is no record or
+        it cannot be trusted."""
         try:
-            return read_json(self.file(METRICS_FILE)).get("status")
-        except (OSError, json.JSONDecodeError, AttributeError):
+            record = self.read_record()
+        except RecordError:
             return None
+        return None if record is None else record.status
 
     @property
     def finished(self) -> bool:
-        """Whether the run finished: its metrics are written."""
+        """Whether the run finished: its record and the checkpoints it vouches for agree."""
         return self.status == "finished"
+
+    def remove_leftovers(self) -> None:
+        """Delete what interrupted writes left (temporary files) and, in a finished run, the resume
+        checkpoints a kill between the record and their removal left. Under the run's lock."""
+        remove_temporaries(self.path)
+        if self.finished:
+            for name in (RESUME_FILE, PREVIOUS_RESUME_FILE):
+                self.file(name).unlink(missing_ok=True)
+
+    def digest(self, name: str) -> FileDigest:
+        """The size and SHA-256 of a file of this run, for its record to vouch for it."""
+        path = self.file(name)
+        return FileDigest(path.stat().st_size, file_sha256(path))
 
     def lock(self, timeout: float = -1) -> FileLock:
         """An inter-process lock on this run (``timeout=0``: fail at once if another process holds it).
@@ -100,17 +144,55 @@ class RunFolder:
         finally:
             os.close(fd)
 
-    def write_metrics(self, record: dict[str, Any]) -> None:
+    def write_metrics(self, record: RunRecord) -> None:
         """Write ``metrics.json``, the run's record, last: its status says how the run ended."""
-        atomic_write_json(self.file(METRICS_FILE), record)
+        atomic_write_json(self.file(METRICS_FILE), record.to_dict())
 
 
-def truncate_log(path: Path, steps: int) -> None:
-    """Keep the rows of a JSONL log up to ``steps`` (rows a resumed run will write again go)."""
+def read_record_file(path: Path) -> RunRecord:
+    """A record file (``metrics.json``, a floor), validated; :class:`RecordError` naming the file and
+    what is wrong when it cannot be read."""
+    try:
+        return RunRecord.from_dict(read_json(path))
+    except RecordError as error:
+        raise RecordError(f"{path}: {error}") from None
+    except UnicodeDecodeError:
+        raise RecordError(f"{path}: not text (binary garbage)") from None
+    except json.JSONDecodeError as error:
+        raise RecordError(f"{path}: not valid JSON ({error.msg} at line {error.lineno})") from None
+    except OSError as error:
+        raise RecordError(f"{path}: unreadable ({error.strerror or error})") from None
+
+
+def digest_problem(path: Path, digest: FileDigest) -> str | None:
+    """What is wrong with ``path`` against the size and SHA-256 a record holds, None if it matches."""
+    try:
+        size = path.stat().st_size
+        if size != digest.size:
+            return f"{size} bytes where its record says {digest.size} (truncated or replaced)"
+        if file_sha256(path) != digest.sha256:
+            return "its SHA-256 differs from its record's (damaged)"
+    except FileNotFoundError:
+        return "missing"
+    except OSError as error:
+        return f"unreadable ({error.strerror or error})"
+    return None
+
+
+def truncate_log(path: Path, rows: int | None, steps: int) -> tuple[int, int]:
+    """Keep the first ``rows`` rows of a JSONL log (or, for a checkpoint that did not count them, the
+    rows up to ``steps``): rows a resumed run will write again go. Damaged lines are dropped, never the
+    rows after them. Returns how many rows were kept and how many damaged lines dropped."""
     if not path.exists():
-        return
-    rows = [row for row in read_jsonl(path) if row.get("step", 0) <= steps]
-    atomic_write_text(path, "".join(json.dumps(row, sort_keys=True) + "\n" for row in rows))
+        return 0, 0
+    skipped: list[int] = []
+    kept = read_jsonl(path, skipped)
+    # Rows after the checkpoint's step go; of those at its step, only as many as it had written (the
+    # closing row of a run killed before its last checkpoint shares that step).
+    kept = [row for row in kept if isinstance(row.get("step"), int) and row["step"] <= steps]
+    kept = kept[:rows] if rows is not None else kept
+    atomic_write_text(path, "".join(json.dumps(row, sort_keys=True) + "\n" for row in kept))
+    return len(kept), len(skipped)
 
 
 def versions(distributions: dict[str, str]) -> dict[str, Any]:

@@ -10,15 +10,16 @@ number is a record's.
 from __future__ import annotations
 
 import datetime
-import json
 import struct
 import warnings
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from genbench.errors import UserError
-from genbench.files import atomic_write_text, read_json
+from genbench.figures.curves import write_run_curves
+from genbench.files import atomic_write_text, is_read_only, read_json
 from genbench.layout import (
     CLASSES_FILE,
     CONFIG_FILE,
@@ -32,7 +33,9 @@ from genbench.layout import (
     SAMPLES_FILE,
 )
 from genbench.layout import FIGURES as CURVE_FILES
-from genbench.results.leaderboard import load_records, records_frame
+from genbench.record import RunRecord
+from genbench.results.comparison import write_comparison_plots
+from genbench.results.leaderboard import read_records, records_frame
 from genbench.results.report_html import render_page
 from genbench.results.report_model import _PNG_SIGNATURE, DatasetReport, Picture, Run
 
@@ -59,23 +62,65 @@ RUN_PICTURES: dict[str, str] = {
 }
 
 
-def write_report(out: Path, destination: Path | None = None) -> Path:
+@dataclass
+class ReportResult:
+    """What :func:`build_report` did: the page, and one line for each thing it left out or could not
+    draw (a damaged record, picture or config; a folder it could not write its figures in)."""
+
+    page: Path
+    notes: list[str] = field(default_factory=list)
+
+
+def build_report(out: Path, destination: Path | None = None) -> ReportResult:
+    """The report's three steps: each run's curves from its log, each dataset's comparison plots, then
+    the page (:func:`write_report`). Where ``out`` cannot be written, the figures already in it are
+    used (and the page must go to another ``destination``)."""
+    notes: list[str] = []
+    with warnings.catch_warnings(record=True) as caught:  # Damaged files become notes, not warnings.
+        warnings.simplefilter("always")
+        try:
+            for run_dir in sorted((out / RUNS_DIR).glob("*/")):
+                write_run_curves(run_dir)  # Cheap; brings records of older genbench versions up to date.
+            write_comparison_plots(out)
+        except OSError as error:
+            if not is_read_only(error):
+                raise
+            notes.append(f"{out} cannot be written ({error.strerror}): using the figures already in it")
+        try:
+            page = write_report(out, destination, notes)
+        except OSError as error:
+            if not is_read_only(error):
+                raise
+            where = destination or out / REPORT_FILE
+            message = f"cannot write {where} ({error.strerror}): pass --output ELSEWHERE.html"
+            raise UserError(message) from None
+    notes += [" ".join(str(warning.message).split()) for warning in caught]
+    return ReportResult(page, notes)
+
+
+def write_report(out: Path, destination: Path | None = None, unreadable: list[str] | None = None) -> Path:
     """Write the HTML report of the output folder ``out`` to ``destination`` (default
-    ``out/report.html``) atomically and return its path; a user error if ``out`` holds no run."""
-    datasets = collect(out)
+    ``out/report.html``) atomically and return its path; a user error if ``out`` holds no readable
+    run. Records that cannot be read are left out and, one line each, appended to ``unreadable``."""
+    datasets = collect(out, unreadable)
     generated = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
     path = destination if destination is not None else out / REPORT_FILE
     atomic_write_text(path, render_page(datasets, out, generated))
     return path
 
 
-def collect(out: Path) -> list[DatasetReport]:
+def collect(out: Path, unreadable: list[str] | None = None) -> list[DatasetReport]:
     """The datasets with runs under ``out``, each with its leaderboard, runs and plots."""
-    records = load_records(out) if out.is_dir() else []
-    if not any(record.get("model") != FLOOR_MODEL for record in records):
+    found = read_records(out) if out.is_dir() else None
+    records = found.records if found else []
+    if unreadable is not None and found is not None:
+        unreadable += found.unreadable
+    if not any(record.model != FLOOR_MODEL for record in records):
+        if found and found.unreadable:
+            raise UserError(f"no readable run records in {out}: skipped {'; '.join(found.unreadable)}")
         raise UserError(f"no run records in {out}; run `genbench run --out {out}` first")
     frame = records_frame(records)
-    runs = {str(record.get("run_id")): _run(out, record) for record in records}
+    runs = {record.run_id: _run(out, record) for record in records}
     datasets = []
     for name, rows in frame.groupby("dataset", sort=True, dropna=False):
         rows = rows.reset_index(drop=True)
@@ -85,20 +130,23 @@ def collect(out: Path) -> list[DatasetReport]:
     return datasets
 
 
-def _run(out: Path, record: dict[str, Any]) -> Run:
+def _run(out: Path, record: RunRecord) -> Run:
     """A record with its config and pictures (a floor has neither)."""
-    if record.get("model") == FLOOR_MODEL:
+    if record.model == FLOOR_MODEL:
         return Run(record)
-    folder = out / RUNS_DIR / str(record.get("run_id"))
+    folder = out / RUNS_DIR / record.run_id
     config: dict[str, Any] = {}
     if (folder / CONFIG_FILE).exists():
         try:
             config = read_json(folder / CONFIG_FILE)
-        except (OSError, json.JSONDecodeError) as error:
+        except (OSError, ValueError) as error:  # ValueError: JSON and UnicodeDecode errors.
             warnings.warn(f"report: skipping unreadable {folder / CONFIG_FILE}: {error}", stacklevel=2)
+        if not isinstance(config, dict):
+            warnings.warn(f"report: skipping {folder / CONFIG_FILE}: not a JSON object", stacklevel=2)
+            config = {}
     captions = dict(RUN_PICTURES)
-    if record.get("progress_kimg"):  # The kimg of each row of the progress strip, where recorded.
-        rows = ", ".join(f"{kimg:g}" for kimg in record["progress_kimg"])
+    if record.progress_kimg:  # The kimg of each row of the progress strip, where recorded.
+        rows = ", ".join(f"{kimg:g}" for kimg in record.progress_kimg)
         captions[PROGRESS_FILE] += f" Rows at kimg {rows}."
     return Run(record, config, folder_pictures(folder, captions, caption=lambda name: name))
 

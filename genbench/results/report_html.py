@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from genbench.metrics import column_order, higher_is_better
+from genbench.record import RunRecord
 from genbench.results.leaderboard import (
     PROTOCOL_COLUMNS,
     RUN_COLUMNS,
@@ -79,7 +80,7 @@ def run_anchor(run_id: str) -> str:
 def render_page(datasets: list[DatasetReport], out: Path, generated: str) -> str:
     """The whole page for the datasets of one output folder."""
     runs = [run for dataset in datasets for run in dataset.runs if not run.is_floor]
-    models = {run.record.get("model") for run in runs}
+    models = {run.record.model for run in runs}
     try:
         version = metadata.version("genbench")
     except metadata.PackageNotFoundError:
@@ -160,7 +161,7 @@ def leaderboard_table(dataset: DatasetReport) -> str:
     columns = [*TABLE_RUN_COLUMNS, *varying, *metrics]
     head = "".join(_header(frame, column, column in metrics) for column in columns)
     records = {run.run_id: run.record for run in dataset.runs}
-    rows = [_row(row, columns, records.get(str(row["run_id"]), {})) for _, row in frame.iterrows()]
+    rows = [_row(row, columns, records.get(str(row["run_id"]))) for _, row in frame.iterrows()]
     notes = "".join(f"<dt>{esc(c)}</dt><dd>{esc(column_note(dataset, c))}</dd>" for c in columns)
     return (
         f'<div class="scroll"><table class="leaderboard sortable" id="{table_id(dataset.name)}">'
@@ -175,25 +176,24 @@ def _header(frame: pd.DataFrame, column: str, metric: bool) -> str:
     return f'<th data-type="{kind}"{better}><button type="button">{esc(column)}</button></th>'
 
 
-def _row(row: pd.Series, columns: list[str], record: dict[str, Any]) -> str:
+def _row(row: pd.Series, columns: list[str], record: RunRecord | None) -> str:
     run_id = str(row["run_id"])
+    status = record.status if record is not None else ""
     cells = []
     for column in columns:
         value = row[column]
-        if column == "model" and record.get("status") != "floor":
+        if column == "model" and status != "floor":
             cells.append(f'<td><a href="#{run_anchor(run_id)}">{esc(value)}</a></td>')
         elif column == "status":
-            cells.append(f'<td class="status-cell">{_status(record)}</td>')
+            cells.append(f'<td class="status-cell">{_status(status, record.error if record else None)}</td>')
         else:
             cells.append(_cell(value))
-    if record.get("status") == "floor":
+    if status == "floor":
         return f'<tr class="floor" data-floor-id="{esc(run_id)}">{"".join(cells)}</tr>'
     return f'<tr data-run-id="{esc(run_id)}">{"".join(cells)}</tr>'
 
 
-def _status(record: dict[str, Any]) -> str:
-    status = str(record.get("status") or "")
-    error = record.get("error")
+def _status(status: str, error: str | None = None) -> str:
     detail = f'<div class="error">{esc(error)}</div>' if error else ""
     return f'<span class="status status-{slug(status)}">{esc(status)}</span>{detail}'
 
@@ -212,7 +212,7 @@ def _cell(value: Any) -> str:
 
 def _model_section(dataset: DatasetReport, model: str, runs: list[Run]) -> str:
     anchor = f"model-{slug(dataset.name)}-{slug(model)}"
-    seeds = ", ".join(esc(run.record.get("seed")) for run in runs)
+    seeds = ", ".join(esc(run.record.seed) for run in runs)
     body = "".join(_run_section(run) for run in runs)
     heading = f'<h4>{esc(model)}</h4><p class="note">seeds {seeds}</p>'
     return f'<section class="model" id="{anchor}">{heading}{body}</section>'
@@ -220,23 +220,26 @@ def _model_section(dataset: DatasetReport, model: str, runs: list[Run]) -> str:
 
 def _run_section(run: Run) -> str:
     record = run.record
-    error = f'<p class="error">{esc(record["error"])}</p>' if record.get("error") else ""
-    metrics = {k: v for k, v in (record.get("metrics") or {}).items() if v is not None}
+    error = f'<p class="error">{esc(record.error)}</p>' if record.error else ""
+    metrics = {k: v for k, v in record.metrics.items() if v is not None}
     tables = (
         _key_values("Headline metrics", {k: metrics[k] for k in column_order(list(metrics))}, "no metrics")
-        + _key_values("Training", {k: record[k] for k in TRAINING_FIELDS if record.get(k) not in (None, [])})
-        + _key_values("During training (--eval-every)", record.get("during_training") or {})
+        + _key_values(
+            "Training",
+            {k: getattr(record, k) for k in TRAINING_FIELDS if getattr(record, k) not in (None, [])},
+        )
+        + _key_values("During training (--eval-every)", record.during_training or {})
         + _key_values("Hyperparameters (config.json)", run.config.get("hparams") or {}, "no config.json")
     )
     skipped = "".join(
         f"<li><code>{esc(name)}</code>: {esc(reason)}</li>"
-        for name, reason in (record.get("pictures_skipped") or {}).items()
+        for name, reason in record.pictures_skipped.items()
     )
     skipped = f'<p class="note">Pictures not drawn:</p><ul class="note">{skipped}</ul>' if skipped else ""
-    raw = json.dumps({"config.json": run.config, "metrics.json": record}, indent=2, sort_keys=True)
-    status = _status({"status": record.get("status")})
+    raw = json.dumps({"config.json": run.config, "metrics.json": record.to_dict()}, indent=2, sort_keys=True)
+    status = _status(record.status)
     return f"""<article class="run" id="{run_anchor(run.run_id)}">
-<h5>seed {esc(record.get("seed"))} {status} <code>{esc(run.run_id)}</code></h5>
+<h5>seed {esc(record.seed)} {status} <code>{esc(run.run_id)}</code></h5>
 {error}<div class="facts">{tables}</div>
 {_figures(run.pictures, "No pictures in this run's folder.")}{skipped}
 <details><summary>The run's records: config.json and metrics.json (every metric's protocol)</summary>

@@ -8,6 +8,7 @@ from typing import Any
 import pandas as pd
 
 from genbench.layout import FLOOR_MODEL
+from genbench.record import RunRecord
 from genbench.results.leaderboard import variant_labels
 
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -28,19 +29,19 @@ class Picture:
 class Run:
     """One run (or floor) record with its resolved config and pictures."""
 
-    record: dict[str, Any]
+    record: RunRecord
     config: dict[str, Any] = field(default_factory=dict)
     pictures: list[Picture] = field(default_factory=list)
 
     @property
     def run_id(self) -> str:
         """The run's folder name (the floor's record id for a floor)."""
-        return str(self.record.get("run_id", ""))
+        return self.record.run_id
 
     @property
     def is_floor(self) -> bool:
         """Whether this is a real-data floor rather than a model's run."""
-        return self.record.get("model") == FLOOR_MODEL
+        return self.record.model == FLOOR_MODEL
 
 
 @dataclass
@@ -59,8 +60,8 @@ class DatasetReport:
         by_model: dict[str, list[Run]] = {}
         for run in self.runs:
             if not run.is_floor:
-                label = labels.get(run.run_id, str(run.record.get("model")))
+                label = labels.get(run.run_id, run.record.model)
                 by_model.setdefault(label, []).append(run)
         for runs in by_model.values():
-            runs.sort(key=lambda run: (run.record.get("seed") is None, run.record.get("seed") or 0))
+            runs.sort(key=lambda run: (run.record.seed is None, run.record.seed or 0))
         return by_model

@@ -49,7 +49,7 @@ class Fact:
 
 def _entries(run: Run, key: str) -> list[dict[str, Any]]:
     """The run's metric protocols that record ``key``."""
-    return [p for p in run.record.get("protocol", {}).values() if isinstance(p, dict) and key in p]
+    return [p for p in run.record.protocol.values() if isinstance(p, dict) and key in p]
 
 
 def _first(run: Run, key: str) -> Any:
@@ -69,9 +69,9 @@ def _text(value: Any) -> str | None:
 
 
 def _budget(run: Run) -> str | None:
-    budget = run.record.get("budget") or run.config.get("budget")
-    if budget is None and run.record.get("budget_kimg") is not None:
-        budget = {"kimg": run.record["budget_kimg"]}
+    budget = run.record.budget or run.config.get("budget")
+    if budget is None and run.record.budget_kimg is not None:
+        budget = {"kimg": run.record.budget_kimg}
     if not budget:
         return None
     caps = [f"{budget.get('kimg')} kimg"]
@@ -80,7 +80,7 @@ def _budget(run: Run) -> str | None:
 
 
 def _reference(run: Run) -> str | None:
-    summary = run.record.get("protocol_summary", {})
+    summary = run.record.protocol_summary
     if "reference_split" not in summary:
         return None
     return f"{summary['reference_split']} split, {summary.get('n_reference')} images"
@@ -138,13 +138,13 @@ def _plugin_facts(runs: list[Run]) -> list[tuple[str, str, Callable[[Run], str |
 
 
 def _device(run: Run) -> str | None:
-    return _text(run.record.get("device") or run.config.get("device_name"))
+    return _text(run.record.device or run.config.get("device_name"))
 
 
 def _floor(run: Run) -> str | None:
     if not run.is_floor:
         return None
-    return f"held-out real images of the {run.record.get('held_out_split')} split, scored like samples"
+    return f"held-out real images of the {run.record.held_out_split} split, scored like samples"
 
 
 FACTS: list[tuple[str, str, Callable[[Run], str | None]]] = [
@@ -195,7 +195,7 @@ def column_note(dataset: DatasetReport, column: str) -> str:
     direction and sample counts as recorded."""
     if column in COLUMN_NOTES:
         return COLUMN_NOTES[column]
-    protocols = [run.record.get("protocol", {}).get(column) for run in dataset.runs]
+    protocols = [run.record.protocol.get(column) for run in dataset.runs]
     protocols = [p for p in protocols if isinstance(p, dict)]
     direction = "higher is better" if higher_is_better(column) else "lower is better"
     if not protocols:

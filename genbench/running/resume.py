@@ -3,12 +3,14 @@
 A resume checkpoint holds the networks and optimizers, every random number generator (Python, NumPy,
 torch CPU and each CUDA device), the position in the shuffled data, and the training state (steps,
 images and seconds done, progress snapshots, best metric so far). It is written atomically next to the
-previous good one and loaded with ``torch.load(weights_only=True)``; a truncated or corrupt file is
-reported and the previous one is used instead.
+previous good one and loaded with ``torch.load(weights_only=True)``. On disk the checkpoint is the
+serialised payload with its SHA-256 beside it, so a damaged file (truncated, bit flips, another file)
+is never loaded: it is reported and the previous one is used instead, or the run starts over.
 """
 
 from __future__ import annotations
 
+import hashlib
 import io
 import os
 import random
@@ -24,6 +26,7 @@ from genbench.files import atomic_write
 from genbench.layout import PREVIOUS_RESUME_FILE, RESUME_FILE
 
 _REQUIRED_KEYS = ("model", "batches", "rng", "state")
+FORMAT = 1  # The outer file: {"format", "sha256", "payload": uint8 bytes of torch.save(payload)}.
 
 
 def rng_state() -> dict[str, Any]:
@@ -78,32 +81,54 @@ def save_resume(folder: Path, payload: dict[str, Any]) -> None:
     The previous checkpoint is renamed aside before the new one is renamed into place, so at every
     instant at least one complete checkpoint exists.
     """
-    buffer = io.BytesIO()
-    torch.save(payload, buffer)
+    inner = io.BytesIO()
+    torch.save(payload, inner)
+    data = inner.getvalue()
+    outer = io.BytesIO()
+    wrapped = {
+        "format": FORMAT,
+        "sha256": hashlib.sha256(data).hexdigest(),
+        "payload": torch.frombuffer(bytearray(data), dtype=torch.uint8),
+    }
+    torch.save(wrapped, outer)
     current = folder / RESUME_FILE
     if current.exists():
         os.replace(current, folder / PREVIOUS_RESUME_FILE)
-    atomic_write(current, lambda f: f.write(buffer.getvalue()))
+    atomic_write(current, lambda f: f.write(outer.getvalue()))
+
+
+def read_resume(path: Path) -> dict[str, Any]:
+    """One resume checkpoint file, verified; ValueError (or torch's and pickle's errors) if damaged."""
+    wrapped = torch.load(path, map_location="cpu", weights_only=True)
+    if not isinstance(wrapped, dict) or wrapped.get("format") != FORMAT:
+        raise ValueError("not a genbench resume checkpoint")
+    payload_bytes = wrapped.get("payload")
+    if not isinstance(payload_bytes, torch.Tensor) or payload_bytes.dtype != torch.uint8:
+        raise ValueError("no payload")
+    data = payload_bytes.numpy().tobytes()
+    if hashlib.sha256(data).hexdigest() != wrapped.get("sha256"):
+        raise ValueError("its SHA-256 does not match its content (damaged)")
+    payload = torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
+    missing = [key for key in _REQUIRED_KEYS if not isinstance(payload, dict) or key not in payload]
+    if missing:
+        raise ValueError(f"no {', '.join(missing)}")
+    return payload
 
 
 def load_resume(folder: Path, warn: Callable[[str], None]) -> dict[str, Any] | None:
     """The newest readable resume checkpoint of ``folder``, or None when there is none.
 
-    An unreadable file (truncated, corrupt, or missing a part) is reported through ``warn`` and the
-    previous checkpoint is tried.
+    A damaged file (truncated, corrupt, or missing a part) is reported through ``warn``, saying
+    whether the previous checkpoint is tried next or the run starts over.
     """
-    for name in (RESUME_FILE, PREVIOUS_RESUME_FILE):
-        path = folder / name
-        if not path.exists():
-            continue
+    candidates = [folder / name for name in (RESUME_FILE, PREVIOUS_RESUME_FILE) if (folder / name).exists()]
+    for index, path in enumerate(candidates):
         try:
-            payload = torch.load(path, map_location="cpu", weights_only=True)
-            missing = [key for key in _REQUIRED_KEYS if key not in payload]
-            if missing:
-                raise ValueError(f"no {', '.join(missing)}")
-            return payload
-        except Exception as error:  # Any unreadable file: pickle, zip, EOF or shape errors alike.
-            warn(f"checkpoint {path} is unreadable ({type(error).__name__}: {error}); using an older one")
+            return read_resume(path)
+        except Exception as error:  # Any damaged file: pickle, zip, EOF, checksum or shape errors alike.
+            reason = " ".join(f"{type(error).__name__}: {error}".split())[:200]
+            then = f"using {candidates[index + 1].name}" if index + 1 < len(candidates) else "starting over"
+            warn(f"checkpoint {path} is damaged ({reason}); {then}")
     return None
 
 

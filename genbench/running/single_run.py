@@ -18,24 +18,34 @@ from typing import Any
 import numpy as np
 import torch
 
-from genbench import layout
 from genbench.api import DataShape, Hyperparameters, Model, Split
 from genbench.batches import DeviceBatches
 from genbench.contract import out_of_range_message
 from genbench.evaluation.classifier import ClassifierInfo
 from genbench.evaluation.evaluate import EvaluationSetup, cheap_fd, evaluate, generate_counted
 from genbench.figures import curves, pictures
-from genbench.files import atomic_torch_save
+from genbench.files import atomic_torch_save, read_json
 from genbench.images import balanced_labels
-from genbench.layout import BEST_CHECKPOINT_FILE, CHECKPOINT_FILE, SAMPLES_FILE, TRAIN_LOG_FILE
+from genbench.layout import (
+    BEST_CHECKPOINT_FILE,
+    CHECKPOINT_FILE,
+    CLASSES_FILE,
+    CONFIG_FILE,
+    ENCODED_INTERPOLATION_FILE,
+    INTERPOLATION_FILE,
+    PROGRESS_FILE,
+    SAMPLES_FILE,
+    TRAIN_LOG_FILE,
+)
 from genbench.metrics import format_count
 from genbench.options.config import RunOptions
 from genbench.plugins import PluginEntry
 from genbench.progress import ProgressSink
+from genbench.record import RunRecord
 from genbench.results.records import RunFolder, setup_hash, truncate_log, versions
 from genbench.running.device import device_name
 from genbench.running.interrupts import StopRequests
-from genbench.running.resume import load_resume, remove_resume, restore_rng_state, rng_state, save_resume
+from genbench.running.resume import load_resume, remove_resume, restore_rng_state, save_resume
 from genbench.running.training import Schedule, TrainResult, TrainState, train
 
 GRID_IMAGES = 64
@@ -84,21 +94,23 @@ class SingleRun:
         self.eval_column = f"fd_clf_{format_count(context.options.n_eval)}"
         self.reached_kimg: float | None = None  # For a failure record: how far training got.
 
-    def execute(self) -> dict[str, Any]:
+    def execute(self) -> RunRecord:
         """Train (or resume), sample, evaluate and record; returns the ``metrics.json`` record."""
         started = time.monotonic()
         options, device, folder = self.context.options, self.context.device, self.folder
 
         # Seed everything, then build the model on the device.
-        seed_everything(self.seed)
-        with torch.device(device):
-            model: Model = self.model_entry.cls(self.data.shape, self.hparams)
-        model.to(device)
-        batches = DeviceBatches(self.data.train, device, seed=self.seed)
-        self._model, self._batches = model, batches  # What save_checkpoint saves.
+        model, batches = self._build()
 
-        # Resume from the last good checkpoint, or record the resolved config before any work.
-        state = self._resume(model, batches) or self._start()
+        # Resume from the last good checkpoint, or record the resolved config before any work. A
+        # checkpoint that verifies but does not fit the model leaves it half loaded: build it again.
+        try:
+            state = self._resume(model, batches)
+        except _Unrestorable as error:
+            self.context.announce(f"{folder.run_id}: {error}; starting over")
+            model, batches = self._build()
+            state = None
+        state = state or self._start()
 
         # Train until the budget is spent; a signal checkpoints and stops.
         result = self._train(model, batches, state)
@@ -111,7 +123,7 @@ class SingleRun:
             what = f"the samples of model '{self.model_entry.name}'"
             self.context.announce(f"warning: {folder.run_id}: {out_of_range_message(what, out_of_range)}")
         nrow = self.data.shape.num_classes if model.conditional else 8
-        save_grid(samples[:GRID_IMAGES], folder.file(SAMPLES_FILE), nrow)
+        pictures.save_image_grid(samples[:GRID_IMAGES], nrow, folder.file(SAMPLES_FILE))
         skipped = self._pictures(model, state)
         curves.write_run_curves(folder.path)
 
@@ -121,49 +133,47 @@ class SingleRun:
             samples, self.data.setup, labels if model.conditional else None, label=f"{folder.run_id}/"
         )
 
-        # Record: metrics.json marks the run finished; the resume checkpoints are no longer needed.
-        record = {
-            **self.base_record("finished"),
+        # Record: metrics.json marks the run finished, vouching for the checkpoints by size and hash;
+        # the resume checkpoints are no longer needed.
+        kept = [name for name in (CHECKPOINT_FILE, BEST_CHECKPOINT_FILE) if folder.file(name).exists()]
+        record = dataclasses.replace(
+            self.base_record("finished"),
             **result.summary(),
-            "resumed_at_kimg": state.resumes,
-            "during_training": self._during_training(state),
-            "pictures_skipped": skipped,
-            "samples_out_of_range": out_of_range,  # The fraction of sample values outside [-1, 1].
-            "progress_kimg": [kimg for kimg, _ in state.snapshots],  # The rows of progress.png.
-            "eval_seconds": round(time.monotonic() - eval_started, 3),
-            "wall_seconds": round(time.monotonic() - started, 3),
-            "metrics": evaluation.metrics,
-            "protocol": evaluation.protocol,
-            "protocol_summary": self.data.setup.summary(),
-        }
+            resumed_at_kimg=state.resumes,
+            during_training=self._during_training(state),
+            pictures_skipped=skipped,
+            samples_out_of_range=out_of_range,  # The fraction of sample values outside [-1, 1].
+            progress_kimg=[kimg for kimg, _ in state.snapshots],  # The rows of progress.png.
+            eval_seconds=round(time.monotonic() - eval_started, 3),
+            wall_seconds=round(time.monotonic() - started, 3),
+            metrics=evaluation.metrics,
+            protocol=evaluation.protocol,
+            files={name: folder.digest(name) for name in kept},
+        )
         folder.write_metrics(record)
         remove_resume(folder.path)
         return record
 
-    def release(self) -> None:
-        """Drop the model and its data (the runner frees memory between runs, failed ones too)."""
-        self._model = self._batches = None
-
-    def base_record(self, status: str) -> dict[str, Any]:
+    def base_record(self, status: str) -> RunRecord:
         """The fields every record has, finished or not."""
         options = self.context.options
-        return {
-            "run_id": self.folder.run_id,
-            "dataset": self.data.entry.name,
-            "dataset_description": self.data.entry.description,  # E.g. a folder dataset's split rule.
-            "model": self.model_entry.name,
-            "seed": self.seed,
-            "setup": setup_hash(self.config),
-            "status": status,
-            "budget_kimg": options.budget.kimg,
-            "budget": dataclasses.asdict(options.budget),
-            "device": device_name(self.context.device),
-            "protocol_summary": self.data.setup.summary(),
-        }
+        return RunRecord(
+            run_id=self.folder.run_id,
+            dataset=self.data.entry.name,
+            dataset_description=self.data.entry.description,  # E.g. a folder dataset's split rule.
+            model=self.model_entry.name,
+            seed=self.seed,
+            setup=setup_hash(self.config),
+            status=status,
+            budget_kimg=options.budget.kimg,
+            budget=dataclasses.asdict(options.budget),
+            device=device_name(self.context.device),
+            protocol_summary=self.data.setup.summary(),
+        )
 
-    def failure_record(self, status: str, error: str) -> dict[str, Any]:
+    def failure_record(self, status: str, error: str) -> RunRecord:
         """The record of a run that failed or diverged: no metrics, the reason, how far it got."""
-        return {**self.base_record(status), "error": error, "kimg": self.reached_kimg, "metrics": {}}
+        return dataclasses.replace(self.base_record(status), error=error, kimg=self.reached_kimg)
 
     # The training loop's hooks.
 
@@ -172,14 +182,8 @@ class SingleRun:
         self.reached_kimg = row["kimg"]
         self.folder.append_log(row)
 
-    def save_checkpoint(self, state: TrainState) -> None:
-        """Save a resume checkpoint (the model, every RNG, the data order, the loop's state)."""
-        payload = {
-            "model": self._model.checkpoint_state(),
-            "batches": self._batches.state_dict(),
-            "rng": rng_state(),
-            "state": state.to_dict(),
-        }
+    def save_checkpoint(self, payload: dict[str, Any]) -> None:
+        """Save the resume checkpoint the loop built (the model, every RNG, the data order, its state)."""
         save_resume(self.folder.path, payload)
 
     def snapshot(self, model: Model) -> torch.Tensor:
@@ -203,17 +207,36 @@ class SingleRun:
 
     def _start(self) -> TrainState:
         self.folder.clear()
-        plugins = {e.distribution: e.version for e in (self.data.entry, self.model_entry)}
-        self.folder.write_config(
-            {
-                **self.config,
-                "run_id": self.folder.run_id,
-                "device_name": device_name(self.context.device),
-                "log_every": self.context.options.log_every,
-                "versions": versions(plugins),
-            }
-        )
+        self.folder.write_config(self._resolved_config())
         return TrainState()
+
+    def _resolved_config(self) -> dict[str, Any]:
+        plugins = {e.distribution: e.version for e in (self.data.entry, self.model_entry)}
+        return {
+            **self.config,
+            "run_id": self.folder.run_id,
+            "device_name": device_name(self.context.device),
+            "log_every": self.context.options.log_every,
+            "versions": versions(plugins),
+        }
+
+    def _check_config(self) -> None:
+        """A resumed run's config.json, written again if it went missing or was damaged."""
+        path = self.folder.file(CONFIG_FILE)
+        try:
+            config = read_json(path)
+            problem = (
+                None
+                if isinstance(config, dict) and config.get("run_id") == self.folder.run_id
+                else ("not this run's config")
+            )
+        except FileNotFoundError:
+            problem = "missing"
+        except (OSError, ValueError) as error:  # ValueError: JSON and UnicodeDecode errors.
+            problem = f"unreadable ({type(error).__name__})"
+        if problem is not None:
+            self.context.announce(f"{self.folder.run_id}: {path} {problem}; writing it again")
+            self.folder.write_config(self._resolved_config())
 
     def _resume(self, model: Model, batches: DeviceBatches) -> TrainState | None:
         if self.context.options.restart:
@@ -221,14 +244,38 @@ class SingleRun:
         payload = load_resume(self.folder.path, self.context.announce)
         if payload is None:
             return None
-        model.load_checkpoint_state(payload["model"])
-        batches.load_state_dict(payload["batches"])
-        restore_rng_state(payload["rng"])
-        state = TrainState.from_dict(payload["state"])
-        truncate_log(self.folder.file(TRAIN_LOG_FILE), state.steps)  # Rows after the checkpoint recur.
+        try:
+            model.load_checkpoint_state(payload["model"])
+            batches.load_state_dict(payload["batches"])
+            restore_rng_state(payload["rng"])
+            state = TrainState.from_dict(payload["state"])
+        except Exception as error:  # Whatever a mismatched payload raises: keys, shapes, types.
+            reason = " ".join(f"{type(error).__name__}: {error}".split())[:200]
+            raise _Unrestorable(f"the resume checkpoint does not fit this run ({reason})") from error
+        self._check_config()
+        log = self.folder.file(TRAIN_LOG_FILE)
+        kept, damaged = truncate_log(log, state.log_rows, state.steps)  # Rows after the checkpoint recur.
+        if damaged:
+            self.context.announce(f"{self.folder.run_id}: {log}: skipped {damaged} damaged line(s)")
+        state.log_rows = kept
+        if state.best is not None and not _loads(self.folder.file(BEST_CHECKPOINT_FILE)):
+            self.context.announce(
+                f"{self.folder.run_id}: {self.folder.file(BEST_CHECKPOINT_FILE)} is missing or damaged; "
+                "the best weights so far are lost, the next best evaluation keeps new ones"
+            )
+            state.best = None
         state.resumes.append(state.images_seen / 1000)
         self.context.announce(f"{self.folder.run_id}: resuming at {state.images_seen / 1000:g} kimg")
         return state
+
+    def _build(self) -> tuple[Model, DeviceBatches]:
+        """The model, seeded and on the device, and its data order."""
+        device = self.context.device
+        seed_everything(self.seed)
+        with torch.device(device):
+            model: Model = self.model_entry.cls(self.data.shape, self.hparams)
+        model.to(device)
+        return model, DeviceBatches(self.data.train, device, seed=self.seed)
 
     def _train(self, model: Model, batches: DeviceBatches, state: TrainState) -> TrainResult:
         options = self.context.options
@@ -255,15 +302,15 @@ class SingleRun:
     def _pictures(self, model: Model, state: TrainState) -> dict[str, str]:
         """Save the progress strip, class rows and interpolations; returns why any was skipped."""
         path, classes, test = self.folder.path, self.data.shape.num_classes, self.data.test
-        pictures.save_progress_strip(state.snapshots, path / layout.PROGRESS_FILE)
+        pictures.save_progress_strip(state.snapshots, path / PROGRESS_FILE)
         if model.conditional:
-            pictures.save_class_grid(model, self.seed, classes, path / layout.CLASSES_FILE)
+            pictures.save_class_grid(model, self.seed, classes, path / CLASSES_FILE)
         skipped = {
-            layout.INTERPOLATION_FILE: pictures.save_interpolations(
-                model, self.seed, path / layout.INTERPOLATION_FILE
+            INTERPOLATION_FILE: pictures.save_interpolations(
+                model, self.seed, path / INTERPOLATION_FILE
             ),
-            layout.ENCODED_INTERPOLATION_FILE: pictures.save_encoded_interpolation(
-                model, test.images, test.labels, path / layout.ENCODED_INTERPOLATION_FILE
+            ENCODED_INTERPOLATION_FILE: pictures.save_encoded_interpolation(
+                model, test.images, test.labels, path / ENCODED_INTERPOLATION_FILE
             ),
         }
         return {name: reason for name, reason in skipped.items() if reason is not None}
@@ -285,6 +332,10 @@ class SingleRun:
         }
 
 
+class _Unrestorable(Exception):
+    """A resume checkpoint that verifies but cannot be restored into this run's model."""
+
+
 def seed_everything(seed: int) -> None:
     """Seed Python, NumPy and torch (CPU and every CUDA device)."""
     random.seed(seed)
@@ -292,6 +343,10 @@ def seed_everything(seed: int) -> None:
     torch.manual_seed(seed)
 
 
-def save_grid(samples: torch.Tensor, path: Path, nrow: int) -> None:
-    """Save uint8 samples as one PNG grid, small images magnified (:func:`pictures.save_image_grid`)."""
-    pictures.save_image_grid(samples, nrow, path)
+def _loads(path: Path) -> bool:
+    """Whether a checkpoint file loads (weights only)."""
+    try:
+        torch.load(path, map_location="cpu", weights_only=True)
+    except Exception:  # Any damage: missing, truncated, not a checkpoint.
+        return False
+    return True

@@ -23,14 +23,15 @@ from genbench.evaluation.classifier import cached_classifier
 from genbench.evaluation.evaluate import EvaluationSetup, reference_images
 from genbench.evaluation.floor import floor_record, write_floor
 from genbench.evaluation.inception import InceptionWeights, resolve_inception_weights
-from genbench.files import atomic_write_text, read_json
-from genbench.layout import ERROR_LOG_FILE, METRICS_FILE
+from genbench.files import atomic_write_text
+from genbench.layout import ERROR_LOG_FILE
 from genbench.metrics import INCEPTION_METRICS
 from genbench.options.config import RunOptions
 from genbench.options.identity import ResolvedRun, data_sha256, run_identity
 from genbench.options.overrides import resolve_hparams
 from genbench.plugins import PluginEntry, Registry
 from genbench.progress import ProgressSink, SilentProgress
+from genbench.record import RecordError, RunRecord
 from genbench.results.leaderboard import rebuild_leaderboard
 from genbench.results.records import RunFolder, run_id
 from genbench.running.device import resolve_device
@@ -65,7 +66,7 @@ class Benchmark:
         )
         self.inception = InceptionWeights(None, reason="not asked for (--metrics)")
         self._inception_warning = ""  # Said once, before the first run that is not reused.
-        self.floors: list[dict[str, Any]] = []  # The real-data floor record of each dataset.
+        self.floors: list[RunRecord] = []  # The real-data floor record of each dataset.
         self.data_sha256: dict[str, str] = {}  # Dataset name -> the hash of its splits (run identity).
 
     @property
@@ -73,7 +74,7 @@ class Benchmark:
         """Where models train and metrics are computed."""
         return self.context.device
 
-    def run(self) -> list[dict[str, Any]]:
+    def run(self) -> list[RunRecord]:
         """Run everything; returns the records (``metrics.json`` contents) of this benchmark's runs.
 
         SIGINT/SIGTERM save a resume checkpoint and raise :class:`Interrupted`; a full disk raises
@@ -86,7 +87,7 @@ class Benchmark:
                 raise out_of_space from error
             raise
 
-    def _run_all(self) -> list[dict[str, Any]]:
+    def _run_all(self) -> list[RunRecord]:
         with self.stop.installed():
             splits = {entry.name: self._load_splits(entry) for entry in self.datasets}
             for name, (train, test) in splits.items():
@@ -101,7 +102,7 @@ class Benchmark:
                 records += self._run_jobs(data, jobs)
         return records
 
-    def _run_jobs(self, data: LoadedData, jobs: list[Job]) -> list[dict[str, Any]]:
+    def _run_jobs(self, data: LoadedData, jobs: list[Job]) -> list[RunRecord]:
         # Runs another process holds are done last, after waiting for it (it has usually finished them).
         records, waiting = [], []
         for job in jobs:
@@ -161,6 +162,7 @@ class Benchmark:
             options.cache_dir / "classifiers",
             self.device,
             progress=self.context.progress,
+            warn=self.announce,
         )
         self.announce(f"{entry.name}: reference classifier test accuracy {classifier.test_accuracy:.3f}")
         setup = EvaluationSetup(
@@ -198,8 +200,9 @@ class Benchmark:
         self.announce(
             f"{data.entry.name}: real-data floor ({held_out_split} vs {self.options.reference_split})…"
         )
+        options = self.options
         record = floor_record(
-            data.setup, held_out, held_out_split, self.options.n_samples, self.options.cache_dir
+            data.setup, held_out, held_out_split, options.n_samples, options.cache_dir, self.announce
         )
         write_floor(self.options.out, record)
         self.floors.append(record)
@@ -207,13 +210,14 @@ class Benchmark:
 
     def _run_or_reuse(
         self, data: LoadedData, model_entry: PluginEntry, hparams: Hyperparameters, seed: int, wait: bool
-    ) -> dict[str, Any] | None:
+    ) -> RunRecord | None:
         """The run's record: reused, or from doing (or resuming) the run; None if another process
         holds the run and ``wait`` is False."""
         config = self._config(data, model_entry, hparams, seed)
         folder = RunFolder(self.options.out, run_id(data.entry.name, model_entry.name, seed, config))
         try:
             with folder.lock(timeout=-1 if wait else 0):
+                folder.remove_leftovers()
                 record = self._reuse(folder)
                 if record is None:
                     if self._inception_warning:
@@ -227,22 +231,35 @@ class Benchmark:
         rebuild_leaderboard(self.options.out)
         return record
 
-    def _reuse(self, folder: RunFolder) -> dict[str, Any] | None:
-        """A finished or diverged run's record (a diverged run would diverge again); None to run it."""
-        status = folder.status
-        if self.options.restart or status not in ("finished", "diverged"):
+    def _reuse(self, folder: RunFolder) -> RunRecord | None:
+        """A finished or diverged run's record (a diverged run would diverge again); None to run it.
+
+        A damaged record, or one whose checkpoints do not match it, makes the run unfinished: said in
+        one line, then resumed or redone."""
+        if self.options.restart:
+            return None
+        try:
+            record = folder.read_record()
+        except RecordError as error:
+            self.announce(f"{folder.run_id}: {error}; the run is not finished, doing it again")
+            return None
+        status = record.status if record is not None else None
+        if status not in ("finished", "diverged"):
             if status == "failed":
                 self.announce(f"{folder.run_id}: failed last time; trying again")
             return None
         self.announce(f"{folder.run_id}: already {status}, reusing its record (--restart to redo)")
-        return read_json(folder.file(METRICS_FILE))
+        return record
 
-    def _contained(self, job: SingleRun) -> dict[str, Any]:
+    def _contained(self, job: SingleRun) -> RunRecord:
         """Do the run; a failure or divergence is recorded and reported, and the sweep goes on."""
         run_name = job.folder.run_id
         try:
             record = job.execute()
-        except (Interrupted, KeyboardInterrupt):
+        except Interrupted as error:
+            error.saved = True  # Stopped inside a run: its resume checkpoints are on disk.
+            raise
+        except KeyboardInterrupt:
             raise
         except Diverged as error:
             record = job.failure_record("diverged", f"diverged: {error}")
@@ -261,16 +278,15 @@ class Benchmark:
             message = " ".join(f"{type(error).__name__}: {error}".split())
             record = job.failure_record("failed", f"{name} raised {message} (traceback in {ERROR_LOG_FILE})")
         else:
-            scores = ", ".join(f"{k}={v:.4g}" for k, v in record["metrics"].items() if v is not None)
-            self.announce(f"{run_name}: done in {record['wall_seconds']:.0f} s, {scores}")
+            scores = ", ".join(f"{k}={v:.4g}" for k, v in record.metrics.items() if v is not None)
+            self.announce(f"{run_name}: done in {record.wall_seconds or 0:.0f} s, {scores}")
             return record
         finally:
-            job.release()  # Free the model's memory (on a GPU, before the next run needs it).
-            gc.collect()
+            gc.collect()  # Free the model's memory (on a GPU, before the next run needs it).
             if torch.cuda.is_available():
                 torch.cuda.empty_cache()
         job.folder.write_metrics(record)
-        self.announce(f"{run_name}: {record['status'].upper()}: {record['error']}")
+        self.announce(f"{run_name}: {record.status.upper()}: {record.error}")
         return record
 
     def _config(

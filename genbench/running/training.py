@@ -23,7 +23,7 @@ from genbench.errors import Diverged, Interrupted
 from genbench.images import to_unit_range
 from genbench.options.config import Budget
 from genbench.progress import ProgressSink
-from genbench.running.resume import preserved_rng
+from genbench.running.resume import preserved_rng, rng_state
 
 # Held-out estimates are computed at this many evenly spaced points of the budget (and at the end),
 # on at most this many test images, so their cost does not grow with the budget.
@@ -45,16 +45,23 @@ class TrainState:
     best: dict[str, float] | None = None  # {"value", "kimg"} of the best cheap metric so far.
     resumes: list[float] = field(default_factory=list)  # The kimg at which each resume took over.
     stopped_by: str | None = None  # Set once the budget is spent and the closing estimates are logged.
+    # Rows written to the log so far: a resumed run keeps exactly these (None: an older checkpoint).
+    log_rows: int | None = 0
+    # Scalars of the steps since the last log row: a checkpoint carries them rather than writing a row
+    # an uninterrupted run would not have.
+    pending: list[dict[str, torch.Tensor]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain containers and tensors only, for ``torch.load(weights_only=True)``."""
-        return {**self.__dict__, "snapshots": [[kimg, images] for kimg, images in self.snapshots]}
+        pending = [{k: v.detach().cpu() for k, v in logs.items()} for logs in self.pending]
+        snapshots = [[kimg, images] for kimg, images in self.snapshots]
+        return {**self.__dict__, "snapshots": snapshots, "pending": pending}
 
     @classmethod
     def from_dict(cls, state: dict[str, Any]) -> TrainState:
         """The inverse of :meth:`to_dict`."""
         snapshots = [(float(kimg), images) for kimg, images in state["snapshots"]]
-        return cls(**{**state, "snapshots": snapshots})
+        return cls(**{"log_rows": None, **state, "snapshots": snapshots})
 
 
 @dataclass(frozen=True)
@@ -93,8 +100,8 @@ class TrainingHooks(Protocol):
     def write_logs(self, row: dict[str, float]) -> None:
         """Record one row of logs (``train.jsonl``)."""
 
-    def save_checkpoint(self, state: TrainState) -> None:
-        """Save a resume checkpoint for ``state``."""
+    def save_checkpoint(self, payload: dict[str, Any]) -> None:
+        """Save a resume checkpoint: ``payload`` (:func:`checkpoint_payload`) holds everything."""
 
     def snapshot(self, model: Model) -> torch.Tensor:
         """uint8 samples of the fixed latents."""
@@ -115,7 +122,7 @@ class LogOnlyHooks:
     def __init__(self, write_logs: Callable[[dict[str, float]], None]) -> None:
         self.write_logs = write_logs
 
-    def save_checkpoint(self, state: TrainState) -> None:
+    def save_checkpoint(self, payload: dict[str, Any]) -> None:
         """No checkpoints."""
 
     def snapshot(self, model: Model) -> torch.Tensor:
@@ -132,6 +139,17 @@ class LogOnlyHooks:
     def stop_requested(self) -> bool:
         """Never."""
         return False
+
+
+def checkpoint_payload(model: Model, batches: DeviceBatches, state: TrainState) -> dict[str, Any]:
+    """What a resume checkpoint holds: the model (networks and optimizers), the data order, every
+    random generator and the loop's state; loadable with ``torch.load(weights_only=True)``."""
+    return {
+        "model": model.checkpoint_state(),
+        "batches": batches.state_dict(),
+        "rng": rng_state(),
+        "state": state.to_dict(),
+    }
 
 
 def crossed(before: int, after: int, every_kimg: float | None) -> bool:
@@ -186,7 +204,8 @@ class _Loop:
         self.test_subset = _test_subset(test, batches.device)
         self.estimate_kimg = budget.kimg / TEST_ESTIMATE_POINTS
         self.snapshot_kimg = budget.kimg / SNAPSHOT_POINTS
-        self.pending: list[dict[str, torch.Tensor]] = []
+        self.pending = state.pending  # Restored from a checkpoint onto the training device.
+        self.pending[:] = [{k: v.to(batches.device) for k, v in logs.items()} for logs in self.pending]
         self.started = time.monotonic() - state.seconds
 
     def run(self, progress: ProgressSink) -> None:
@@ -253,6 +272,7 @@ class _Loop:
         self.hooks.write_logs(
             {"step": state.steps, "kimg": state.images_seen / 1000, "seconds": state.seconds, **row}
         )
+        state.log_rows = (state.log_rows or 0) + 1
         state.last_logs = {**state.last_logs, **row}
 
     def _snapshot(self) -> torch.Tensor:
@@ -270,11 +290,10 @@ class _Loop:
         return scores
 
     def _checkpoint(self) -> None:
-        """Save a resume checkpoint; pending logs are written first so none is lost or repeated."""
-        if self.pending:
-            self._log(estimate=False, evaluate=False)
+        """Save a resume checkpoint. Pending logs go into it, not into a row: the log of a run that
+        stopped and resumed has exactly the rows of one that never stopped."""
         self.state.seconds = time.monotonic() - self.started
-        self.hooks.save_checkpoint(self.state)
+        self.hooks.save_checkpoint(checkpoint_payload(self.model, self.batches, self.state))
 
 
 def _mean_logs(pending: list[dict[str, torch.Tensor]]) -> dict[str, float]:

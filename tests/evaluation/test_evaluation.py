@@ -173,7 +173,7 @@ def test_conditional_models_get_the_classifier_accuracy_beside_its_ceiling(tmp_p
         metrics=("fd_clf", "acc_clf"),
     )
     conditional, unconditional = Benchmark(options, registry).run()
-    assert 0 <= conditional["metrics"]["acc_clf_90"] < 0.7  # Labels ignored: near chance (1/3).
-    ceiling = conditional["metrics"]["acc_clf_real"]
-    assert ceiling == conditional["protocol"]["acc_clf_90"]["classifier_test_accuracy"] > 0.9
-    assert "acc_clf_90" not in unconditional["metrics"] and "fd_clf_90" in unconditional["metrics"]
+    assert 0 <= conditional.metrics["acc_clf_90"] < 0.7  # Labels ignored: near chance (1/3).
+    ceiling = conditional.metrics["acc_clf_real"]
+    assert ceiling == conditional.protocol["acc_clf_90"]["classifier_test_accuracy"] > 0.9
+    assert "acc_clf_90" not in unconditional.metrics and "fd_clf_90" in unconditional.metrics

@@ -144,10 +144,10 @@ def test_a_run_without_weights_warns_once_and_computes_the_rest(fake_registry, t
     warnings = [m for m in messages if m.startswith("warning:")]
     assert len(warnings) == 1 and "\n" not in warnings[0] and "Inception" in warnings[0]
     for record in records:
-        assert record["metrics"]["fid_100"] is None and record["metrics"]["isc_std_100"] is None
-        assert "GENBENCH_NO_DOWNLOAD" in record["protocol"]["fid_100"]["unavailable"]
-        assert record["metrics"]["fd_clf_100"] > 0
-        assert record["protocol_summary"]["inception_weights"] == "unavailable"
+        assert record.metrics["fid_100"] is None and record.metrics["isc_std_100"] is None
+        assert "GENBENCH_NO_DOWNLOAD" in record.protocol["fid_100"]["unavailable"]
+        assert record.metrics["fd_clf_100"] > 0
+        assert record.protocol_summary["inception_weights"] == "unavailable"
 
 
 @pytest.mark.parametrize(

@@ -12,6 +12,7 @@ from PIL import Image
 from genbench.evaluation.floor import write_floor
 from genbench.figures.curves import DPI, FIGURE_INCHES
 from genbench.layout import FLOOR_MODEL, PLOTS_DIR, TRAIN_LOG_FILE
+from genbench.record import RunRecord
 from genbench.results.comparison import finished_runs, seed_stats, write_comparison_plots
 from genbench.results.leaderboard import load_records, records_frame
 from genbench.results.records import RunFolder
@@ -37,13 +38,15 @@ def _run(
             row["eval/fd_clf_1k"] = 50.0 / i + seed
         folder.append_log(row)
     record = {"run_id": run_id, "dataset": dataset, "model": model, "seed": seed, "status": status}
-    folder.write_metrics({**record, "kimg": 3.84, "train_seconds": 6.0, "metrics": metrics})
+    folder.write_metrics(
+        RunRecord.from_dict({**record, "kimg": 3.84, "train_seconds": 6.0, "metrics": metrics})
+    )
     return folder.file(TRAIN_LOG_FILE)
 
 
 def _floor(out: Path, metrics: dict[str, Any], dataset: str = "digits") -> None:
     record = {"run_id": f"{dataset}-floor-abc", "dataset": dataset, "model": FLOOR_MODEL, "seed": None}
-    write_floor(out, {**record, "status": "floor", "metrics": metrics})
+    write_floor(out, RunRecord.from_dict({**record, "status": "floor", "metrics": metrics}))
 
 
 def _assert_png(path: Path) -> None:

@@ -16,6 +16,7 @@ from genbench.evaluation.floor import write_floor
 from genbench.layout import FLOOR_MODEL
 from genbench.metrics import COLUMNS, column_order, higher_is_better, stem_of
 from genbench.options.config import KNOWN_METRICS
+from genbench.record import RunRecord
 from genbench.results.leaderboard import rebuild_leaderboard, sort_frame, summarise
 from genbench.results.leaderboard_view import by_model, column_blocks, render, terminal_view
 from genbench.results.records import RunFolder
@@ -24,22 +25,24 @@ from genbench.results.records import RunFolder
 def _record(out: Path, model: str, seed: int, fd: float, setup: str | None = None, kimg: int = 10) -> None:
     run = f"digits-{model}-seed{seed}-{setup or 'abc'}"
     RunFolder(out, run).write_metrics(
-        {
-            "run_id": run,
-            "dataset": "digits",
-            "model": model,
-            "seed": seed,
-            "setup": setup,  # None: a record written before setups were recorded.
-            "status": "finished",
-            "budget_kimg": kimg,
-            "kimg": 10.016,
-            "steps": 160,
-            "stopped_by": "kimg",
-            "train_seconds": 3.0,
-            "wall_seconds": 4.0,
-            "device": "cpu",
-            "metrics": {"fd_clf_10k": fd},
-        }
+        RunRecord.from_dict(
+            {
+                "run_id": run,
+                "dataset": "digits",
+                "model": model,
+                "seed": seed,
+                "setup": setup,  # None: a record written before setups were recorded.
+                "status": "finished",
+                "budget_kimg": kimg,
+                "kimg": 10.016,
+                "steps": 160,
+                "stopped_by": "kimg",
+                "train_seconds": 3.0,
+                "wall_seconds": 4.0,
+                "device": "cpu",
+                "metrics": {"fd_clf_10k": fd},
+            }
+        )
     )
 
 
@@ -63,14 +66,15 @@ def test_rebuild_reflects_exactly_the_records(tmp_path: Path) -> None:
     assert len(pd.read_csv(tmp_path / "leaderboard.csv")) == 2
 
 
-def test_an_unreadable_record_is_skipped_with_a_warning(tmp_path: Path) -> None:
+def test_an_unreadable_record_is_skipped_and_listed(tmp_path: Path) -> None:
     _record(tmp_path, "vae", 0, 20.0)
     broken = tmp_path / "runs" / "digits-gan-seed0-xyz"
     broken.mkdir(parents=True)
     (broken / "metrics.json").write_text("{not json")
-    with pytest.warns(UserWarning, match="digits-gan-seed0-xyz"):
-        frame = rebuild_leaderboard(tmp_path)
+    unreadable: list[str] = []
+    frame = rebuild_leaderboard(tmp_path, unreadable)
     assert list(frame["model"]) == ["vae"]
+    assert len(unreadable) == 1 and "digits-gan-seed0-xyz/metrics.json: not valid JSON" in unreadable[0]
 
 
 def test_summary_gives_mean_and_std_over_seeds(tmp_path: Path) -> None:
@@ -100,15 +104,21 @@ def test_empty_results_give_an_empty_leaderboard(tmp_path: Path) -> None:
 def _floor(out: Path, fd: float, precision: float) -> None:
     write_floor(
         out,
-        {
-            "run_id": "digits-floor-abc",
-            "dataset": "digits",
-            "model": FLOOR_MODEL,
-            "seed": None,
-            "status": "floor",
-            "metrics": {"fd_clf_10k": fd, "precision_clf_10k": precision, "fid_10k": None},
-            "protocol_summary": {"reference_split": "test", "n_reference": 360, "classifier_weights": "abc"},
-        },
+        RunRecord.from_dict(
+            {
+                "run_id": "digits-floor-abc",
+                "dataset": "digits",
+                "model": FLOOR_MODEL,
+                "seed": None,
+                "status": "floor",
+                "metrics": {"fd_clf_10k": fd, "precision_clf_10k": precision, "fid_10k": None},
+                "protocol_summary": {
+                    "reference_split": "test",
+                    "n_reference": 360,
+                    "classifier_weights": "abc",
+                },
+            }
+        ),
     )
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from genbench.files import atomic_write, atomic_write_json, read_json, read_jsonl
+from genbench.record import SCHEMA_VERSION, RecordError, RunRecord
 from genbench.results.records import RunFolder, run_id, setup_hash, truncate_log
 
 
@@ -68,10 +69,11 @@ def test_a_run_folder_never_leaves_the_runs_folder(tmp_path: Path) -> None:
 def test_only_a_finished_record_counts_as_finished(tmp_path: Path) -> None:
     folder = RunFolder(tmp_path, "run")
     assert folder.status is None and not folder.finished
+    base = {"run_id": "run", "dataset": "digits", "model": "dcgan", "seed": 0}
     for status in ("failed", "diverged"):
-        folder.write_metrics({"status": status})
+        folder.write_metrics(RunRecord.from_dict({**base, "status": status}))
         assert folder.status == status and not folder.finished
-    folder.write_metrics({"status": "finished"})
+    folder.write_metrics(RunRecord.from_dict({**base, "status": "finished"}))
     assert folder.finished
     (folder.path / "metrics.json").write_text("{cut sh")
     assert folder.status is None  # Unreadable: done again, not trusted.
@@ -81,7 +83,7 @@ def test_truncating_a_log_keeps_the_rows_up_to_a_step(tmp_path: Path) -> None:
     folder = RunFolder(tmp_path, "run")
     for step in (10, 20, 30, 40):
         folder.append_log({"step": step})
-    truncate_log(folder.file("train.jsonl"), 20)
+    assert truncate_log(folder.file("train.jsonl"), None, 20) == (2, 0)
     assert read_jsonl(folder.file("train.jsonl")) == [{"step": 10}, {"step": 20}]
 
 
@@ -91,3 +93,49 @@ def test_a_setup_is_the_config_without_the_seed() -> None:
     assert setup_hash(config) != setup_hash({**config, "budget": {"kimg": 20}})  # ...another one.
     assert setup_hash(config) != setup_hash({**config, "hparams": {"lr": 1e-4}})
     assert run_id("d", "dcgan", 0, config) != run_id("d", "dcgan", 7, {**config, "seed": 7})
+
+
+def test_a_record_is_validated_upgraded_or_refused_in_one_line() -> None:
+    old = {"run_id": "r", "dataset": "digits", "model": "dcgan", "seed": 0, "status": "finished"}
+    upgraded = RunRecord.from_dict(old)  # No schema_version: an older genbench's, read as it is.
+    assert upgraded.schema_version == SCHEMA_VERSION and upgraded.metrics == {}
+    assert RunRecord.from_dict(upgraded.to_dict()) == upgraded
+    refusals = {
+        "newer genbench": {**old, "schema_version": SCHEMA_VERSION + 1},
+        "not a JSON object but a list": [],
+        "no model": {k: v for k, v in old.items() if k != "model"},
+        "metrics is a list": {**old, "metrics": []},
+        "metric fd is a string": {**old, "metrics": {"fd": "low"}},
+        "seed 9223372036854775808 is outside": {**old, "seed": 2**63},
+        "status 'done' is none of": {**old, "status": "done"},
+    }
+    for message, data in refusals.items():
+        with pytest.raises(RecordError, match=message) as refused:
+            RunRecord.from_dict(data)
+        assert "\n" not in str(refused.value)
+
+
+def test_damaged_log_lines_are_skipped_and_counted_never_the_rows_after(tmp_path: Path) -> None:
+    log = tmp_path / "train.jsonl"
+    log.write_bytes(b'{"step": 1}\nnot json\n[1, 2]\n\xff\xfe\x00\n{"step": 2}\n{"step": 3, "lo')
+    skipped: list[int] = []
+    assert read_jsonl(log, skipped) == [{"step": 1}, {"step": 2}]
+    assert skipped == [2, 3, 4, 6]
+
+
+def test_a_record_vouches_for_its_checkpoints(tmp_path: Path) -> None:
+    folder = RunFolder(tmp_path, "run")
+    folder.path.mkdir(parents=True)
+    folder.file("checkpoint.pt").write_bytes(b"weights")
+    base = {"run_id": "run", "dataset": "digits", "model": "dcgan", "seed": 0, "status": "finished"}
+    record = RunRecord.from_dict(base)
+    record.files = {"checkpoint.pt": folder.digest("checkpoint.pt")}
+    folder.write_metrics(record)
+    assert folder.finished
+    folder.file("checkpoint.pt").write_bytes(b"weighty")  # Same size, other bytes.
+    assert not folder.finished
+    with pytest.raises(RecordError, match=r"checkpoint\.pt: its SHA-256 differs"):
+        folder.read_record()
+    folder.file("checkpoint.pt").unlink()
+    with pytest.raises(RecordError, match=r"checkpoint\.pt: missing"):
+        folder.read_record()

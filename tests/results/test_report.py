@@ -20,6 +20,7 @@ from selenium.webdriver.common.by import By
 from genbench.errors import UserError
 from genbench.evaluation.floor import write_floor
 from genbench.layout import FLOOR_MODEL, REPORT_FILE
+from genbench.record import RunRecord
 from genbench.results.records import RunFolder
 from genbench.results.report import PLOTS_DIR, write_report
 from genbench.results.report_html import table_id
@@ -92,7 +93,7 @@ def _run(out: Path, run_id: str, model: str, seed: int, status: str, metrics: di
     }
     if status != "finished":
         record |= {"metrics": {}, "error": f"training {status}: <b>loss is nan</b> at step 12"}
-    folder.write_metrics(record)
+    folder.write_metrics(RunRecord.from_dict(record))
     return folder
 
 
@@ -106,7 +107,7 @@ def _results(out: Path) -> list[Path]:
     for name in PLOTS:  # The last one as wide as a real figure: shown small until clicked.
         _png(out / PLOTS_DIR / "digits" / name, width=900 if name == PLOTS[-1] else 64, height=48)
     floor = {"run_id": "digits-floor-abc", "dataset": "digits", "model": FLOOR_MODEL, "seed": None}
-    write_floor(out, {**floor, "status": "floor", "metrics": {FD: 0.5, PRECISION: 0.95}})
+    write_floor(out, RunRecord.from_dict({**floor, "status": "floor", "metrics": {FD: 0.5, PRECISION: 0.95}}))
     return sorted(out.rglob("*.png"))
 
 
@@ -155,7 +156,7 @@ def test_the_page_says_how_each_number_was_obtained(tmp_path: Path) -> None:
     folder = _run(tmp_path, "digits-vae-seed0-abc", "vae", 0, "finished", {FD: 1.0})
     record = json.loads(folder.file("metrics.json").read_text())
     record |= {"progress_kimg": [0, 2.5, 5], "pictures_skipped": {"interpolation.png": "no latent API"}}
-    folder.write_metrics(record)
+    folder.write_metrics(RunRecord.from_dict(record))
     _png(folder.file("progress.png"))
     page = write_report(tmp_path).read_text()
     for text in (

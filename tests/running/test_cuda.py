@@ -34,4 +34,4 @@ def test_a_run_on_cuda_records_the_gpu(fake_registry, tmp_path: Path) -> None:
         n_samples=300,
     )
     (record,) = Benchmark(options, fake_registry).run()
-    assert record["device"] == torch.cuda.get_device_name() and record["metrics"]["fd_clf_300"] > 0
+    assert record.device == torch.cuda.get_device_name() and record.metrics["fd_clf_300"] > 0

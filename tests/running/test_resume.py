@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import fakes
 import numpy as np
@@ -154,7 +155,7 @@ def test_a_stopped_run_resumes_to_the_same_result(
     assert resumed.returncode == 0, resumed.stderr
     assert "resuming at" in resumed.stderr
     if corrupt:
-        assert f"checkpoint {run / RESUME_FILE} is unreadable" in resumed.stderr
+        assert f"checkpoint {run / RESUME_FILE} is damaged" in resumed.stderr
     _same_run(run, uninterrupted)
 
 
@@ -188,9 +189,11 @@ def test_a_corrupt_checkpoint_is_reported_and_the_previous_one_used(tmp_path: Pa
     (tmp_path / RESUME_FILE).write_bytes(b"PK\x03\x04 not a whole zip")
     warnings: list[str] = []
     assert load_resume(tmp_path, warnings.append)["state"] == {"steps": 1}
-    assert len(warnings) == 1 and "resume.pt is unreadable" in warnings[0]
+    assert len(warnings) == 1 and "resume.pt is damaged" in warnings[0]
+    assert "using resume.prev.pt" in warnings[0]
     (tmp_path / PREVIOUS_RESUME_FILE).write_bytes(b"")
     assert load_resume(tmp_path, warnings.append) is None and len(warnings) == 3  # Start over.
+    assert "starting over" in warnings[-1]
 
 
 def test_a_stop_request_checkpoints_then_interrupts() -> None:
@@ -200,8 +203,8 @@ def test_a_stop_request_checkpoints_then_interrupts() -> None:
             self.saved: list[TrainState] = []
             self.steps = 0
 
-        def save_checkpoint(self, state: TrainState) -> None:
-            self.saved.append(TrainState.from_dict(state.to_dict()))
+        def save_checkpoint(self, payload: dict[str, Any]) -> None:
+            self.saved.append(TrainState.from_dict(payload["state"]))
 
         def stop_requested(self) -> bool:
             self.steps += 1

@@ -2,28 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import pytest
 import torch
 from genbench_example import HingeGAN, Shapes
 from genbench_example.hinge_gan import hinge_discriminator_loss
 
-from genbench import DataShape, Model, UserError
+from genbench import UserError
+from genbench.testing import SHAPES, model_contract_tests
 
-try:  # genbench.testing, the stricter contract, where this genbench has it.
-    from genbench.testing import MODEL_CHECKS as CHECKS
-    from genbench.testing import SHAPES
-except ImportError:
-    from genbench.contract import CHECKS, SHAPES
-
-ALL_SHAPES = (*SHAPES, Shapes.shape)
-
-
-@pytest.mark.parametrize("check", CHECKS, ids=[c.__name__.removeprefix("check_") for c in CHECKS])
-@pytest.mark.parametrize("shape", ALL_SHAPES, ids=[f"{s.channels}x{s.resolution}" for s in ALL_SHAPES])
-def test_contract(check: Callable[[type[Model], DataShape], None], shape: DataShape) -> None:
-    check(HingeGAN, shape)
+# genbench's contract (genbench.testing) at every built-in shape and at the shapes dataset's.
+test_contract = model_contract_tests(HingeGAN, shapes=(*SHAPES, Shapes.shape))
 
 
 def test_every_discriminator_convolution_is_spectrally_normalised() -> None:
