@@ -26,7 +26,16 @@ from genbench.evaluation.evaluate import EvaluationSetup, cheap_fd, evaluate, ge
 from genbench.figures import curves, pictures
 from genbench.files import atomic_torch_save, atomic_write
 from genbench.images import balanced_labels
-from genbench.layout import BEST_CHECKPOINT_FILE, CHECKPOINT_FILE, SAMPLES_FILE, TRAIN_LOG_FILE
+from genbench.layout import (
+    BEST_CHECKPOINT_FILE,
+    CHECKPOINT_FILE,
+    CLASSES_FILE,
+    ENCODED_INTERPOLATION_FILE,
+    INTERPOLATION_FILE,
+    PROGRESS_FILE,
+    SAMPLES_FILE,
+    TRAIN_LOG_FILE,
+)
 from genbench.metrics import format_count
 from genbench.options.config import RunOptions
 from genbench.plugins import PluginEntry
@@ -40,7 +49,6 @@ from genbench.running.training import Schedule, TrainResult, TrainState, train
 
 GRID_IMAGES = 64
 PROGRESS_SEED = 1_000_003  # The fixed latents of the progress strip: the same for every model and run.
-EVAL_SEED = 1_000_033  # The cheap metric's samples during training.
 
 
 @dataclass(frozen=True)
@@ -182,9 +190,11 @@ class SingleRun:
         return pictures.snapshot(model, PROGRESS_SEED, self.data.shape.num_classes)
 
     def evaluate(self, model: Model) -> dict[str, float]:
-        """The cheap metric: reference-classifier FD on ``--n-eval`` samples."""
+        """The cheap metric: reference-classifier FD on ``--n-eval`` samples, drawn with the run's seed like
+        the final samples, so that at the end of training it reads what the final evaluation does for
+        the same number of samples (``final_fd_clf_1k`` = ``fd_clf_1k``)."""
         setup, n = self.data.setup, self.context.options.n_eval
-        return {f"eval/{self.eval_column}": cheap_fd(model, setup, n, EVAL_SEED)}
+        return {f"eval/{self.eval_column}": cheap_fd(model, setup, n, self.seed)}
 
     def save_best(self, model: Model) -> None:
         """Keep the weights with the best cheap metric so far."""
@@ -250,15 +260,13 @@ class SingleRun:
     def _pictures(self, model: Model, state: TrainState) -> dict[str, str]:
         """Save the progress strip, class rows and interpolations; returns why any was skipped."""
         path, classes, test = self.folder.path, self.data.shape.num_classes, self.data.test
-        pictures.save_progress_strip(state.snapshots, path / pictures.PROGRESS_FILE)
+        pictures.save_progress_strip(state.snapshots, path / PROGRESS_FILE)
         if model.conditional:
-            pictures.save_class_grid(model, self.seed, classes, path / pictures.CLASSES_FILE)
+            pictures.save_class_grid(model, self.seed, classes, path / CLASSES_FILE)
         skipped = {
-            pictures.INTERPOLATION_FILE: pictures.save_interpolations(
-                model, self.seed, path / pictures.INTERPOLATION_FILE
-            ),
-            pictures.ENCODED_INTERPOLATION_FILE: pictures.save_encoded_interpolation(
-                model, test.images, test.labels, path / pictures.ENCODED_INTERPOLATION_FILE
+            INTERPOLATION_FILE: pictures.save_interpolations(model, self.seed, path / INTERPOLATION_FILE),
+            ENCODED_INTERPOLATION_FILE: pictures.save_encoded_interpolation(
+                model, test.images, test.labels, path / ENCODED_INTERPOLATION_FILE
             ),
         }
         return {name: reason for name, reason in skipped.items() if reason is not None}
