@@ -54,9 +54,15 @@ class Metric:
 
     name: str
     columns: tuple[Column, ...]
-    description: str  # The README's and the report's glossary text; recorded in each column's protocol.
+    description: str  # The README table's text (checked there); recorded in each column's protocol.
     extractor: str  # One of EXTRACTORS.
     models: str = "all"  # One of MODELS: "conditional" metrics need the labels samples were drawn for.
+    details: str = ""  # What the report's column glossary adds (the README says it below its table).
+
+    @property
+    def glossary(self) -> str:
+        """The description with its details: what the report says of the metric's columns."""
+        return f"{self.description}; {self.details}" if self.details else self.description
 
     def __post_init__(self) -> None:
         if self.extractor not in EXTRACTORS or self.models not in MODELS or not self.columns:
@@ -68,32 +74,31 @@ class Metric:
 
 
 def _std(stem: str, over: str) -> Column:
-    return Column(stem, note=f"the standard deviation over {over} (a spread, not an error bar)")
+    return Column(stem, note=f"the standard deviation over {over}")
 
 
-_CLF = "in the reference classifier's 64-d features"
-_KID_SCALE = (
-    "; the kernel (x.y/d + 1)^3 on features that are not normalised makes classifier KID values large "
-    "(1e4 to 1e7 on digits) and comparable within a dataset only; the estimate is unbiased, so values "
-    "near the floor can be negative: noise, within about one kid_std_clf of 0"
-)
+_CLF = "the reference classifier's features"
 METRICS: tuple[Metric, ...] = (
     Metric(
         "fd_clf",
         (Column("fd_clf_{n}"),),
-        f"Fréchet distance {_CLF} (torch-fidelity's FID code)",
+        "Fréchet distance in the features of the dataset's reference classifier",
         "classifier",
     ),
     Metric(
         "kid_clf",
         (Column("kid_clf_{n}"), _std("kid_std_clf_{n}", "KID subsets")),
-        f"kernel distance (KID, mean and std over subsets, torch-fidelity) {_CLF}{_KID_SCALE}",
+        f"kernel distance (KID, mean and std over subsets) in {_CLF}",
         "classifier",
+        details="its kernel (x.y/d + 1)^3 on these features, which are not normalised, makes the numbers "
+        "large (digits: about 1e4 at the real-data floor, 2.7e6 for uniform noise): compare them within "
+        "a dataset only; unbiased, so at the floor it can be negative: noise, within about one "
+        "kid_std_clf of 0",
     ),
     Metric(
         "prc_clf",
         (Column("precision_clf_{n}", True), Column("recall_clf_{n}", True)),
-        f"precision and recall (k=3 neighbourhoods) {_CLF}",
+        f"precision/recall (k=3) in {_CLF}",
         "classifier",
     ),
     Metric(
@@ -106,47 +111,49 @@ METRICS: tuple[Metric, ...] = (
         "acc_clf",
         (
             Column("acc_clf_{n}", True),
-            Column("acc_clf_real", True, "the classifier's accuracy on the real test split: the ceiling"),
+            Column("acc_clf_real", True, "the classifier's accuracy on the real test split"),
         ),
-        "reference-classifier accuracy on generated images for the labels they were drawn for "
-        "(conditional models only)",
+        "conditional models: the classifier's accuracy on samples for their requested labels, beside its "
+        "accuracy on the real test split (the ceiling)",
         "classifier",
         models="conditional",
     ),
     Metric(
         "jsd_clf",
         (Column("jsd_clf"),),
-        "Jensen-Shannon estimate: log 2 - held-out BCE of a fresh real-vs-generated classifier",
+        "Jensen–Shannon estimate (nats, 0..log 2) of a fresh real-vs-generated classifier: "
+        "log 2 − held-out BCE",
         "estimator",
     ),
     Metric(
         "w1_critic",
         (Column("w1_critic"),),
-        "Earth-Mover estimate: held-out E f(real) - E f(generated) of a fresh WGAN-GP critic",
+        "Earth-Mover (W1) estimate of a fresh WGAN-GP critic (gradient penalty 10): "
+        "held-out E f(real) − E f(generated)",
         "estimator",
     ),
     Metric(
         "fid",
         (Column("fid_{n}"),),
-        "Fréchet Inception distance (torch-fidelity, 2048-d pool features)",
+        "Fréchet Inception distance (torch-fidelity, Inception-v3 2048-d features)",
         "inception",
     ),
     Metric(
         "kid",
         (Column("kid_{n}"), _std("kid_std_{n}", "KID subsets")),
-        "kernel Inception distance (torch-fidelity, mean and std over subsets)",
+        "kernel Inception distance (KID, mean and std over subsets)",
         "inception",
     ),
     Metric(
         "isc",
         (Column("isc_{n}", True), _std("isc_std_{n}", "splits")),
-        "Inception Score (torch-fidelity, unbiased logits, mean and std over splits)",
+        "Inception Score (torch-fidelity, mean and std over splits)",
         "inception",
     ),
     Metric(
         "prc",
         (Column("precision_{n}", True), Column("recall_{n}", True)),
-        "precision and recall (torch-fidelity, k=3, Inception 2048-d features)",
+        "precision/recall (k=3) in Inception-v3 2048-d features",
         "inception",
     ),
 )

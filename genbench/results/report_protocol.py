@@ -208,7 +208,7 @@ def column_note(dataset: DatasetReport, column: str) -> str:
         return _during_training_note(column) or direction
     if spec is not None:
         metric, spec_column = spec
-        description = metric.description + (f"; this column: {spec_column.note}" if spec_column.note else "")
+        description = metric.glossary + (f"; this column: {spec_column.note}" if spec_column.note else "")
     else:
         description = str(protocols[0].get("metric", column))
     parts = [description, direction]
