@@ -26,7 +26,7 @@ from genbench.evaluation.fidelity import (
     Extractor,
     classifier_extractor,
     fidelity_metrics,
-    settings,
+    protocol_settings,
 )
 from genbench.evaluation.inception import EXTRACTOR_NAME as INCEPTION_EXTRACTOR
 from genbench.metrics import METRICS, Metric
@@ -124,7 +124,7 @@ def _fidelity(metrics: list[Metric], request: Request) -> dict[str, Computed]:
     for metric in metrics:
         name = _TORCH_FIDELITY[metric.name]
         values = tuple(result[key] for key in RESULT_KEYS[name])
-        protocol = {**shared, **settings(name, len(samples), len(setup.reference))}
+        protocol = {**shared, **protocol_settings(name, len(samples), len(setup.reference))}
         computed[metric.name] = Computed(values, protocol)
     return computed
 

@@ -137,7 +137,7 @@ def kid_subset_size(n_images: int, n_reference: int) -> int:
     return max(2, min(KID_SUBSET_SIZE, min(n_images, n_reference) // 2))
 
 
-def settings(metric: str, n_images: int, n_reference: int) -> dict[str, int]:
+def protocol_settings(metric: str, n_images: int, n_reference: int) -> dict[str, int]:
     """What a torch-fidelity metric's protocol records of its settings: KID's subsets, IS's splits."""
     if metric == "kid":
         return {"kid_subset_size": kid_subset_size(n_images, n_reference), "kid_subsets": KID_SUBSETS}
