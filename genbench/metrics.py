@@ -9,22 +9,23 @@ without torch-fidelity.
 Column names carry the number of generated samples (``fid_10k``) except for the estimates whose
 sample use is recorded in their protocol (``jsd_clf``, ``w1_critic``) and constants (``acc_clf_real``).
 
-Adding a metric takes two things:
+Adding a metric takes one entry here and one computation, and its row in the README:
 
-1. one :class:`Metric` in :data:`METRICS` below (where it sits is where its columns sit), and
+1. one :class:`Metric` in :data:`METRICS` below (where it sits is where its columns sit);
 2. one computation under its name in ``genbench.evaluation.computations.COMPUTATIONS``: a function
    that gets the chosen metrics of one extractor and the samples, and returns, per metric, its values
    in column order and what its protocol records beyond the shared fields (a metric torch-fidelity
-   computes reuses the torch-fidelity one: a line in ``_TORCH_FIDELITY`` there).
+   computes reuses the torch-fidelity one: a line in ``_TORCH_FIDELITY`` there);
+3. its row in the README's metric table, with the description as written here.
 
 Evaluation refuses to import while a metric of the table has no computation (or a computation no
-metric); the README's metric table is checked against this one by tests/evaluation/test_metric_table.py,
-so add the metric's row there too.
+metric), and tests/evaluation/test_metric_table.py checks the README's table against this one.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 # Where a metric's features come from: the dataset's reference classifier, torch-fidelity's
@@ -168,7 +169,7 @@ def metric(name: str) -> Metric:
     return _BY_NAME[name]
 
 
-def uses_extractor(names: tuple[str, ...] | list[str], extractor: str) -> bool:
+def uses_extractor(names: Iterable[str], extractor: str) -> bool:
     """Whether any of the metrics ``names`` reads ``extractor`` (e.g. whether Inception is needed)."""
     return any(_BY_NAME[name].extractor == extractor for name in names if name in _BY_NAME)
 
