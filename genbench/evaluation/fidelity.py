@@ -25,9 +25,17 @@ from genbench.evaluation.classifier import ClassifierInfo, load_classifier
 from genbench.images import to_unit_range
 
 EXTRACTOR_NAME = "genbench-classifier"
-KID_SUBSET_SIZE = 1000  # torch-fidelity's default, reduced only where a side has fewer images.
+KID_SUBSET_SIZE = 1000  # torch-fidelity's default, reduced where a side has fewer than twice as many.
+KID_SUBSETS = 100  # torch-fidelity's default.
 ISC_SPLITS = 10
 REPORT_EVERY = 256  # Images read between progress reports.
+# torch-fidelity's metrics and the values fidelity_metrics returns for each, in their columns' order.
+RESULT_KEYS = {
+    "fid": ("fid",),
+    "kid": ("kid", "kid_std"),
+    "prc": ("precision", "recall"),
+    "isc": ("isc", "isc_std"),
+}
 _LAYER_FOR_METRIC = {"fid": "features", "kid": "features", "prc": "features", "isc": "logits"}
 
 
@@ -121,6 +129,24 @@ def classifier_extractor(classifier: ClassifierInfo) -> Extractor:
     return Extractor(EXTRACTOR_NAME, classifier.path, f"clf{classifier.key}")
 
 
+def kid_subset_size(n_images: int, n_reference: int) -> int:
+    """Images per KID subset: ``KID_SUBSET_SIZE``, or half the smaller side where that is less.
+
+    Subsets are drawn without replacement, so a subset as large as a side is the whole side, every
+    time: with as many samples as reference images, every subset would be the same pair of sets and
+    the standard deviation over subsets a constant ~0. Half a side makes the subsets differ."""
+    return max(2, min(KID_SUBSET_SIZE, min(n_images, n_reference) // 2))
+
+
+def protocol_settings(metric: str, n_images: int, n_reference: int) -> dict[str, int]:
+    """What a torch-fidelity metric's protocol records of its settings: KID's subsets, IS's splits."""
+    if metric == "kid":
+        return {"kid_subset_size": kid_subset_size(n_images, n_reference), "kid_subsets": KID_SUBSETS}
+    if metric == "isc":
+        return {"isc_splits": min(ISC_SPLITS, n_images)}
+    return {}
+
+
 def fidelity_metrics(
     images: torch.Tensor,
     reference: torch.Tensor,
@@ -140,7 +166,6 @@ def fidelity_metrics(
     hears how many images (generated, then reference) have been read so far.
     """
     binary = any(m in metrics for m in ("fid", "kid", "prc"))
-    n = min(len(images), len(reference)) if binary else len(images)
     # torch-fidelity's KID and FID run in NumPy: its BLAS gets as many threads as torch has, as more
     # than that competes with torch's own threads (30 times slower on a busy two-core machine).
     cache_name = reference_cache_name if binary else None
@@ -157,7 +182,8 @@ def fidelity_metrics(
             kid="kid" in metrics,
             prc="prc" in metrics,
             isc="isc" in metrics,
-            kid_subset_size=min(KID_SUBSET_SIZE, n),  # torch-fidelity refuses subsets larger than a side.
+            kid_subsets=KID_SUBSETS,
+            kid_subset_size=kid_subset_size(len(images), len(reference)),
             isc_splits=min(ISC_SPLITS, len(images)),
             feature_extractor=extractor.name,
             feature_extractor_weights_path=str(extractor.weights_path),

@@ -23,7 +23,9 @@ from genbench.files import atomic_write_json, read_json
 from genbench.layout import FLOOR_MODEL, FLOORS_DIR
 from genbench.record import RecordError, RunRecord
 
-FLOOR_VERSION = 1  # Bump when the floor's computation changes: cached floors are then recomputed.
+# Bump when the floor's computation changes: cached floors are then recomputed. 2: KID subsets of at
+# most half a side (genbench.evaluation.fidelity.kid_subset_size).
+FLOOR_VERSION = 2
 
 
 def floor_record(

@@ -51,6 +51,7 @@ __all__ = [  # Also here for their many importers.
     "parse_seeds",
     "resolve_options",
 ]
+from genbench.metrics import METRIC_NAMES
 from genbench.options.flags import env_flag
 
 DEFAULT_MODELS = ("dcgan", "vae")
@@ -59,21 +60,8 @@ DEFAULT_KIMG = 40.0  # Quick default: digits (1,437 train images) for ~28 epochs
 DEFAULT_N_SAMPLES = 10_000
 DEFAULT_N_EVAL = 1_000  # Samples of the cheap metric during training (fd_clf_1k).
 EVAL_POINTS = 10  # Default --eval-every and --checkpoint-every: this many points of the budget.
-# Metrics a run computes (all by default; see genbench.metrics for the columns each fills): reference-
-# classifier metrics, the independent divergence estimates, then the Inception metrics.
-KNOWN_METRICS = (
-    "fd_clf",
-    "kid_clf",
-    "prc_clf",
-    "isc_clf",
-    "acc_clf",
-    "jsd_clf",
-    "w1_critic",
-    "fid",
-    "kid",
-    "isc",
-    "prc",
-)
+# Metrics a run computes (all by default), in the order of genbench.metrics.METRICS, which declares them.
+KNOWN_METRICS = METRIC_NAMES
 REFERENCE_SPLITS = ("train", "test")
 MIN_N_SAMPLES = 10  # KID subsets, 3-nearest-neighbour precision/recall and estimator halves need a few.
 # Bounds of sense: beyond them a value is a typo, and would start work that fails late or never ends.

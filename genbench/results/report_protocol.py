@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from genbench.metrics import higher_is_better
+from genbench.metrics import METRICS, column_spec, higher_is_better
 
 if TYPE_CHECKING:  # genbench.results.report renders through this module.
     from genbench.results.report_model import DatasetReport, Run
@@ -166,7 +166,11 @@ FACTS: list[tuple[str, str, Callable[[Run], str | None]]] = [
         lambda run: _text(_first(run, "quantisation")),
     ),
     ("Reference classifier", "feature extractor of the *_clf metrics, trained once per dataset", _classifier),
-    ("Inception-v3", "feature extractor of fid, kid, isc, precision and recall", _inception),
+    (
+        "Inception-v3",
+        f"feature extractor of {', '.join(m.name for m in METRICS if m.extractor == 'inception')}",
+        _inception,
+    ),
     ("Divergence estimators", "fresh networks trained on real vs generated halves", _estimators),
     ("Metrics asked for", "", lambda run: _text(run.config.get("evaluation", {}).get("metrics"))),
     ("Real-data floor", "the floor row of the leaderboard", _floor),
@@ -191,20 +195,30 @@ def protocol_facts(dataset: DatasetReport) -> list[Fact]:
 
 
 def column_note(dataset: DatasetReport, column: str) -> str:
-    """What a leaderboard column holds: a run column's note, or a metric's protocol description,
-    direction and sample counts as recorded."""
+    """What a leaderboard column holds: a run column's note, or a metric's description (from the metric
+    table, genbench.metrics; from its recorded protocol for a column the table does not know), direction
+    and the sample counts and settings as recorded."""
     if column in COLUMN_NOTES:
         return COLUMN_NOTES[column]
     protocols = [run.record.protocol.get(column) for run in dataset.runs]
     protocols = [p for p in protocols if isinstance(p, dict)]
     direction = "higher is better" if higher_is_better(column) else "lower is better"
-    if not protocols:
+    spec = column_spec(column)
+    if not protocols and spec is None:
         return _during_training_note(column) or direction
-    parts = [str(protocols[0].get("metric", column)), direction]
+    if spec is not None:
+        metric, spec_column = spec
+        description = metric.glossary + (f"; this column: {spec_column.note}" if spec_column.note else "")
+    else:
+        description = str(protocols[0].get("metric", column))
+    parts = [description, direction]
     counts = sorted({json.dumps(p.get("n_generated")) for p in protocols if "n_generated" in p})
     if counts:
         parts.append(f"{' / '.join(counts)} generated vs {protocols[0].get('n_reference')} reference images")
-    units = protocols[0].get("units")
+    subsets = sorted({(p["kid_subsets"], p["kid_subset_size"]) for p in protocols if "kid_subset_size" in p})
+    if subsets:
+        parts.append(" / ".join(f"{count} subsets of {size} images a side" for count, size in subsets))
+    units = protocols[0].get("units") if protocols else None
     if isinstance(units, dict) and column in units:
         parts.append(f"units: {units[column]}")
     return "; ".join(parts)
@@ -214,9 +228,12 @@ def _during_training_note(column: str) -> str | None:
     """The note of a column made from a record's ``during_training`` (genbench.results.leaderboard)."""
     if column == "best_kimg":
         return "kimg at which the metric measured during training (--eval-every) was best"
-    for prefix, which in (("final_", "last"), ("best_", "best")):
-        if column.startswith(prefix):
-            return (
-                f"the {which} value of {column.removeprefix(prefix)} measured during training (--eval-every)"
-            )
+    if column.startswith("final_"):
+        metric = column.removeprefix("final_")
+        return (
+            f"the last value of {metric} measured during training (--eval-every): on the final weights and "
+            f"with the run's seed, so the same samples and value as the final {metric} where that exists"
+        )
+    if column.startswith("best_"):
+        return f"the best value of {column.removeprefix('best_')} measured during training (--eval-every)"
     return None

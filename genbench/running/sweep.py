@@ -25,7 +25,7 @@ from genbench.evaluation.floor import floor_record, write_floor
 from genbench.evaluation.inception import InceptionWeights, resolve_inception_weights
 from genbench.files import atomic_write_text
 from genbench.layout import ERROR_LOG_FILE
-from genbench.metrics import INCEPTION_METRICS
+from genbench.metrics import uses_extractor
 from genbench.options.config import RunOptions
 from genbench.options.identity import ResolvedRun, data_sha256, run_identity
 from genbench.options.overrides import resolve_hparams
@@ -185,7 +185,7 @@ class Benchmark:
 
     def _find_inception_weights(self) -> None:
         # Decided once, before any run: missing weights cost one warning line, not one per run.
-        if not set(self.options.metrics) & set(INCEPTION_METRICS):
+        if not uses_extractor(self.options.metrics, "inception"):
             return
         self.inception = resolve_inception_weights(self.options.fid_weights, self.options.download)
         if not self.inception.available:

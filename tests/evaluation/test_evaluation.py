@@ -177,3 +177,23 @@ def test_conditional_models_get_the_classifier_accuracy_beside_its_ceiling(tmp_p
     ceiling = conditional.metrics["acc_clf_real"]
     assert ceiling == conditional.protocol["acc_clf_90"]["classifier_test_accuracy"] > 0.9
     assert "acc_clf_90" not in unconditional.metrics and "fd_clf_90" in unconditional.metrics
+
+
+def test_the_cheap_metric_at_the_end_reads_what_the_final_evaluation_does(tmp_path: Path) -> None:
+    # Both score the final weights on n samples: they agree only if drawn with the same seed.
+    registry = Registry.discover([fakes], autoload=False)
+    options = RunOptions(
+        models=("pixel-gaussian",),
+        datasets=("bars",),
+        seeds=(3,),
+        kimg=1,
+        device="cpu",
+        out=tmp_path,
+        n_samples=90,
+        n_eval=90,
+        eval_every=0.5,
+        metrics=("fd_clf",),
+    )
+    (record,) = Benchmark(options, registry).run()
+    assert record.during_training["metric"] == "fd_clf_90"
+    assert record.during_training["final"] == pytest.approx(record.metrics["fd_clf_90"], rel=1e-9)

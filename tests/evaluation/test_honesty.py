@@ -1,5 +1,6 @@
 """Honesty checks on real digits: the reported floor is far below noise, FD rises with corruption,
-metrics repeat exactly, and cached real statistics never outlive a change of n, split or extractor."""
+metrics repeat exactly, cached real statistics never outlive a change of n, split or extractor, and
+KID's std is a spread and its floor noise around 0."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from setups import CPU, make_setup
 from genbench.api import Split
 from genbench.evaluation.classifier import ClassifierInfo, cached_classifier
 from genbench.evaluation.evaluate import evaluate
-from genbench.evaluation.fidelity import ClassifierFeatureExtractor
+from genbench.evaluation.fidelity import ClassifierFeatureExtractor, kid_subset_size
 from genbench.evaluation.floor import floor_record
 from genbench.layout import FLOOR_MODEL
 
@@ -118,3 +119,36 @@ def test_real_statistics_are_cached_per_split_n_and_extractor(
     assert extracted(test) == 100  # The first one's statistics are still there.
     names = {path.name.split("-genbench-classifier-")[0] for path in cache.glob("genbench-digits-*")}
     assert len(names) == 4, names
+
+
+def test_kid_subset_size_is_at_most_half_the_smaller_side() -> None:
+    assert kid_subset_size(10_000, 10_000) == 1000  # torch-fidelity's default where both sides are large.
+    assert kid_subset_size(500, 500) == 250 and kid_subset_size(10_000, 360) == 180
+
+
+def test_kid_std_is_a_spread_with_as_many_samples_as_reference_images(digits, tmp_path: Path) -> None:
+    # Subsets as large as a side were every time the whole side: the std was a constant ~0.
+    train, test, classifier = digits
+    setup = make_setup("digits", test, classifier, tmp_path, ("kid_clf",), n_reference=200)
+    evaluation = evaluate(_noisy(train.images[:200], 0.2), setup)
+    kid, std = evaluation.metrics["kid_clf_200"], evaluation.metrics["kid_std_clf_200"]
+    assert std > 0.05 * kid > 0, (kid, std)
+    for column in ("kid_clf_200", "kid_std_clf_200"):
+        assert evaluation.protocol[column]["kid_subset_size"] == 100
+        assert evaluation.protocol[column]["kid_subsets"] == 100
+
+
+def test_classifier_kid_at_the_floor_is_noise_around_zero(digits, tmp_path: Path) -> None:
+    # KID is unbiased: real images against real images read 0 on average, so a floor can be negative.
+    # Its large scale comes from the kernel on unnormalised features (README, Evaluation).
+    train, test, classifier = digits
+    setup = make_setup("digits", test, classifier, tmp_path, ("kid_clf",))
+    floors = []
+    for seed in range(10):  # Draws of held-out real images, as many as the reference.
+        order = torch.randperm(len(train), generator=torch.Generator().manual_seed(seed))[: len(test)]
+        metrics = evaluate(train.images[order], setup).metrics
+        floors.append((metrics["kid_clf_360"], metrics["kid_std_clf_360"]))
+    assert min(kid for kid, _ in floors) < 0 < max(kid for kid, _ in floors), floors
+    assert all(abs(kid) < 1.5 * std for kid, std in floors), floors  # Within noise, negative or not.
+    noisy = evaluate(_noisy(train.images[: len(test)], 0.2), setup).metrics
+    assert noisy["kid_clf_360"] > 3 * noisy["kid_std_clf_360"], noisy  # A real difference is not.
