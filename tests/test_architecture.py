@@ -11,6 +11,7 @@ import pytest
 PACKAGE = Path(__file__).resolve().parents[1] / "genbench"
 # The layers of the pipeline and what each may import (besides itself). "base" is the plugin API and the
 # shared conventions at the top of the package; cli sits on everything.
+PLUGIN_API_PACKAGE = "testing"
 MAY_IMPORT = {
     "base": set(),
     "options": {"base"},
@@ -30,6 +31,8 @@ def _module_name(path: Path) -> str:
 
 def _layer(module: str) -> str:
     parts = module.split(".")
+    if len(parts) > 1 and parts[1] == PLUGIN_API_PACKAGE:
+        return "base"  # The contract as tests for plugin authors: part of the plugin API.
     if len(parts) > 2 or (len(parts) == 2 and parts[1] in MAY_IMPORT):
         return parts[1]  # genbench.<subpackage>...
     return "cli" if module == "genbench.cli" else "base"

@@ -1,25 +1,8 @@
-"""Temporarily switching a module to eval mode, for sampling and held-out estimates."""
+"""Temporarily switching a module to eval mode, for sampling and held-out estimates: genbench's own
+:func:`genbench.modes.eval_mode`, the one the runner's pictures use, offered to plugins here."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+from genbench.modes import eval_mode
 
-from torch import nn
-
-
-@contextmanager
-def eval_mode(module: nn.Module) -> Iterator[None]:
-    """Run the block with ``module`` in eval mode, then restore each submodule's previous mode.
-
-    Batch norm layers then use their running statistics and leave them unchanged, so sampling and
-    estimating never alter the model. Each submodule's own flag is restored (not ``module.train()``),
-    so a caller already in eval mode, or with some parts frozen in eval mode, stays as it was.
-    """
-    previous = [(m, m.training) for m in module.modules()]
-    module.eval()
-    try:
-        yield
-    finally:
-        for m, training in previous:
-            m.training = training
+__all__ = ["eval_mode"]
