@@ -8,7 +8,7 @@ from genbench.api import API_VERSION, Dataset, DataShape, Hyperparameters, Model
 from genbench.errors import DataNotFoundError, UserError
 from genbench.hookspecs import hookimpl
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 __all__ = [
     "API_VERSION",

@@ -14,6 +14,7 @@ from conftest import session_cache
 from PIL import Image
 from typer.testing import CliRunner
 
+import genbench
 from genbench.cli import app
 from genbench.figures.pictures import grid_size
 from genbench.files import read_jsonl
@@ -93,7 +94,7 @@ def test_each_run_has_finite_logs_and_a_sample_grid(digits_run, model: str, keys
     rows = len(record["progress_kimg"])
     assert Image.open(run / "progress.png").size == grid_size(rows, 16, 8, 8)
     config = json.loads((run / "config.json").read_text())
-    assert config["model"] == model and config["versions"]["plugins"] == {"genbench": "0.1.0"}
+    assert config["model"] == model and config["versions"]["plugins"] == {"genbench": genbench.__version__}
 
 
 # Issue 5: every picture of every run, for the four kinds of model.

@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 from dataclasses import dataclass
+from importlib import metadata
 from typing import Any
 
 from genbench.api import Split
@@ -40,6 +41,8 @@ def run_identity(options: RunOptions, run: ResolvedRun) -> dict[str, Any]:
     """The run's identity (saved as its ``config.json``, with a few fields that do not count)."""
     return {
         "precision": PRECISION,
+        # genbench's own code trains, samples and scores every run: another release, another result.
+        "genbench_version": genbench_version(),
         "dataset": run.dataset,
         "shape": run.shape,
         "data_sha256": run.data_sha256,
@@ -52,6 +55,14 @@ def run_identity(options: RunOptions, run: ResolvedRun) -> dict[str, Any]:
         "inception_weights_sha256": run.inception_sha256,
         **result_options(options),
     }
+
+
+def genbench_version() -> str:
+    """The installed genbench's version ("unknown" when run from a source tree that is not installed)."""
+    try:
+        return metadata.version("genbench")
+    except metadata.PackageNotFoundError:
+        return "unknown"
 
 
 def result_options(options: RunOptions) -> dict[str, Any]:

@@ -194,3 +194,10 @@ def test_a_rerun_reuses_a_run_only_when_nothing_that_affects_it_changed(
     # One that does: a new run, the old one kept.
     runs = run("--n-eval", "20")
     assert len(runs) == 2 and first in runs
+
+
+def test_another_genbench_release_gives_another_run(monkeypatch: pytest.MonkeyPatch) -> None:
+    # genbench's own evaluation code scores every run: its version is part of the identity.
+    before = _id()
+    monkeypatch.setattr("genbench.options.identity.genbench_version", lambda: "99.0.0")
+    assert _id() != before
