@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 from typing import Annotated, Any
 
+import pandas as pd
 import typer
 from rich.console import Console
 from rich.table import Table
@@ -112,6 +113,13 @@ def run(
     device: Annotated[
         str | None, typer.Option(help="auto (CUDA where available), cpu or cuda [default: auto].")
     ] = None,
+    precision: Annotated[
+        str | None,
+        typer.Option(
+            help="fp32, bf16 (autocast) or auto: bf16 on CUDA for models that declare it safe, else fp32 "
+            "[default: auto]."
+        ),
+    ] = None,
     out: Annotated[Path, typer.Option(help="Output folder for run records and the leaderboard.")] = Path(
         "results"
     ),
@@ -196,6 +204,7 @@ def run(
         "steps": steps,
         "seconds": seconds,
         "device": device,
+        "precision": precision,
         "out": out,
         "data_root": data_root or default_data_root(),
         "n_samples": n_samples,
@@ -237,7 +246,7 @@ def _sweep(options: RunOptions, quiet: bool) -> None:
         raise typer.Exit(benchmark.stop.exit_code) from None
     finished = [r for r in records if r["status"] == "finished"]
     if finished:
-        summary = summarise(records_frame(benchmark.floors + finished))
+        summary = with_phase_seconds(summarise(records_frame(benchmark.floors + finished)), finished)
         console = Console()
         console.print(render(by_model(terminal_view(summary)), "table", console.width))
     say(f"run records: {options.out / RUNS_DIR}   leaderboard: {options.out / LEADERBOARD_FILE}")
@@ -247,6 +256,37 @@ def _sweep(options: RunOptions, quiet: bool) -> None:
         for record in failed:
             say(f"  {record['run_id']}: {record['status']}: {record['error']}")
         raise typer.Exit(RUNS_FAILED)
+
+
+# Rows of the closing table: where a run's seconds went, by groups of its record's phase_seconds keys.
+PHASE_ROWS = {
+    "seconds prepare": "prepare/",
+    "seconds train": "train",
+    "seconds sample": "sample",
+    "seconds pictures": "pictures",
+    "seconds eval": "metric/",
+}
+
+
+def with_phase_seconds(summary: pd.DataFrame, records: list[dict[str, Any]]) -> pd.DataFrame:
+    """``summary`` with a ``seconds <phase>`` column per :data:`PHASE_ROWS` entry: the mean over a
+    row's runs (its seeds) of the seconds of that phase (a prefix ending in ``/`` sums its keys)."""
+    if summary.empty:
+        return summary
+    totals: dict[tuple[Any, ...], list[dict[str, float]]] = {}
+    for record in records:
+        phases = record.get("phase_seconds") or {}
+        row = {
+            name: sum(v for k, v in phases.items() if k == key or (key.endswith("/") and k.startswith(key)))
+            for name, key in PHASE_ROWS.items()
+        }
+        totals.setdefault((record["dataset"], record["model"], record.get("setup")), []).append(row)
+    keys = list(zip(summary["dataset"], summary["model"], summary["setup"], strict=True))
+    for name in PHASE_ROWS:
+        summary[name] = [
+            pd.Series([row[name] for row in totals[key]]).mean() if key in totals else None for key in keys
+        ]
+    return summary
 
 
 @app.command()

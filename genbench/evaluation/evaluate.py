@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -151,6 +152,7 @@ class Evaluation:
 
     metrics: dict[str, float | None]
     protocol: dict[str, dict[str, Any]]
+    seconds: dict[str, float] = field(default_factory=dict)  # Per catalogue metric (one pass: shared).
 
 
 def evaluate(
@@ -165,26 +167,33 @@ def evaluate(
     Columns carry the sample count ``named_for`` (default: the number of samples)."""
     metrics: dict[str, float | None] = {}
     protocol: dict[str, dict[str, Any]] = {}
+    seconds: dict[str, float] = {}  # Metrics computed in one pass share one entry, "fd_clf,kid_clf".
     base = setup.base_protocol(len(samples))
     n = named_for or len(samples)
     chosen = [m for m in CLASSIFIER_METRICS if m in setup.metrics]
     if chosen:
+        started = time.perf_counter()
         extractor = classifier_extractor(setup.classifier)
         values = _through_torch_fidelity(samples, setup, chosen, extractor)  # Seconds: no progress bar.
         _record(metrics, protocol, n, values, {**base, **setup.classifier.protocol()})
+        seconds[",".join(chosen)] = time.perf_counter() - started
     if "acc_clf" in setup.metrics and labels is not None:
+        started = time.perf_counter()
         values = {"acc_clf": [_accuracy(samples, labels, setup), setup.classifier.test_accuracy]}
         extra = {"requested_labels": "balanced: 0, 1, ..., K-1, 0, 1, ... (genbench.evaluation.generate)"}
         _record(metrics, protocol, n, values, {**base, **setup.classifier.protocol(), **extra})
+        seconds["acc_clf"] = time.perf_counter() - started
     chosen = [m for m in DIVERGENCE_METRICS if m in setup.metrics]
     if chosen:
-        values, extra = _divergences(samples, setup, chosen, label)
+        values, extra = _divergences(samples, setup, chosen, label, seconds)
         _record(metrics, protocol, n, values, {**base, **extra})
     chosen = [m for m in INCEPTION_METRICS if m in setup.metrics]
     if chosen:
+        started = time.perf_counter()
         values = _inception(samples, setup, chosen, f"{label}inception-metrics")
         _record(metrics, protocol, n, values, {**base, **setup.inception.protocol()})
-    return Evaluation(metrics, protocol)
+        seconds[",".join(chosen)] = time.perf_counter() - started
+    return Evaluation(metrics, protocol, seconds)
 
 
 def _record(
@@ -254,19 +263,22 @@ def _accuracy(samples: torch.Tensor, labels: torch.Tensor, setup: EvaluationSetu
 
 
 def _divergences(
-    samples: torch.Tensor, setup: EvaluationSetup, chosen: list[str], label: str
+    samples: torch.Tensor, setup: EvaluationSetup, chosen: list[str], label: str, seconds: dict[str, float]
 ) -> tuple[dict[str, list[float | None]], dict[str, Any]]:
-    """The independent estimates, each from a fresh estimator on the same halves of the images."""
+    """The independent estimates, each from a fresh estimator on the same halves of the images; each
+    estimator's seconds go in ``seconds``."""
     settings = setup.divergence
     halves = make_halves(setup.reference, samples, settings, setup.device)
     estimators = {"jsd_clf": jsd_estimate, "w1_critic": w1_estimate}
     values: dict[str, list[float | None]] = {}
     for name in chosen:
+        started = time.perf_counter()
         setup.progress.start(f"{label}{name}", halves.kimg(settings))
         try:
             values[name] = [estimators[name](halves, settings, setup.progress)]
         finally:
             setup.progress.stop()
+        seconds[name] = time.perf_counter() - started
     extra = {
         "estimator": settings.protocol(),
         "images_per_half": len(halves.real_train),

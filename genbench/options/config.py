@@ -33,6 +33,8 @@ KNOWN_METRICS = (
     "prc",
 )
 REFERENCE_SPLITS = ("train", "test")
+# auto: bf16 autocast on CUDA for models that declare it safe, float32 otherwise (genbench.running.fast_path).
+PRECISIONS = ("auto", "fp32", "bf16")
 MIN_N_SAMPLES = 10  # KID subsets, 3-nearest-neighbour precision/recall and estimator halves need a few.
 DATA_ROOT_ENV = "GENBENCH_DATA_ROOT"
 CACHE_DIR_ENV = "GENBENCH_CACHE_DIR"
@@ -109,6 +111,7 @@ class RunOptions:
     seeds: tuple[int, ...] = (0,)
     budget: Budget = field(default_factory=lambda: Budget(DEFAULT_KIMG))
     device: str = "auto"
+    precision: str = "auto"
     out: Path = Path("results")
     data_root: Path = field(default_factory=lambda: default_data_root())
     cache_dir: Path | None = field(default_factory=lambda: default_cache_dir())  # None: <out>/.cache
@@ -139,6 +142,8 @@ class RunOptions:
                 raise UserError(f"{label} lists a value twice: {','.join(map(str, names))}")
         if self.device not in ("auto", "cpu", "cuda"):
             raise UserError(f"--device must be auto, cpu or cuda, got '{self.device}'")
+        if self.precision not in PRECISIONS:
+            raise UserError(f"--precision must be {', '.join(PRECISIONS)}, got '{self.precision}'")
         if self.n_samples < MIN_N_SAMPLES:
             raise UserError(f"--n-samples must be at least {MIN_N_SAMPLES}, got {self.n_samples}")
         if self.n_reference is not None and self.n_reference < MIN_N_SAMPLES:
@@ -176,6 +181,7 @@ _OPTION_KEYS = (
     "datasets",
     "seeds",
     "device",
+    "precision",
     "out",
     "data_root",
     "n_samples",

@@ -34,6 +34,7 @@ _SCHEMA: dict[str, tuple[tuple[type, ...], str]] = {
     "n_samples": ((int,), "an integer"),
     "log_every": ((int,), "an integer"),
     "device": ((str,), "auto, cpu or cuda"),
+    "precision": ((str,), "auto, fp32 or bf16"),
     "metrics": ((list,), f"a list of metric names ({', '.join(KNOWN_METRICS)})"),
     "reference_split": ((str,), "train or test"),
     "n_reference": ((int,), "an integer"),

@@ -17,6 +17,7 @@ from torch import nn
 from genbench import Model
 from genbench_builtin.models.mlp import draw_latents
 from genbench_builtin.models.modes import eval_mode
+from genbench_builtin.models.optimizers import adam
 
 
 class LatentModel(Model):
@@ -30,10 +31,11 @@ class LatentModel(Model):
 
     def add_adam(self, **networks: nn.Module) -> None:
         """One Adam per network with the hyperparameters' ``lr`` and ``(beta1, beta2)``: the GAN family's
-        optimiser, keyed by network name in ``self.optimizers`` (and so in checkpoints)."""
+        optimiser, keyed by network name in ``self.optimizers`` (and so in checkpoints); fused on CUDA,
+        foreach elsewhere (:mod:`~genbench_builtin.models.optimizers`)."""
         betas = (self.hparams.beta1, self.hparams.beta2)
         for name, network in networks.items():
-            self.optimizers[name] = torch.optim.Adam(network.parameters(), self.hparams.lr, betas)
+            self.optimizers[name] = adam(network.parameters(), self.hparams.lr, betas)
 
     @property
     def latent_prior(self) -> str:
