@@ -241,9 +241,13 @@ def main() -> None:
     parser.add_argument(
         "--out", type=Path, default=None, help="results file [benchmarks/results/speed-<device>.md]"
     )
+    parser.add_argument(
+        "--cache", type=Path, default=None, help="cache folder (a trained classifier is reused)"
+    )
     parser.add_argument("--note", default="", help="a line for the results file (e.g. the machine's load)")
     args = parser.parse_args()
     device = torch.device(args.device)
+    path = args.out or RESULTS / f"speed-{device.type}.md"
     registry = Registry.discover()
     dataset_cls = registry.dataset(DATASET).cls
     dataset = dataset_cls(args.data_root, download=False)
@@ -289,28 +293,33 @@ def main() -> None:
         )
         print(row, flush=True)
         lines.append(row)
+        write(path, lines)  # After every model: a long run stopped halfway keeps what it measured.
 
     if not args.skip_eval:
         lines += evaluation_section(args, device, shape, train_split, test_split)
     lines += ["", "## Targets (issue 11)", ""] + [f"- {t}" for t in TARGETS[device.type]]
-    path = args.out or RESULTS / f"speed-{device.type}.md"
+    write(path, lines)
+    print(f"wrote {path}")
+
+
+def write(path: Path, lines: list[str]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join(lines) + "\n")
-    print(f"wrote {path}")
 
 
 def evaluation_section(args, device, shape, train_split: Split, test_split: Split) -> list[str]:
     """Seconds to prepare the dataset, and to generate and score samples of a trained-for-a-bit dcgan."""
-    cache = Path(tempfile.mkdtemp(prefix="genbench-speed-"))
+    cache = args.cache or Path(tempfile.mkdtemp(prefix="genbench-speed-"))
     lines = ["", "## Evaluation", ""]
     progress = SilentProgress()
+    how = "loaded from the cache (--cache)" if any((cache / "classifiers").glob("*.pt")) else "trained"
     classifier, seconds = timed(
         lambda: cached_classifier(
-            DATASET, shape, train_split, test_split, cache / "clf", device, progress=progress
+            DATASET, shape, train_split, test_split, cache / "classifiers", device, progress=progress
         )
     )
     lines.append(
-        f"- reference classifier trained in {seconds:.1f} s (test accuracy {classifier.test_accuracy:.3f})"
+        f"- reference classifier {how} in {seconds:.1f} s (test accuracy {classifier.test_accuracy:.3f})"
     )
     print(lines[-1], flush=True)
     setup = EvaluationSetup(
