@@ -184,7 +184,7 @@ class BareLoop:
 
 def compare(loops: dict[str, object], steps: int, rounds: int, device: torch.device) -> dict[str, Timing]:
     """Each loop's steps/s, measured in ``rounds`` interleaved rounds of ``steps / rounds`` steps, so
-    that load from other processes falls on all of them alike."""
+    that load from other processes falls on all of them alike. Seconds are :func:`clock` seconds."""
     chunk = max(1, steps // rounds)
     seconds = dict.fromkeys(loops, 0.0)
     peaks = dict.fromkeys(loops, 0.0)
@@ -192,14 +192,21 @@ def compare(loops: dict[str, object], steps: int, rounds: int, device: torch.dev
         for name, loop in loops.items():
             _sync(device)
             _reset_peak(device)
-            started = time.perf_counter()
+            started = clock(device)
             loop.run(chunk)
             _sync(device)
-            seconds[name] += time.perf_counter() - started
+            seconds[name] += clock(device) - started
             peaks[name] = max(peaks[name], _peak_mb(device))
     return {
         name: Timing(chunk * rounds, seconds[name], loop.batch, peaks[name]) for name, loop in loops.items()
     }
+
+
+def clock(device: torch.device) -> float:
+    """Wall-clock seconds on CUDA (the device's time is what counts); on a CPU, the process's CPU
+    seconds: robust to other processes' load on a shared machine, and the wall-clock time of an idle
+    machine when torch runs one thread (the results file gives the thread count)."""
+    return time.perf_counter() if device.type == "cuda" else time.process_time()
 
 
 def random_inception_weights(folder: Path) -> Path:
@@ -222,10 +229,11 @@ def random_inception_weights(folder: Path) -> Path:
     return path
 
 
-def timed(what: Callable[[], object]) -> tuple[object, float]:
-    started = time.perf_counter()
+def timed(what: Callable[[], object], device: torch.device) -> tuple[object, float]:
+    """``what()`` and its :func:`clock` seconds."""
+    started = clock(device)
     value = what()
-    return value, time.perf_counter() - started
+    return value, clock(device) - started
 
 
 def main() -> None:
@@ -263,6 +271,13 @@ def main() -> None:
         f"- versions: python {platform.python_version()}, torch {torch.__version__}, "
         f"torchvision {torchvision.__version__}",
         f"- torch threads: {torch.get_num_threads()}; command: `python {' '.join(sys.argv)}`",
+        "- seconds: "
+        + (
+            "wall-clock"
+            if device.type == "cuda"
+            else "process CPU seconds (robust to other processes' load; with one torch thread, what an "
+            "idle core takes), except the per-metric split of an evaluation, which is wall-clock"
+        ),
         f"- data: {DATASET} {shape.resolution}x{shape.resolution}, {len(train_split)} train images; "
         f"{args.steps} timed steps per loop after {WARMUP_STEPS} warm-up steps, in {args.rounds} rounds "
         "interleaving (a), (b) and (c)",
@@ -316,7 +331,8 @@ def evaluation_section(args, device, shape, train_split: Split, test_split: Spli
     classifier, seconds = timed(
         lambda: cached_classifier(
             DATASET, shape, train_split, test_split, cache / "classifiers", device, progress=progress
-        )
+        ),
+        device,
     )
     lines.append(
         f"- reference classifier {how} in {seconds:.1f} s (test accuracy {classifier.test_accuracy:.3f})"
@@ -333,22 +349,24 @@ def evaluation_section(args, device, shape, train_split: Split, test_split: Spli
         device=device,
         cache_root=cache / "fidelity",
     )
-    _, seconds = timed(lambda: floor_record(setup, train_split, "train", args.n_samples, cache))
+    floor_how = "loaded from the cache (--cache)" if any((cache / "floors").glob("*.json")) else "computed"
+    _, seconds = timed(lambda: floor_record(setup, train_split, "train", args.n_samples, cache), device)
     lines.append(
         f"- real-data floor ({args.n_samples} train images vs the test split, every offline metric) "
-        f"in {seconds:.1f} s"
+        f"{floor_how} in {seconds:.1f} s"
     )
     print(lines[-1], flush=True)
 
     registry = Registry.discover()
     model = _build(registry.model("acgan").cls, shape, device)  # Conditional: acc_clf is computed too.
-    samples, sample_seconds = timed(lambda: generate(model, args.n_samples, seed=0, device=device))
+    samples, sample_seconds = timed(lambda: generate(model, args.n_samples, seed=0, device=device), device)
     labels = torch.arange(args.n_samples) % shape.num_classes
-    evaluation, seconds = timed(lambda: evaluate(samples, setup, labels))
+    evaluation, seconds = timed(lambda: evaluate(samples, setup, labels), device)
     lines.append(
         f"- {args.n_samples} acgan samples generated in {sample_seconds:.2f} s and scored with every offline "
         f"metric in {seconds:.1f} s (reference statistics cached by the floor): "
         + ", ".join(f"{k} {v:.1f} s" for k, v in evaluation.seconds.items())
+        + " (wall-clock)"
     )
     print(lines[-1], flush=True)
 
@@ -357,8 +375,8 @@ def evaluation_section(args, device, shape, train_split: Split, test_split: Spli
     inception_setup = replace(
         setup, metrics=("fid",), inception=weights, reference=reference_images(test_split, n)
     )
-    _, first_seconds = timed(lambda: evaluate(samples[:n], inception_setup))
-    _, seconds = timed(lambda: evaluate(samples[:n], inception_setup))
+    _, first_seconds = timed(lambda: evaluate(samples[:n], inception_setup), device)
+    _, seconds = timed(lambda: evaluate(samples[:n], inception_setup), device)
     lines.append(
         f"- Inception FID of {n} samples against {n} test images (random weights of the real format): "
         f"{first_seconds:.1f} s with the reference features extracted, {seconds:.1f} s with them cached"
