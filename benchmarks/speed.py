@@ -241,7 +241,13 @@ def main() -> None:
     parser.add_argument("--models", default="vae,gan,dcgan,wgan,wgan-gp,acgan,cgan,lsgan")
     parser.add_argument("--steps", type=int, default=200, help="timed steps per loop and model")
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
-    parser.add_argument("--rounds", type=int, default=4, help="interleaved rounds the steps are cut into")
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=None,
+        help="interleaved rounds the steps are cut into [4 on a CPU; 1 on CUDA, where each round of (b) "
+        "would capture its step again]",
+    )
     parser.add_argument("--data-root", type=Path, default=Path.home() / ".cache" / "genbench" / "data")
     parser.add_argument("--n-samples", type=int, default=10_000, help="samples generated and scored")
     parser.add_argument("--inception-n", type=int, default=10_000, help="samples (and reference) for FID")
@@ -256,6 +262,8 @@ def main() -> None:
     args = parser.parse_args()
     device = torch.device(args.device)
     path = args.out or RESULTS / f"speed-{device.type}.md"
+    if args.rounds is None:
+        args.rounds = 1 if device.type == "cuda" else 4
     registry = Registry.discover()
     dataset_cls = registry.dataset(DATASET).cls
     dataset = dataset_cls(args.data_root, download=False)

@@ -275,7 +275,9 @@ def with_phase_seconds(summary: pd.DataFrame, records: list[dict[str, Any]]) -> 
         return summary
     totals: dict[tuple[Any, ...], list[dict[str, float]]] = {}
     for record in records:
-        phases = record.get("phase_seconds") or {}
+        phases = record.get("phase_seconds")
+        if not phases:  # A record written before phases were timed: blank, not zero.
+            continue
         row = {
             name: sum(v for k, v in phases.items() if k == key or (key.endswith("/") and k.startswith(key)))
             for name, key in PHASE_ROWS.items()
