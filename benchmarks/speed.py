@@ -357,8 +357,11 @@ def evaluation_section(args, device, shape, train_split: Split, test_split: Spli
         device=device,
         cache_root=cache / "fidelity",
     )
-    floor_how = "loaded from the cache (--cache)" if any((cache / "floors").glob("*.json")) else "computed"
+    floors_before = set((cache / "floors").glob("*.json"))  # A new file: computed, not read back.
     _, seconds = timed(lambda: floor_record(setup, train_split, "train", args.n_samples, cache), device)
+    floor_how = (
+        "computed" if set((cache / "floors").glob("*.json")) - floors_before else "read from the cache"
+    )
     lines.append(
         f"- real-data floor ({args.n_samples} train images vs the test split, every offline metric) "
         f"{floor_how} in {seconds:.1f} s"
