@@ -147,6 +147,12 @@ class Model(nn.Module, ABC):
     untrained_parameters: ClassVar[tuple[str, ...]] = ()
     """Names (``fnmatch`` patterns) of parameters whose gradient is zero by construction, such as a
     Wasserstein critic's output bias: the contract's per-parameter training check skips them."""
+    # What the runner's fast path (genbench.running.fast_path) may do with this model; all off by
+    # default, so a plugin gets exactly the float32 eager step it wrote unless it says otherwise.
+    bf16_safe: ClassVar[bool] = False  # ``--precision auto`` trains it under bf16 autocast on CUDA.
+    channels_last: ClassVar[bool] = False  # Convolutional: on CUDA, weights and batches go channels-last.
+    capturable: ClassVar[bool] = False  # ``train_step`` may be captured in a CUDA graph (no host syncs,
+    # no data-dependent Python control flow, tensors created on the inputs' device); see step_period.
 
     def __init__(self, shape: DataShape, hparams: Hyperparameters) -> None:
         super().__init__()
@@ -182,6 +188,13 @@ class Model(nn.Module, ABC):
     @abstractmethod
     def train_step(self, images: torch.Tensor, labels: torch.Tensor) -> dict[str, torch.Tensor]:
         """One optimisation step on ``images`` in [-1, 1] ``(B, C, H, W)``; returns scalar tensors."""
+
+    @property
+    def step_period(self) -> int:
+        """After how many consecutive ``train_step`` calls, counted from the run's first step, the
+        step's Python control flow repeats: 1 for most models, ``n_critic`` for a model that updates
+        its generator every ``n_critic``-th call. A CUDA graph captures this many calls as one."""
+        return 1
 
     @abstractmethod
     def sample(self, n: int, generator: torch.Generator, labels: torch.Tensor | None = None) -> torch.Tensor:

@@ -30,6 +30,7 @@ from genbench.results.leaderboard import (
     records_frame,
     sort_frame,
     summarise,
+    with_phase_seconds,
 )
 from genbench.results.leaderboard_view import by_model, render, terminal_view
 from genbench.results.report import build_report
@@ -118,7 +119,7 @@ def _sweep(options: RunOptions) -> None:
         raise typer.Exit(benchmark.stop.exit_code) from None
     finished = [r for r in records if r.finished]
     if finished:
-        summary = summarise(records_frame(benchmark.floors + finished))
+        summary = with_phase_seconds(summarise(records_frame(benchmark.floors + finished)), finished)
         console = Console()
         console.print(render(by_model(terminal_view(summary)), "table", console.width))
     say(f"run records: {options.out / RUNS_DIR}   leaderboard: {options.out / LEADERBOARD_FILE}")

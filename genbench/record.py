@@ -63,6 +63,8 @@ class RunRecord:
     held_out_split: str | None = None  # A floor's: the real split scored like samples.
     dataset_description: str | None = None  # E.g. a folder dataset's split rule.
     samples_out_of_range: float | None = None  # Fraction of sample values outside [-1, 1] (clamped).
+    precision: str | None = None  # What the run trained in (fp32, bf16).
+    phase_seconds: dict[str, float] = field(default_factory=dict)  # Where the time went, by phase.
     files: dict[str, FileDigest] = field(default_factory=dict)  # Checkpoints it vouches for, by name.
     schema_version: int = SCHEMA_VERSION
 
@@ -142,6 +144,8 @@ _TYPES: dict[str, tuple[type, ...]] = {
     "progress_kimg": (list,),
     "dataset_description": (str,),
     "samples_out_of_range": _NUMBER,
+    "precision": (str,),
+    "phase_seconds": (dict,),
     "eval_seconds": _NUMBER,
     "wall_seconds": _NUMBER,
     "held_out_split": (str,),

@@ -45,6 +45,7 @@ def _fake_run(out: Path, *extra: str) -> object:
         (["run", "--seeds", "a"], "error: --seeds takes non-negative integers like 0,1,2, got 'a'\n"),
         (["run", "--models", "a,,b"], "error: --models takes a comma-separated list without empty items"),
         (["run", "--device", "tpu"], "error: --device must be auto, cpu or cuda, got 'tpu'\n"),
+        (["run", "--precision", "fp8"], "error: --precision must be auto, fp32, bf16, got 'fp8'\n"),
         (["run", "--kimg", "abc"], "error: Invalid value for '--kimg'"),
         (["run", "--frobnicate"], "error: No such option: --frobnicate"),
         (["leaderboard", "--format", "xml"], "error: --format must be table, csv or markdown, got 'xml'\n"),
@@ -188,6 +189,7 @@ def test_run_writes_records_and_leaderboard_and_reuses_finished_runs(
     result = _fake_run(out, "--seeds", "0,1")
     assert result.exit_code == 0, result.output
     assert "pixel-gaussian" in result.stdout and "±" in result.stdout  # Mean ± std over two seeds.
+    assert "seconds train" in result.stdout and "seconds eval" in result.stdout  # Where the time went.
 
     runs = sorted((out / "runs").iterdir())
     assert [r.name.split("-seed")[1][0] for r in runs] == ["0", "1"]
@@ -208,7 +210,16 @@ def test_run_writes_records_and_leaderboard_and_reuses_finished_runs(
         config = json.loads((run / "config.json").read_text())
         assert config["budget"]["kimg"] == 2 and config["hparams"]["lr"] == 0.05
         assert {"python", "torch", "genbench", "plugins"} <= set(config["versions"])
+        assert config["precision"] == "fp32"  # --precision auto on a CPU: part of the run's identity.
         metrics = json.loads((run / "metrics.json").read_text())
+        assert metrics["precision"] == "fp32"
+        phases = metrics["phase_seconds"]
+        assert {"prepare/data", "prepare/classifier", "prepare/floor", "train", "sample", "pictures"} <= set(
+            phases
+        )
+        assert any(name.startswith("metric/") and "fd_clf" in name for name in phases)
+        assert all(seconds >= 0 for seconds in phases.values())
+        assert phases["train"] == metrics["train_seconds"]
         assert metrics["stopped_by"] == "kimg" and metrics["kimg"] >= 2
         assert metrics["protocol"]["fd_clf_300"]["n_generated"] == 300
         assert set(metrics["pictures_skipped"]) == {"interpolation.png", "interpolation_encoded.png"}

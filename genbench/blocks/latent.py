@@ -20,6 +20,7 @@ from torch import nn
 
 from genbench.api import Model
 from genbench.blocks.modes import eval_mode
+from genbench.blocks.optimizers import adam
 
 # The latent priors a model may draw from: N(0, I) (Goodfellow et al.'s code, DCGAN) or U[0, 1)^d,
 # "a uniform distribution within the unit hypercube" (Mirza & Osindero 2014, section 4.1). The same
@@ -50,10 +51,11 @@ class LatentModel(Model):
 
     def add_adam(self, **networks: nn.Module) -> None:
         """One Adam per network with the hyperparameters' ``lr`` and ``(beta1, beta2)``: the GAN family's
-        optimiser, keyed by network name in ``self.optimizers`` (and so in checkpoints)."""
+        optimiser, keyed by network name in ``self.optimizers`` (and so in checkpoints); fused on CUDA,
+        foreach elsewhere (:mod:`~genbench.blocks.optimizers`)."""
         betas = (self.hparams.beta1, self.hparams.beta2)
         for name, network in networks.items():
-            self.optimizers[name] = torch.optim.Adam(network.parameters(), self.hparams.lr, betas)
+            self.optimizers[name] = adam(network.parameters(), self.hparams.lr, betas)
 
     @property
     def latent_prior(self) -> str:

@@ -217,7 +217,7 @@ def train_classifier(
     return classifier.eval()
 
 
-@torch.no_grad()
+@torch.inference_mode()
 def classifier_accuracy(classifier: ReferenceClassifier, split: Split, device: torch.device) -> float:
     """Top-1 accuracy on ``split``."""
     correct = 0

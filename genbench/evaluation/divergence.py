@@ -147,7 +147,7 @@ def _critic_loss(net: nn.Module, real: torch.Tensor, fake: torch.Tensor, gp_weig
     return net(fake).mean() - net(real).mean() + gp_weight * penalty
 
 
-@torch.no_grad()
+@torch.inference_mode()
 def _scores(net: nn.Module, images: torch.Tensor) -> torch.Tensor:
     return torch.cat([net(chunk) for chunk in images.split(1024)])
 

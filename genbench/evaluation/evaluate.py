@@ -12,6 +12,7 @@ extractor, one pair of halves for the estimators).
 from __future__ import annotations
 
 import hashlib
+import time
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -133,6 +134,7 @@ class Evaluation:
 
     metrics: dict[str, float | None]
     protocol: dict[str, dict[str, Any]]
+    seconds: dict[str, float] = field(default_factory=dict)  # Per catalogue metric (one pass: shared).
 
 
 def evaluate(
@@ -152,8 +154,11 @@ def evaluate(
     for metric in chosen:
         groups.setdefault((COMPUTATIONS[metric.name], metric.extractor), []).append(metric)
     computed: dict[str, Computed] = {}
+    seconds: dict[str, float] = {}  # Metrics computed together share one entry, "fd_clf,kid_clf".
     for (compute, _), metrics in groups.items():
+        started = time.perf_counter()
         computed.update(compute(metrics, request))
+        seconds[",".join(metric.name for metric in metrics)] = time.perf_counter() - started
     base = setup.base_protocol(len(samples))
     n = named_for or len(samples)
     values: dict[str, float | None] = {}
@@ -163,4 +168,4 @@ def evaluate(
         for column, value in zip(metric.columns, result.values, strict=True):
             values[column.name(n)] = value
             protocol[column.name(n)] = {"metric": metric.description, **base, **result.protocol}
-    return Evaluation(values, protocol)
+    return Evaluation(values, protocol, seconds)

@@ -63,6 +63,8 @@ EVAL_POINTS = 10  # Default --eval-every and --checkpoint-every: this many point
 # Metrics a run computes (all by default), in the order of genbench.metrics.METRICS, which declares them.
 KNOWN_METRICS = METRIC_NAMES
 REFERENCE_SPLITS = ("train", "test")
+# auto: bf16 autocast on CUDA for models that declare it safe, float32 otherwise (genbench.running.fast_path).
+PRECISIONS = ("auto", "fp32", "bf16")
 MIN_N_SAMPLES = 10  # KID subsets, 3-nearest-neighbour precision/recall and estimator halves need a few.
 # Bounds of sense: beyond them a value is a typo, and would start work that fails late or never ends.
 MAX_KIMG = 1e6  # A billion images.
@@ -154,6 +156,15 @@ class RunOptions:
         check=one_of("auto", "cpu", "cuda"),
         affects_results=True,
         resolved_as="device",  # The device type: which GPU (cuda:0, cuda:1) does not matter.
+    )
+    precision: str = option(
+        "auto",
+        help="Training precision: auto (bf16 autocast on CUDA for models that declare it safe, else fp32), "
+        "fp32 or bf16",
+        suite="auto, fp32 or bf16",
+        check=one_of(*PRECISIONS),
+        affects_results=True,
+        resolved_as="precision",  # What auto resolved to for the run's model and device.
     )
     out: Path = option(
         Path("results"),

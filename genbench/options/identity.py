@@ -16,8 +16,6 @@ from genbench.api import Split
 from genbench.options.config import RunOptions
 from genbench.options.declaration import declared
 
-PRECISION = "fp32"  # Until --precision is declared: an option of that name then takes this key's place.
-
 
 @dataclass(frozen=True)
 class ResolvedRun:
@@ -33,6 +31,7 @@ class ResolvedRun:
     hparams: dict[str, Any]  # Resolved: the defaults with --set / [overrides] applied.
     seed: int
     device: str  # The device type (cpu, cuda): which GPU does not change a result.
+    precision: str  # What --precision resolved to for this model and device (fp32, bf16).
     classifier_sha256: str  # The reference classifier's weights.
     inception_sha256: str | None  # The Inception weights; None when not used or not available.
 
@@ -40,7 +39,7 @@ class ResolvedRun:
 def run_identity(options: RunOptions, run: ResolvedRun) -> dict[str, Any]:
     """The run's identity (saved as its ``config.json``, with a few fields that do not count)."""
     return {
-        "precision": PRECISION,
+        "precision": run.precision,
         # genbench's own code trains, samples and scores every run: another release, another result.
         "genbench_version": genbench_version(),
         "dataset": run.dataset,

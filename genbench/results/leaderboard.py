@@ -247,3 +247,36 @@ def variant_labels(frame: pd.DataFrame) -> pd.Series:
     counts = setups.groupby([frame["dataset"], frame["model"]], dropna=False).transform("nunique")
     several = (counts > 1) & (frame["model"] != FLOOR_MODEL)
     return labels.where(~several, labels + " [" + setups + "]")
+
+
+# Rows of the closing table: where a run's seconds went, by groups of its record's phase_seconds keys.
+PHASE_ROWS = {
+    "seconds prepare": "prepare/",
+    "seconds train": "train",
+    "seconds sample": "sample",
+    "seconds pictures": "pictures",
+    "seconds eval": "metric/",
+}
+
+
+def with_phase_seconds(summary: pd.DataFrame, records: list[RunRecord]) -> pd.DataFrame:
+    """``summary`` with a ``seconds <phase>`` column per :data:`PHASE_ROWS` entry: the mean over a
+    row's runs (its seeds) of the seconds of that phase (a prefix ending in ``/`` sums its keys)."""
+    if summary.empty:
+        return summary
+    totals: dict[tuple[Any, ...], list[dict[str, float]]] = {}
+    for record in records:
+        phases = record.phase_seconds
+        if not phases:  # A record written before phases were timed: blank, not zero.
+            continue
+        row = {
+            name: sum(v for k, v in phases.items() if k == key or (key.endswith("/") and k.startswith(key)))
+            for name, key in PHASE_ROWS.items()
+        }
+        totals.setdefault((record.dataset, record.model, record.setup), []).append(row)
+    keys = list(zip(summary["dataset"], summary["model"], summary["setup"], strict=True))
+    for name in PHASE_ROWS:
+        summary[name] = [
+            pd.Series([row[name] for row in totals[key]]).mean() if key in totals else None for key in keys
+        ]
+    return summary

@@ -11,7 +11,7 @@ import dataclasses
 import random
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +44,7 @@ from genbench.progress import ProgressSink
 from genbench.record import RunRecord
 from genbench.results.records import RunFolder, setup_hash, truncate_log, versions
 from genbench.running.device import device_name
+from genbench.running.fast_path import StepOptions
 from genbench.running.interrupts import StopRequests
 from genbench.running.resume import load_resume, remove_resume, restore_rng_state, save_resume
 from genbench.running.training import Schedule, TrainResult, TrainState, train
@@ -62,6 +63,9 @@ class LoadedData:
     test: Split
     classifier: ClassifierInfo
     setup: EvaluationSetup
+    # Seconds this process spent preparing the dataset ("data", "classifier", "floor"; near 0 when
+    # cached), shared by every run on it and repeated in each run's phase_seconds.
+    prepare_seconds: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -121,16 +125,25 @@ class SingleRun:
         if out_of_range:  # Clamped by the quantisation: said once per run, and recorded.
             what = f"the samples of model '{self.model_entry.name}'"
             self.context.announce(f"warning: {folder.run_id}: {out_of_range_message(what, out_of_range)}")
+        sampled = time.monotonic()
         nrow = self.data.shape.num_classes if model.conditional else 8
         pictures.save_image_grid(samples[:GRID_IMAGES], nrow, folder.file(SAMPLES_FILE))
         skipped = self._pictures(model, state)
         curves.write_run_curves(folder.path)
+        pictured = time.monotonic()
 
         # Evaluate: a conditional model drew sample i for class balanced_labels[i].
         labels = balanced_labels(len(samples), self.data.shape.num_classes, samples.device)
         evaluation = evaluate(
             samples, self.data.setup, labels if model.conditional else None, label=f"{folder.run_id}/"
         )
+        phases = {
+            **{f"prepare/{name}": seconds for name, seconds in self.data.prepare_seconds.items()},
+            "train": result.seconds,
+            "sample": sampled - eval_started,
+            "pictures": pictured - sampled,
+            **{f"metric/{name}": seconds for name, seconds in evaluation.seconds.items()},
+        }
 
         # Record: metrics.json marks the run finished, vouching for the checkpoints by size and hash;
         # the resume checkpoints are no longer needed.
@@ -144,6 +157,8 @@ class SingleRun:
             samples_out_of_range=out_of_range,  # The fraction of sample values outside [-1, 1].
             progress_kimg=[kimg for kimg, _ in state.snapshots],  # The rows of progress.png.
             eval_seconds=round(time.monotonic() - eval_started, 3),
+            phase_seconds={name: round(seconds, 3) for name, seconds in phases.items()},
+            precision=self.config.get("precision", "fp32"),
             wall_seconds=round(time.monotonic() - started, 3),
             metrics=evaluation.metrics,
             protocol=evaluation.protocol,
@@ -293,6 +308,7 @@ class SingleRun:
                     self.context.progress,
                     schedule,
                     state,
+                    StepOptions(self.config.get("precision", "fp32"), announce=self.context.announce),
                 )
         finally:
             self.context.progress.stop()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import gc
+import time
 import traceback
 from collections.abc import Callable
 from typing import Any
@@ -35,6 +36,7 @@ from genbench.record import RecordError, RunRecord
 from genbench.results.leaderboard import rebuild_leaderboard
 from genbench.results.records import RunFolder, run_id
 from genbench.running.device import resolve_device
+from genbench.running.fast_path import resolve_precision
 from genbench.running.interrupts import StopRequests
 from genbench.running.single_run import LoadedData, RunContext, SingleRun
 
@@ -89,7 +91,11 @@ class Benchmark:
 
     def _run_all(self) -> list[RunRecord]:
         with self.stop.installed():
-            splits = {entry.name: self._load_splits(entry) for entry in self.datasets}
+            splits, loading = {}, {}
+            for entry in self.datasets:
+                started = time.perf_counter()
+                splits[entry.name] = self._load_splits(entry)
+                loading[entry.name] = time.perf_counter() - started
             for name, (train, test) in splits.items():
                 self._check_reference_size(name, train, test)
                 self.data_sha256[name] = data_sha256(train, test)  # Once per load: in every run's id.
@@ -97,6 +103,7 @@ class Benchmark:
             records = []
             for entry in self.datasets:
                 data = self._prepare(entry, *splits.pop(entry.name))
+                data.prepare_seconds["data"] = loading[entry.name]
                 seeds = self.options.seeds
                 jobs = [(model, hparams, seed) for model, hparams in self.models for seed in seeds]
                 records += self._run_jobs(data, jobs)
@@ -154,6 +161,7 @@ class Benchmark:
             f"{entry.name}: {len(train)} train / {len(test)} test images; "
             "reference classifier (cached after the first run)…"
         )
+        started = time.perf_counter()
         classifier = cached_classifier(
             entry.name,
             shape,
@@ -180,7 +188,10 @@ class Benchmark:
             progress=self.context.progress,
         )
         data = LoadedData(entry, shape, train, test, classifier, setup)
+        data.prepare_seconds["classifier"] = time.perf_counter() - started
+        started = time.perf_counter()
         self._floor(data)
+        data.prepare_seconds["floor"] = time.perf_counter() - started
         return data
 
     def _find_inception_weights(self) -> None:
@@ -304,6 +315,7 @@ class Benchmark:
             hparams=dataclasses.asdict(hparams),
             seed=seed,
             device=self.device.type,
+            precision=resolve_precision(self.options.precision, self.device, model_entry.cls),
             classifier_sha256=data.classifier.weights_sha256,
             inception_sha256=self.inception.sha256,
         )

@@ -23,6 +23,7 @@ from genbench.errors import Diverged, Interrupted
 from genbench.images import to_unit_range
 from genbench.options.config import Budget
 from genbench.progress import ProgressSink
+from genbench.running.fast_path import StepOptions, Stepper
 from genbench.running.resume import preserved_rng, rng_state
 
 # Held-out estimates are computed at this many evenly spaced points of the budget (and at the end),
@@ -169,6 +170,7 @@ def train(
     progress: ProgressSink,
     schedule: Schedule | None = None,
     state: TrainState | None = None,
+    step_options: StepOptions | None = None,
 ) -> TrainResult:
     """Train ``model`` on ``batches`` until ``budget`` is spent, from ``state`` (a resumed run) or
     from the start.
@@ -176,11 +178,13 @@ def train(
     Scalar logs stay on the device and are read every ``schedule.log_every`` steps (one host sync per
     read), averaged over those steps and passed to ``hooks.write_logs`` with step, kimg and seconds.
     Raises :class:`Diverged` on a non-finite log and :class:`Interrupted` after checkpointing when
-    ``hooks.stop_requested()``.
+    ``hooks.stop_requested()``. ``step_options`` choose the precision and whether the step may be
+    captured in a CUDA graph (genbench.running.fast_path); by default, the plain float32 eager step.
     """
     schedule = schedule or Schedule()
     state = state or TrainState()
-    loop = _Loop(model, batches, test, budget, hooks, schedule, state)
+    stepper = Stepper(model, batches.device, step_options or StepOptions())
+    loop = _Loop(model, batches, test, budget, hooks, schedule, state, stepper)
     if state.stopped_by is None:
         loop.run(progress)
     return TrainResult(state.steps, state.images_seen, state.seconds, state.stopped_by, state.last_logs)
@@ -198,9 +202,11 @@ class _Loop:
         hooks: TrainingHooks,
         schedule: Schedule,
         state: TrainState,
+        stepper: Stepper,
     ) -> None:
         self.model, self.batches, self.test, self.budget = model, batches, test, budget
-        self.hooks, self.schedule, self.state = hooks, schedule, state
+        self.hooks, self.schedule, self.state, self.stepper = hooks, schedule, state, stepper
+        self.batch_size = min(model.hparams.batch_size, len(batches))
         self.test_subset = _test_subset(test, batches.device)
         self.estimate_kimg = budget.kimg / TEST_ESTIMATE_POINTS
         self.snapshot_kimg = budget.kimg / SNAPSHOT_POINTS
@@ -215,18 +221,20 @@ class _Loop:
             state.snapshots.append((0.0, self._snapshot()))
         progress.update(state.images_seen / 1000, state.steps, state.last_logs or None)
         while (stopped_by := self._stop_reason()) is None:
-            # Take one optimisation step on a batch drawn on the device.
-            before = state.images_seen
-            images, labels = self.batches.next(self.model.hparams.batch_size)
-            self.pending.append(self.model.train_step(images, labels))
-            state.steps += 1
-            state.images_seen += images.shape[0]
+            # Take one optimisation step on a batch drawn on the device (a captured step: a few).
+            before, steps_before = state.images_seen, state.steps
+            count = self.stepper.block(state.steps, self._steps_left())
+            batches = [self.batches.next(self.batch_size) for _ in range(count)]
+            self.pending.extend(self.stepper.steps(batches))
+            state.steps += count
+            state.images_seen += sum(images.shape[0] for images, _ in batches)
             after = state.images_seen
 
             # Read the logs now and then; estimate and evaluate at fixed points of the budget.
             estimate = crossed(before, after, self.estimate_kimg)
             evaluate = crossed(before, after, schedule.eval_every_kimg)
-            if state.steps % schedule.log_every == 0 or estimate or evaluate:
+            read = state.steps // schedule.log_every > steps_before // schedule.log_every
+            if read or estimate or evaluate:
                 self._log(estimate, evaluate)
 
             # Sample the fixed latents for the progress strip.
@@ -248,6 +256,11 @@ class _Loop:
         state.stopped_by = stopped_by
         self._checkpoint()
         progress.update(state.images_seen / 1000, state.steps, state.last_logs)
+
+    def _steps_left(self) -> int:
+        """Steps before the budget's images or steps run out (its seconds cannot be foreseen)."""
+        left = math.ceil((self.budget.images - self.state.images_seen) / self.batch_size)
+        return left if self.budget.steps is None else min(left, self.budget.steps - self.state.steps)
 
     def _stop_reason(self) -> str | None:
         self.state.seconds = time.monotonic() - self.started

@@ -33,6 +33,7 @@ RUN = ResolvedRun(
     hparams={"lr": 0.05},
     seed=0,
     device="cpu",
+    precision="fp32",
     classifier_sha256="c" * 64,
     inception_sha256=None,
 )
@@ -58,6 +59,7 @@ RESOLVED = {
     "device": ("device", "cuda"),
     "overrides": ("hparams", {"lr": 0.01}),
     "fid_weights": ("inception_sha256", "f" * 64),
+    "precision": ("precision", "bf16"),
 }
 # ...and for every option that does not.
 NOT_AFFECTING = {

@@ -75,6 +75,9 @@ class LSGAN(DCGAN):
     name = "lsgan"
     description = "LSGAN (Mao et al. 2017): DCGAN networks, least-squares losses, 0-1 coding"
     conditional = False
+    # Not bf16 (unlike dcgan): its least-squares losses are plain arithmetic on the scores, which autocast
+    # leaves in bf16, so the losses and their gradients would carry bf16's 8-bit mantissa.
+    bf16_safe = False
 
     @dataclass
     class Hparams(DCGAN.Hparams):

@@ -37,6 +37,7 @@ from genbench.blocks.conv_ladder import (
 )
 from genbench.blocks.latent import LatentModel
 from genbench.blocks.modes import eval_mode
+from genbench.blocks.optimizers import adam
 from genbench_builtin.models.hparam_rules import check_hparams
 
 RECON_LOSSES = ("bce", "mse")
@@ -58,6 +59,11 @@ class VAE(LatentModel):
     name = "vae"
     description = "Convolutional VAE (Kingma & Welling 2014): BCE (or MSE) reconstruction + KL, Adam"
     conditional = False
+    # The runner's fast path (genbench.running.fast_path): channels-last convolutions and the step in a
+    # CUDA graph on CUDA. Not bf16: its ELBO, a per-pixel sum reported to a few digits and compared
+    # across runs, would come from logits with bf16's 8-bit mantissa.
+    channels_last = True
+    capturable = True
 
     @dataclass
     class Hparams(Hyperparameters):
@@ -97,7 +103,7 @@ class VAE(LatentModel):
         self.decoder = nn.Sequential(
             LatentStem(hparams.latent_dim, plan, None, relu), UpLadder(shape.channels, plan, None, relu)
         )
-        self.optimizers["adam"] = torch.optim.Adam(self.parameters(), lr=hparams.lr)
+        self.optimizers["adam"] = adam(self.parameters(), hparams.lr)
 
     def posterior(self, images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """``mu`` and ``logvar`` ``(B, latent_dim)`` of q(z|x) for images in [-1, 1]."""

@@ -23,6 +23,7 @@ from torch import nn
 
 from genbench import DataShape, Hyperparameters, UserError
 from genbench.blocks.conv_ladder import dcgan_init
+from genbench.blocks.optimizers import rmsprop
 from genbench_builtin.models.dcgan import build_discriminator
 from genbench_builtin.models.hparam_rules import check_hparams
 from genbench_builtin.models.wasserstein import WassersteinGAN
@@ -79,8 +80,8 @@ class WGAN(WassersteinGAN):
             raise UserError(f"wgan.clip must be positive, got {hparams.clip}")
         super().__init__(shape, hparams)
         self.apply(dcgan_init)  # The paper keeps DCGAN's N(0, 0.02); clipping tightens it on step one.
-        self.optimizers["generator"] = torch.optim.RMSprop(self.generator.parameters(), lr=hparams.lr)
-        self.optimizers["critic"] = torch.optim.RMSprop(self.critic.parameters(), lr=hparams.lr)
+        self.optimizers["generator"] = rmsprop(self.generator.parameters(), hparams.lr)
+        self.optimizers["critic"] = rmsprop(self.critic.parameters(), hparams.lr)
 
     def build_critic(self) -> nn.Module:
         """DCGAN's discriminator, batch norm included as in the paper's experiments; its logit is the
