@@ -183,6 +183,22 @@ def run(
         typer.Option(help="Start every run over: no reusing finished runs, no resuming unfinished ones."),
     ] = False,
     quiet: Annotated[bool, typer.Option(help="No progress bars (for CI and logs).")] = False,
+    # Where the runs execute (results do not depend on it).
+    executor: Annotated[
+        str | None,
+        typer.Option(help="local (one run after another here) or ray (a Ray cluster) [default: local]."),
+    ] = None,
+    ray_address: Annotated[
+        str | None,
+        typer.Option(help="The Ray cluster to use [default: $RAY_ADDRESS, else start one on this machine]."),
+    ] = None,
+    gpus_per_run: Annotated[
+        float | None, typer.Option(help="Ray: GPUs per run on CUDA; fractions share a GPU [default: 1].")
+    ] = None,
+    cpus_per_run: Annotated[float | None, typer.Option(help="Ray: CPUs per run [default: 1].")] = None,
+    max_retries: Annotated[
+        int | None, typer.Option(help="Ray: retries of a run whose worker or node died [default: 2].")
+    ] = None,
 ) -> None:
     """Train and evaluate each model on each dataset and seed under the same budget.
 
@@ -210,6 +226,11 @@ def run(
         "checkpoint_every": checkpoint_every,
         "restart": restart,
         "overrides": parse_set_options(set_ or []),
+        "executor": executor,
+        "ray_address": ray_address,
+        "gpus_per_run": gpus_per_run,
+        "cpus_per_run": cpus_per_run,
+        "max_retries": max_retries,
     }
     _sweep(resolve_options(load_suite(suite) if suite else {}, given), quiet)
 

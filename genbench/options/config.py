@@ -38,6 +38,7 @@ DATA_ROOT_ENV = "GENBENCH_DATA_ROOT"
 CACHE_DIR_ENV = "GENBENCH_CACHE_DIR"
 NO_DOWNLOAD_ENV = "GENBENCH_NO_DOWNLOAD"
 FID_WEIGHTS_ENV = "GENBENCH_FID_WEIGHTS"
+EXECUTORS = ("local", "ray")  # Who does the runs: this process, one after another, or a Ray cluster.
 
 
 @dataclass(frozen=True)
@@ -125,6 +126,12 @@ class RunOptions:
     checkpoint_every: float | None = None  # kimg between resume checkpoints (also on SIGINT/SIGTERM).
     eval_every: float | None = None  # kimg between cheap-metric evaluations; None: never.
     n_eval: int = DEFAULT_N_EVAL
+    # Where runs execute; none of these changes a run's result, so none is part of its identity.
+    executor: str = "local"
+    ray_address: str | None = None  # None: $RAY_ADDRESS, else a Ray instance started for the sweep.
+    gpus_per_run: float | None = None  # None: one GPU per run on CUDA (fractions share a GPU).
+    cpus_per_run: float | None = None  # None: one CPU per run.
+    max_retries: int = 2  # Ray retries of a run whose worker process or node died.
 
     def __post_init__(self) -> None:
         for label, names in (
@@ -161,6 +168,7 @@ class RunOptions:
             raise UserError(f"--n-eval must be at least {MIN_N_SAMPLES}, got {self.n_eval}")
         if self.log_every < 1:
             raise UserError(f"--log-every must be at least 1, got {self.log_every}")
+        self._check_executor()
         if self.cache_dir is None:
             object.__setattr__(self, "cache_dir", self.out / ".cache")
         for model in self.overrides:
@@ -169,6 +177,15 @@ class RunOptions:
                     f"hyperparameters are set for '{model}', which is not among the models "
                     f"of this run ({', '.join(self.models)})"
                 )
+
+    def _check_executor(self) -> None:
+        if self.executor not in EXECUTORS:
+            raise UserError(f"--executor must be {' or '.join(EXECUTORS)}, got '{self.executor}'")
+        for label, amount in (("--gpus-per-run", self.gpus_per_run), ("--cpus-per-run", self.cpus_per_run)):
+            if amount is not None and not amount > 0:
+                raise UserError(f"{label} must be a positive number (fractions allowed), got {amount:g}")
+        if self.max_retries < 0:
+            raise UserError(f"--max-retries must be 0 or more, got {self.max_retries}")
 
 
 _OPTION_KEYS = (
@@ -186,6 +203,11 @@ _OPTION_KEYS = (
     "n_reference",
     "fid_weights",
     "n_eval",
+    "executor",
+    "ray_address",
+    "gpus_per_run",
+    "cpus_per_run",
+    "max_retries",
 )
 
 

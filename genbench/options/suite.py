@@ -41,6 +41,11 @@ _SCHEMA: dict[str, tuple[tuple[type, ...], str]] = {
     "eval_every": ((int, float), "a number of kimg (0: off)"),
     "n_eval": ((int,), "an integer"),
     "checkpoint_every": ((int, float), "a number of kimg (0: off)"),
+    "executor": ((str,), "local or ray"),
+    "ray_address": ((str,), "a Ray cluster address, e.g. 10.0.0.1:6379"),
+    "gpus_per_run": ((int, float), "a positive number (fractions share a GPU)"),
+    "cpus_per_run": ((int, float), "a positive number"),
+    "max_retries": ((int,), "an integer"),
     "overrides": ((dict,), "a table of per-model tables, e.g. [overrides.wgan]"),
 }
 

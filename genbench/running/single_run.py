@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import io
+import platform
 import random
 import time
 from collections.abc import Callable
@@ -20,6 +21,7 @@ import numpy as np
 import torch
 import torchvision
 
+from genbench import layout
 from genbench.api import DataShape, Hyperparameters, Model, Split
 from genbench.evaluation.classifier import ClassifierInfo
 from genbench.evaluation.evaluate import EvaluationSetup, cheap_fd, evaluate, generate
@@ -153,6 +155,7 @@ class SingleRun:
             "budget_kimg": options.budget.kimg,
             "budget": dataclasses.asdict(options.budget),
             "device": device_name(self.context.device),
+            "node": platform.node(),  # Which machine trained it (a sweep may span a Ray cluster).
             "protocol_summary": self.data.setup.summary(),
         }
 
@@ -250,15 +253,15 @@ class SingleRun:
     def _pictures(self, model: Model, state: TrainState) -> dict[str, str]:
         """Save the progress strip, class rows and interpolations; returns why any was skipped."""
         path, classes, test = self.folder.path, self.data.shape.num_classes, self.data.test
-        pictures.save_progress_strip(state.snapshots, path / pictures.PROGRESS_FILE)
+        pictures.save_progress_strip(state.snapshots, path / layout.PROGRESS_FILE)
         if model.conditional:
-            pictures.save_class_grid(model, self.seed, classes, path / pictures.CLASSES_FILE)
+            pictures.save_class_grid(model, self.seed, classes, path / layout.CLASSES_FILE)
         skipped = {
-            pictures.INTERPOLATION_FILE: pictures.save_interpolations(
-                model, self.seed, path / pictures.INTERPOLATION_FILE
+            layout.INTERPOLATION_FILE: pictures.save_interpolations(
+                model, self.seed, path / layout.INTERPOLATION_FILE
             ),
-            pictures.ENCODED_INTERPOLATION_FILE: pictures.save_encoded_interpolation(
-                model, test.images, test.labels, path / pictures.ENCODED_INTERPOLATION_FILE
+            layout.ENCODED_INTERPOLATION_FILE: pictures.save_encoded_interpolation(
+                model, test.images, test.labels, path / layout.ENCODED_INTERPOLATION_FILE
             ),
         }
         return {name: reason for name, reason in skipped.items() if reason is not None}
