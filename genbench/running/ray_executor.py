@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import os
+import signal
 import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -20,7 +21,7 @@ from typing import Any
 
 import torch
 
-from genbench.errors import UserError
+from genbench.errors import Interrupted, UserError
 from genbench.options.config import RunOptions
 from genbench.progress import RichProgress, SilentProgress
 from genbench.running.device import resolve_device
@@ -104,13 +105,16 @@ class RayExecutor:
         lines = RunLines(context.progress.console) if isinstance(context.progress, RichProgress) else None
         records = []
         try:
-            while pending:
-                done, _ = ray.wait(list(pending), num_returns=1, timeout=POLL_SECONDS)
-                self._show(reporter, context, lines)
-                for ref in done:
-                    record = self._record(ref, pending.pop(ref), context)
-                    on_record(record)
-                    records.append(record)
+            with context.stop.deferred():  # A signal sets a flag; raised inside Ray's C code it is lost.
+                while pending:
+                    if context.stop.requested():
+                        raise Interrupted(f"stopped by {signal.Signals(context.stop.signal).name}")
+                    done = self._wait(list(pending), 1, POLL_SECONDS)
+                    self._show(reporter, context, lines)
+                    for ref in done:
+                        record = self._record(ref, pending.pop(ref), context)
+                        on_record(record)
+                        records.append(record)
         except BaseException:  # Ctrl-C (Interrupted) or a failure of the sweep itself: stop the rest.
             self._cancel(list(pending))
             raise
@@ -119,6 +123,15 @@ class RayExecutor:
                 lines.stop()
         self._show(reporter, context, None)
         return records
+
+    def _wait(self, refs: list[Any], count: int, timeout: float) -> list[Any]:
+        """``ray.wait``; a second Ctrl-C inside it comes out as :class:`Interrupted`, not SystemError."""
+        try:
+            return self.ray.wait(refs, num_returns=count, timeout=timeout)[0]
+        except SystemError as error:
+            if isinstance(error.__cause__, Interrupted):
+                raise error.__cause__ from None
+            raise
 
     def _show(self, reporter: Any, context: RunContext, lines: RunLines | None) -> None:
         """Print what the runs announced; refresh the progress lines."""
@@ -155,7 +168,7 @@ class RayExecutor:
         for ref in refs:
             self.ray.cancel(ref)
         if refs:
-            self.ray.wait(refs, num_returns=len(refs), timeout=CANCEL_GRACE_SECONDS)
+            self._wait(refs, len(refs), CANCEL_GRACE_SECONDS)
 
 
 def _portable(data: LoadedData) -> LoadedData:
