@@ -112,7 +112,9 @@ class RayExecutor:
                     done = self._wait(list(pending), 1, POLL_SECONDS)
                     self._show(reporter, context, lines)
                     for ref in done:
-                        record = self._record(ref, pending.pop(ref), context)
+                        job = pending.pop(ref)
+                        reporter.done.remote(job.run_id)  # Its line goes, even if its worker died.
+                        record = self._record(ref, job, context)
                         on_record(record)
                         records.append(record)
         except BaseException:  # Ctrl-C (Interrupted) or a failure of the sweep itself: stop the rest.

@@ -60,6 +60,7 @@ def run_task(
     job = RunJob(data, model_entry, hparams, seed, config, folder)
     with context.stop.installed():  # ray.cancel's KeyboardInterrupt arrives as SIGINT: checkpoint, stop.
         record = run_or_reuse(context, job, wait=True)
+    ray.get(reporter.ping.remote())  # Calls of one caller run in order: every message is delivered.
     return "record", record
 
 
@@ -81,6 +82,9 @@ class Reporter:
     def say(self, message: str) -> None:
         """A message for the driver to print."""
         self.messages.append(message)
+
+    def ping(self) -> None:
+        """Nothing: a task waits for it so its earlier messages are in before its record."""
 
     def take(self) -> tuple[dict[str, dict[str, Any]], list[str]]:
         """The running runs' progress, and the messages since the last call."""
