@@ -22,7 +22,9 @@ from ray_models import PIDS_ENV
 from typer.testing import CliRunner
 
 from genbench.cli import app
-from genbench.options.config import RunOptions
+from genbench.errors import UserError
+from genbench.options.config import RunOptions, resolve_options
+from genbench.options.suite import load_suite
 
 runner = CliRunner()
 HAS_RAY = importlib.util.find_spec("ray") is not None
@@ -212,3 +214,14 @@ def test_a_worker_that_cannot_see_the_drivers_folders_fails_its_run_in_one_line(
         f"cannot see {tmp_path / 'elsewhere'}, the --out folder the driver wrote: put the --out folder "
         "and GENBENCH_CACHE_DIR on a filesystem every node shares"
     )
+
+
+def test_a_suite_names_the_executor_and_its_resources(tmp_path: Path) -> None:
+    suite = tmp_path / "sweep.toml"
+    suite.write_text('executor = "ray"\nray_address = "10.0.0.1:6379"\ngpus_per_run = 0.5\nmax_retries = 0\n')
+    options = resolve_options(load_suite(suite), {"cpus_per_run": 2.0})
+    assert (options.executor, options.ray_address, options.gpus_per_run) == ("ray", "10.0.0.1:6379", 0.5)
+    assert (options.cpus_per_run, options.max_retries) == (2.0, 0)
+    suite.write_text('executor = "slurm"\n')
+    with pytest.raises(UserError, match=r"^--executor must be local or ray, got 'slurm'$"):
+        resolve_options(load_suite(suite), {})
