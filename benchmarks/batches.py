@@ -11,8 +11,8 @@ import time
 import torch
 
 from genbench.api import Split
+from genbench.batches import DeviceBatches
 from genbench.images import to_unit_range
-from genbench.running.batches import DeviceBatches
 
 
 def _split(n: int = 60_000) -> Split:

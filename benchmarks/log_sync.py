@@ -12,10 +12,10 @@ from pathlib import Path
 import torch
 
 from genbench.api import DataShape, Split
+from genbench.batches import DeviceBatches
 from genbench.options.config import Budget
 from genbench.plugins import Registry
 from genbench.progress import SilentProgress
-from genbench.running.batches import DeviceBatches
 from genbench.running.training import LogOnlyHooks, Schedule, train
 
 SHAPE = DataShape(channels=1, resolution=28, num_classes=10)

@@ -19,10 +19,10 @@ import torch.nn.functional as F
 from torch import nn
 
 from genbench.api import DataShape, Split
+from genbench.batches import DeviceBatches
 from genbench.files import atomic_torch_save, atomic_write_json, read_json
 from genbench.images import to_unit_range
 from genbench.progress import ProgressSink, SilentProgress
-from genbench.running.batches import DeviceBatches
 
 ARCHITECTURE = "refclf-v2"
 FEATURE_DIM = 64

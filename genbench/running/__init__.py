@@ -1,4 +1,5 @@
 """Running: the sweep over (dataset, model, seed) (``sweep``), one run from its folder to its record
 (``single_run``), the training loop (``training``), resume checkpoints (``resume``), signals
-(``interrupts``), the device (``device``) and the minibatches served from it (``batches``). The only
-layer that builds models and calls evaluation, figures and results."""
+(``interrupts``) and the device (``device``). The only layer that builds models and calls evaluation,
+figures and results. Minibatches served from the device (``genbench.batches``) are shared with
+evaluation's reference classifier, so they sit at the top."""

@@ -1,7 +1,7 @@
 """SIGINT and SIGTERM during a sweep: checkpoint, then stop, so the same command resumes.
 
 While a model trains, a signal only sets a flag: the loop saves a resume checkpoint after the current
-step and raises :class:`~genbench.training.Interrupted`. Anywhere else (sampling, evaluation, waiting),
+step and raises :class:`~genbench.errors.Interrupted`. Anywhere else (sampling, evaluation, waiting),
 the signal raises at once: every record is written atomically and training state is already saved, so
 nothing is lost but the evaluation in progress. A second signal always stops at once.
 """

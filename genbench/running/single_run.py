@@ -23,6 +23,7 @@ import torchvision
 
 from genbench import layout
 from genbench.api import DataShape, Hyperparameters, Model, Split
+from genbench.batches import DeviceBatches
 from genbench.evaluation.classifier import ClassifierInfo
 from genbench.evaluation.evaluate import EvaluationSetup, cheap_fd, evaluate, generate
 from genbench.figures import curves, pictures
@@ -34,7 +35,6 @@ from genbench.options.config import RunOptions
 from genbench.plugins import PluginEntry
 from genbench.progress import ProgressSink
 from genbench.results.records import RunFolder, setup_hash, truncate_log, versions
-from genbench.running.batches import DeviceBatches
 from genbench.running.device import device_name
 from genbench.running.interrupts import StopRequests
 from genbench.running.resume import load_resume, remove_resume, restore_rng_state, rng_state, save_resume

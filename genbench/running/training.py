@@ -17,11 +17,11 @@ from typing import Any, Protocol
 import torch
 
 from genbench.api import Model, Split
+from genbench.batches import DeviceBatches
 from genbench.errors import Diverged, Interrupted
 from genbench.images import to_unit_range
 from genbench.options.config import Budget
 from genbench.progress import ProgressSink
-from genbench.running.batches import DeviceBatches
 from genbench.running.resume import preserved_rng
 
 # Held-out estimates are computed at this many evenly spaced points of the budget (and at the end),

@@ -8,8 +8,8 @@ import fakes
 import pytest
 import torch
 
+from genbench.batches import DeviceBatches
 from genbench.options.config import Budget, RunOptions
-from genbench.running.batches import DeviceBatches
 from genbench.running.sweep import Benchmark
 
 pytestmark = pytest.mark.skipif(

@@ -271,7 +271,7 @@ def test_a_full_disk_stops_the_sweep_in_one_line_and_a_rerun_resumes(
     faulty: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     out = tmp_path / "results"
-    real_write = genbench.resume.atomic_write
+    real_write = genbench.running.resume.atomic_write
     written: list[Path] = []
 
     def disk_fills_up(path: Path, write) -> None:
