@@ -124,6 +124,7 @@ class RayExecutor:
             if lines is not None:
                 lines.stop()
         self._show(reporter, context, None)
+        ray.kill(reporter)  # Gone with this driver anyway; in a caller's longer Ray session, now.
         return records
 
     def _wait(self, refs: list[Any], count: int, timeout: float) -> list[Any]:

@@ -57,6 +57,7 @@ def cluster(pids: Path) -> Iterator[None]:
 
     path = os.pathsep.join(filter(None, [str(TESTS), str(TESTS / "running"), os.environ.get("PYTHONPATH")]))
     env = {"PYTHONPATH": path, "OMP_NUM_THREADS": "1", PIDS_ENV: str(pids)}
+    os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")  # Offline: no usage report.
     ray.init(
         num_cpus=2,
         include_dashboard=False,
