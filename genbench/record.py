@@ -45,6 +45,7 @@ class RunRecord:
     budget_kimg: float | None = None
     budget: dict[str, Any] | None = None
     device: str | None = None
+    node: str | None = None  # The machine that trained the run (a sweep may span a Ray cluster).
     protocol_summary: dict[str, Any] = field(default_factory=dict)
     metrics: dict[str, float | None] = field(default_factory=dict)
     protocol: dict[str, Any] = field(default_factory=dict)
@@ -129,6 +130,7 @@ _TYPES: dict[str, tuple[type, ...]] = {
     "budget_kimg": _NUMBER,
     "budget": (dict,),
     "device": (str,),
+    "node": (str,),
     "protocol_summary": (dict,),
     "metrics": (dict,),
     "protocol": (dict,),

@@ -74,6 +74,8 @@ MAX_N_SAMPLES = 10**6  # Samples held in memory at once (3 GB of 32x32 colour im
 MAX_N_EVAL = 10**5
 MAX_DIVERGENCE_STEPS = 10**6
 MAX_SEED = 2**32 - 1  # NumPy's seeds stop there.
+EXECUTORS = ("local", "ray")  # Who does the runs: this process, one after another, or a Ray cluster.
+MAX_RESOURCES_PER_RUN = 1024  # GPUs or CPUs one run may ask Ray for.
 
 
 def _a_tenth_of_the_budget(values: Mapping[str, Any]) -> float:
@@ -282,6 +284,45 @@ class RunOptions:
         affects_results=False,
     )
     quiet: bool = option(False, help="No progress bars (for CI and logs)", affects_results=False)
+    # Where runs execute (genbench.running.executor): none of these changes a result.
+    executor: str = option(
+        "local",
+        help="Who does the runs: local (this process, one after another) or ray (a Ray cluster, one task "
+        "per run)",
+        suite="local or ray",
+        check=one_of(*EXECUTORS),
+        affects_results=False,
+    )
+    ray_address: str | None = option(
+        None,
+        help="The Ray cluster to use with --executor ray",
+        shown_default="$RAY_ADDRESS, else a Ray instance started for the sweep",
+        suite="a Ray cluster address, e.g. 10.0.0.1:6379",
+        affects_results=False,
+    )
+    gpus_per_run: float | None = option(
+        None,
+        help="GPUs a run asks Ray for on CUDA (fractions share a GPU)",
+        shown_default="1",
+        suite="a positive number (fractions share a GPU)",
+        check=number(MAX_RESOURCES_PER_RUN, what="a positive number (fractions allowed)"),
+        affects_results=False,
+    )
+    cpus_per_run: float | None = option(
+        None,
+        help="CPUs a run asks Ray for on the CPU",
+        shown_default="1",
+        suite="a positive number",
+        check=number(MAX_RESOURCES_PER_RUN, what="a positive number (fractions allowed)"),
+        affects_results=False,
+    )
+    max_retries: int = option(
+        2,
+        help="Ray retries of a run whose worker process or node died (it resumes from its checkpoint)",
+        suite="an integer",
+        check=count(0, 100),
+        affects_results=False,
+    )
     # Not options: set from the environment (see the README's Data and Caches).
     cache_dir: Path | None = field(default_factory=lambda: default_cache_dir())  # None: <out>/.cache
     download: bool = field(default_factory=lambda: not env_flag(NO_DOWNLOAD_ENV))

@@ -8,6 +8,7 @@ its samples, saves its pictures and curves, evaluates and writes ``metrics.json`
 from __future__ import annotations
 
 import dataclasses
+import platform
 import random
 import time
 from collections.abc import Callable
@@ -182,6 +183,7 @@ class SingleRun:
             budget_kimg=options.budget.kimg,
             budget=dataclasses.asdict(options.budget),
             device=device_name(self.context.device),
+            node=platform.node(),  # Which machine trained it (a sweep may span a Ray cluster).
             protocol_summary=self.data.setup.summary(),
         )
 

@@ -1,6 +1,7 @@
-"""The sweep: for each dataset x model x seed, do the run (genbench.running.single_run), resume it,
-or reuse its finished record; contain each run's failure so the sweep goes on; rebuild the leaderboard
-after every run.
+"""The sweep: check every name and dataset, prepare each dataset once (reference classifier, real
+statistics, real-data floor), then hand its (model, seed) runs to an executor (genbench.running.
+executor: here one after another, or on a Ray cluster), which does, resumes or reuses each run
+(genbench.running.jobs) and contains its failure; the leaderboard is rebuilt as each record comes in.
 
 Several ``genbench run`` processes may share one output folder: each run is locked while a process
 works on it, and a process that finds a run locked does the others first, then waits for it.
@@ -9,23 +10,19 @@ works on it, and a process that finds a run locked does the others first, then w
 from __future__ import annotations
 
 import dataclasses
-import gc
 import time
-import traceback
 from collections.abc import Callable
 from typing import Any
 
 import torch
-from filelock import FileLock, Timeout
+from filelock import FileLock
 
 from genbench.api import Hyperparameters, Split, check_split
-from genbench.errors import Diverged, Interrupted, OutOfSpaceError, UserError
+from genbench.errors import OutOfSpaceError, UserError
 from genbench.evaluation.classifier import cached_classifier
 from genbench.evaluation.evaluate import EvaluationSetup, reference_images
 from genbench.evaluation.floor import floor_record, write_floor
 from genbench.evaluation.inception import InceptionWeights, resolve_inception_weights
-from genbench.files import atomic_write_text
-from genbench.layout import ERROR_LOG_FILE
 from genbench.metrics import uses_extractor
 from genbench.options.config import RunOptions
 from genbench.options.identity import ResolvedRun, data_sha256, run_identity
@@ -35,10 +32,11 @@ from genbench.progress import ProgressSink, SilentProgress
 from genbench.record import RecordError, RunRecord
 from genbench.results.leaderboard import rebuild_leaderboard
 from genbench.results.records import RunFolder, run_id
-from genbench.running.device import resolve_device
+from genbench.running.executor import make_executor
 from genbench.running.fast_path import resolve_precision
 from genbench.running.interrupts import StopRequests
-from genbench.running.single_run import LoadedData, RunContext, SingleRun
+from genbench.running.jobs import RunJob
+from genbench.running.single_run import LoadedData, RunContext
 
 Job = tuple[PluginEntry, Hyperparameters, int]  # (model, hyperparameters, seed)
 
@@ -63,9 +61,11 @@ class Benchmark:
         ]
         self.datasets = [registry.dataset(name) for name in options.datasets]
         self.stop = StopRequests()
+        self.executor = make_executor(options)
         self.context = RunContext(
-            options, resolve_device(options.device), progress or SilentProgress(), announce, self.stop
+            options, self.executor.local_device(), progress or SilentProgress(), announce, self.stop
         )
+        self.run_device = self.context.device  # The executor's, once connected (a cluster's GPUs).
         self.inception = InceptionWeights(None, reason="not asked for (--metrics)")
         self._inception_warning = ""  # Said once, before the first run that is not reused.
         self.floors: list[RunRecord] = []  # The real-data floor record of each dataset.
@@ -73,8 +73,8 @@ class Benchmark:
 
     @property
     def device(self) -> torch.device:
-        """Where models train and metrics are computed."""
-        return self.context.device
+        """Where models train: this process's device, or the Ray cluster's."""
+        return self.run_device
 
     def run(self) -> list[RunRecord]:
         """Run everything; returns the records (``metrics.json`` contents) of this benchmark's runs.
@@ -90,7 +90,8 @@ class Benchmark:
             raise
 
     def _run_all(self) -> list[RunRecord]:
-        with self.stop.installed():
+        with self.stop.installed(), self.executor.connected():
+            self.run_device = self.executor.run_device()
             splits, loading = {}, {}
             for entry in self.datasets:
                 started = time.perf_counter()
@@ -100,27 +101,37 @@ class Benchmark:
                 self._check_reference_size(name, train, test)
                 self.data_sha256[name] = data_sha256(train, test)  # Once per load: in every run's id.
             self._find_inception_weights()
-            records = []
+            # Every dataset is prepared here, once, before any run starts; runs only read it.
+            jobs: list[RunJob] = []
             for entry in self.datasets:
                 data = self._prepare(entry, *splits.pop(entry.name))
                 data.prepare_seconds["data"] = loading[entry.name]
-                seeds = self.options.seeds
-                jobs = [(model, hparams, seed) for model, hparams in self.models for seed in seeds]
-                records += self._run_jobs(data, jobs)
-        return records
+                jobs += [self._job(data, *job) for job in self._jobs()]
+            if self._inception_warning and any(map(self._will_run, jobs)):
+                self.announce(self._inception_warning)  # Said only when a run computes metrics.
+            return self.executor.run(self.context, jobs, self._finished)
 
-    def _run_jobs(self, data: LoadedData, jobs: list[Job]) -> list[RunRecord]:
-        # Runs another process holds are done last, after waiting for it (it has usually finished them).
-        records, waiting = [], []
-        for job in jobs:
-            record = self._run_or_reuse(data, *job, wait=False)
-            if record is None:
-                waiting.append(job)
-            else:
-                records.append(record)
-        for job in waiting:
-            records.append(self._run_or_reuse(data, *job, wait=True))
-        return records
+    def _jobs(self) -> list[Job]:
+        return [(model, hparams, seed) for model, hparams in self.models for seed in self.options.seeds]
+
+    def _job(self, data: LoadedData, model_entry: PluginEntry, hparams: Hyperparameters, seed: int) -> RunJob:
+        config = self._config(data, model_entry, hparams, seed)
+        folder = RunFolder(self.options.out, run_id(data.entry.name, model_entry.name, seed, config))
+        return RunJob(data, model_entry, hparams, seed, config, folder)
+
+    def _will_run(self, job: RunJob) -> bool:
+        """Whether the job trains and scores (it is not a finished or diverged run to reuse)."""
+        if self.options.restart:
+            return True
+        try:
+            record = job.folder.read_record()
+        except RecordError:
+            return True
+        return record is None or record.status not in ("finished", "diverged")
+
+    def _finished(self, record: RunRecord) -> None:
+        """A run's record came in (from whichever executor): the leaderboard shows it."""
+        rebuild_leaderboard(self.options.out)
 
     def _load_splits(self, entry: PluginEntry) -> tuple[Split, Split]:
         """Load and check both splits; a plugin's error becomes one line naming the plugin."""
@@ -168,7 +179,7 @@ class Benchmark:
             train,
             test,
             options.cache_dir / "classifiers",
-            self.device,
+            self.context.device,
             progress=self.context.progress,
             warn=self.announce,
         )
@@ -183,7 +194,7 @@ class Benchmark:
             inception=self.inception,
             metrics=options.metrics,
             divergence=options.divergence,
-            device=self.device,
+            device=self.context.device,
             cache_root=options.cache_dir / "fidelity",
             progress=self.context.progress,
         )
@@ -218,87 +229,6 @@ class Benchmark:
         write_floor(self.options.out, record)
         self.floors.append(record)
         rebuild_leaderboard(self.options.out)
-
-    def _run_or_reuse(
-        self, data: LoadedData, model_entry: PluginEntry, hparams: Hyperparameters, seed: int, wait: bool
-    ) -> RunRecord | None:
-        """The run's record: reused, or from doing (or resuming) the run; None if another process
-        holds the run and ``wait`` is False."""
-        config = self._config(data, model_entry, hparams, seed)
-        folder = RunFolder(self.options.out, run_id(data.entry.name, model_entry.name, seed, config))
-        try:
-            with folder.lock(timeout=-1 if wait else 0):
-                folder.remove_leftovers()
-                record = self._reuse(folder)
-                if record is None:
-                    if self._inception_warning:
-                        self.announce(self._inception_warning)
-                        self._inception_warning = ""
-                    job = SingleRun(self.context, data, model_entry, hparams, seed, config, folder)
-                    record = self._contained(job)
-        except Timeout:
-            self.announce(f"{folder.run_id}: another process is running it; coming back to it later")
-            return None
-        rebuild_leaderboard(self.options.out)
-        return record
-
-    def _reuse(self, folder: RunFolder) -> RunRecord | None:
-        """A finished or diverged run's record (a diverged run would diverge again); None to run it.
-
-        A damaged record, or one whose checkpoints do not match it, makes the run unfinished: said in
-        one line, then resumed or redone."""
-        if self.options.restart:
-            return None
-        try:
-            record = folder.read_record()
-        except RecordError as error:
-            self.announce(f"{folder.run_id}: {error}; the run is not finished, doing it again")
-            return None
-        status = record.status if record is not None else None
-        if status not in ("finished", "diverged"):
-            if status == "failed":
-                self.announce(f"{folder.run_id}: failed last time; trying again")
-            return None
-        self.announce(f"{folder.run_id}: already {status}, reusing its record (--restart to redo)")
-        return record
-
-    def _contained(self, job: SingleRun) -> RunRecord:
-        """Do the run; a failure or divergence is recorded and reported, and the sweep goes on."""
-        run_name = job.folder.run_id
-        try:
-            record = job.execute()
-        except Interrupted as error:
-            error.saved = True  # Stopped inside a run: its resume checkpoints are on disk.
-            raise
-        except KeyboardInterrupt:
-            raise
-        except Diverged as error:
-            record = job.failure_record("diverged", f"diverged: {error}")
-        except torch.OutOfMemoryError:
-            batch = job.hparams.batch_size
-            record = job.failure_record(
-                "failed",
-                f"out of memory on {self.device} at batch size {batch}; try "
-                f"--set {job.model_entry.name}.batch_size={max(batch // 2, 1)} or a smaller model",
-            )
-        except Exception as error:  # A plugin's bug must not end the sweep: record it and go on.
-            if OutOfSpaceError.wrapping(error) is not None:
-                raise  # Not the run's fault, and every later run would hit it too.
-            name = f"{job.model_entry.name} ({job.model_entry.distribution})"
-            atomic_write_text(job.folder.file(ERROR_LOG_FILE), traceback.format_exc())
-            message = " ".join(f"{type(error).__name__}: {error}".split())
-            record = job.failure_record("failed", f"{name} raised {message} (traceback in {ERROR_LOG_FILE})")
-        else:
-            scores = ", ".join(f"{k}={v:.4g}" for k, v in record.metrics.items() if v is not None)
-            self.announce(f"{run_name}: done in {record.wall_seconds or 0:.0f} s, {scores}")
-            return record
-        finally:
-            gc.collect()  # Free the model's memory (on a GPU, before the next run needs it).
-            if torch.cuda.is_available():
-                torch.cuda.empty_cache()
-        job.folder.write_metrics(record)
-        self.announce(f"{run_name}: {record.status.upper()}: {record.error}")
-        return record
 
     def _config(
         self, data: LoadedData, model_entry: PluginEntry, hparams: Hyperparameters, seed: int

@@ -1,0 +1,202 @@
+"""The ``ray`` executor: each run of a sweep is one Ray task, on a GPU (or CPUs) the cluster assigns.
+
+The driver prepares every dataset first (genbench.running.sweep); tasks get the splits through Ray's
+object store and read the reference classifier and real statistics from the cache, and write their
+run folders, on a filesystem every node sees. A task contains its model's failures (a failed record,
+not retried); a worker process or node that dies makes Ray retry the task, which resumes the run from
+its last checkpoint. The driver shows one progress line per running run and rebuilds the leaderboard
+as records come in. Ctrl-C cancels the tasks: each checkpoints and stops, as a local run does.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import os
+import signal
+import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import torch
+
+from genbench.errors import Interrupted, UserError
+from genbench.options.config import RunOptions
+from genbench.progress import RichProgress, SilentProgress
+from genbench.record import RunRecord
+from genbench.running.device import resolve_device
+from genbench.running.executor import OnRecord
+from genbench.running.jobs import RunJob
+from genbench.running.ray_task import Reporter, RunLines, run_task
+from genbench.running.single_run import LoadedData, RunContext
+
+INSTALL_HINT = "pip install 'genbench[ray]'"
+POLL_SECONDS = 0.5  # How often the driver refreshes progress lines while it waits for runs.
+CANCEL_GRACE_SECONDS = 60  # How long Ctrl-C waits for cancelled runs to save their checkpoints.
+
+
+class RayExecutor:
+    """Submits one Ray task per run and gathers their records."""
+
+    def __init__(self, options: RunOptions) -> None:
+        try:
+            import ray
+        except ImportError as error:
+            raise UserError(f"--executor ray needs Ray, which is not installed: {INSTALL_HINT}") from error
+        self.ray, self.options = ray, options
+
+    def local_device(self) -> torch.device:
+        """The driver prepares on its own GPU if it has one (the cluster's may be elsewhere)."""
+        return resolve_device("cpu" if self.options.device == "cpu" else "auto")
+
+    @contextmanager
+    def connected(self) -> Iterator[None]:
+        """Connect to ``--ray-address`` (or ``$RAY_ADDRESS``, or a Ray started here) for the block.
+
+        A Ray session the caller already started (a notebook, a test) is used as it is and left open."""
+        ray = self.ray
+        address = self.options.ray_address or os.environ.get("RAY_ADDRESS") or None
+        if address is not None:
+            _check_address(address, "--ray-address" if self.options.ray_address else "$RAY_ADDRESS")
+        if ray.is_initialized():
+            yield
+            return
+        try:
+            ray.init(
+                address=address, include_dashboard=False, log_to_driver=False, logging_level=logging.WARNING
+            )
+        except (ConnectionError, ValueError, RuntimeError) as error:
+            raise UserError(
+                f"could not connect to the Ray cluster at {address}: {_one_line(error)}"
+            ) from error
+        try:
+            yield
+        finally:
+            ray.shutdown()
+
+    def run_device(self) -> torch.device:
+        """CUDA when the cluster has GPUs (or ``--device cuda``), else CPU."""
+        gpus = self.ray.cluster_resources().get("GPU", 0)
+        if self.options.device == "cuda" and not gpus:
+            raise UserError(
+                "--device cuda was asked for but the Ray cluster has no GPU; use --device auto or cpu"
+            )
+        return torch.device("cuda" if gpus and self.options.device != "cpu" else "cpu")
+
+    def run(self, context: RunContext, jobs: list[RunJob], on_record: OnRecord) -> list[RunRecord]:
+        """Submit every job, then gather records as runs finish (one progress line per running run)."""
+        ray, options = self.ray, self.options
+        cuda = self.run_device().type == "cuda"
+        task = ray.remote(run_task).options(
+            num_gpus=(options.gpus_per_run or 1) if cuda else 0,
+            num_cpus=options.cpus_per_run or 1,
+            max_retries=options.max_retries,
+            retry_exceptions=False,  # A model's own failure is a record, not an exception: never retried.
+        )
+        reporter = ray.remote(num_cpus=0)(Reporter).remote()
+        shared: dict[str, Any] = {}  # Dataset -> its prepared data in the object store, put once.
+        pending = {}
+        for job in jobs:
+            if job.data.entry.name not in shared:
+                shared[job.data.entry.name] = ray.put(_portable(job.data))
+            fields = (job.model_entry, job.hparams, job.seed, job.config, job.folder)
+            ref = task.remote(shared[job.data.entry.name], *fields, options, reporter)
+            pending[ref] = job
+        lines = RunLines(context.progress.console) if isinstance(context.progress, RichProgress) else None
+        records = []
+        try:
+            with context.stop.deferred():  # A signal sets a flag; raised inside Ray's C code it is lost.
+                while pending:
+                    if context.stop.requested():
+                        raise Interrupted(f"stopped by {signal.Signals(context.stop.signal).name}")
+                    done = self._wait(list(pending), 1, POLL_SECONDS)
+                    self._show(reporter, context, lines)
+                    for ref in done:
+                        job = pending.pop(ref)
+                        reporter.done.remote(job.run_id)  # Its line goes, even if its worker died.
+                        record = self._record(ref, job, context)
+                        on_record(record)
+                        records.append(record)
+        except BaseException:  # Ctrl-C (Interrupted) or a failure of the sweep itself: stop the rest.
+            self._cancel(list(pending))
+            raise
+        finally:
+            if lines is not None:
+                lines.stop()
+        self._show(reporter, context, None)
+        ray.kill(reporter)  # Gone with this driver anyway; in a caller's longer Ray session, now.
+        return records
+
+    def _wait(self, refs: list[Any], count: int, timeout: float) -> list[Any]:
+        """``ray.wait``; a second Ctrl-C inside it comes out as :class:`Interrupted`, not SystemError."""
+        try:
+            return self.ray.wait(refs, num_returns=count, timeout=timeout)[0]
+        except SystemError as error:
+            if isinstance(error.__cause__, Interrupted):
+                raise error.__cause__ from None
+            raise
+
+    def _show(self, reporter: Any, context: RunContext, lines: RunLines | None) -> None:
+        """Print what the runs announced; refresh the progress lines."""
+        running, messages = self.ray.get(reporter.take.remote())
+        for message in messages:
+            context.announce(message)
+        if lines is not None:
+            lines.show(running)
+
+    def _record(self, ref: Any, job: RunJob, context: RunContext) -> RunRecord:
+        """A finished task's record; a task that could not run gets a failed record written here."""
+        exceptions = self.ray.exceptions
+        try:
+            outcome, value = self.ray.get(ref)
+        except exceptions.RayTaskError as error:  # Not a model's failure (those are records): the sweep's.
+            if isinstance(error.cause, UserError):  # A full disk, say.
+                raise error.cause from None
+            raise
+        except exceptions.RayError as error:  # Its worker died more than --max-retries times.
+            outcome = "lost"
+            value = (
+                f"its Ray worker died {self.options.max_retries + 1} times "
+                f"({type(error).__name__}); run the command again to resume it from its checkpoint"
+            )
+        if outcome == "record":
+            return value
+        record = job.single_run(context).failure_record("failed", value)
+        job.folder.write_metrics(record)
+        context.announce(f"{job.run_id}: FAILED: {value}")
+        return record
+
+    def _cancel(self, refs: list[Any]) -> None:
+        """Cancel runs: a running one gets a KeyboardInterrupt (SIGINT), saves its checkpoint and stops."""
+        for ref in refs:
+            self.ray.cancel(ref)
+        if refs:
+            self._wait(refs, len(refs), CANCEL_GRACE_SECONDS)
+
+
+def _portable(data: LoadedData) -> LoadedData:
+    """The prepared data as tasks get it: no driver-side progress display, on the CPU until a task
+    moves what it needs to its own device."""
+    setup = dataclasses.replace(data.setup, progress=SilentProgress(), device=torch.device("cpu"))
+    return dataclasses.replace(data, setup=setup)
+
+
+def _check_address(address: str, label: str) -> None:
+    """A HOST:PORT that nothing answers on fails at once, in one line (Ray itself would keep trying)."""
+    if address in ("auto", "local") or "://" in address:
+        return
+    host, colon, port = address.rpartition(":")
+    if not colon or not host or not port.isdigit():
+        raise UserError(f"{label} must be HOST:PORT of a Ray head node (e.g. 10.0.0.1:6379), got {address!r}")
+    try:
+        socket.create_connection((host, int(port)), timeout=5).close()
+    except OSError as error:
+        raise UserError(
+            f"no Ray cluster answers at {label} {address} ({error.strerror or _one_line(error)}); start one "
+            "with `ray start --head`, or leave --ray-address out to start one on this machine"
+        ) from error
+
+
+def _one_line(error: BaseException) -> str:
+    return " ".join(f"{type(error).__name__}: {error}".split())

@@ -1,0 +1,150 @@
+"""What runs inside a Ray worker (one run), and how its progress reaches the driver.
+
+A task does the same job as the local executor (genbench.running.jobs.run_or_reuse) on the device
+Ray gave it. It reports progress and messages to a :class:`Reporter` actor that the driver polls, and
+shows them as :class:`RunLines`, one line per running run.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import platform
+import time
+from typing import Any
+
+import torch
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TaskID, TextColumn
+
+from genbench.api import Hyperparameters
+from genbench.options.config import RunOptions
+from genbench.plugins import PluginEntry
+from genbench.results.records import RunFolder
+from genbench.running.interrupts import StopRequests
+from genbench.running.jobs import RunJob, run_or_reuse
+from genbench.running.single_run import LoadedData, RunContext
+
+REPORT_SECONDS = 0.5  # A task sends at most this often; the driver polls as often.
+
+
+def run_task(
+    data: LoadedData,
+    model_entry: PluginEntry,
+    hparams: Hyperparameters,
+    seed: int,
+    config: dict[str, Any],
+    folder: RunFolder,
+    options: RunOptions,
+    reporter: Any,
+) -> tuple[str, Any]:
+    """One run in a Ray worker: ``("record", record)``, or ``("unreachable", why)`` when this node
+    cannot see the folders the driver wrote (the preparation is never redone here)."""
+    import ray  # Only inside a Ray worker.
+
+    node = platform.node()
+    for path, what in ((options.out, "--out folder"), (data.classifier.path, "cache (GENBENCH_CACHE_DIR)")):
+        if not path.exists():
+            return (
+                "unreachable",
+                f"node {node} cannot see {path}, the {what} the driver wrote: put the --out folder and "
+                "GENBENCH_CACHE_DIR on a filesystem every node shares",
+            )
+    # Ray sets CUDA_VISIBLE_DEVICES to the GPU(s) it gave this task: cuda:0 is this run's GPU.
+    device = torch.device("cuda" if ray.get_gpu_ids() else "cpu")
+    if device.type == "cpu":
+        torch.set_num_threads(max(1, int(options.cpus_per_run or 1)))
+    data = dataclasses.replace(data, setup=dataclasses.replace(data.setup, device=device))
+    label = f"{model_entry.name} {data.entry.name} seed{seed} @{node}"
+    progress = ReporterProgress(reporter, folder.run_id, label)
+    context = RunContext(options, device, progress, reporter.say.remote, StopRequests())
+    job = RunJob(data, model_entry, hparams, seed, config, folder)
+    with context.stop.installed():  # ray.cancel's KeyboardInterrupt arrives as SIGINT: checkpoint, stop.
+        record = run_or_reuse(context, job, wait=True)
+    ray.get(reporter.ping.remote())  # Calls of one caller run in order: every message is delivered.
+    return "record", record
+
+
+class Reporter:
+    """A Ray actor holding each running run's latest progress and the messages not yet shown."""
+
+    def __init__(self) -> None:
+        self.running: dict[str, dict[str, Any]] = {}
+        self.messages: list[str] = []
+
+    def update(self, run_id: str, line: dict[str, Any]) -> None:
+        """The run's latest progress."""
+        self.running[run_id] = line
+
+    def done(self, run_id: str) -> None:
+        """The run stopped training."""
+        self.running.pop(run_id, None)
+
+    def say(self, message: str) -> None:
+        """A message for the driver to print."""
+        self.messages.append(message)
+
+    def ping(self) -> None:
+        """Nothing: a task waits for it so its earlier messages are in before its record."""
+
+    def take(self) -> tuple[dict[str, dict[str, Any]], list[str]]:
+        """The running runs' progress, and the messages since the last call."""
+        messages, self.messages = self.messages, []
+        return dict(self.running), messages
+
+
+class ReporterProgress:
+    """A task's :class:`~genbench.progress.ProgressSink`: sends kimg and it/s to the reporter, at most
+    every :data:`REPORT_SECONDS`."""
+
+    def __init__(self, reporter: Any, run_id: str, label: str) -> None:
+        self.reporter, self.run_id, self.label = reporter, run_id, label
+        self._started = self._sent = 0.0
+        self._first_step: int | None = None
+        self._total = 0.0
+
+    def start(self, label: str, total_kimg: float) -> None:
+        self._started, self._sent, self._first_step, self._total = time.monotonic(), 0.0, None, total_kimg
+
+    def update(self, kimg: float, steps: int, logs: dict[str, float] | None = None) -> None:
+        now = time.monotonic()
+        if self._first_step is None:
+            self._first_step = steps  # A resumed run's rate counts this process's steps only.
+        if now - self._sent < REPORT_SECONDS:
+            return
+        self._sent = now
+        rate = (steps - self._first_step) / max(now - self._started, 1e-9)
+        line = {"label": self.label, "kimg": kimg, "total": self._total, "rate": rate}
+        self.reporter.update.remote(self.run_id, line)
+
+    def stop(self) -> None:
+        self.reporter.done.remote(self.run_id)
+
+
+class RunLines:
+    """The driver's display: one line per running run (model, dataset, seed, node, kimg, it/s)."""
+
+    def __init__(self, console: Console) -> None:
+        self.progress = Progress(
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            TextColumn("{task.completed:.2f}/{task.total:g} kimg"),
+            TextColumn("{task.fields[rate]}"),
+            console=console,
+            transient=True,
+        )
+        self.tasks: dict[str, TaskID] = {}
+        self.progress.start()
+
+    def show(self, running: dict[str, dict[str, Any]]) -> None:
+        """Show these runs' latest progress; drop the lines of runs that stopped."""
+        for run_id in set(self.tasks) - set(running):
+            self.progress.remove_task(self.tasks.pop(run_id))
+        for run_id, line in running.items():
+            if run_id not in self.tasks:
+                self.tasks[run_id] = self.progress.add_task(line["label"], total=line["total"], rate="")
+            rate = f"{line['rate']:.1f} it/s"
+            self.progress.update(self.tasks[run_id], completed=line["kimg"], rate=rate)
+
+    def stop(self) -> None:
+        """Clear the lines."""
+        self.progress.stop()
