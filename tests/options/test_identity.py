@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 
 from genbench.api import DataShape, Split
 from genbench.cli import app
-from genbench.evaluation.inception import resolve_inception_weights
+from genbench.evaluation.inception import _EXPECTED_KEYS, resolve_inception_weights
 from genbench.options.config import RunOptions
 from genbench.options.declaration import declared
 from genbench.options.identity import ResolvedRun, data_sha256, run_identity
@@ -144,15 +144,20 @@ def test_other_data_files_hash_differently() -> None:
     assert data_sha256(test, train) != base  # Which split is which counts too.
 
 
+def _inception_like(path: Path, value: float) -> None:
+    """A file with the keys of torch-fidelity's Inception state dict (its content is all that counts)."""
+    torch.save({key: torch.full((1,), value) for key in _EXPECTED_KEYS}, path)
+
+
 def test_another_inception_weights_file_gives_another_run(tmp_path: Path) -> None:
     first, second = tmp_path / "a.pth", tmp_path / "b.pth"
-    first.write_bytes(b"weights one")
-    second.write_bytes(b"weights two")
+    _inception_like(first, 1.0)
+    _inception_like(second, 2.0)
     hashes = [resolve_inception_weights(path, download=False).sha256 for path in (first, second)]
     runs = [dataclasses.replace(RUN, inception_sha256=sha) for sha in hashes]
     assert _id(run=runs[0]) != _id(run=runs[1])
     moved = tmp_path / "moved.pth"
-    moved.write_bytes(b"weights one")  # The same file elsewhere is the same run.
+    moved.write_bytes(first.read_bytes())  # The same file elsewhere is the same run.
     assert _id(
         run=dataclasses.replace(RUN, inception_sha256=resolve_inception_weights(moved, False).sha256)
     ) == (_id(run=runs[0]))
