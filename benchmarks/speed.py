@@ -39,9 +39,10 @@ from torchvision import transforms
 from genbench.api import Model, Split
 from genbench.batches import DeviceBatches
 from genbench.evaluation.classifier import cached_classifier
-from genbench.evaluation.evaluate import EvaluationSetup, evaluate, generate, reference_images
+from genbench.evaluation.evaluate import evaluate, generate
 from genbench.evaluation.floor import floor_record
 from genbench.evaluation.inception import InceptionWeights, resolve_inception_weights
+from genbench.evaluation.setup import EvaluationSetup, reference_images
 from genbench.options.config import Budget, DivergenceSettings
 from genbench.plugins import Registry
 from genbench.progress import SilentProgress

@@ -4,14 +4,12 @@
 applies the rules it can afford at run time (logs that are not tensors, samples outside [-1, 1]) with
 the same words, so the author reads one explanation wherever the problem shows up first.
 
-The checks themselves moved to :mod:`genbench.testing`; ``genbench.contract.CHECKS``, ``SHAPES`` and
-``check_*`` still resolve there, for code written against the first plugin API.
+The checks themselves are in :mod:`genbench.testing` (which imports this module, never the reverse).
 """
 
 from __future__ import annotations
 
 import numbers
-from typing import Any
 
 import torch
 
@@ -66,11 +64,3 @@ def range_problem(what: str, images: torch.Tensor) -> str | None:
     extremes = (float(finite.min()), float(finite.max())) if finite.numel() else None
     return out_of_range_message(what, outside / images.numel(), extremes)
 
-
-def __getattr__(name: str) -> Any:
-    """``genbench.contract.CHECKS``, ``SHAPES`` and ``check_*``: now in :mod:`genbench.testing`."""
-    if name == "CHECKS" or name == "SHAPES" or name.startswith("check_"):
-        import genbench.testing  # Lazily: genbench.testing imports this module.
-
-        return getattr(genbench.testing, "MODEL_CHECKS" if name == "CHECKS" else name)
-    raise AttributeError(f"module 'genbench.contract' has no attribute '{name}'")

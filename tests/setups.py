@@ -8,8 +8,8 @@ import torch
 
 from genbench.api import Split
 from genbench.evaluation.classifier import ClassifierInfo
-from genbench.evaluation.evaluate import EvaluationSetup, reference_images
 from genbench.evaluation.inception import InceptionWeights
+from genbench.evaluation.setup import EvaluationSetup, reference_images
 from genbench.options.config import DivergenceSettings
 
 CPU = torch.device("cpu")

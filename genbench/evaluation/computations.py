@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import torch
 
@@ -29,10 +29,8 @@ from genbench.evaluation.fidelity import (
     protocol_settings,
 )
 from genbench.evaluation.inception import EXTRACTOR_NAME as INCEPTION_EXTRACTOR
+from genbench.evaluation.setup import EvaluationSetup
 from genbench.metrics import METRICS, Metric
-
-if TYPE_CHECKING:  # genbench.evaluation.evaluate calls the computations.
-    from genbench.evaluation.evaluate import EvaluationSetup
 
 
 @dataclass(frozen=True)

@@ -11,29 +11,21 @@ extractor, one pair of halves for the estimators).
 
 from __future__ import annotations
 
-import hashlib
 import time
 from dataclasses import dataclass, field
-from functools import cached_property
-from pathlib import Path
 from typing import Any
 
 import torch
 
-from genbench.api import Model, Split
+from genbench.api import Model
 from genbench.contract import count_out_of_range
-from genbench.evaluation.classifier import ClassifierInfo
 from genbench.evaluation.computations import COMPUTATIONS, Computation, Computed, Request, torch_fidelity_pass
 from genbench.evaluation.fidelity import classifier_extractor
-from genbench.evaluation.inception import InceptionWeights
+from genbench.evaluation.setup import EvaluationSetup
 from genbench.images import balanced_labels, to_uint8
-from genbench.metrics import METRICS, Metric, uses_extractor
-from genbench.options.config import DivergenceSettings
-from genbench.progress import ProgressSink, SilentProgress
+from genbench.metrics import METRICS, Metric
 
 SAMPLE_BATCH = 500
-REFERENCE_SEED = 0  # Which images a reference capped below its split's size uses: part of the protocol.
-QUANTISATION = "uint8, generated images mapped from [-1, 1] with round(); grayscale as RGB for Inception"
 
 
 def generate(model: Model, n: int, seed: int, device: torch.device) -> torch.Tensor:
@@ -68,64 +60,6 @@ def cheap_fd(model: Model, setup: EvaluationSetup, n: int, seed: int) -> float:
     FD is biased upwards at small n, so compare it only with values at the same n."""
     samples = generate(model, n, seed=seed, device=setup.device)
     return torch_fidelity_pass(samples, setup, {"fid"}, classifier_extractor(setup.classifier))["fid"]
-
-
-def reference_images(split: Split, n: int | None) -> torch.Tensor:
-    """At most ``n`` images of ``split``: all of them (``n`` None or at least the split's size), or the
-    first ``n`` of a fixed seeded shuffle, which is the same on every machine."""
-    if n is None or n >= len(split):
-        return split.images
-    order = torch.randperm(len(split), generator=torch.Generator().manual_seed(REFERENCE_SEED))
-    return split.images[order[:n]]
-
-
-@dataclass(frozen=True)
-class EvaluationSetup:
-    """What every model of a dataset is compared with, and how."""
-
-    dataset: str
-    reference_split: str
-    reference: torch.Tensor  # uint8 (N, C, H, W): the reference split, or a subset (reference_images).
-    classifier: ClassifierInfo
-    inception: InceptionWeights
-    metrics: tuple[str, ...]
-    divergence: DivergenceSettings
-    device: torch.device
-    cache_root: Path
-    progress: ProgressSink = field(default_factory=SilentProgress)
-
-    @cached_property
-    def fingerprint(self) -> str:
-        """SHA-256 of the reference images: cached statistics follow the data, not just its name."""
-        return hashlib.sha256(self.reference.contiguous().numpy().tobytes()).hexdigest()
-
-    def cache_name(self, extractor_key: str) -> str:
-        """torch-fidelity's cache name for the reference features: one per (dataset, split, n, data,
-        extractor and its weights), so changing any of them recomputes."""
-        return (
-            f"genbench-{self.dataset}-{self.reference_split}-n{len(self.reference)}"
-            f"-{self.fingerprint[:12]}-{extractor_key}"
-        )
-
-    def base_protocol(self, n_generated: int) -> dict[str, Any]:
-        """The protocol fields every metric shares."""
-        return {
-            "n_generated": n_generated,
-            "reference_split": self.reference_split,
-            "n_reference": len(self.reference),
-            "reference_sha256": self.fingerprint,
-            "quantisation": QUANTISATION,
-        }
-
-    def summary(self) -> dict[str, Any]:
-        """A run's protocol in a few leaderboard columns."""
-        inception = self.inception.sha256[:12] if self.inception.available else "unavailable"
-        return {
-            "reference_split": self.reference_split,
-            "n_reference": len(self.reference),
-            "inception_weights": inception if uses_extractor(self.metrics, "inception") else "",
-            "classifier_weights": self.classifier.weights_sha256[:12],
-        }
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from genbench.api import Split
-from genbench.evaluation.evaluate import EvaluationSetup, evaluate, reference_images
+from genbench.evaluation.evaluate import evaluate
+from genbench.evaluation.setup import EvaluationSetup, reference_images
 from genbench.files import atomic_write_json, read_json
 from genbench.layout import FLOOR_MODEL, FLOORS_DIR
 from genbench.record import RecordError, RunRecord

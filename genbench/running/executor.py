@@ -8,7 +8,7 @@ left behind.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Protocol
 
@@ -17,10 +17,8 @@ import torch
 from genbench.options.config import RunOptions
 from genbench.record import RunRecord
 from genbench.running.device import resolve_device
-from genbench.running.jobs import RunJob, run_or_reuse
+from genbench.running.jobs import OnRecord, RunJob, run_or_reuse
 from genbench.running.single_run import RunContext
-
-OnRecord = Callable[[RunRecord], None]  # Called in the driver as each run's record comes in.
 
 
 class Executor(Protocol):

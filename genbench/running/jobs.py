@@ -25,6 +25,8 @@ from genbench.record import RecordError, RunRecord
 from genbench.results.records import RunFolder
 from genbench.running.single_run import LoadedData, RunContext, SingleRun
 
+OnRecord = Callable[[RunRecord], None]  # Called in the driver as each run's record comes in.
+
 
 @dataclass(frozen=True)
 class RunJob:
@@ -49,18 +51,14 @@ class RunJob:
         )
 
 
-def run_or_reuse(
-    context: RunContext, job: RunJob, wait: bool, before_run: Callable[[], None] = lambda: None
-) -> RunRecord | None:
+def run_or_reuse(context: RunContext, job: RunJob, wait: bool) -> RunRecord | None:
     """The run's record: reused, or from doing (or resuming) the run; None if another process holds
-    the run and ``wait`` is False. ``before_run`` is called before a run that is not reused (warnings
-    that matter only then). The caller rebuilds the leaderboard."""
+    the run and ``wait`` is False. The caller rebuilds the leaderboard."""
     try:
         with job.folder.lock(timeout=-1 if wait else 0):
             job.folder.remove_leftovers()
             record = reuse(context, job.folder)
             if record is None:
-                before_run()
                 record = contained(context, job.single_run(context))
     except Timeout:
         context.announce(f"{job.run_id}: another process is running it; coming back to it later")

@@ -26,8 +26,7 @@ from genbench.options.config import RunOptions
 from genbench.progress import RichProgress, SilentProgress
 from genbench.record import RunRecord
 from genbench.running.device import resolve_device
-from genbench.running.executor import OnRecord
-from genbench.running.jobs import RunJob
+from genbench.running.jobs import OnRecord, RunJob
 from genbench.running.ray_task import Reporter, RunLines, run_task
 from genbench.running.single_run import LoadedData, RunContext
 

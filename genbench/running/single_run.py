@@ -23,7 +23,8 @@ from genbench.api import DataShape, Hyperparameters, Model, Split
 from genbench.batches import DeviceBatches
 from genbench.contract import out_of_range_message
 from genbench.evaluation.classifier import ClassifierInfo
-from genbench.evaluation.evaluate import EvaluationSetup, cheap_fd, evaluate, generate_counted
+from genbench.evaluation.evaluate import cheap_fd, evaluate, generate_counted
+from genbench.evaluation.setup import EvaluationSetup
 from genbench.figures import curves, pictures
 from genbench.files import atomic_torch_save, read_json
 from genbench.images import balanced_labels

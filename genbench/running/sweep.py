@@ -20,9 +20,9 @@ from filelock import FileLock
 from genbench.api import Hyperparameters, Split, check_split
 from genbench.errors import OutOfSpaceError, UserError
 from genbench.evaluation.classifier import cached_classifier
-from genbench.evaluation.evaluate import EvaluationSetup, reference_images
 from genbench.evaluation.floor import floor_record, write_floor
 from genbench.evaluation.inception import InceptionWeights, resolve_inception_weights
+from genbench.evaluation.setup import EvaluationSetup, reference_images
 from genbench.metrics import uses_extractor
 from genbench.options.config import RunOptions
 from genbench.options.identity import ResolvedRun, data_sha256, run_identity
