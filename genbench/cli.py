@@ -97,9 +97,6 @@ def _sweep(options: RunOptions) -> None:
     def say(message: str) -> None:  # One line per message, however narrow the terminal: greppable logs.
         errors.print(message, highlight=False, soft_wrap=True)
 
-    too_large = [seed for seed in options.seeds if not 0 <= seed <= MAX_SEED]
-    if too_large:
-        raise UserError(f"seed {too_large[0]} is outside 0..{MAX_SEED} (2**63-1); choose a smaller seed")
     _check_writable(options.out, "--out")
     _check_writable(options.cache_dir, "the cache folder (GENBENCH_CACHE_DIR)")
     registry = Registry.discover()

@@ -45,7 +45,7 @@ def _fake_run(out: Path, *extra: str) -> object:
         (["run", "--seeds", "a"], "error: --seeds takes non-negative integers like 0,1,2, got 'a'\n"),
         (["run", "--models", "a,,b"], "error: --models takes a comma-separated list without empty items"),
         (["run", "--device", "tpu"], "error: --device must be auto, cpu or cuda, got 'tpu'\n"),
-        (["run", "--precision", "fp8"], "error: --precision must be auto, fp32, bf16, got 'fp8'\n"),
+        (["run", "--precision", "fp8"], "error: --precision must be auto, fp32 or bf16, got 'fp8'\n"),
         (["run", "--kimg", "abc"], "error: Invalid value for '--kimg'"),
         (["run", "--frobnicate"], "error: No such option: --frobnicate"),
         (["leaderboard", "--format", "xml"], "error: --format must be table, csv or markdown, got 'xml'\n"),

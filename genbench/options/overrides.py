@@ -35,19 +35,22 @@ def parse_set_options(items: Iterable[str]) -> Overrides:
 
 def resolve_hparams(model_cls: type[Model], overrides: Mapping[str, Any]) -> Hyperparameters:
     """The model's hyperparameters with ``overrides`` converted to each default's type and applied."""
-    defaults = model_cls.Hparams()
-    fields = {f.name for f in dataclasses.fields(defaults)}
+    # The declared defaults, read without building the dataclass: its own checks (__post_init__) run
+    # once, in Model.resolve_hparams, which turns a plugin's ValueError into one line naming it.
+    defaults = {f.name: _declared_default(f) for f in dataclasses.fields(model_cls.Hparams)}
     converted = {
-        key: convert(model_cls.name, key, value, getattr(defaults, key)) if key in fields else value
+        key: convert(model_cls.name, key, value, defaults[key]) if defaults.get(key) is not None else value
         for key, value in overrides.items()
     }
-    try:
-        return model_cls.resolve_hparams(**converted)
-    except UserError:
-        raise
-    except (ValueError, TypeError) as error:  # A plugin's own check in its Hparams.__post_init__.
-        message = " ".join(str(error).split()) or type(error).__name__
-        raise UserError(f"model '{model_cls.name}' refuses these hyperparameters: {message}") from error
+    return model_cls.resolve_hparams(**converted)
+
+
+def _declared_default(spec: dataclasses.Field[Any]) -> Any:
+    if spec.default is not dataclasses.MISSING:
+        return spec.default
+    if spec.default_factory is not dataclasses.MISSING:
+        return spec.default_factory()
+    return None  # No default: the value is passed as given.
 
 
 def convert(model: str, key: str, value: Any, default: Any) -> Any:

@@ -70,6 +70,11 @@ NOT_AFFECTING = {
     "restart": True,
     "quiet": True,
     "description": "another description",
+    "executor": "ray",
+    "ray_address": "127.0.0.1:6379",
+    "gpus_per_run": 0.5,
+    "cpus_per_run": 2.0,
+    "max_retries": 0,
 }
 
 

@@ -83,6 +83,6 @@ def test_a_plugins_own_value_error_is_one_line_naming_the_plugin() -> None:
                 raise ValueError("lr must be at most 1")
 
     cls = type("Picky", (fakes.PixelGaussian,), {"name": "picky", "Hparams": Hparams})
-    refused = r"^model 'picky' refuses these hyperparameters: lr must be at most 1$"
+    refused = r"^model 'picky' \(.*\) refuses lr=2\.0: ValueError: lr must be at most 1$"
     with pytest.raises(UserError, match=refused):
         resolve_hparams(cls, {"lr": "2"})

@@ -177,9 +177,9 @@ def test_without_ray_the_ray_executor_names_the_extra(
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--gpus-per-run", "0"], f"error: --gpus-per-run must be {POSITIVE}, got 0"),
-        (["--gpus-per-run", "-1"], f"error: --gpus-per-run must be {POSITIVE}, got -1"),
-        (["--cpus-per-run", "0"], f"error: --cpus-per-run must be {POSITIVE}, got 0"),
+        (["--gpus-per-run", "0"], f"error: --gpus-per-run must be {POSITIVE}, got 0.0"),
+        (["--gpus-per-run", "-1"], f"error: --gpus-per-run must be {POSITIVE}, got -1.0"),
+        (["--cpus-per-run", "0"], f"error: --cpus-per-run must be {POSITIVE}, got 0.0"),
         pytest.param(
             ["--ray-address", "127.0.0.1:1"],
             "error: no Ray cluster answers at --ray-address 127.0.0.1:1 (Connection refused); start one with "
@@ -224,5 +224,5 @@ def test_a_suite_names_the_executor_and_its_resources(tmp_path: Path) -> None:
     assert (options.executor, options.ray_address, options.gpus_per_run) == ("ray", "10.0.0.1:6379", 0.5)
     assert (options.cpus_per_run, options.max_retries) == (2.0, 0)
     suite.write_text('executor = "slurm"\n')
-    with pytest.raises(UserError, match=r"^--executor must be local or ray, got 'slurm'$"):
+    with pytest.raises(UserError, match=r"^suite .*: 'executor' must be local or ray, got 'slurm'$"):
         resolve_options(load_suite(suite), {})
