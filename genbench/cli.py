@@ -23,7 +23,6 @@ from genbench.options.suite import load_suite
 from genbench.plugin_listing import plain_listing, plugin_rows, rich_listing
 from genbench.plugins import Registry
 from genbench.progress import SilentProgress, progress_for
-from genbench.record import MAX_SEED
 from genbench.results.leaderboard import (
     read_records,
     rebuild_leaderboard,

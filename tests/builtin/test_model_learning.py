@@ -53,7 +53,8 @@ def digits() -> tuple[Split, Split, ClassifierInfo]:
 def test_every_builtin_model_has_a_learning_budget() -> None:
     entries = Registry.discover(autoload=True).entries()
     # Built-in models only: an installed third-party package (the example plugin, say) adds its own.
-    registered = {e.name for e in entries if e.kind == "model" and e.cls.__module__.startswith("genbench_builtin.")}
+    builtin = [e for e in entries if e.kind == "model" and e.cls.__module__.startswith("genbench_builtin.")]
+    registered = {e.name for e in builtin}
     assert registered == set(BUDGET_KIMG)
 
 
