@@ -48,6 +48,9 @@ def pids(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("pids")
 
 
+LOOPBACK_ONLY_ENV = "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"  # 0: a single-machine Ray on 127.0.0.1.
+
+
 @pytest.fixture(scope="module")
 def cluster(pids: Path) -> Iterator[None]:
     """A Ray instance on this machine, 2 CPUs, no dashboard; its workers import the test plugins."""
@@ -58,6 +61,10 @@ def cluster(pids: Path) -> Iterator[None]:
     path = os.pathsep.join(filter(None, [str(TESTS), str(TESTS / "running"), os.environ.get("PYTHONPATH")]))
     env = {"PYTHONPATH": path, "OMP_NUM_THREADS": "1", PIDS_ENV: str(pids)}
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")  # Offline: no usage report.
+    # Loopback only: on Linux Ray swaps 127.0.0.1 for the machine's address unless it is told this is
+    # not a cluster (the switch is read when ray is imported, so the constant is set too).
+    os.environ[LOOPBACK_ONLY_ENV] = "0"
+    ray._private.ray_constants.ENABLE_RAY_CLUSTER = False
     ray.init(
         num_cpus=2,
         include_dashboard=False,
@@ -66,8 +73,12 @@ def cluster(pids: Path) -> Iterator[None]:
         log_to_driver=False,
         runtime_env={"env_vars": env},
     )
-    yield
-    ray.shutdown()
+    try:
+        assert {node["NodeManagerAddress"] for node in ray.nodes()} == {"127.0.0.1"}
+        yield
+    finally:
+        ray.shutdown()
+        os.environ.pop(LOOPBACK_ONLY_ENV, None)
 
 
 def _run(out: Path, *args: str) -> object:
