@@ -52,6 +52,17 @@ def test_defaults_pass_and_bad_values_name_the_model_and_field(entry: object) ->
                 resolve_hparams(cls, {name: value})
 
 
+@pytest.mark.parametrize("entry", BUILTIN, ids=[e.name for e in BUILTIN])
+def test_every_numeric_hyperparameter_has_a_rule(entry: object) -> None:
+    """A new number in a built-in Hparams cannot go unchecked: its name needs a rule in FIELD_RULES."""
+    from genbench_builtin.models.hparam_rules import FIELD_RULES
+
+    defaults = entry.cls.Hparams()  # type: ignore[attr-defined]
+    values = {f.name: getattr(defaults, f.name) for f in dataclasses.fields(defaults)}
+    numbers = [name for name, value in values.items() if type(value) in (int, float)]
+    assert numbers and [name for name in numbers if name not in FIELD_RULES] == []
+
+
 @pytest.mark.parametrize(
     "setting", ["dcgan.batch_size=0", "dcgan.batch_size=-1", "dcgan.lr=nan", "dcgan.lr=-1", "dcgan.lr=inf"]
 )

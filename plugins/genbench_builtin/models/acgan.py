@@ -121,27 +121,13 @@ class ACGAN(LatentModel):
         model_name: ClassVar[str] = "acgan"  # Named in the messages of __post_init__.
 
         def __post_init__(self) -> None:
-            check_hparams(
-                self.model_name,
-                self,
-                {
-                    "batch_size": "count",
-                    "latent_dim": "count",
-                    "base_channels": "count",
-                    "lr": "positive",
-                    "beta1": "beta",
-                    "beta2": "beta",
-                    "dropout": "fraction",
-                },
-            )
+            check_hparams(self.model_name, self)
 
     hparams: Hparams
 
     def __init__(self, shape: DataShape, hparams: Hparams) -> None:
         if shape.num_classes < 1:
             raise UserError(f"acgan needs a labelled dataset; this one has {shape.num_classes} classes")
-        if not 0 <= hparams.dropout < 1:
-            raise UserError(f"acgan.dropout must lie in [0, 1), got {hparams.dropout}")
         super().__init__(shape, hparams)
         plan = ladder_plan(shape.resolution, hparams.base_channels)
         self.generator = ConditionalGenerator(plan, hparams.latent_dim, shape.num_classes, shape.channels)

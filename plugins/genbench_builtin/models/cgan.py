@@ -11,7 +11,7 @@ from typing import ClassVar
 
 import torch
 
-from genbench import DataShape, UserError
+from genbench import DataShape
 from genbench_builtin.models.gan import BCEGAN, BCEGANHparams
 from genbench_builtin.models.hparam_rules import check_hparams
 from genbench_builtin.models.mlp import (
@@ -64,14 +64,12 @@ class CGAN(BCEGAN):
 
         def __post_init__(self) -> None:
             super().__post_init__()
-            check_hparams(self.model_name, self, {"label_dim": "count"})
+            check_hparams(self.model_name, self)
 
     hparams: Hparams
 
     def __init__(self, shape: DataShape, hparams: Hparams) -> None:
         super().__init__(shape, hparams)
-        if hparams.label_dim < 1:
-            raise UserError(f"cgan.label_dim must be at least 1, got {hparams.label_dim}")
         classes, label_dim, width = max(shape.num_classes, 1), hparams.label_dim, hparams.width
         self.generator = LabelConcat(
             classes, label_dim, mlp_generator(hparams.latent_dim + label_dim, width, shape)

@@ -130,18 +130,7 @@ class DCGAN(LatentModel):
         model_name: ClassVar[str] = "dcgan"  # Named in the messages of __post_init__.
 
         def __post_init__(self) -> None:
-            check_hparams(
-                self.model_name,
-                self,
-                {
-                    "batch_size": "count",
-                    "latent_dim": "count",
-                    "base_channels": "count",
-                    "lr": "positive",
-                    "beta1": "beta",
-                    "beta2": "beta",
-                },
-            )
+            check_hparams(self.model_name, self)
 
     hparams: Hparams
 

@@ -54,20 +54,7 @@ class BCEGANHparams(Hyperparameters):
     model_name: ClassVar[str] = "gan"  # Named in the messages of __post_init__.
 
     def __post_init__(self) -> None:
-        check_hparams(
-            self.model_name,
-            self,
-            {
-                "batch_size": "count",
-                "latent_dim": "count",
-                "width": "count",
-                "d_dropout": "fraction",
-                "lr": "positive",
-                "beta1": "beta",
-                "beta2": "beta",
-                "d_steps": "count",
-            },
-        )
+        check_hparams(self.model_name, self)
 
 
 class BCEGAN(LatentModel):

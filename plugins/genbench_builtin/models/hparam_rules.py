@@ -1,11 +1,13 @@
-"""What the built-in models' hyperparameters may be: each ``Hparams.__post_init__`` checks its fields
-against a rule, so ``--set dcgan.batch_size=0`` or ``--set dcgan.lr=nan`` is one line naming the model
-and the field before anything runs, not a run that diverges at 0 kimg or fails inside torch."""
+"""What the built-in models' hyperparameters may be: one rule per field name, the same in every model,
+which each ``Hparams.__post_init__`` applies to its fields, so ``--set dcgan.batch_size=0`` or
+``--set dcgan.lr=nan`` is one line naming the model and the field before anything runs, not a run that
+diverges at 0 kimg or fails inside torch."""
 
 from __future__ import annotations
 
+import dataclasses
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import Any
 
 from genbench.errors import UserError
@@ -25,11 +27,25 @@ RULES: dict[str, tuple[Callable[[Any], bool], str]] = {
 }
 
 
-def check_hparams(model: str, hparams: object, rules: Mapping[str, str]) -> None:
-    """Raise a :class:`UserError` naming ``model`` and the field for the first field of ``hparams``
-    that breaks its rule (a key of :data:`RULES`)."""
-    for field, rule in rules.items():
-        value = getattr(hparams, field)
+# Field name -> its rule (a key of RULES): a field means the same in every built-in model.
+FIELD_RULES: dict[str, str] = {
+    **dict.fromkeys(("batch_size", "latent_dim", "base_channels", "width", "label_dim"), "count"),
+    **dict.fromkeys(("n_critic", "d_steps"), "count"),
+    **dict.fromkeys(("lr", "clip", "gp_weight"), "positive"),
+    **dict.fromkeys(("beta1", "beta2"), "beta"),
+    **dict.fromkeys(("dropout", "d_dropout"), "fraction"),
+    **dict.fromkeys(("a", "b", "c"), "finite"),  # LSGAN's targets.
+}
+
+
+def check_hparams(model: str, hparams: object) -> None:
+    """Raise a :class:`UserError` naming ``model`` and the field for the first field of the dataclass
+    ``hparams`` that breaks its rule (:data:`FIELD_RULES`)."""
+    for spec in dataclasses.fields(hparams):  # type: ignore[arg-type]
+        rule = FIELD_RULES.get(spec.name)
+        if rule is None:
+            continue
+        value = getattr(hparams, spec.name)
         test, must_be = RULES[rule]
         if not test(value):
-            raise UserError(f"{model}.{field} must be {must_be}, got {value!r}")
+            raise UserError(f"{model}.{spec.name} must be {must_be}, got {value!r}")

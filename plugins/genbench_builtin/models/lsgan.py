@@ -36,7 +36,6 @@ import torch
 from genbench import DataShape, UserError
 from genbench.blocks.modes import eval_mode
 from genbench_builtin.models.dcgan import DCGAN, ESTIMATE_SEED
-from genbench_builtin.models.hparam_rules import check_hparams
 
 
 def least_squares_loss(scores: torch.Tensor, target: float) -> torch.Tensor:
@@ -87,10 +86,6 @@ class LSGAN(DCGAN):
         b: float = 1.0  # Target score of real images for the discriminator.
         c: float = 1.0  # Target score of fakes for the generator (c = b: "as real as possible").
         model_name: ClassVar[str] = "lsgan"  # Named in the messages of __post_init__.
-
-        def __post_init__(self) -> None:
-            super().__post_init__()
-            check_hparams(self.model_name, self, {"a": "finite", "b": "finite", "c": "finite"})
 
     hparams: Hparams
 

@@ -77,16 +77,7 @@ class VAE(LatentModel):
         model_name: ClassVar[str] = "vae"  # Named in the messages of __post_init__.
 
         def __post_init__(self) -> None:
-            check_hparams(
-                self.model_name,
-                self,
-                {
-                    "batch_size": "count",
-                    "latent_dim": "count",
-                    "base_channels": "count",
-                    "lr": "positive",
-                },
-            )
+            check_hparams(self.model_name, self)
 
     hparams: Hparams
 

@@ -21,7 +21,7 @@ from typing import ClassVar
 import torch
 from torch import nn
 
-from genbench import DataShape, Hyperparameters, UserError
+from genbench import DataShape, Hyperparameters
 from genbench.blocks.conv_ladder import dcgan_init
 from genbench.blocks.optimizers import rmsprop
 from genbench_builtin.models.dcgan import build_discriminator
@@ -60,24 +60,11 @@ class WGAN(WassersteinGAN):
         model_name: ClassVar[str] = "wgan"  # Named in the messages of __post_init__.
 
         def __post_init__(self) -> None:
-            check_hparams(
-                self.model_name,
-                self,
-                {
-                    "batch_size": "count",
-                    "latent_dim": "count",
-                    "base_channels": "count",
-                    "lr": "positive",
-                    "n_critic": "count",
-                    "clip": "positive",
-                },
-            )
+            check_hparams(self.model_name, self)
 
     hparams: Hparams
 
     def __init__(self, shape: DataShape, hparams: Hparams) -> None:
-        if not hparams.clip > 0:
-            raise UserError(f"wgan.clip must be positive, got {hparams.clip}")
         super().__init__(shape, hparams)
         self.apply(dcgan_init)  # The paper keeps DCGAN's N(0, 0.02); clipping tightens it on step one.
         self.optimizers["generator"] = rmsprop(self.generator.parameters(), hparams.lr)

@@ -92,20 +92,7 @@ class WGANGP(WassersteinGAN):
         model_name: ClassVar[str] = "wgan-gp"  # Named in the messages of __post_init__.
 
         def __post_init__(self) -> None:
-            check_hparams(
-                self.model_name,
-                self,
-                {
-                    "batch_size": "count",
-                    "latent_dim": "count",
-                    "base_channels": "count",
-                    "lr": "positive",
-                    "beta1": "beta",
-                    "beta2": "beta",
-                    "n_critic": "count",
-                    "gp_weight": "positive",
-                },
-            )
+            check_hparams(self.model_name, self)
 
     hparams: Hparams
 
@@ -114,8 +101,6 @@ class WGANGP(WassersteinGAN):
             raise UserError(
                 f"wgan-gp.critic_norm must be one of {', '.join(CRITIC_NORMS)}; got {hparams.critic_norm!r}"
             )
-        if hparams.gp_weight < 0:
-            raise UserError(f"wgan-gp.gp_weight must be non-negative, got {hparams.gp_weight}")
         super().__init__(shape, hparams)
         self.apply(dcgan_init)
         self.add_adam(generator=self.generator, critic=self.critic)
