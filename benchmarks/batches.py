@@ -11,8 +11,8 @@ import time
 import torch
 
 from genbench.api import Split
-from genbench.batches import DeviceBatches
-from genbench.images import to_unit_range
+from genbench.core.batches import DeviceBatches
+from genbench.core.images import to_unit_range
 
 
 def _split(n: int = 60_000) -> Split:

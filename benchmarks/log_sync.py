@@ -12,10 +12,10 @@ from pathlib import Path
 import torch
 
 from genbench.api import DataShape, Split
-from genbench.batches import DeviceBatches
+from genbench.core.batches import DeviceBatches
+from genbench.core.progress import SilentProgress
+from genbench.core.registry import Registry
 from genbench.options.config import Budget
-from genbench.plugins import Registry
-from genbench.progress import SilentProgress
 from genbench.running.training import LogOnlyHooks, Schedule, train
 
 SHAPE = DataShape(channels=1, resolution=28, num_classes=10)

@@ -37,15 +37,15 @@ import torchvision
 from torchvision import transforms
 
 from genbench.api import Model, Split
-from genbench.batches import DeviceBatches
+from genbench.core.batches import DeviceBatches
+from genbench.core.progress import SilentProgress
+from genbench.core.registry import Registry
 from genbench.evaluation.classifier import cached_classifier
 from genbench.evaluation.evaluate import evaluate, generate
 from genbench.evaluation.floor import floor_record
 from genbench.evaluation.inception import InceptionWeights, resolve_inception_weights
 from genbench.evaluation.setup import EvaluationSetup, reference_images
 from genbench.options.config import Budget, DivergenceSettings
-from genbench.plugins import Registry
-from genbench.progress import SilentProgress
 from genbench.running.device import device_name
 from genbench.running.fast_path import StepOptions, resolve_precision
 from genbench.running.training import LogOnlyHooks, Schedule, TrainState, train

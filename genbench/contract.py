@@ -10,8 +10,15 @@ The checks themselves are in :mod:`genbench.testing` (which imports this module,
 from __future__ import annotations
 
 import numbers
+import re
+from typing import Literal
 
 import torch
+
+from genbench.api import Dataset, DataShape, Model
+
+NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_-]*$")  # A plugin's registered name.
+Kind = Literal["model", "dataset"]
 
 SAMPLE_LOW, SAMPLE_HIGH = -1.0, 1.0  # Models give images in [-1, 1]; genbench quantises that to uint8.
 
@@ -64,3 +71,19 @@ def range_problem(what: str, images: torch.Tensor) -> str | None:
     extremes = (float(finite.min()), float(finite.max())) if finite.numel() else None
     return out_of_range_message(what, outside / images.numel(), extremes)
 
+
+def class_problem(kind: Kind, obj: object) -> str | None:
+    """Why ``obj`` cannot be registered as a ``kind``: not a genbench class, an invalid ``name``, a
+    dataset without ``shape``; None when it can."""
+    base = Model if kind == "model" else Dataset
+    if not (isinstance(obj, type) and issubclass(obj, base)):
+        return f"registered {obj!r} as a {kind}, but it is not a genbench.{base.__name__} subclass"
+    name = getattr(obj, "name", None)
+    if not isinstance(name, str) or not NAME_RE.match(name):
+        return (
+            f"registered {kind} class {obj.__qualname__} with invalid name {name!r}: "
+            "use lowercase letters, digits, '-' and '_'"
+        )
+    if kind == "dataset" and not isinstance(getattr(obj, "shape", None), DataShape):
+        return f"registered dataset '{name}' without a `shape` (a genbench.DataShape class attribute)"
+    return None

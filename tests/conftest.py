@@ -9,7 +9,7 @@ import fakes
 import pytest
 import torch
 
-from genbench.plugins import Registry
+from genbench.core.registry import Registry
 
 
 @pytest.fixture(autouse=True, scope="session")

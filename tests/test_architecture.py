@@ -8,19 +8,24 @@ from pathlib import Path
 
 import pytest
 
-PACKAGE = Path(__file__).resolve().parents[1] / "genbench"
-# The layers of the pipeline and what each may import (besides itself). "base" is the plugin API and the
-# shared conventions at the top of the package; cli sits on everything.
-PLUGIN_API_PACKAGE = "testing"
+ROOT = Path(__file__).resolve().parents[1]
+PACKAGE = ROOT / "genbench"
+# The folder a module is in says who may depend on it. The plugin API (what a plugin author imports) is
+# the top level (api, hookspecs, errors, contract and the package face) with blocks/ and testing/;
+# everything else is internal. Each layer may import only the layers named here (besides itself).
+PUBLIC_TOP_LEVEL = {"genbench", "genbench.api", "genbench.hookspecs", "genbench.errors", "genbench.contract"}
+PUBLIC_PACKAGES = {"blocks", "testing"}
 MAY_IMPORT = {
-    "base": set(),
-    "options": {"base"},
-    "blocks": {"base"},  # Building blocks for model plugins; no part of the pipeline imports them.
-    "figures": {"base"},
-    "results": {"base", "figures"},
-    "evaluation": {"base", "options", "results"},
-    "running": {"base", "options", "evaluation", "figures", "results"},
-    "cli": {"base", "options", "evaluation", "figures", "results", "running"},
+    "api": set(),
+    "blocks": {"api"},
+    "core": {"api"},
+    "testing": {"api", "blocks", "core"},
+    "options": {"api", "core"},
+    "figures": {"api", "blocks", "core"},  # blocks.modes: the pictures sample in the plugins' eval mode.
+    "results": {"api", "core", "figures"},
+    "evaluation": {"api", "blocks", "core", "options", "results"},
+    "running": {"api", "blocks", "core", "options", "evaluation", "figures", "results"},
+    "cli": {"api", "blocks", "core", "testing", "options", "evaluation", "figures", "results", "running"},
 }
 
 
@@ -31,11 +36,10 @@ def _module_name(path: Path) -> str:
 
 def _layer(module: str) -> str:
     parts = module.split(".")
-    if len(parts) > 1 and parts[1] == PLUGIN_API_PACKAGE:
-        return "base"  # The contract as tests for plugin authors: part of the plugin API.
-    if len(parts) > 2 or (len(parts) == 2 and parts[1] in MAY_IMPORT):
+    if len(parts) >= 2 and parts[1] in MAY_IMPORT:
         return parts[1]  # genbench.<subpackage>...
-    return "cli" if module == "genbench.cli" else "base"
+    assert module in PUBLIC_TOP_LEVEL, f"{module} is neither the plugin API nor in a subpackage"
+    return "api"
 
 
 def _imports(path: Path, top_level_only: bool) -> set[str]:
@@ -101,10 +105,49 @@ def test_no_import_circles() -> None:
         visit(module)
 
 
+def test_the_top_level_holds_the_plugin_api_and_nothing_else() -> None:
+    subpackages = set(MAY_IMPORT) - {"api"}
+    top = {m for m in MODULES if m.count(".") <= 1 and m.split(".")[-1] not in subpackages}
+    assert top == PUBLIC_TOP_LEVEL, "the top of genbench/ is the plugin API: put internals in a subpackage"
+    assert {path.name for path in PACKAGE.iterdir() if (path / "__init__.py").exists()} == subpackages
+
+
+def _plugin_packages() -> dict[str, Path]:
+    """Every importable package under plugins/: a built-in one (plugins/NAME/__init__.py) or a separate
+    distribution (plugins/DIST/NAME/__init__.py)."""
+    found = {}
+    for init in sorted((ROOT / "plugins").glob("*/__init__.py")) + sorted(
+        (ROOT / "plugins").glob("*/*/__init__.py")
+    ):
+        if init.parent.name != "tests":
+            found.setdefault(init.parent.name, init.parent)
+    return found
+
+
+def test_the_plugin_packages_are_found() -> None:
+    assert {"genbench_builtin", "genbench_example"} <= set(_plugin_packages())
+
+
 def test_the_core_never_imports_a_plugin() -> None:
+    plugins = tuple(_plugin_packages())
     for module, path in MODULES.items():
-        plugin_imports = [name for name in _imports_any(path) if name.startswith("genbench_builtin")]
+        plugin_imports = [name for name in _imports_any(path) if name.split(".")[0] in plugins]
         assert not plugin_imports, f"{module} imports {plugin_imports}"
+
+
+@pytest.mark.parametrize("package", sorted(_plugin_packages()))
+def test_plugins_import_only_the_plugin_api(package: str) -> None:
+    """A plugin (the built-in ones included) is written against the public API, so moving an internal
+    module never breaks one."""
+    for path in sorted(_plugin_packages()[package].rglob("*.py")):
+        internal = sorted(
+            name
+            for name in _imports_any(path)
+            if name.split(".")[0] == "genbench"
+            and name not in PUBLIC_TOP_LEVEL
+            and name.split(".")[1] not in PUBLIC_PACKAGES
+        )
+        assert not internal, f"{path.relative_to(ROOT)} imports internal modules {internal}"
 
 
 def _imports_any(path: Path) -> set[str]:
@@ -121,4 +164,7 @@ def test_the_rules_can_fail() -> None:
     """The checks above would see a results module reaching into running."""
     assert _layer("genbench.results.leaderboard") == "results"
     assert _layer("genbench.running.sweep") not in MAY_IMPORT["results"]
-    assert _layer("genbench.metrics") == "base" and _layer("genbench.cli") == "cli"
+    assert _layer("genbench.core.metrics") == "core" and _layer("genbench.cli") == "cli"
+    assert _layer("genbench.api") == "api" and "core" not in MAY_IMPORT["blocks"]
+    with pytest.raises(AssertionError, match="neither the plugin API"):
+        _layer("genbench.helpers")

@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-import genbench.files
+import genbench.core.files
 from genbench.cli import app
 
 runner = CliRunner()
@@ -358,7 +358,7 @@ def test_a_full_disk_is_one_line_for_every_command(
     def disk_full(path: Path, write: object) -> None:
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
 
-    monkeypatch.setattr(genbench.files, "atomic_write", disk_full)
+    monkeypatch.setattr(genbench.core.files, "atomic_write", disk_full)
     result = runner.invoke(app, ["report", str(out)])
     assert result.exit_code == 2 and result.stderr.count("\n") == 1, result.output
     assert result.stderr.startswith("error: no space left on device writing ")

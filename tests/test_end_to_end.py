@@ -16,8 +16,8 @@ from typer.testing import CliRunner
 
 import genbench
 from genbench.cli import app
+from genbench.core.files import read_jsonl
 from genbench.figures.pictures import grid_size
-from genbench.files import read_jsonl
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from genbench.files import atomic_torch_save, atomic_write_json, atomic_write_text
+from genbench.core.files import atomic_torch_save, atomic_write_json, atomic_write_text
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ import genbench.contract
 import genbench.testing
 from genbench import Hyperparameters
 from genbench.api import DataShape, Model
-from genbench.plugins import Registry
+from genbench.core.registry import Registry
 from genbench.testing import (
     MODEL_CHECKS,
     SHAPES,

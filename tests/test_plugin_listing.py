@@ -9,8 +9,8 @@ from rich.console import Console
 from typer.testing import CliRunner
 
 from genbench.cli import app
-from genbench.plugin_listing import plain_listing, plugin_rows, rich_listing
-from genbench.plugins import Registry
+from genbench.cli.listing import plain_listing, plugin_rows, rich_listing
+from genbench.core.registry import Registry
 
 REGISTRY = Registry.discover()
 NAMES = [entry.name for entry in REGISTRY.entries()]

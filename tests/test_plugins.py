@@ -15,8 +15,8 @@ from typer.testing import CliRunner
 import genbench
 from genbench import hookimpl
 from genbench.cli import app
+from genbench.core.registry import Registry, make_plugin_manager
 from genbench.errors import PluginConflictError, UnknownNameError, UserError
-from genbench.plugins import Registry, make_plugin_manager
 
 runner = CliRunner()
 

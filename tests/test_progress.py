@@ -6,7 +6,7 @@ import io
 
 from rich.console import Console
 
-from genbench.progress import PlainProgress, RichProgress, progress_for
+from genbench.core.progress import PlainProgress, RichProgress, progress_for
 
 
 class Clock:

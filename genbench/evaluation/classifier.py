@@ -20,10 +20,10 @@ import torch.nn.functional as F
 from torch import nn
 
 from genbench.api import DataShape, Split
-from genbench.batches import DeviceBatches
-from genbench.files import atomic_torch_save, atomic_write_json, file_sha256, read_json
-from genbench.images import to_unit_range
-from genbench.progress import ProgressSink, SilentProgress
+from genbench.core.batches import DeviceBatches
+from genbench.core.files import atomic_torch_save, atomic_write_json, file_sha256, read_json
+from genbench.core.images import to_unit_range
+from genbench.core.progress import ProgressSink, SilentProgress
 
 ARCHITECTURE = "refclf-v2"
 FEATURE_DIM = 64

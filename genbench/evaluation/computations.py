@@ -1,4 +1,4 @@
-"""How each metric of the table (genbench.metrics.METRICS) is computed: :data:`COMPUTATIONS` maps every
+"""How each metric of the table (genbench.core.metrics.METRICS) is computed: :data:`COMPUTATIONS` maps every
 metric's name to its computation, a function given the chosen metrics of one extractor and the samples
 (a :class:`Request`) that returns each metric's values and protocol (:class:`Computed`).
 genbench.evaluation.evaluate loops over the table and calls them; importing this module fails while the
@@ -19,6 +19,7 @@ from typing import Any
 import torch
 
 from genbench.api import Split
+from genbench.core.metrics import METRICS, Metric
 from genbench.evaluation.classifier import classifier_accuracy, load_classifier
 from genbench.evaluation.divergence import jsd_estimate, make_halves, w1_estimate
 from genbench.evaluation.fidelity import (
@@ -30,7 +31,6 @@ from genbench.evaluation.fidelity import (
 )
 from genbench.evaluation.inception import EXTRACTOR_NAME as INCEPTION_EXTRACTOR
 from genbench.evaluation.setup import EvaluationSetup
-from genbench.metrics import METRICS, Metric
 
 
 @dataclass(frozen=True)
@@ -183,7 +183,7 @@ def check_computations(metrics: Collection[Metric], computations: Mapping[str, o
     missing, unknown = sorted(names - set(computations)), sorted(set(computations) - names)
     if missing or unknown:
         raise RuntimeError(
-            f"genbench.metrics.METRICS and genbench.evaluation.evaluate.COMPUTATIONS disagree: "
+            f"genbench.core.metrics.METRICS and genbench.evaluation.evaluate.COMPUTATIONS disagree: "
             f"no computation for {missing or 'none'}; no metric for {unknown or 'none'}"
         )
 

@@ -28,9 +28,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from genbench.images import to_unit_range
+from genbench.core.images import to_unit_range
+from genbench.core.progress import ProgressSink, SilentProgress
 from genbench.options.config import DivergenceSettings
-from genbench.progress import ProgressSink, SilentProgress
 
 VALIDATE_EVERY = 25  # Steps between validation checks (early stopping)...
 MAX_VALIDATION = 512  # ...on a fifth of the training halves, at most this many images a side.

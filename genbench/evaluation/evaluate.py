@@ -1,7 +1,7 @@
 """Evaluation after training: the same samples count, quantisation, reference images and metrics for
 every model, each metric recorded with how it was obtained (its protocol).
 
-``evaluate`` loops over the metric table (genbench.metrics.METRICS) and computes each metric asked for
+``evaluate`` loops over the metric table (genbench.core.metrics.METRICS) and computes each metric asked for
 with its computation (genbench.evaluation.computations): torch-fidelity in the reference classifier's
 features and with Inception-v3 (genbench.evaluation.fidelity), the classifier's accuracy on conditional
 samples, and fresh estimators trained on real vs generated images (genbench.evaluation.divergence).
@@ -19,11 +19,11 @@ import torch
 
 from genbench.api import Model
 from genbench.contract import count_out_of_range
+from genbench.core.images import balanced_labels, to_uint8
+from genbench.core.metrics import METRICS, Metric
 from genbench.evaluation.computations import COMPUTATIONS, Computation, Computed, Request, torch_fidelity_pass
 from genbench.evaluation.fidelity import classifier_extractor
 from genbench.evaluation.setup import EvaluationSetup
-from genbench.images import balanced_labels, to_uint8
-from genbench.metrics import METRICS, Metric
 
 SAMPLE_BATCH = 500
 

@@ -20,9 +20,9 @@ from torch_fidelity.metric_prc import KEY_METRIC_PRECISION, KEY_METRIC_RECALL
 from torch_fidelity.registry import FEATURE_EXTRACTORS_REGISTRY
 
 from genbench.api import Split
+from genbench.core.images import to_unit_range
 from genbench.evaluation import statistics_cache
 from genbench.evaluation.classifier import ClassifierInfo, load_classifier
-from genbench.images import to_unit_range
 
 EXTRACTOR_NAME = "genbench-classifier"
 KID_SUBSET_SIZE = 1000  # torch-fidelity's default, reduced where a side has fewer than twice as many.

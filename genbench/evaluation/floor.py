@@ -18,11 +18,11 @@ from pathlib import Path
 from typing import Any
 
 from genbench.api import Split
+from genbench.core.files import atomic_write_json, read_json
+from genbench.core.layout import FLOOR_MODEL, FLOORS_DIR
+from genbench.core.record import RecordError, RunRecord
 from genbench.evaluation.evaluate import evaluate
 from genbench.evaluation.setup import EvaluationSetup, reference_images
-from genbench.files import atomic_write_json, read_json
-from genbench.layout import FLOOR_MODEL, FLOORS_DIR
-from genbench.record import RecordError, RunRecord
 
 # Bump when the floor's computation changes: cached floors are then recomputed. 2: KID subsets of at
 # most half a side (genbench.evaluation.fidelity.kid_subset_size).

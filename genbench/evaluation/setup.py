@@ -13,11 +13,11 @@ from typing import Any
 import torch
 
 from genbench.api import Split
+from genbench.core.metrics import uses_extractor
+from genbench.core.progress import ProgressSink, SilentProgress
 from genbench.evaluation.classifier import ClassifierInfo
 from genbench.evaluation.inception import InceptionWeights
-from genbench.metrics import uses_extractor
 from genbench.options.config import DivergenceSettings
-from genbench.progress import ProgressSink, SilentProgress
 
 REFERENCE_SEED = 0  # Which images a reference capped below its split's size uses: part of the protocol.
 QUANTISATION = "uint8, generated images mapped from [-1, 1] with round(); grayscale as RGB for Inception"

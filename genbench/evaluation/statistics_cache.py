@@ -17,7 +17,7 @@ from typing import TypeVar
 
 import torch
 
-from genbench.files import atomic_write_json, file_sha256, read_json
+from genbench.core.files import atomic_write_json, file_sha256, read_json
 
 T = TypeVar("T")
 

@@ -25,9 +25,9 @@ from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from genbench.files import atomic_write, read_jsonl
-from genbench.layout import FIGURES, TRAIN_LOG_FILE
-from genbench.metrics import higher_is_better
+from genbench.core.files import atomic_write, read_jsonl
+from genbench.core.layout import FIGURES, TRAIN_LOG_FILE
+from genbench.core.metrics import higher_is_better
 
 FIGURE_INCHES = (12.0, 7.0)
 DPI = 100  # With FIGURE_INCHES: every PNG is 1200 x 700 pixels.

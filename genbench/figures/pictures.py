@@ -34,17 +34,17 @@ import torch
 import torchvision
 
 from genbench.api import Model
-from genbench.files import atomic_write
-from genbench.images import balanced_labels, to_uint8, to_unit_range
+from genbench.blocks.modes import eval_mode
+from genbench.core.files import atomic_write
+from genbench.core.images import balanced_labels, to_uint8, to_unit_range
 
 # Re-exported: the names the runner writes the pictures under (see the module docstring).
-from genbench.layout import (  # noqa: F401
+from genbench.core.layout import (  # noqa: F401
     CLASSES_FILE,
     ENCODED_INTERPOLATION_FILE,
     INTERPOLATION_FILE,
     PROGRESS_FILE,
 )
-from genbench.modes import eval_mode
 
 PROGRESS_IMAGES = 16  # Images per snapshot: one row of the progress strip.
 PADDING = 2  # Pixels between and around the images of a grid.
@@ -77,7 +77,7 @@ def save_image_grid(images: torch.Tensor, cols: int, path: Path) -> None:
 
 @contextmanager
 def _inference(model: Model) -> Iterator[None]:
-    """No gradients and eval mode (:func:`genbench.modes.eval_mode`) for the block."""
+    """No gradients and eval mode (:func:`genbench.blocks.modes.eval_mode`) for the block."""
     with eval_mode(model), torch.no_grad():
         yield
 

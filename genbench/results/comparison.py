@@ -22,6 +22,9 @@ import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 
+from genbench.core.files import read_jsonl
+from genbench.core.layout import FLOOR_MODEL, PLOTS_DIR, RUNS_DIR, TRAIN_LOG_FILE
+from genbench.core.metrics import higher_is_better
 from genbench.figures.curves import (
     EVAL_PREFIX,
     KIMG_LABEL,
@@ -31,9 +34,6 @@ from genbench.figures.curves import (
     panel_grid,
     save_figure,
 )
-from genbench.files import read_jsonl
-from genbench.layout import FLOOR_MODEL, PLOTS_DIR, RUNS_DIR, TRAIN_LOG_FILE
-from genbench.metrics import higher_is_better
 from genbench.results.leaderboard import load_records, metric_columns, records_frame, variant_labels
 
 FINISHED = "finished"

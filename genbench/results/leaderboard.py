@@ -15,9 +15,8 @@ from typing import Any
 import pandas as pd
 from filelock import FileLock
 
-from genbench.errors import UserError
-from genbench.files import atomic_write_text, is_read_only, remove_temporaries
-from genbench.layout import (
+from genbench.core.files import atomic_write_text, is_read_only, remove_temporaries
+from genbench.core.layout import (
     FLOOR_MODEL,
     FLOORS_DIR,
     LEADERBOARD_FILE,
@@ -25,8 +24,9 @@ from genbench.layout import (
     METRICS_FILE,
     RUNS_DIR,
 )
-from genbench.metrics import column_order, higher_is_better, stem_of
-from genbench.record import RecordError, RunRecord
+from genbench.core.metrics import column_order, higher_is_better, stem_of
+from genbench.core.record import RecordError, RunRecord
+from genbench.errors import UserError
 from genbench.results.records import read_record_file
 
 RUN_COLUMNS = [

@@ -16,8 +16,8 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
-from genbench.layout import FLOOR_MODEL
-from genbench.metrics import stem_of
+from genbench.core.layout import FLOOR_MODEL
+from genbench.core.metrics import stem_of
 from genbench.results.leaderboard import (
     PROTOCOL_COLUMNS,
     SETUP_COLUMNS,

@@ -20,7 +20,7 @@ from typing import Any
 import torch
 from filelock import FileLock
 
-from genbench.files import (
+from genbench.core.files import (
     atomic_write_json,
     atomic_write_text,
     file_sha256,
@@ -28,7 +28,7 @@ from genbench.files import (
     read_jsonl,
     remove_temporaries,
 )
-from genbench.layout import (
+from genbench.core.layout import (
     CONFIG_FILE,
     LOCK_FILE,
     METRICS_FILE,
@@ -37,7 +37,7 @@ from genbench.layout import (
     RUNS_DIR,
     TRAIN_LOG_FILE,
 )
-from genbench.record import FileDigest, RecordError, RunRecord
+from genbench.core.record import FileDigest, RecordError, RunRecord
 
 
 def config_hash(config: dict[str, Any]) -> str:

@@ -1,7 +1,7 @@
 """The HTML report: one self-contained page gathering everything under an output folder.
 
 It reads what ``genbench run`` wrote (run records and configs, each run's pictures and curves, each
-dataset's comparison plots, the real-data floors; their file names in :mod:`genbench.layout`) into the
+dataset's comparison plots, the real-data floors; their file names in :mod:`genbench.core.layout`) into the
 page's data (:mod:`genbench.results.report_model`) and hands it to :mod:`genbench.results.report_html`
 for the markup. Nothing is recomputed: the leaderboard is :mod:`genbench.results.leaderboard`'s, every
 number is a record's.
@@ -17,10 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from genbench.errors import UserError
-from genbench.figures.curves import write_run_curves
-from genbench.files import atomic_write_text, is_read_only, read_json
-from genbench.layout import (
+from genbench.core.files import atomic_write_text, is_read_only, read_json
+from genbench.core.layout import (
     CLASSES_FILE,
     CONFIG_FILE,
     ENCODED_INTERPOLATION_FILE,
@@ -32,8 +30,10 @@ from genbench.layout import (
     RUNS_DIR,
     SAMPLES_FILE,
 )
-from genbench.layout import FIGURES as CURVE_FILES
-from genbench.record import RunRecord
+from genbench.core.layout import FIGURES as CURVE_FILES
+from genbench.core.record import RunRecord
+from genbench.errors import UserError
+from genbench.figures.curves import write_run_curves
 from genbench.results.comparison import write_comparison_plots
 from genbench.results.leaderboard import read_records, records_frame
 from genbench.results.report_html import render_page

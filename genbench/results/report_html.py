@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from genbench.metrics import column_order, higher_is_better
-from genbench.record import RunRecord
+from genbench.core.metrics import column_order, higher_is_better
+from genbench.core.record import RunRecord
 from genbench.results.leaderboard import (
     PROTOCOL_COLUMNS,
     RUN_COLUMNS,

@@ -7,8 +7,8 @@ from typing import Any
 
 import pandas as pd
 
-from genbench.layout import FLOOR_MODEL
-from genbench.record import RunRecord
+from genbench.core.layout import FLOOR_MODEL
+from genbench.core.record import RunRecord
 from genbench.results.leaderboard import variant_labels
 
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from genbench.metrics import METRICS, column_spec, higher_is_better
+from genbench.core.metrics import METRICS, column_spec, higher_is_better
 
 if TYPE_CHECKING:  # genbench.results.report renders through this module.
     from genbench.results.report_model import DatasetReport, Run
@@ -196,7 +196,7 @@ def protocol_facts(dataset: DatasetReport) -> list[Fact]:
 
 def column_note(dataset: DatasetReport, column: str) -> str:
     """What a leaderboard column holds: a run column's note, or a metric's description (from the metric
-    table, genbench.metrics; from its recorded protocol for a column the table does not know), direction
+    table, genbench.core.metrics; from its recorded protocol for a column the table does not know), direction
     and the sample counts and settings as recorded."""
     if column in COLUMN_NOTES:
         return COLUMN_NOTES[column]

@@ -14,8 +14,8 @@ from typing import Protocol
 
 import torch
 
+from genbench.core.record import RunRecord
 from genbench.options.config import RunOptions
-from genbench.record import RunRecord
 from genbench.running.device import resolve_device
 from genbench.running.jobs import OnRecord, RunJob, run_or_reuse
 from genbench.running.single_run import RunContext

@@ -17,11 +17,11 @@ import torch
 from filelock import Timeout
 
 from genbench.api import Hyperparameters
+from genbench.core.files import atomic_write_text
+from genbench.core.layout import ERROR_LOG_FILE
+from genbench.core.record import RecordError, RunRecord
+from genbench.core.registry import PluginEntry
 from genbench.errors import Diverged, Interrupted, OutOfSpaceError
-from genbench.files import atomic_write_text
-from genbench.layout import ERROR_LOG_FILE
-from genbench.plugins import PluginEntry
-from genbench.record import RecordError, RunRecord
 from genbench.results.records import RunFolder
 from genbench.running.single_run import LoadedData, RunContext, SingleRun
 

@@ -21,10 +21,10 @@ from typing import Any
 
 import torch
 
+from genbench.core.progress import RichProgress, SilentProgress
+from genbench.core.record import RunRecord
 from genbench.errors import Interrupted, UserError
 from genbench.options.config import RunOptions
-from genbench.progress import RichProgress, SilentProgress
-from genbench.record import RunRecord
 from genbench.running.device import resolve_device
 from genbench.running.jobs import OnRecord, RunJob
 from genbench.running.ray_task import Reporter, RunLines, run_task

@@ -17,8 +17,8 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskID, TextColumn
 
 from genbench.api import Hyperparameters
+from genbench.core.registry import PluginEntry
 from genbench.options.config import RunOptions
-from genbench.plugins import PluginEntry
 from genbench.results.records import RunFolder
 from genbench.running.interrupts import StopRequests
 from genbench.running.jobs import RunJob, run_or_reuse
@@ -93,7 +93,7 @@ class Reporter:
 
 
 class ReporterProgress:
-    """A task's :class:`~genbench.progress.ProgressSink`: sends kimg and it/s to the reporter, at most
+    """A task's :class:`~genbench.core.progress.ProgressSink`: sends kimg and it/s to the reporter, at most
     every :data:`REPORT_SECONDS`."""
 
     def __init__(self, reporter: Any, run_id: str, label: str) -> None:

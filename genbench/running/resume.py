@@ -22,8 +22,8 @@ from typing import Any
 import numpy as np
 import torch
 
-from genbench.files import atomic_write
-from genbench.layout import PREVIOUS_RESUME_FILE, RESUME_FILE
+from genbench.core.files import atomic_write
+from genbench.core.layout import PREVIOUS_RESUME_FILE, RESUME_FILE
 
 _REQUIRED_KEYS = ("model", "batches", "rng", "state")
 FORMAT = 1  # The outer file: {"format", "sha256", "payload": uint8 bytes of torch.save(payload)}.

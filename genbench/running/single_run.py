@@ -20,15 +20,11 @@ import numpy as np
 import torch
 
 from genbench.api import DataShape, Hyperparameters, Model, Split
-from genbench.batches import DeviceBatches
 from genbench.contract import out_of_range_message
-from genbench.evaluation.classifier import ClassifierInfo
-from genbench.evaluation.evaluate import cheap_fd, evaluate, generate_counted
-from genbench.evaluation.setup import EvaluationSetup
-from genbench.figures import curves, pictures
-from genbench.files import atomic_torch_save, read_json
-from genbench.images import balanced_labels
-from genbench.layout import (
+from genbench.core.batches import DeviceBatches
+from genbench.core.files import atomic_torch_save, read_json
+from genbench.core.images import balanced_labels
+from genbench.core.layout import (
     BEST_CHECKPOINT_FILE,
     CHECKPOINT_FILE,
     CLASSES_FILE,
@@ -39,11 +35,15 @@ from genbench.layout import (
     SAMPLES_FILE,
     TRAIN_LOG_FILE,
 )
-from genbench.metrics import format_count
+from genbench.core.metrics import format_count
+from genbench.core.progress import ProgressSink
+from genbench.core.record import RunRecord
+from genbench.core.registry import PluginEntry
+from genbench.evaluation.classifier import ClassifierInfo
+from genbench.evaluation.evaluate import cheap_fd, evaluate, generate_counted
+from genbench.evaluation.setup import EvaluationSetup
+from genbench.figures import curves, pictures
 from genbench.options.config import RunOptions
-from genbench.plugins import PluginEntry
-from genbench.progress import ProgressSink
-from genbench.record import RunRecord
 from genbench.results.records import RunFolder, setup_hash, truncate_log, versions
 from genbench.running.device import device_name
 from genbench.running.fast_path import StepOptions

@@ -18,18 +18,18 @@ import torch
 from filelock import FileLock
 
 from genbench.api import Hyperparameters, Split, check_split
+from genbench.core.metrics import uses_extractor
+from genbench.core.progress import ProgressSink, SilentProgress
+from genbench.core.record import RecordError, RunRecord
+from genbench.core.registry import PluginEntry, Registry
 from genbench.errors import OutOfSpaceError, UserError
 from genbench.evaluation.classifier import cached_classifier
 from genbench.evaluation.floor import floor_record, write_floor
 from genbench.evaluation.inception import InceptionWeights, resolve_inception_weights
 from genbench.evaluation.setup import EvaluationSetup, reference_images
-from genbench.metrics import uses_extractor
 from genbench.options.config import RunOptions
 from genbench.options.identity import ResolvedRun, data_sha256, run_identity
 from genbench.options.overrides import resolve_hparams
-from genbench.plugins import PluginEntry, Registry
-from genbench.progress import ProgressSink, SilentProgress
-from genbench.record import RecordError, RunRecord
 from genbench.results.leaderboard import rebuild_leaderboard
 from genbench.results.records import RunFolder, run_id
 from genbench.running.executor import make_executor

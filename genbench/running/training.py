@@ -17,12 +17,12 @@ from typing import Any, Protocol
 import torch
 
 from genbench.api import Model, Split
-from genbench.batches import DeviceBatches
 from genbench.contract import log_value_problem
+from genbench.core.batches import DeviceBatches
+from genbench.core.images import to_unit_range
+from genbench.core.progress import ProgressSink
 from genbench.errors import Diverged, Interrupted
-from genbench.images import to_unit_range
 from genbench.options.config import Budget
-from genbench.progress import ProgressSink
 from genbench.running.fast_path import StepOptions, Stepper
 from genbench.running.resume import preserved_rng, rng_state
 

@@ -20,8 +20,8 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from genbench.api import Dataset, DataShape, Model
+from genbench.contract import class_problem
 from genbench.errors import DataNotFoundError
-from genbench.plugins import class_problem
 from genbench.testing.dataset_checks import check_dataset
 from genbench.testing.failures import ContractError, ModelCheck, require
 from genbench.testing.inputs import SHAPES

@@ -7,8 +7,8 @@ from pathlib import Path
 import torch
 
 from genbench.api import Dataset, check_split
+from genbench.contract import class_problem
 from genbench.errors import DataNotFoundError, UserError
-from genbench.plugins import class_problem
 from genbench.testing.failures import ContractError, require
 
 

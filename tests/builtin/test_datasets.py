@@ -23,9 +23,9 @@ from genbench_builtin.datasets.digits import split_indices
 from sklearn.datasets import load_digits
 
 from genbench import DataShape
+from genbench.core.registry import Registry
 from genbench.errors import DataNotFoundError, UserError
 from genbench.options.config import default_data_root
-from genbench.plugins import Registry
 
 IDX_NAMES = [name for pair in idx_files.FILES.values() for name in pair]
 

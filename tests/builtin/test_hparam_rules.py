@@ -10,8 +10,8 @@ from typer.testing import CliRunner
 
 from genbench import UserError
 from genbench.cli import app
+from genbench.core.registry import Registry
 from genbench.options.overrides import resolve_hparams
-from genbench.plugins import Registry
 
 REGISTRY = Registry.discover()
 BUILTIN = [e for e in REGISTRY.entries() if e.kind == "model" and e.distribution == "genbench"]

@@ -10,13 +10,13 @@ import pytest
 import torch
 
 from genbench.api import Split
-from genbench.batches import DeviceBatches
+from genbench.core.batches import DeviceBatches
+from genbench.core.progress import SilentProgress
+from genbench.core.registry import Registry
 from genbench.evaluation.classifier import ClassifierInfo, cached_classifier
 from genbench.evaluation.evaluate import generate
 from genbench.evaluation.fidelity import classifier_fd
 from genbench.options.config import Budget
-from genbench.plugins import Registry
-from genbench.progress import SilentProgress
 from genbench.running.single_run import seed_everything
 from genbench.running.training import LogOnlyHooks, Schedule, train
 

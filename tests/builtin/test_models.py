@@ -13,7 +13,7 @@ from genbench_builtin.models.dcgan import jsd_from_logits
 
 from genbench import DataShape, Model, UserError
 from genbench.blocks.conv_ladder import ladder_plan
-from genbench.plugins import Registry
+from genbench.core.registry import Registry
 
 SHAPES = [DataShape(1, 8, 10), DataShape(1, 28, 10), DataShape(3, 32, 10)]
 MODELS = [DCGAN, VAE]

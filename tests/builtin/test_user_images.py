@@ -19,8 +19,8 @@ from typer.testing import CliRunner
 
 from genbench import DataShape
 from genbench.cli import app
+from genbench.core.registry import PluginEntry, Registry
 from genbench.errors import UserError
-from genbench.plugins import PluginEntry, Registry
 
 COLOURS = {"apple": (200, 30, 30), "leaf": (20, 180, 40), "sky": (40, 60, 220)}
 FORMATS = ("png", "jpg", "bmp", "gif", "webp")

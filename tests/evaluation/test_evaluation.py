@@ -14,12 +14,12 @@ from setups import make_setup
 from torch_fidelity.metric_fid import fid_features_to_statistics, fid_statistics_to_metric
 
 from genbench import Model, hookimpl
+from genbench.core.images import balanced_labels, to_unit_range
+from genbench.core.registry import Registry
 from genbench.evaluation.classifier import ClassifierInfo, Recipe, cached_classifier, load_classifier
 from genbench.evaluation.evaluate import evaluate, generate
 from genbench.evaluation.fidelity import classifier_fd
-from genbench.images import balanced_labels, to_unit_range
 from genbench.options.config import RunOptions
-from genbench.plugins import Registry
 from genbench.running.sweep import Benchmark
 
 CPU = torch.device("cpu")

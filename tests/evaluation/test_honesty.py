@@ -16,11 +16,11 @@ from conftest import session_cache
 from setups import CPU, make_setup
 
 from genbench.api import Split
+from genbench.core.layout import FLOOR_MODEL
 from genbench.evaluation.classifier import ClassifierInfo, cached_classifier
 from genbench.evaluation.evaluate import evaluate
 from genbench.evaluation.fidelity import ClassifierFeatureExtractor, kid_subset_size
 from genbench.evaluation.floor import floor_record
-from genbench.layout import FLOOR_MODEL
 
 OFFLINE = ("fd_clf", "kid_clf", "prc_clf", "isc_clf", "jsd_clf", "w1_critic")
 

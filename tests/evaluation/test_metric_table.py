@@ -8,8 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from genbench.evaluation.computations import COMPUTATIONS, check_computations
-from genbench.metrics import (
+from genbench.core.metrics import (
     METRICS,
     Column,
     Metric,
@@ -18,6 +17,7 @@ from genbench.metrics import (
     higher_is_better,
     uses_extractor,
 )
+from genbench.evaluation.computations import COMPUTATIONS, check_computations
 from genbench.options.config import KNOWN_METRICS
 
 README = Path(__file__).resolve().parents[2] / "README.md"

@@ -9,8 +9,8 @@ from typing import Any
 import pandas as pd
 from PIL import Image
 
+from genbench.core.layout import FIGURES, TRAIN_LOG_FILE
 from genbench.figures.curves import DPI, FIGURE_INCHES, group_series, log_frame, smooth, write_run_curves
-from genbench.layout import FIGURES, TRAIN_LOG_FILE
 from genbench.results.records import RunFolder
 
 PIXELS = (round(FIGURE_INCHES[0] * DPI), round(FIGURE_INCHES[1] * DPI))

@@ -12,6 +12,8 @@ import torch
 from PIL import Image
 
 from genbench.api import DataShape, Model
+from genbench.core.images import to_uint8
+from genbench.core.registry import Registry
 from genbench.figures.pictures import (
     PADDING,
     PROGRESS_IMAGES,
@@ -24,8 +26,6 @@ from genbench.figures.pictures import (
     slerp,
     snapshot,
 )
-from genbench.images import to_uint8
-from genbench.plugins import Registry
 
 SHAPE = DataShape(1, 8, 3)
 REGISTRY = Registry.discover()

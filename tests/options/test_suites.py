@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
+from genbench.core.registry import Registry
 from genbench.errors import UserError
 from genbench.options.config import RunOptions, resolve_options
 from genbench.options.suite import load_suite
-from genbench.plugins import Registry
 from genbench.running.sweep import Benchmark
 
 BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"

@@ -9,10 +9,10 @@ import pandas as pd
 import pytest
 from PIL import Image
 
+from genbench.core.layout import FLOOR_MODEL, PLOTS_DIR, TRAIN_LOG_FILE
+from genbench.core.record import RunRecord
 from genbench.evaluation.floor import write_floor
 from genbench.figures.curves import DPI, FIGURE_INCHES
-from genbench.layout import FLOOR_MODEL, PLOTS_DIR, TRAIN_LOG_FILE
-from genbench.record import RunRecord
 from genbench.results.comparison import finished_runs, seed_stats, write_comparison_plots
 from genbench.results.leaderboard import load_records, records_frame
 from genbench.results.records import RunFolder

@@ -11,12 +11,12 @@ import pandas as pd
 import pytest
 from rich.console import Console
 
+from genbench.core.layout import FLOOR_MODEL
+from genbench.core.metrics import METRICS, column_order, higher_is_better, stem_of
+from genbench.core.record import RunRecord
 from genbench.errors import UserError
 from genbench.evaluation.floor import write_floor
-from genbench.layout import FLOOR_MODEL
-from genbench.metrics import METRICS, column_order, higher_is_better, stem_of
 from genbench.options.config import KNOWN_METRICS
-from genbench.record import RunRecord
 from genbench.results.leaderboard import rebuild_leaderboard, sort_frame, summarise
 from genbench.results.leaderboard_view import by_model, column_blocks, render, terminal_view
 from genbench.results.records import RunFolder

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from genbench.files import atomic_write, atomic_write_json, read_json, read_jsonl
-from genbench.record import SCHEMA_VERSION, RecordError, RunRecord
+from genbench.core.files import atomic_write, atomic_write_json, read_json, read_jsonl
+from genbench.core.record import SCHEMA_VERSION, RecordError, RunRecord
 from genbench.results.records import RunFolder, run_id, setup_hash, truncate_log
 
 

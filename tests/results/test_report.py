@@ -18,11 +18,11 @@ from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 
+from genbench.core.layout import FLOOR_MODEL, REPORT_FILE
+from genbench.core.metrics import metric
+from genbench.core.record import RunRecord
 from genbench.errors import UserError
 from genbench.evaluation.floor import write_floor
-from genbench.layout import FLOOR_MODEL, REPORT_FILE
-from genbench.metrics import metric
-from genbench.record import RunRecord
 from genbench.results.records import RunFolder
 from genbench.results.report import PLOTS_DIR, write_report
 from genbench.results.report_html import table_id

@@ -9,7 +9,7 @@ import pytest
 import torch
 from genbench_builtin.models import ACGAN, DCGAN, GAN, WGANGP
 
-from genbench.batches import DeviceBatches
+from genbench.core.batches import DeviceBatches
 from genbench.options.config import RunOptions
 from genbench.running.fast_path import StepOptions, Stepper
 from genbench.running.sweep import Benchmark

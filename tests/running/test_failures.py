@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 
 import genbench.running.resume
 from genbench.cli import app
-from genbench.plugins import Registry, make_plugin_manager
+from genbench.core.registry import Registry, make_plugin_manager
 
 runner = CliRunner()
 pytestmark = pytest.mark.usefixtures("one_thread")  # See conftest.one_thread.

@@ -17,7 +17,7 @@ import torch
 from genbench_builtin.models import DCGAN, GAN, VAE, WGAN
 
 from genbench.api import DataShape
-from genbench.batches import DeviceBatches
+from genbench.core.batches import DeviceBatches
 from genbench.running import capture
 from genbench.running.capture import CAPTURE_ENV, capture_refusal
 from genbench.running.fast_path import StepOptions, Stepper, resolve_precision

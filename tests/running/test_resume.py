@@ -19,12 +19,12 @@ import pytest
 import torch
 from conftest import session_cache
 
-from genbench.batches import DeviceBatches
+from genbench.core.batches import DeviceBatches
+from genbench.core.files import read_jsonl
+from genbench.core.layout import PREVIOUS_RESUME_FILE, RESUME_FILE
+from genbench.core.progress import SilentProgress
 from genbench.errors import Interrupted
-from genbench.files import read_jsonl
-from genbench.layout import PREVIOUS_RESUME_FILE, RESUME_FILE
 from genbench.options.config import Budget
-from genbench.progress import SilentProgress
 from genbench.running.resume import load_resume, restore_rng_state, rng_state, save_resume
 from genbench.running.training import LogOnlyHooks, Schedule, TrainState, train
 

@@ -9,11 +9,11 @@ import fakes
 import pytest
 import torch
 
-from genbench.batches import DeviceBatches
+from genbench.core.batches import DeviceBatches
+from genbench.core.images import to_uint8, to_unit_range
+from genbench.core.progress import SilentProgress
 from genbench.errors import UserError
-from genbench.images import to_uint8, to_unit_range
 from genbench.options.config import Budget
-from genbench.progress import SilentProgress
 from genbench.running.training import LogOnlyHooks, Schedule, train
 
 

@@ -2,7 +2,7 @@
 
 The package has a pyproject with the ``genbench`` entry point and the genbench dependency, a model and
 a dataset that pass genbench's contract as written, a test file running that contract, and a README
-(templates: :mod:`genbench.plugin_template`). It installs with ``pip install -e NAME`` and runs with
+(templates: :mod:`genbench.cli.templates`). It installs with ``pip install -e NAME`` and runs with
 ``genbench run --models NAME --data NAME``.
 """
 
@@ -14,9 +14,9 @@ import re
 from pathlib import Path
 
 from genbench import __version__
+from genbench.cli.templates import FILES
+from genbench.core.registry import Registry
 from genbench.errors import UserError
-from genbench.plugin_template import FILES
-from genbench.plugins import Registry
 
 # A distribution name that is also a genbench model / dataset name once '-' becomes '_' for the module:
 # lowercase letters, digits, '-' and '_', starting with a letter.

@@ -11,7 +11,7 @@ from typing import Any
 import torch
 
 from genbench.api import Split
-from genbench.images import to_unit_range
+from genbench.core.images import to_unit_range
 
 # Keep a split on the GPU only when it takes at most this share of the free memory.
 _MAX_SHARE_OF_FREE_MEMORY = 0.25

@@ -12,25 +12,23 @@ import dataclasses
 import difflib
 import importlib
 import os
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from importlib import metadata
-from typing import Any, Literal
+from typing import Any
 
 import pluggy
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
 from genbench import hookspecs
-from genbench.api import API_VERSION, Dataset, DataShape, Model
+from genbench.api import API_VERSION
+from genbench.contract import Kind, class_problem
 from genbench.errors import PluginConflictError, UnknownNameError, UserError
 
 ENTRY_POINT_GROUP = "genbench"
 DISABLE_AUTOLOAD_ENV = "GENBENCH_DISABLE_PLUGIN_AUTOLOAD"
 PLUGINS_ENV = "GENBENCH_PLUGINS"
-_NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 
-Kind = Literal["model", "dataset"]
 
 
 @dataclass(frozen=True)
@@ -278,23 +276,6 @@ class Registry:
             )
             raise UnknownNameError(f"unknown {kind} '{name}'; available: {available}{failed}")
         return table[name]
-
-
-def class_problem(kind: Kind, obj: object) -> str | None:
-    """Why ``obj`` cannot be registered as a ``kind``: not a genbench class, an invalid ``name``, a
-    dataset without ``shape``; None when it can."""
-    base = Model if kind == "model" else Dataset
-    if not (isinstance(obj, type) and issubclass(obj, base)):
-        return f"registered {obj!r} as a {kind}, but it is not a genbench.{base.__name__} subclass"
-    name = getattr(obj, "name", None)
-    if not isinstance(name, str) or not _NAME_RE.match(name):
-        return (
-            f"registered {kind} class {obj.__qualname__} with invalid name {name!r}: "
-            "use lowercase letters, digits, '-' and '_'"
-        )
-    if kind == "dataset" and not isinstance(getattr(obj, "shape", None), DataShape):
-        return f"registered dataset '{name}' without a `shape` (a genbench.DataShape class attribute)"
-    return None
 
 
 def _entry(kind: Kind, obj: Any, distribution: str, version: str) -> PluginEntry:

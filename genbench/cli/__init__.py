@@ -15,14 +15,14 @@ import typer
 from rich.console import Console
 from typer.core import TyperGroup
 
+from genbench.cli.listing import plain_listing, plugin_rows, rich_listing
+from genbench.core.layout import LEADERBOARD_FILE, RUNS_DIR
+from genbench.core.progress import SilentProgress, progress_for
+from genbench.core.registry import Registry
 from genbench.errors import Interrupted, OutOfSpaceError, UserError
-from genbench.layout import LEADERBOARD_FILE, RUNS_DIR
 from genbench.options.command_line import given_on_the_command_line, run_signature
 from genbench.options.config import RunOptions, resolve_options
 from genbench.options.suite import load_suite
-from genbench.plugin_listing import plain_listing, plugin_rows, rich_listing
-from genbench.plugins import Registry
-from genbench.progress import SilentProgress, progress_for
 from genbench.results.leaderboard import (
     read_records,
     rebuild_leaderboard,
@@ -227,7 +227,7 @@ def new_plugin(
 ) -> None:
     """Write a ready plugin package NAME/: pyproject (genbench entry point), a model and a dataset that
     pass genbench's contract, their tests, a README. Then: pip install -e NAME."""
-    from genbench.scaffold import write_plugin  # Imported here: only this command needs it.
+    from genbench.cli.new_plugin import write_plugin  # Imported here: only this command needs it.
 
     folder = write_plugin(name, parent)
     typer.echo(f"wrote {folder}; next: pip install -e {folder} && genbench run --models {name} --data {name}")

@@ -14,7 +14,7 @@ from rich.console import RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from genbench.plugins import Registry
+from genbench.core.registry import Registry
 
 HEADER = ("name", "kind", "conditional", "distribution", "version", "description")
 Row = Sequence[str]

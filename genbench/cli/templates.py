@@ -1,4 +1,4 @@
-"""The files `genbench new-plugin NAME` writes (:mod:`genbench.scaffold`), as text with placeholders.
+"""The files `genbench new-plugin NAME` writes (:mod:`genbench.cli.new_plugin`), as text with placeholders.
 
 ``__NAME__`` is the plugin's distribution, model and dataset name, ``__MODULE__`` its import name and
 ``__CLASS__`` the stem of its class names; ``__GENBENCH__`` is the genbench version it was made with.
