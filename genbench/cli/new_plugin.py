@@ -2,8 +2,8 @@
 
 The package has a pyproject with the ``genbench`` entry point and the genbench dependency, a model and
 a dataset that pass genbench's contract as written, a test file running that contract, and a README
-(templates: :mod:`genbench.cli.templates`). It installs with ``pip install -e NAME`` and runs with
-``genbench run --models NAME --data NAME``.
+(the files under ``genbench/cli/templates/``, package data). It installs with
+``pip install -e NAME`` and runs with ``genbench run --models NAME --data NAME``.
 """
 
 from __future__ import annotations
@@ -11,10 +11,12 @@ from __future__ import annotations
 import importlib.util
 import keyword
 import re
+from collections.abc import Iterator
+from importlib import resources
+from importlib.resources.abc import Traversable
 from pathlib import Path
 
 from genbench import __version__
-from genbench.cli.templates import FILES
 from genbench.core.registry import Registry
 from genbench.errors import UserError
 
@@ -67,12 +69,31 @@ def render(template: str, name: str) -> str:
     return template
 
 
+# The templates: each file under templates/ is one file of the new package, at the same relative path
+# without its ``.tmpl`` suffix (which keeps linters and pytest off them here). In paths and text,
+# ``__NAME__`` is the plugin's distribution, model and dataset name, ``__MODULE__`` its import name,
+# ``__CLASS__`` the stem of its class names and ``__GENBENCH__`` the genbench version it was made with.
+# The model and the dataset pass genbench's contract as written (tests/test_scaffold.py runs the
+# generated tests), so a new plugin starts from working code and changes one piece at a time.
+TEMPLATES = resources.files("genbench.cli") / "templates"
+SUFFIX = ".tmpl"
+
+
+def templates(folder: Traversable = TEMPLATES, prefix: str = "") -> Iterator[tuple[str, str]]:
+    """Every template as (path relative to the new package, text), in a stable order."""
+    for entry in sorted(folder.iterdir(), key=lambda e: e.name):
+        if entry.is_dir():
+            yield from templates(entry, f"{prefix}{entry.name}/")
+        elif entry.name.endswith(SUFFIX):
+            yield f"{prefix}{entry.name.removesuffix(SUFFIX)}", entry.read_text()
+
+
 def write_plugin(name: str, parent: Path) -> Path:
     """Write the plugin package ``parent/name`` and return its folder; nothing is written when the
     name is refused (see :func:`check_name`)."""
     check_name(name, parent)
     folder = parent / name
-    for relative, template in FILES.items():
+    for relative, template in templates():
         path = folder / render(relative, name)
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(render(template, name))
