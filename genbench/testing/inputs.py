@@ -47,4 +47,5 @@ def through_bytes(state: dict[str, Any]) -> dict[str, Any]:
     buffer = io.BytesIO()
     torch.save(state, buffer)
     buffer.seek(0)
-    return torch.load(buffer, weights_only=True)
+    loaded: dict[str, Any] = torch.load(buffer, weights_only=True)
+    return loaded

@@ -26,7 +26,8 @@ def require_logs(logs: object, what: str) -> None:
         f"{what} returned a {type(logs).__name__}",
         "return a dict of scalar tensors, e.g. {'loss': loss.detach()}",
     )
-    for key, value in logs.items():  # type: ignore[union-attr]
+    assert isinstance(logs, dict)  # What require() just checked, said to the type checker.
+    for key, value in logs.items():
         problem = log_value_problem(what, key, value)
         if problem:
             raise ContractError(f"{what} logs: {problem}")
