@@ -261,10 +261,6 @@ class Registry:
             for entry in claims
         ]
 
-    def distributions(self) -> dict[str, str]:
-        """``{distribution: version}`` of every plugin that registered something."""
-        return {e.distribution: e.version for e in self.entries()}
-
     def _lookup(self, table: dict[str, PluginEntry], kind: Kind, name: str) -> PluginEntry:
         if (kind, name) in self.conflicts:
             raise PluginConflictError(
