@@ -1,9 +1,10 @@
 """Plugin discovery: a fresh pluggy manager per run, and the registry of models and datasets it yields.
 
 Built-in plugins are found through the same ``genbench`` entry point group as third-party ones; the
-core never imports them. ``GENBENCH_DISABLE_PLUGIN_AUTOLOAD=1`` turns entry points off (tests then
-register fake plugins directly); ``GENBENCH_PLUGINS=mod1,mod2`` imports and registers modules by name,
-which is how to try a plugin before packaging it.
+core never imports them. ``autoload=False`` leaves entry points alone (tests then register fake plugins
+directly); the command line decides it from ``GENBENCH_DISABLE_PLUGIN_AUTOLOAD``
+(:func:`genbench.options.environment.plugin_autoload`). ``GENBENCH_PLUGINS=mod1,mod2`` imports and
+registers modules by name, which is how to try a plugin before packaging it.
 """
 
 from __future__ import annotations
@@ -26,7 +27,6 @@ from genbench.api import API_VERSION, Dataset, DataShape, Model
 from genbench.errors import PluginConflictError, UnknownNameError, UserError
 
 ENTRY_POINT_GROUP = "genbench"
-DISABLE_AUTOLOAD_ENV = "GENBENCH_DISABLE_PLUGIN_AUTOLOAD"
 PLUGINS_ENV = "GENBENCH_PLUGINS"
 _NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 
@@ -149,17 +149,15 @@ def api_version_problem(plugin: object) -> str | None:
     )
 
 
-def make_plugin_manager(
-    plugins: Iterable[object] = (), autoload: bool | None = None
-) -> GenbenchPluginManager:
-    """A new plugin manager with genbench's hookspecs, entry-point plugins, the modules named in
-    ``GENBENCH_PLUGINS`` and ``plugins`` registered; the ones that fail their checks are in ``broken``.
+def make_plugin_manager(plugins: Iterable[object] = (), autoload: bool = True) -> GenbenchPluginManager:
+    """A new plugin manager with genbench's hookspecs, entry-point plugins (unless ``autoload`` is
+    false), the modules named in ``GENBENCH_PLUGINS`` and ``plugins`` registered; the ones that fail
+    their checks are in ``broken``.
 
-    ``autoload=None`` loads entry points unless ``GENBENCH_DISABLE_PLUGIN_AUTOLOAD`` is set.
+    The environment's autoload switch is the caller's to read: it is a yes/no word parsed with the
+    options' rules (:func:`genbench.options.environment.plugin_autoload`), which this layer cannot import.
     """
     pm = GenbenchPluginManager()
-    if autoload is None:
-        autoload = not os.environ.get(DISABLE_AUTOLOAD_ENV)
     if autoload:
         pm.load_entry_points(ENTRY_POINT_GROUP)
     pm.load_modules(name.strip() for name in os.environ.get(PLUGINS_ENV, "").split(",") if name.strip())
@@ -229,7 +227,7 @@ class Registry:
         return cls(entries, broken)
 
     @classmethod
-    def discover(cls, plugins: Iterable[object] = (), autoload: bool | None = None) -> Registry:
+    def discover(cls, plugins: Iterable[object] = (), autoload: bool = True) -> Registry:
         """The registry of a fresh plugin manager (see :func:`make_plugin_manager`)."""
         return cls.from_plugin_manager(make_plugin_manager(plugins, autoload))
 

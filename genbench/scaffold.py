@@ -47,7 +47,9 @@ def check_name(name: str, parent: Path) -> None:
         raise UserError(f"plugin name {name!r} is a Python keyword, not a module name; choose another")
     if importlib.util.find_spec(module) is not None:
         raise UserError(f"plugin name {name!r} would clash with the Python module '{module}'; choose another")
-    registry = Registry.discover()
+    # Every installed plugin, whatever GENBENCH_DISABLE_PLUGIN_AUTOLOAD says in this shell: the new
+    # package will be installed beside them, and a name one of them has would clash.
+    registry = Registry.discover(autoload=True)
     for kind, names in (("model", registry.models), ("dataset", registry.datasets)):
         if name in names:
             raise UserError(f"an installed plugin already has a {kind} called {name!r}; choose another name")
