@@ -1,7 +1,7 @@
 """The files `genbench new-plugin NAME` writes (:mod:`genbench.scaffold`), as text with placeholders.
 
 ``__NAME__`` is the plugin's distribution, model and dataset name, ``__MODULE__`` its import name and
-``__CLASS__`` the stem of its class names; ``__GENBENCH__`` is the genbench version it was made with.
+``__CLASS__`` the stem of its class names; ``__GENBENCH__`` is the oldest genbench with its plugin API.
 The model and the dataset pass genbench's contract as written (tests/test_scaffold.py runs the
 generated tests), so a new plugin starts from working code and changes one piece at a time.
 """

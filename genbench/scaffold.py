@@ -13,10 +13,16 @@ import keyword
 import re
 from pathlib import Path
 
-from genbench import __version__
+from genbench import API_VERSION
 from genbench.errors import UserError
 from genbench.plugin_template import FILES
 from genbench.plugins import Registry
+
+# The oldest genbench release offering each plugin API version (genbench.api.API_VERSION). A new plugin
+# depends on genbench >= the one for the API it is written against, not on the release that wrote it, so
+# it installs beside every genbench that can run it; a new API version adds its entry (docs/plugins.md
+# gives the same floor, tests/test_scaffold.py checks both).
+API_FIRST_RELEASE = {"1.0": "0.1"}
 
 # A distribution name that is also a genbench model / dataset name once '-' becomes '_' for the module:
 # lowercase letters, digits, '-' and '_', starting with a letter.
@@ -63,7 +69,7 @@ def render(template: str, name: str) -> str:
         ("__MODULE__", module_name(name)),
         ("__CLASS__", class_stem(name)),
         ("__NAME__", name),
-        ("__GENBENCH__", __version__),
+        ("__GENBENCH__", API_FIRST_RELEASE[API_VERSION]),
     ):
         template = template.replace(token, value)
     return template

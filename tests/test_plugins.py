@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import sys
 import textwrap
+import tomllib
 import types
 from pathlib import Path
 
@@ -150,6 +151,12 @@ def test_a_plugin_states_the_api_versions_it_accepts(required: str, error: str |
     else:
         assert [(b.name, b.error) for b in registry.broken] == [("versioned", error)]
         assert registry.entries() == []
+
+
+def test_the_release_version_is_the_one_pyproject_gives() -> None:
+    project = tomllib.loads((Path(__file__).resolve().parents[1] / "pyproject.toml").read_text())["project"]
+    # Read from the installed metadata: an install older than this pyproject needs `pip install -e .`.
+    assert genbench.__version__ == project["version"]
 
 
 def test_a_module_named_twice_is_registered_once(monkeypatch: pytest.MonkeyPatch) -> None:
