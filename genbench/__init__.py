@@ -4,11 +4,16 @@ The names here are the plugin API (see docs/plugins.md); :mod:`genbench.testing`
 against its contract.
 """
 
+import importlib.metadata as _metadata
+
 from genbench.api import API_VERSION, Dataset, DataShape, Hyperparameters, Model, Split
 from genbench.errors import DataNotFoundError, UserError
 from genbench.hookspecs import hookimpl
 
-__version__ = "0.2.0"
+try:
+    __version__ = _metadata.version("genbench")  # pyproject.toml's: the one place the version is written.
+except _metadata.PackageNotFoundError:  # A source tree that was never installed has no version.
+    __version__ = "unknown"
 
 __all__ = [
     "API_VERSION",

@@ -37,7 +37,7 @@ def digits_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, object]:
             "1000",
             "--log-every",
             "10",
-            "--divergence-steps",  # A short estimator budget: tests/test_divergence.py checks them.
+            "--divergence-steps",  # Short: tests/evaluation/test_divergence.py checks the estimators.
             "50",
             "--out",
             str(out),

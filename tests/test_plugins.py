@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import sys
 import textwrap
+import tomllib
 import types
 from pathlib import Path
 
@@ -152,6 +153,12 @@ def test_a_plugin_states_the_api_versions_it_accepts(required: str, error: str |
         assert registry.entries() == []
 
 
+def test_the_release_version_is_the_one_pyproject_gives() -> None:
+    project = tomllib.loads((Path(__file__).resolve().parents[1] / "pyproject.toml").read_text())["project"]
+    # Read from the installed metadata: an install older than this pyproject needs `pip install -e .`.
+    assert genbench.__version__ == project["version"]
+
+
 def test_a_module_named_twice_is_registered_once(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("GENBENCH_PLUGINS", "fakes,fakes")
     registry = Registry.discover([fakes], autoload=False)
@@ -164,15 +171,35 @@ def test_each_plugin_manager_is_fresh() -> None:
     assert first.is_registered(fakes) and not second.is_registered(fakes)
 
 
-def test_autoload_switch_turns_entry_points_off(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("GENBENCH_DISABLE_PLUGIN_AUTOLOAD", raising=False)
-    loaded = Registry.discover()
+def test_autoload_turns_entry_points_on_and_off(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("GENBENCH_PLUGINS", raising=False)
+    loaded = Registry.discover(autoload=True)
     assert {"dcgan", "vae"} <= set(loaded.models)
     assert {"digits", "mnist", "fashion-mnist", "cifar10"} <= set(loaded.datasets)
     assert loaded.model("dcgan").distribution == "genbench"  # Built-ins come through entry points too.
+    assert Registry.discover(autoload=False).entries() == []
 
-    monkeypatch.setenv("GENBENCH_DISABLE_PLUGIN_AUTOLOAD", "1")
-    assert Registry.discover().entries() == []
+
+@pytest.mark.parametrize(
+    ("value", "autoload"),
+    [("", True), ("0", True), ("false", True), ("Off", True), ("1", False), ("true", False), ("YES", False)],
+)
+def test_the_autoload_switch_is_read_as_a_yes_no_word(
+    monkeypatch: pytest.MonkeyPatch, value: str, autoload: bool
+) -> None:
+    # Issue 18: any value that was not empty turned entry points off, "0" and "false" included.
+    monkeypatch.delenv("GENBENCH_PLUGINS", raising=False)
+    monkeypatch.setenv("GENBENCH_DISABLE_PLUGIN_AUTOLOAD", value)
+    result = runner.invoke(app, ["plugins"])
+    assert result.exit_code == 0, result.output
+    assert ("dcgan" in result.stdout) is autoload, result.stdout
+
+
+def test_an_autoload_switch_that_is_no_yes_no_word_is_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GENBENCH_DISABLE_PLUGIN_AUTOLOAD", "maybe")
+    result = runner.invoke(app, ["plugins"])
+    assert result.exit_code == 2 and result.stderr.count("\n") == 1, result.output
+    assert "GENBENCH_DISABLE_PLUGIN_AUTOLOAD takes 1/0, true/false" in result.stderr
 
 
 def test_plugins_named_in_the_environment_are_registered(monkeypatch: pytest.MonkeyPatch) -> None:

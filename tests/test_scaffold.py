@@ -5,14 +5,20 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from packaging.version import Version
 from typer.testing import CliRunner
 
+import genbench
 from genbench.cli import app
+from genbench.cli.new_plugin import API_FIRST_RELEASE
+
+ROOT = Path(__file__).resolve().parents[1]
 
 pytestmark = pytest.mark.usefixtures("one_thread")  # See conftest.one_thread.
 
@@ -37,8 +43,21 @@ def test_new_plugin_writes_a_package_with_the_entry_point_and_the_dependency(sca
     ]
     pyproject = (scaffold / "pyproject.toml").read_text()
     assert '[project.entry-points.genbench]\nmy_gan = "my_gan"' in pyproject
-    assert '"genbench>=' in pyproject and 'name = "my-gan"' in pyproject
+    assert 'name = "my-gan"' in pyproject
+    # The oldest genbench with the plugin API it is written against, not the genbench that wrote it.
+    floor = API_FIRST_RELEASE[genbench.API_VERSION]
+    assert f'dependencies = ["genbench>={floor}"]' in pyproject
     assert "genbench run --models my-gan --data my-gan" in (scaffold / "README.md").read_text()
+
+
+def test_the_genbench_floor_is_one_this_release_meets_and_the_plugin_guide_gives() -> None:
+    floor = API_FIRST_RELEASE[genbench.API_VERSION]  # A KeyError: a new API version without its floor.
+    assert Version(floor) <= Version(genbench.__version__)
+    for text in (
+        (ROOT / "docs" / "plugins.md").read_text(),
+        (ROOT / "plugins/genbench_example/pyproject.toml").read_text(),
+    ):
+        assert set(re.findall(r"genbench>=([0-9][0-9.]*)", text)) == {floor}
 
 
 def test_the_scaffold_passes_its_own_tests(scaffold: Path) -> None:

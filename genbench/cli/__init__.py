@@ -22,6 +22,7 @@ from genbench.core.registry import Registry
 from genbench.errors import Interrupted, OutOfSpaceError, UserError
 from genbench.options.command_line import given_on_the_command_line, run_signature
 from genbench.options.config import RunOptions, resolve_options
+from genbench.options.environment import plugin_autoload
 from genbench.options.suite import load_suite
 from genbench.results.leaderboard import (
     read_records,
@@ -98,7 +99,7 @@ def _sweep(options: RunOptions) -> None:
 
     _check_writable(options.out, "--out")
     _check_writable(options.cache_dir, "the cache folder (GENBENCH_CACHE_DIR)")
-    registry = Registry.discover()
+    registry = Registry.discover(autoload=plugin_autoload())
     benchmark = Benchmark(
         options,
         registry,
@@ -143,7 +144,7 @@ def _check_writable(folder: Path, what: str) -> None:
 @app.command()
 def plugins() -> None:
     """List installed model and dataset plugins."""
-    rows = plugin_rows(Registry.discover())
+    rows = plugin_rows(Registry.discover(autoload=plugin_autoload()))
     console = Console()
     if console.is_terminal:
         console.print(rich_listing(rows, console.width))

@@ -16,9 +16,15 @@ from importlib import resources
 from importlib.resources.abc import Traversable
 from pathlib import Path
 
-from genbench import __version__
+from genbench import API_VERSION
 from genbench.core.registry import Registry
 from genbench.errors import UserError
+
+# The oldest genbench release offering each plugin API version (genbench.api.API_VERSION). A new plugin
+# depends on genbench >= the one for the API it is written against, not on the release that wrote it, so
+# it installs beside every genbench that can run it; a new API version adds its entry (docs/plugins.md
+# gives the same floor, tests/test_scaffold.py checks both).
+API_FIRST_RELEASE = {"1.0": "0.1"}
 
 # A distribution name that is also a genbench model / dataset name once '-' becomes '_' for the module:
 # lowercase letters, digits, '-' and '_', starting with a letter.
@@ -49,7 +55,9 @@ def check_name(name: str, parent: Path) -> None:
         raise UserError(f"plugin name {name!r} is a Python keyword, not a module name; choose another")
     if importlib.util.find_spec(module) is not None:
         raise UserError(f"plugin name {name!r} would clash with the Python module '{module}'; choose another")
-    registry = Registry.discover()
+    # Every installed plugin, whatever GENBENCH_DISABLE_PLUGIN_AUTOLOAD says in this shell: the new
+    # package will be installed beside them, and a name one of them has would clash.
+    registry = Registry.discover(autoload=True)
     for kind, names in (("model", registry.models), ("dataset", registry.datasets)):
         if name in names:
             raise UserError(f"an installed plugin already has a {kind} called {name!r}; choose another name")
@@ -63,7 +71,7 @@ def render(template: str, name: str) -> str:
         ("__MODULE__", module_name(name)),
         ("__CLASS__", class_stem(name)),
         ("__NAME__", name),
-        ("__GENBENCH__", __version__),
+        ("__GENBENCH__", API_FIRST_RELEASE[API_VERSION]),
     ):
         template = template.replace(token, value)
     return template
@@ -72,7 +80,7 @@ def render(template: str, name: str) -> str:
 # The templates: each file under templates/ is one file of the new package, at the same relative path
 # without its ``.tmpl`` suffix (which keeps linters and pytest off them here). In paths and text,
 # ``__NAME__`` is the plugin's distribution, model and dataset name, ``__MODULE__`` its import name,
-# ``__CLASS__`` the stem of its class names and ``__GENBENCH__`` the genbench version it was made with.
+# ``__CLASS__`` the stem of its class names and ``__GENBENCH__`` the oldest genbench with its plugin API.
 # The model and the dataset pass genbench's contract as written (tests/test_scaffold.py runs the
 # generated tests), so a new plugin starts from working code and changes one piece at a time.
 TEMPLATES = resources.files("genbench.cli") / "templates"

@@ -1,9 +1,10 @@
 """Plugin discovery: a fresh pluggy manager per run, and the registry of models and datasets it yields.
 
 Built-in plugins are found through the same ``genbench`` entry point group as third-party ones; the
-core never imports them. ``GENBENCH_DISABLE_PLUGIN_AUTOLOAD=1`` turns entry points off (tests then
-register fake plugins directly); ``GENBENCH_PLUGINS=mod1,mod2`` imports and registers modules by name,
-which is how to try a plugin before packaging it.
+core never imports them. ``autoload=False`` leaves entry points alone (tests then register fake plugins
+directly); the command line decides it from ``GENBENCH_DISABLE_PLUGIN_AUTOLOAD``
+(:func:`genbench.options.environment.plugin_autoload`). ``GENBENCH_PLUGINS=mod1,mod2`` imports and
+registers modules by name, which is how to try a plugin before packaging it.
 """
 
 from __future__ import annotations
@@ -26,7 +27,6 @@ from genbench.contract import Kind, class_problem
 from genbench.errors import PluginConflictError, UnknownNameError, UserError
 
 ENTRY_POINT_GROUP = "genbench"
-DISABLE_AUTOLOAD_ENV = "GENBENCH_DISABLE_PLUGIN_AUTOLOAD"
 PLUGINS_ENV = "GENBENCH_PLUGINS"
 
 
@@ -147,17 +147,15 @@ def api_version_problem(plugin: object) -> str | None:
     )
 
 
-def make_plugin_manager(
-    plugins: Iterable[object] = (), autoload: bool | None = None
-) -> GenbenchPluginManager:
-    """A new plugin manager with genbench's hookspecs, entry-point plugins, the modules named in
-    ``GENBENCH_PLUGINS`` and ``plugins`` registered; the ones that fail their checks are in ``broken``.
+def make_plugin_manager(plugins: Iterable[object] = (), autoload: bool = True) -> GenbenchPluginManager:
+    """A new plugin manager with genbench's hookspecs, entry-point plugins (unless ``autoload`` is
+    false), the modules named in ``GENBENCH_PLUGINS`` and ``plugins`` registered; the ones that fail
+    their checks are in ``broken``.
 
-    ``autoload=None`` loads entry points unless ``GENBENCH_DISABLE_PLUGIN_AUTOLOAD`` is set.
+    The environment's autoload switch is the caller's to read: it is a yes/no word parsed with the
+    options' rules (:func:`genbench.options.environment.plugin_autoload`), which this layer cannot import.
     """
     pm = GenbenchPluginManager()
-    if autoload is None:
-        autoload = not os.environ.get(DISABLE_AUTOLOAD_ENV)
     if autoload:
         pm.load_entry_points(ENTRY_POINT_GROUP)
     pm.load_modules(name.strip() for name in os.environ.get(PLUGINS_ENV, "").split(",") if name.strip())
@@ -227,7 +225,7 @@ class Registry:
         return cls(entries, broken)
 
     @classmethod
-    def discover(cls, plugins: Iterable[object] = (), autoload: bool | None = None) -> Registry:
+    def discover(cls, plugins: Iterable[object] = (), autoload: bool = True) -> Registry:
         """The registry of a fresh plugin manager (see :func:`make_plugin_manager`)."""
         return cls.from_plugin_manager(make_plugin_manager(plugins, autoload))
 
@@ -258,10 +256,6 @@ class Registry:
             for (kind, name), claims in sorted(self.conflicts.items())
             for entry in claims
         ]
-
-    def distributions(self) -> dict[str, str]:
-        """``{distribution: version}`` of every plugin that registered something."""
-        return {e.distribution: e.version for e in self.entries()}
 
     def _lookup(self, table: dict[str, PluginEntry], kind: Kind, name: str) -> PluginEntry:
         if (kind, name) in self.conflicts:

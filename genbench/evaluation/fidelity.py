@@ -19,7 +19,6 @@ from torch_fidelity.metric_kid import KEY_METRIC_KID_MEAN, KEY_METRIC_KID_STD
 from torch_fidelity.metric_prc import KEY_METRIC_PRECISION, KEY_METRIC_RECALL
 from torch_fidelity.registry import FEATURE_EXTRACTORS_REGISTRY
 
-from genbench.api import Split
 from genbench.core.images import to_unit_range
 from genbench.evaluation import statistics_cache
 from genbench.evaluation.classifier import ClassifierInfo, load_classifier
@@ -207,19 +206,3 @@ def fidelity_metrics(
 def _after(on_read: Callable[[int], None] | None, offset: int) -> Callable[[int], None] | None:
     """Report the second input's reads after the first input's."""
     return None if on_read is None else lambda count: on_read(offset + count)
-
-
-def classifier_fd(
-    images: torch.Tensor,
-    reference: Split,
-    reference_cache_name: str | None,
-    classifier: ClassifierInfo,
-    device: torch.device,
-    cache_root: Path,
-) -> float:
-    """Fréchet distance between uint8 ``images`` and the ``reference`` split in classifier features."""
-    extractor = classifier_extractor(classifier)
-    metrics = fidelity_metrics(
-        images, reference.images, ("fid",), extractor, reference_cache_name, device, cache_root
-    )
-    return metrics["fid"]

@@ -34,7 +34,7 @@ from genbench.figures.curves import (
     panel_grid,
     save_figure,
 )
-from genbench.results.leaderboard import load_records, metric_columns, records_frame, variant_labels
+from genbench.results.leaderboard import metric_columns, read_records, records_frame, variant_labels
 
 FINISHED = "finished"
 EVAL_X = {"kimg": ("eval_vs_kimg.png", KIMG_LABEL), "seconds": ("eval_vs_seconds.png", "training seconds")}
@@ -44,7 +44,8 @@ SEED_LINE_WIDTH = 1.0
 def write_comparison_plots(out: Path) -> dict[str, list[Path]]:
     """Draw the comparison plots of every dataset with runs under ``out``; return dataset -> PNGs
     written (datasets with nothing to draw are left out)."""
-    frame = records_frame(load_records(out))
+    # Damaged records are left out of the plots; the report that draws them lists those records.
+    frame = records_frame(read_records(out).records)
     if frame.empty:
         return {}
     # Spreads (the std columns) and bookkeeping (where the best was) are figures to read, not to compare.

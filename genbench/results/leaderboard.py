@@ -74,11 +74,6 @@ def read_records(out: Path) -> RecordSet:
     return found
 
 
-def load_records(out: Path) -> list[RunRecord]:
-    """The readable records under ``out`` (:func:`read_records` without the list of damaged ones)."""
-    return read_records(out).records
-
-
 def records_frame(records: Iterable[RunRecord], by: str | None = None) -> pd.DataFrame:
     """One row per run: the run columns, the protocol columns, then every metric; per dataset the floor
     first, then the runs best first by ``by`` (default: the reference-classifier FD)."""

@@ -10,7 +10,7 @@
   and replayed (genbench.running.capture); any other step runs eagerly, with one line saying why.
 
 The data already lives on the device and the loop reads the step's scalars only every few steps
-(genbench.running.batches, genbench.running.training); the optimizers are fused (CUDA) or foreach
+(genbench.core.batches, genbench.running.training); the optimizers are fused (CUDA) or foreach
 (CPU) where the plugin builds them, as the built-in models do.
 """
 

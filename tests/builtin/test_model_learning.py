@@ -8,14 +8,14 @@ from pathlib import Path
 
 import pytest
 import torch
+from setups import make_setup
 
 from genbench.api import Split
 from genbench.core.batches import DeviceBatches
 from genbench.core.progress import SilentProgress
 from genbench.core.registry import Registry
 from genbench.evaluation.classifier import ClassifierInfo, cached_classifier
-from genbench.evaluation.evaluate import generate
-from genbench.evaluation.fidelity import classifier_fd
+from genbench.evaluation.evaluate import cheap_fd
 from genbench.options.config import Budget
 from genbench.running.single_run import seed_everything
 from genbench.running.training import LogOnlyHooks, Schedule, train
@@ -67,9 +67,10 @@ def test_model_learns_digits(name: str, digits: tuple[Split, Split, ClassifierIn
     seed_everything(0)
     model = model_cls.build(Digits.shape)
 
-    def fd() -> float:
-        samples = generate(model, N_SAMPLES, seed=0, device=CPU)
-        return classifier_fd(samples, test, None, classifier, CPU, tmp_path)
+    setup = make_setup("digits", test, classifier, tmp_path)
+
+    def fd() -> float:  # The run's own measure: seeded samples' reference-classifier FD.
+        return cheap_fd(model, setup, N_SAMPLES, seed=0)
 
     at_init = fd()
     batches = DeviceBatches(train_split, CPU, seed=0)

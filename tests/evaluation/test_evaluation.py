@@ -18,7 +18,8 @@ from genbench.core.images import balanced_labels, to_unit_range
 from genbench.core.registry import Registry
 from genbench.evaluation.classifier import ClassifierInfo, Recipe, cached_classifier, load_classifier
 from genbench.evaluation.evaluate import evaluate, generate
-from genbench.evaluation.fidelity import classifier_fd
+from genbench.evaluation.fidelity import classifier_extractor
+from genbench.evaluation.setup import EvaluationSetup
 from genbench.options.config import RunOptions
 from genbench.running.sweep import Benchmark
 
@@ -36,6 +37,13 @@ def bars_classifier(tmp_path_factory: pytest.TempPathFactory) -> tuple[Classifie
     cache = tmp_path_factory.mktemp("cache")
     info = cached_classifier("bars", fakes.Bars.shape, train, test, cache, CPU, FAST)
     return info, train, test
+
+
+def _fd_clf(images: torch.Tensor, setup: EvaluationSetup) -> float:
+    """The reference-classifier FD of uint8 ``images``, as the evaluation reports it."""
+    (fd,) = evaluate(images, setup).metrics.values()  # The setup asks for fd_clf only.
+    assert fd is not None
+    return fd
 
 
 def test_classifier_is_trained_once_then_loaded_from_cache(bars_classifier, tmp_path: Path) -> None:
@@ -66,7 +74,7 @@ def test_fd_is_torch_fidelity_frechet_distance_on_classifier_features(
     bars_classifier, tmp_path: Path
 ) -> None:
     info, train, test = bars_classifier
-    reported = classifier_fd(train.images, test, None, info, CPU, tmp_path)
+    reported = _fd_clf(train.images, make_setup("bars", test, info, tmp_path))
     classifier = load_classifier(info.path)
     with torch.no_grad():
         features = [classifier.features(to_unit_range(s.images)).double() for s in (train, test)]
@@ -77,10 +85,17 @@ def test_fd_is_torch_fidelity_frechet_distance_on_classifier_features(
 
 def test_reference_statistics_are_cached_under_their_key(bars_classifier, tmp_path: Path) -> None:
     info, train, test = bars_classifier
-    first = classifier_fd(train.images, test, "ref-key", info, CPU, tmp_path)
-    cached = sorted(p.name for p in tmp_path.iterdir())
-    assert any(name.startswith("ref-key-") for name in cached)
-    assert classifier_fd(train.images, test, "ref-key", info, CPU, tmp_path) == pytest.approx(first)
+    setup = make_setup("bars", test, info, tmp_path)
+    first = _fd_clf(train.images, setup)
+    key = setup.cache_name(classifier_extractor(info).key)
+
+    def cached() -> dict[str, int]:
+        return {path.name: path.stat().st_mtime_ns for path in tmp_path.glob(f"{key}-*.pt")}
+
+    written = cached()
+    assert written
+    assert _fd_clf(train.images, setup) == pytest.approx(first)
+    assert cached() == written  # Read back, not computed and written again.
 
 
 def test_evaluation_names_the_sample_count_and_records_its_protocol(bars_classifier, tmp_path: Path) -> None:
@@ -142,9 +157,10 @@ def test_fd_floor_on_real_digits_is_far_below_noise(tmp_path: Path) -> None:
     cache = Path(os.environ["GENBENCH_CACHE_DIR"]) / "classifiers"  # Shared with the other digits tests.
     info = cached_classifier("digits", Digits.shape, train, test, cache, CPU)
     assert info.test_accuracy > 0.9
-    floor = classifier_fd(train.images, test, None, info, CPU, tmp_path)
+    setup = make_setup("digits", test, info, tmp_path)
+    floor = _fd_clf(train.images, setup)
     noise = torch.from_numpy(np.random.default_rng(0).integers(0, 256, train.images.shape, dtype=np.uint8))
-    noise_fd = classifier_fd(noise, test, None, info, CPU, tmp_path)
+    noise_fd = _fd_clf(noise, setup)
     assert floor * 20 < noise_fd, (floor, noise_fd)
 
 

@@ -14,7 +14,7 @@ from genbench.core.record import RunRecord
 from genbench.evaluation.floor import write_floor
 from genbench.figures.curves import DPI, FIGURE_INCHES
 from genbench.results.comparison import finished_runs, seed_stats, write_comparison_plots
-from genbench.results.leaderboard import load_records, records_frame
+from genbench.results.leaderboard import read_records, records_frame
 from genbench.results.records import RunFolder
 
 PIXELS = (round(FIGURE_INCHES[0] * DPI), round(FIGURE_INCHES[1] * DPI))
@@ -81,7 +81,7 @@ def test_finished_runs_leave_out_failed_diverged_and_floor_rows(tmp_path: Path) 
     _run(tmp_path, "dcgan", 1, {"fd_clf_10k": 1000.0}, status="diverged")
     _run(tmp_path, "wgan", 0, {"fd_clf_10k": None}, status="failed")
     _floor(tmp_path, {"fd_clf_10k": 1.0})
-    runs = finished_runs(records_frame(load_records(tmp_path)))
+    runs = finished_runs(records_frame(read_records(tmp_path).records))
     assert runs[["model", "seed"]].values.tolist() == [["dcgan", 0]]
     assert seed_stats(runs, "fd_clf_10k")["mean"].tolist() == [10.0]
 

@@ -167,35 +167,72 @@ def _redone_exactly(case: Reference, out: Path, message: str) -> Result:
 
 # The run record (metrics.json).
 
-RECORD_MESSAGES = {
-    "truncated": "not valid JSON",
-    "empty": "not valid JSON",
-    "garbage_text": "not valid JSON",
-    "garbage_bytes": "not text",
-    "wrong_json_type": "not a JSON object but a list",
-    "bit_flips": "metrics.json",
-    "right_keys_wrong_content": "seed is a string, not int",
+
+def flip_bit(path: Path, after: bytes, bit: int) -> None:
+    """Flip ``bit`` of the byte that follows the first ``after`` in ``path``: one chosen byte, so the
+    damage's outcome is known (the record is written with sorted keys and an indent of 2)."""
+    data = bytearray(path.read_bytes())
+    at = data.index(after) + len(after)
+    data[at] ^= bit
+    path.write_bytes(bytes(data))
+
+
+def bit_flip_in_the_syntax(path: Path) -> None:
+    """``"status": …`` becomes ``"status"* …``: ':' is 0x3a, '*' 0x2a."""
+    flip_bit(path, b'"status"', 0x10)
+
+
+def bit_flip_in_a_value(path: Path) -> None:
+    """``"finished"`` becomes ``"Finished"``: valid JSON of the right kinds, but no status genbench writes."""
+    flip_bit(path, b'"status": "', 0x20)
+
+
+RECORD_DAMAGES: dict[str, tuple[Callable[[Path], None], str]] = {
+    "truncated": (truncated, "not valid JSON"),
+    "empty": (empty, "not valid JSON"),
+    "garbage_text": (garbage_text, "not valid JSON"),
+    "garbage_bytes": (garbage_bytes, "not text"),
+    "wrong_json_type": (wrong_json_type, "not a JSON object but a list"),
+    "bit_flip_in_the_syntax": (bit_flip_in_the_syntax, "not valid JSON (Expecting ':' delimiter at line"),
+    "bit_flip_in_a_value": (
+        bit_flip_in_a_value,
+        "status 'Finished' is none of finished, failed, diverged, floor",
+    ),
+    "right_keys_wrong_content": (right_keys_wrong_content, "seed is a string, not int"),
 }
 
 
-@pytest.mark.parametrize("damage", [*RECORD_MESSAGES])
+@pytest.mark.parametrize("damage", [*RECORD_DAMAGES])
 def test_a_damaged_record_is_listed_by_leaderboard_and_report(case: Reference, damage: str) -> None:
     record = _run_dir(case.finished) / "metrics.json"
-    {**DAMAGES, "right_keys_wrong_content": right_keys_wrong_content}[damage](record)
+    damage_file, message = RECORD_DAMAGES[damage]
+    damage_file(record)
     board = _invoke(["leaderboard", "--out", str(case.finished)])
-    if damage == "bit_flips" and "skipped" not in board.stderr:
-        return  # Flips that left valid JSON of the right kinds: a readable record, not damage to report.
     assert board.exit_code == 0, board.output  # The floor row is still there.
-    assert f"skipped: {record}: " in board.stderr and RECORD_MESSAGES[damage] in board.stderr
+    assert f"skipped: {record}: {message}" in board.stderr, board.stderr
     report = _invoke(["report", str(case.finished)])
     assert report.exit_code == 2 and report.stderr.count("\n") == 1, report.output  # Nothing left to show.
-    assert "no readable run records" in report.stderr and f"{record}: " in report.stderr
+    assert "no readable run records" in report.stderr and f"{record}: {message}" in report.stderr
 
 
-@pytest.mark.parametrize("damage", ["garbage_text", "wrong_json_type", "right_keys_wrong_content"])
+def test_a_bit_flip_that_leaves_a_valid_record_is_read_as_the_record_now_says(case: Reference) -> None:
+    """A record vouches for the checkpoints but has no checksum of its own: a flip that leaves valid JSON
+    of the right kinds and values is a different record, read as such, not damage genbench can see."""
+    record = _run_dir(case.finished) / "metrics.json"
+    assert json.loads(record.read_text())["seed"] == 0
+    flip_bit(record, b'"seed": ', 0x01)  # '0' (0x30) becomes '1' (0x31).
+    board = _invoke(["leaderboard", "--out", str(case.finished), "--format", "csv"])
+    assert board.exit_code == 0 and "skipped" not in board.stderr, board.output
+    (row,) = [line for line in board.stdout.splitlines() if ",gan," in line]
+    assert row.startswith("digits,gan,1,finished,"), board.stdout
+
+
+@pytest.mark.parametrize(
+    "damage", ["garbage_text", "wrong_json_type", "bit_flip_in_a_value", "right_keys_wrong_content"]
+)
 def test_a_damaged_record_makes_the_run_unfinished_and_it_is_redone(case: Reference, damage: str) -> None:
     record = _run_dir(case.finished) / "metrics.json"
-    {**DAMAGES, "right_keys_wrong_content": right_keys_wrong_content}[damage](record)
+    RECORD_DAMAGES[damage][0](record)
     _redone_exactly(case, case.finished, "the run is not finished, doing it again")
 
 
