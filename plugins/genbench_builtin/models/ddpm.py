@@ -163,7 +163,7 @@ class DDPM(DenoisingModel):
         every step, a sample is no function of them, so there are none (``NotImplementedError``)."""
         if SAMPLERS[self.hparams.sampler] > 0:
             raise NotImplementedError(f"{self.name} with sampler={self.hparams.sampler} has no latent space")
-        return super().latents(n, generator)
+        return self.starting_noise(n, generator)
 
 
 class DDPMCond(DDPM):

@@ -128,9 +128,13 @@ class DenoisingModel(Model):
         conditional, unconditional = both.chunk(2)
         return unconditional + scale * (conditional - unconditional)
 
-    def latents(self, n: int, generator: torch.Generator) -> torch.Tensor:
+    def starting_noise(self, n: int, generator: torch.Generator) -> torch.Tensor:
         """``n`` starting noises ``(n, C, H, W)`` ~ N(0, I), drawn with ``generator``."""
         return torch.randn((n, *self.shape.image_shape), generator=generator, device=generator.device)
+
+    def latents(self, n: int, generator: torch.Generator) -> torch.Tensor:
+        """The starting noises (:meth:`starting_noise`), which the deterministic sampler decodes."""
+        return self.starting_noise(n, generator)
 
     def decode(self, latents: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
         """Images in [-1, 1] for the starting noises ``latents``, by the deterministic sampler, with
@@ -143,7 +147,7 @@ class DenoisingModel(Model):
         """``n`` images in [-1, 1] from noises drawn with ``generator``; conditional models without
         labels draw uniform classes with it *after* the noise, so noise ``i`` is the same whatever the
         labels. A stochastic sampler draws its step noise with ``generator`` after both."""
-        noise = self.latents(n, generator)
+        noise = self.starting_noise(n, generator)
         if self.conditional and labels is None:
             labels = torch.randint(self.shape.num_classes, (n,), generator=generator, device=noise.device)
         labels = self._checked_labels(n, labels)
