@@ -59,6 +59,12 @@ class DenoisingModel(Model):
     """
 
     hparams: DenoisingHparams
+    # The runner's fast path (genbench.running.fast_path) stays off, the conservative default: none of
+    # bf16 autocast, channels-last or CUDA-graph capture has been verified on CUDA for these models.
+    # (The step itself has no host syncs: the EMA's decay and the label dropout are device tensors.)
+    bf16_safe = False
+    channels_last = False
+    capturable = False
 
     def __init__(self, shape: DataShape, hparams: DenoisingHparams) -> None:
         super().__init__(shape, hparams)
