@@ -13,7 +13,6 @@ from genbench_builtin.models.ddpm import ddim_step, linear_alpha_bars, respaced_
 from genbench_builtin.models.denoising import DenoisingModel
 
 from genbench import DataShape, UserError
-from genbench.plugins import Registry
 
 SHAPE = DataShape(1, 8, 10)
 TINY = {"base_channels": 8, "sample_steps": 4}
@@ -36,12 +35,12 @@ def _labels(model: DenoisingModel, n: int, value: int = 0) -> torch.Tensor | Non
     return torch.full((n,), value, dtype=torch.long) if model.conditional else None
 
 
-def test_the_registry_lists_the_four_models() -> None:
-    registry = Registry.discover([genbench_builtin.models], autoload=False)
+def test_the_builtin_plugin_registers_the_four_models() -> None:
+    registered = genbench_builtin.models.register_models()
     for cls in MODELS:
-        entry = registry.model(cls.name)
-        assert entry.cls is cls and entry.description
-        assert entry.conditional is cls.name.endswith("-cond")
+        assert cls in registered and cls.description
+        assert cls.conditional is cls.name.endswith("-cond")
+        assert cls.Hparams().conditional is cls.conditional  # The variants differ by this default.
 
 
 def test_the_linear_schedule_and_its_respacing_are_ho_et_al_s() -> None:
