@@ -4,11 +4,14 @@ for the labels they were drawn for, beside its accuracy on the real test split (
 from __future__ import annotations
 
 from genbench.api import Split
+from genbench.core.images import balanced_labels
 from genbench.core.metrics import Metric
 from genbench.evaluation.classifier import classifier_accuracy, load_classifier
 from genbench.evaluation.computation import Computed, Request
 
-REQUESTED_LABELS = "balanced: 0, 1, ..., K-1, 0, 1, ... (genbench.evaluation.generate)"
+# How the labels were drawn, as the protocol records it: named from the function, so it cannot go stale.
+_DRAWN_BY = f"{balanced_labels.__module__}.{balanced_labels.__name__}"
+REQUESTED_LABELS = f"balanced: 0, 1, ..., K-1, 0, 1, ... ({_DRAWN_BY})"
 
 
 def accuracy(metrics: list[Metric], request: Request) -> dict[str, Computed]:
