@@ -62,7 +62,8 @@ def test_metrics_on_the_command_line_and_in_suites_are_the_table_names(tmp_path:
     assert resolve_options(load_suite(suite), {}).metrics == tuple(every)
     assert resolve_options({}, {}).metrics == tuple(every)  # All by default.
 
-    result = CliRunner().invoke(app, ["run", "--metrics", "fd_clf,sharpness", "--out", str(tmp_path / "out")])
+    refused = ["run", "--metrics", "fd_clf,sharpness", "--models", "nope", "--out", str(tmp_path / "out")]
+    result = CliRunner().invoke(app, refused)  # The metrics are refused first (else: the model).
     assert result.exit_code == 2
     assert result.stderr == f"error: unknown metric sharpness; known: {', '.join(every)}\n"
 
