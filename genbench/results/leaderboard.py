@@ -118,16 +118,15 @@ def during_training_columns(record: RunRecord) -> dict[str, Any]:
 
 
 def value_columns(frame: pd.DataFrame) -> list[str]:
-    """The columns after the run and protocol columns, related ones together: the metrics, the kimg of
-    the best value during training, and any other figure (a metric of a record the table does not know,
-    the summary's seconds)."""
+    """The columns after the run and protocol columns, related ones together: the metrics, then other
+    figures (best_kimg, a record's metric the table does not know, the summary's seconds)."""
     others = [*RUN_COLUMNS, *PROTOCOL_COLUMNS, "seeds"]  # "seeds": summarise()'s count.
     return column_order([c for c in frame.columns if c not in others])
 
 
 def metric_columns(frame: pd.DataFrame) -> list[str]:
-    """The metric columns of a leaderboard frame, related metrics together: the columns of the metric
-    table, and the values of one measured during training (``final_fd_clf_1k``)."""
+    """The metric columns of a frame, related ones together: the metric table's, at the end of training
+    or during it (``final_fd_clf_1k``)."""
     return [c for c in value_columns(frame) if is_metric_column(c)]
 
 
