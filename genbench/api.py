@@ -22,7 +22,7 @@ from typing import Any, ClassVar, Literal
 import torch
 from torch import nn
 
-from genbench.errors import UserError
+from genbench.errors import UserError, one_line
 
 API_VERSION = "1.0"
 """The version of this plugin API. A plugin module may require a range with ``GENBENCH_API = ">=1,<2"``;
@@ -175,7 +175,7 @@ class Model(nn.Module, ABC):
         except (ValueError, TypeError) as error:  # The dataclass's own validation, in __post_init__.
             given = ", ".join(f"{k}={v!r}" for k, v in overrides.items()) or "the defaults"
             raise UserError(
-                f"model '{cls.name}' ({cls.__module__}) refuses {given}: {type(error).__name__}: {error}"
+                f"model '{cls.name}' ({cls.__module__}) refuses {given}: {one_line(error)}"
             ) from error
         json.dumps(dataclasses.asdict(hparams))  # Run records store them as JSON: fail now, not at the end.
         return hparams

@@ -21,6 +21,7 @@ from genbench.api import Split
 from genbench.core.files import atomic_write_json, read_json
 from genbench.core.layout import FLOOR_MODEL, FLOORS_DIR
 from genbench.core.record import RecordError, RunRecord
+from genbench.errors import one_line
 from genbench.evaluation.evaluate import evaluate
 from genbench.evaluation.setup import EvaluationSetup, reference_images
 
@@ -68,7 +69,7 @@ def floor_record(
                 return record
             problem = "another floor's record"
         except (RecordError, ValueError, OSError) as error:  # ValueError: JSON and UnicodeDecode errors.
-            problem = " ".join(str(error).split()) or type(error).__name__
+            problem = one_line(error)
         warn(f"cached floor {cached} is damaged ({problem}); computing it again")
     evaluation = evaluate(images, setup, label=f"{setup.dataset}/floor/", named_for=n_samples)
     record = RunRecord(

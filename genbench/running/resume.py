@@ -24,6 +24,7 @@ import torch
 
 from genbench.core.files import atomic_write
 from genbench.core.layout import PREVIOUS_RESUME_FILE, RESUME_FILE
+from genbench.errors import one_line
 
 _REQUIRED_KEYS = ("model", "batches", "rng", "state")
 FORMAT = 1  # The outer file: {"format", "sha256", "payload": uint8 bytes of torch.save(payload)}.
@@ -126,7 +127,7 @@ def load_resume(folder: Path, warn: Callable[[str], None]) -> dict[str, Any] | N
         try:
             return read_resume(path)
         except Exception as error:  # Any damaged file: pickle, zip, EOF, checksum or shape errors alike.
-            reason = " ".join(f"{type(error).__name__}: {error}".split())[:200]
+            reason = one_line(error, 200)
             then = f"using {candidates[index + 1].name}" if index + 1 < len(candidates) else "starting over"
             warn(f"checkpoint {path} is damaged ({reason}); {then}")
     return None

@@ -22,7 +22,7 @@ from genbench.core.metrics import uses_extractor
 from genbench.core.progress import ProgressSink, SilentProgress
 from genbench.core.record import RecordError, RunRecord
 from genbench.core.registry import PluginEntry, Registry
-from genbench.errors import OutOfSpaceError, UserError
+from genbench.errors import OutOfSpaceError, UserError, one_line
 from genbench.evaluation.classifier import cached_classifier
 from genbench.evaluation.floor import floor_record, write_floor
 from genbench.evaluation.inception import InceptionWeights, resolve_inception_weights
@@ -142,7 +142,7 @@ class Benchmark:
         except UserError:
             raise
         except Exception as error:
-            raise UserError(f"{owner} failed to load: {type(error).__name__}: {error}") from error
+            raise UserError(f"{owner} failed to load: {one_line(error)}") from error
         for name, split in zip(("train", "test"), splits, strict=True):
             check_split(split, entry.cls.shape, f"{owner}, {name} split")  # A Split, as declared.
         return splits
