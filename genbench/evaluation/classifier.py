@@ -9,7 +9,6 @@ statistics. Checkpoints hold only tensors and plain values: they load with ``wei
 from __future__ import annotations
 
 import hashlib
-import json
 import math
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -22,6 +21,7 @@ from torch import nn
 from genbench.api import DataShape, Split
 from genbench.core.batches import DeviceBatches
 from genbench.core.files import atomic_torch_save, atomic_write_json, file_sha256, read_json
+from genbench.core.hashing import stable_hash
 from genbench.core.images import to_unit_range
 from genbench.core.progress import ProgressSink, SilentProgress
 
@@ -121,7 +121,7 @@ def cached_classifier(
         "architecture": ARCHITECTURE,
         "recipe": asdict(recipe),
     }
-    key = hashlib.sha256(json.dumps(key_material, sort_keys=True).encode()).hexdigest()[:16]
+    key = stable_hash(key_material, 16)
     path = cache_dir / f"{dataset}-{key}.pt"
     sidecar = path.with_suffix(".json")
     if path.exists() or sidecar.exists():

@@ -12,13 +12,12 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import json
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 from genbench.api import Split
 from genbench.core.files import atomic_write_json, read_json
+from genbench.core.hashing import stable_hash
 from genbench.core.layout import FLOOR_MODEL, FLOORS_DIR
 from genbench.core.record import RecordError, RunRecord
 from genbench.errors import one_line
@@ -58,8 +57,8 @@ def floor_record(
     }
     # One leaderboard row per protocol (a later run asking for more metrics replaces it); one cached
     # record per protocol and metric selection.
-    protocol_key = _hash(key_material)
-    record_key = _hash({**key_material, "metrics": sorted(setup.metrics)})
+    protocol_key = stable_hash(key_material, 10)
+    record_key = stable_hash({**key_material, "metrics": sorted(setup.metrics)}, 10)
     cached = cache_dir / FLOORS_DIR / f"{setup.dataset}-{record_key}.json"
     run_id = f"{setup.dataset}-floor-{protocol_key}"
     if cached.exists():
@@ -85,10 +84,6 @@ def floor_record(
     )
     atomic_write_json(cached, record.to_dict())
     return record
-
-
-def _hash(material: dict[str, Any]) -> str:
-    return hashlib.sha256(json.dumps(material, sort_keys=True).encode()).hexdigest()[:10]
 
 
 def write_floor(out: Path, record: RunRecord) -> None:
