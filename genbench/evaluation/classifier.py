@@ -8,11 +8,11 @@ statistics. Checkpoints hold only tensors and plain values: they load with ``wei
 
 from __future__ import annotations
 
-import hashlib
 import math
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -20,10 +20,11 @@ from torch import nn
 
 from genbench.api import DataShape, Split
 from genbench.core.batches import DeviceBatches
-from genbench.core.files import atomic_torch_save, atomic_write_json, file_sha256, read_json
-from genbench.core.hashing import stable_hash
+from genbench.core.files import atomic_torch_save, atomic_write, atomic_write_json, file_sha256, read_json
+from genbench.core.hashing import stable_hash, tensor_sha256
 from genbench.core.images import to_unit_range
 from genbench.core.progress import ProgressSink, SilentProgress
+from genbench.options import identity
 
 ARCHITECTURE = "refclf-v2"
 FEATURE_DIM = 64
@@ -92,14 +93,6 @@ class ClassifierInfo:
         }
 
 
-def split_fingerprint(split: Split) -> str:
-    """SHA-256 of a split's images and labels: the classifier depends on the data, not its name."""
-    digest = hashlib.sha256()
-    digest.update(split.images.contiguous().numpy().tobytes())
-    digest.update(split.labels.contiguous().numpy().tobytes())
-    return digest.hexdigest()
-
-
 def cached_classifier(
     dataset: str,
     shape: DataShape,
@@ -110,14 +103,19 @@ def cached_classifier(
     recipe: Recipe = Recipe(),
     progress: ProgressSink | None = None,
     warn: Callable[[str], None] = lambda message: None,
+    *,
+    data_sha256: str | None = None,
 ) -> ClassifierInfo:
     """The reference classifier for this dataset: loaded from the cache, or trained and cached. A
     damaged cache entry (its record unreadable, its weights not those the record names) is reported
-    through ``warn`` and trained again (the same recipe and seed: the same weights)."""
+    through ``warn`` and trained again (the same recipe and seed: the same weights).
+
+    ``data_sha256`` is the splits' hash (:func:`genbench.options.identity.data_sha256`), which the
+    sweep already made for the run identity: the data is hashed once, not once more here."""
     key_material = {
         "dataset": dataset,
         "shape": asdict(shape),
-        "train_sha256": split_fingerprint(train),
+        "data_sha256": data_sha256 or identity.data_sha256(train, test),
         "architecture": ARCHITECTURE,
         "recipe": asdict(recipe),
     }
@@ -130,6 +128,8 @@ def cached_classifier(
             meta = read_json(sidecar)
             return ClassifierInfo(path, key, meta["weights_sha256"], meta["test_accuracy"])
         warn(f"cached reference classifier {problem}; training it again")
+    elif (adopted := _adopt_legacy(key_material, key, path, train)) is not None:
+        return adopted
 
     progress = progress or SilentProgress()
     progress.start(f"{dataset}/reference-classifier", recipe_images(recipe, len(train)) / 1000)
@@ -142,6 +142,26 @@ def cached_classifier(
     weights_sha256 = file_sha256(path)
     atomic_write_json(sidecar, {**key_material, "test_accuracy": accuracy, "weights_sha256": weights_sha256})
     return ClassifierInfo(path, key, weights_sha256, accuracy)
+
+
+def _adopt_legacy(key_material: dict[str, Any], key: str, path: Path, train: Split) -> ClassifierInfo | None:
+    """The classifier that genbench 0.2 cached under its older key (its train split's values in place
+    of the data hash), copied to ``key``; None when there is none, or it is damaged.
+
+    Adopted, not trained again: its weights' hash is part of the run id of every run scored with it,
+    and training is not bit-for-bit repeatable on every GPU, so new weights would make every run of
+    the dataset new. Remove once caches written before the data hash was shared are gone."""
+    legacy_material = {**key_material, "train_sha256": tensor_sha256(train.images, train.labels)}
+    del legacy_material["data_sha256"]
+    legacy = path.with_name(f"{key_material['dataset']}-{stable_hash(legacy_material, 16)}.pt")
+    if not legacy.exists() or _cache_problem(legacy, legacy.with_suffix(".json")) is not None:
+        return None
+    meta = read_json(legacy.with_suffix(".json"))
+    data = legacy.read_bytes()
+    atomic_write(path, lambda f: f.write(data))
+    kept = {name: meta[name] for name in ("test_accuracy", "weights_sha256")}
+    atomic_write_json(path.with_suffix(".json"), {**key_material, **kept})
+    return ClassifierInfo(path, key, meta["weights_sha256"], meta["test_accuracy"])
 
 
 def _cache_problem(path: Path, sidecar: Path) -> str | None:

@@ -11,13 +11,12 @@ shows it as a row with model ``(real data floor)``.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 from collections.abc import Callable
 from pathlib import Path
 
 from genbench.api import Split
 from genbench.core.files import atomic_write_json, read_json
-from genbench.core.hashing import stable_hash
+from genbench.core.hashing import stable_hash, tensor_sha256
 from genbench.core.layout import FLOOR_MODEL, FLOORS_DIR
 from genbench.core.record import RecordError, RunRecord
 from genbench.errors import one_line
@@ -49,7 +48,7 @@ def floor_record(
         "dataset": setup.dataset,
         "held_out_split": held_out_split,
         "n_samples": n_samples,
-        "held_out_sha256": hashlib.sha256(images.contiguous().numpy().tobytes()).hexdigest(),
+        "held_out_sha256": tensor_sha256(images),
         "reference": setup.cache_name(""),
         "classifier": setup.classifier.key,
         "inception": setup.inception.sha256,

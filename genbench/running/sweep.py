@@ -182,6 +182,7 @@ class Benchmark:
             self.context.device,
             progress=self.context.progress,
             warn=self.announce,
+            data_sha256=self.data_sha256[entry.name],  # Hashed once, for the run identity.
         )
         self.announce(f"{entry.name}: reference classifier test accuracy {classifier.test_accuracy:.3f}")
         setup = EvaluationSetup(
