@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ from torch import nn
 
 from genbench.api import DataShape, Split
 from genbench.core.batches import DeviceBatches
+from genbench.core.checked_cache import Damaged, check_digest, load_checked
 from genbench.core.files import atomic_torch_save, atomic_write, atomic_write_json, file_sha256, read_json
 from genbench.core.hashing import stable_hash, tensor_sha256
 from genbench.core.images import to_unit_range
@@ -123,11 +125,10 @@ def cached_classifier(
     path = cache_dir / f"{dataset}-{key}.pt"
     sidecar = path.with_suffix(".json")
     if path.exists() or sidecar.exists():
-        problem = _cache_problem(path, sidecar)
-        if problem is None:
-            meta = read_json(sidecar)
-            return ClassifierInfo(path, key, meta["weights_sha256"], meta["test_accuracy"])
-        warn(f"cached reference classifier {problem}; training it again")
+        load = partial(_cached, path, key)
+        found = load_checked(f"cached reference classifier {path}", load, warn, "training it again")
+        if found is not None:
+            return found
     elif (adopted := _adopt_legacy(key_material, key, path, train)) is not None:
         return adopted
 
@@ -154,36 +155,35 @@ def _adopt_legacy(key_material: dict[str, Any], key: str, path: Path, train: Spl
     legacy_material = {**key_material, "train_sha256": tensor_sha256(train.images, train.labels)}
     del legacy_material["data_sha256"]
     legacy = path.with_name(f"{key_material['dataset']}-{stable_hash(legacy_material, 16)}.pt")
-    if not legacy.exists() or _cache_problem(legacy, legacy.with_suffix(".json")) is not None:
+    try:
+        found = _cached(legacy, key) if legacy.exists() else None
+    except (OSError, ValueError):  # Damaged (a ValueError) or unreadable: trained again, as if missing.
         return None
-    meta = read_json(legacy.with_suffix(".json"))
-    data = legacy.read_bytes()
-    atomic_write(path, lambda f: f.write(data))
-    kept = {name: meta[name] for name in ("test_accuracy", "weights_sha256")}
-    atomic_write_json(path.with_suffix(".json"), {**key_material, **kept})
-    return ClassifierInfo(path, key, meta["weights_sha256"], meta["test_accuracy"])
+    if found is not None:
+        data = legacy.read_bytes()
+        atomic_write(path, lambda f: f.write(data))
+        kept = {"test_accuracy": found.test_accuracy, "weights_sha256": found.weights_sha256}
+        atomic_write_json(path.with_suffix(".json"), {**key_material, **kept})
+        found = replace(found, path=path)
+    return found
 
 
-def _cache_problem(path: Path, sidecar: Path) -> str | None:
-    """What is wrong with a cached classifier (its weights and their record), None if it is sound."""
+def _cached(path: Path, key: str) -> ClassifierInfo:
+    """The classifier cached at ``path``, checked: its record (``.json`` beside it) readable, and its
+    weights those whose SHA-256 the record holds; :class:`Damaged` (or a JSON error) if not."""
+    sidecar = path.with_suffix(".json")
     try:
         meta = read_json(sidecar)
-    except FileNotFoundError:
-        return f"{sidecar} is missing"
-    except (OSError, ValueError) as error:  # ValueError: JSON and UnicodeDecode errors.
-        return f"{sidecar} is unreadable ({type(error).__name__})"
+    except FileNotFoundError as error:
+        raise Damaged(f"{sidecar.name} is missing") from error
     if (
         not isinstance(meta, dict)
         or not isinstance(meta.get("weights_sha256"), str)
         or not isinstance(meta.get("test_accuracy"), int | float)
     ):
-        return f"{sidecar} is not a classifier record"
-    try:
-        if file_sha256(path) != meta["weights_sha256"]:
-            return f"{path} does not match its record's SHA-256 (damaged)"
-    except OSError as error:
-        return f"{path} is unreadable ({error.strerror or error})"
-    return None
+        raise Damaged(f"{sidecar.name} is not a classifier record")
+    check_digest(path, meta["weights_sha256"])
+    return ClassifierInfo(path, key, meta["weights_sha256"], meta["test_accuracy"])
 
 
 def checkpoint(classifier: ReferenceClassifier, shape: DataShape, recipe: Recipe) -> dict[str, object]:
