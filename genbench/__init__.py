@@ -4,7 +4,7 @@ The names here are the plugin API (see docs/plugins.md); :mod:`genbench.testing`
 against its contract.
 """
 
-from genbench.api import API_VERSION, Dataset, DataShape, Hyperparameters, Model, Split
+from genbench.api import API_VERSION, Bounds, Dataset, DataShape, Hyperparameters, Model, Split
 from genbench.errors import DataNotFoundError, UserError
 from genbench.hookspecs import hookimpl
 
@@ -12,6 +12,7 @@ __version__ = "0.2.0"
 
 __all__ = [
     "API_VERSION",
+    "Bounds",
     "DataNotFoundError",
     "DataShape",
     "Dataset",
