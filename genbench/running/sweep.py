@@ -29,7 +29,7 @@ from genbench.evaluation.inception import InceptionWeights, resolve_inception_we
 from genbench.evaluation.setup import EvaluationSetup, reference_images
 from genbench.options.config import RunOptions
 from genbench.options.identity import ResolvedRun, data_sha256, run_identity
-from genbench.options.overrides import resolve_hparams
+from genbench.options.overrides import typed_overrides
 from genbench.results.leaderboard import rebuild_leaderboard
 from genbench.results.records import RunFolder, run_id
 from genbench.running.executor import make_executor
@@ -55,8 +55,9 @@ class Benchmark:
         self.options = options
         self.registry = registry
         self.announce = announce
+        overrides = options.overrides
         self.models = [
-            (entry, resolve_hparams(entry.cls, options.overrides.get(entry.name, {})))
+            (entry, entry.cls.resolve_hparams(**typed_overrides(entry.cls, overrides.get(entry.name, {}))))
             for entry in map(registry.model, options.models)
         ]
         self.datasets = [registry.dataset(name) for name in options.datasets]
