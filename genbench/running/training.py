@@ -21,8 +21,8 @@ from genbench.contract import log_value_problem
 from genbench.core.batches import DeviceBatches
 from genbench.core.images import to_unit_range
 from genbench.core.progress import ProgressSink
+from genbench.core.run_spec import Budget, Schedule
 from genbench.errors import Diverged, Interrupted
-from genbench.options.config import Budget
 from genbench.running.fast_path import StepOptions, Stepper
 from genbench.running.resume import preserved_rng, rng_state
 
@@ -84,15 +84,6 @@ class TrainResult:
             "train_seconds": round(self.seconds, 3),
             "final_logs": self.last_logs,
         }
-
-
-@dataclass(frozen=True)
-class Schedule:
-    """How often the loop does what, besides stepping."""
-
-    log_every: int = 50  # Steps between reads of the scalar logs.
-    checkpoint_every_kimg: float | None = None
-    eval_every_kimg: float | None = None
 
 
 class TrainingHooks(Protocol):
