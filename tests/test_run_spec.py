@@ -4,16 +4,25 @@ the run and its loop, written as ``config.json`` and read back type-checked; an 
 
 from __future__ import annotations
 
+import ast
 import copy
 import json
 import pickle
+from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 from specs import SPEC, a_spec
 
 from genbench.api import DataShape
+from genbench.core.registry import Registry
 from genbench.core.run_spec import Budget, RunSpec, Schedule, SpecError
+from genbench.options.config import resolve_options
+from genbench.results.records import read_spec_file
+from genbench.running.sweep import Benchmark
+
+ROOT = Path(__file__).resolve().parents[1]
 
 # What genbench wrote as config.json before the spec (no schema_version): the run identity with
 # run_id, device_name, log_every and versions. Written by `genbench run --models pixel-gaussian
@@ -157,3 +166,39 @@ def test_a_damaged_spec_is_one_line_naming_what_is_wrong(damage: Any, message: s
     with pytest.raises(SpecError, match=message) as raised:
         RunSpec.from_dict(data)
     assert "\n" not in str(raised.value)
+
+
+def test_a_damaged_config_file_is_named(tmp_path: Path) -> None:
+    path = tmp_path / "config.json"
+    for text, problem in (
+        ("[]", "not a JSON object"),
+        ('{"run_id": ', "not valid JSON"),
+        (b"\xff\xfe", "not text"),
+    ):
+        path.write_bytes(text if isinstance(text, bytes) else text.encode())
+        with pytest.raises(SpecError, match=f"^{path}: {problem}"):
+            read_spec_file(path)
+
+
+def test_the_sweep_resolves_each_run_spec_from_the_options_once(fake_registry: Registry) -> None:
+    given = {"models": ("pixel-gaussian",), "datasets": ("bars",), "device": "cpu", "kimg": 2, "steps": 9}
+    options = resolve_options({}, {**given, "n_samples": 300, "log_every": 4, "seeds": (0, 5)})
+    benchmark = Benchmark(options, fake_registry)
+    benchmark.data_sha256["bars"] = "d" * 64
+    (entry, hparams), dataset = benchmark.models[0], benchmark.datasets[0]
+    data = SimpleNamespace(
+        entry=dataset, shape=DataShape(1, 8, 3), classifier=SimpleNamespace(weights_sha256="c" * 64)
+    )
+    first, second = (benchmark._job(data, entry, hparams, seed).spec for seed in options.seeds)
+    assert first.training.budget == Budget(2, steps=9) and first.training.budget is second.training.budget
+    assert first.training.schedule == Schedule(4, 0.2, 0.2) and first.training.precision == "fp32"
+    assert first.evaluation is second.evaluation and first.evaluation.n_samples == 300
+    assert (first.seed, second.seed, first.setup) == (0, 5, second.setup)  # Seeds of one experiment.
+    assert first.provenance.model_distribution == entry.distribution and first.environment is None
+
+
+@pytest.mark.parametrize("module", ["single_run", "training", "jobs", "ray_task"])
+def test_a_run_reads_its_spec_not_the_options(module: str) -> None:
+    tree = ast.parse((ROOT / "genbench" / "running" / f"{module}.py").read_text())
+    imported = {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
+    assert not {name for name in imported if name and name.startswith("genbench.options")}

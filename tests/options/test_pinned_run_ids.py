@@ -1,6 +1,7 @@
 """Run ids are the names of finished runs on disk: the same inputs must give the same id in every
 genbench that reads those folders, or a rerun trains everything again. These ids were taken from the
-sweep before the run got its typed spec (house plan 2); a change here renames every existing run."""
+sweep before the run got its typed spec (house plan 2), through its identity dict; a change here
+renames every existing run."""
 
 from __future__ import annotations
 
@@ -12,7 +13,6 @@ import pytest
 from genbench.api import DataShape
 from genbench.core.registry import Registry
 from genbench.options.config import resolve_options
-from genbench.results.records import run_id
 from genbench.running.sweep import Benchmark
 
 RUN = {"models": ("pixel-gaussian",), "datasets": ("bars",), "device": "cpu"}
@@ -49,5 +49,5 @@ def test_the_sweep_names_runs_as_it_always_did(
     data = SimpleNamespace(
         entry=dataset, shape=DataShape(1, 8, 3), classifier=SimpleNamespace(weights_sha256="c" * 64)
     )
-    seed = options.seeds[0]
-    assert run_id("bars", entry.name, seed, benchmark._config(data, entry, hparams, seed)) == expected
+    job = benchmark._job(data, entry, hparams, options.seeds[0])
+    assert job.spec.run_id == job.folder.run_id == expected
