@@ -48,7 +48,8 @@ from genbench.evaluation.inception import InceptionWeights, resolve_inception_we
 from genbench.evaluation.setup import EvaluationSetup, reference_images
 from genbench.running.device import device_name
 from genbench.running.fast_path import resolve_precision
-from genbench.running.training import LogOnlyHooks, TrainState, train
+from genbench.running.train_state import TrainState
+from genbench.running.training import LogOnlyHooks, train
 
 RESULTS = Path(__file__).parent / "results"
 DATASET = "fashion-mnist"

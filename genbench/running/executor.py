@@ -85,15 +85,6 @@ class LocalExecutor:
         return records
 
 
-def make_executor(options: RunOptions) -> Executor:
-    """The executor ``options.executor`` names; ``ray`` without Ray installed is a one-line error."""
-    if options.executor == "ray":
-        from genbench.running.ray_executor import RayExecutor  # Only here: Ray is an optional extra.
-
-        return RayExecutor(options)
-    return LocalExecutor(options)
-
-
 def run_or_reuse(context: RunContext, job: RunJob, wait: bool) -> RunRecord | None:
     """The run's record: reused, or from doing (or resuming) the run; None if another process holds
     the run and ``wait`` is False. The caller rebuilds the leaderboard."""

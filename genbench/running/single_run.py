@@ -43,7 +43,8 @@ from genbench.results.records import software_versions, truncate_log
 from genbench.running.device import device_name
 from genbench.running.jobs import RunContext, RunJob
 from genbench.running.resume import load_resume, remove_resume, restore_rng_state, save_resume
-from genbench.running.training import TrainResult, TrainState, train
+from genbench.running.train_state import TrainResult, TrainState
+from genbench.running.training import train
 
 GRID_IMAGES = 64
 PROGRESS_SEED = 1_000_003  # The fixed latents of the progress strip: the same for every model and run.
@@ -178,9 +179,8 @@ class SingleRun:
         """A resumed run's config.json, written again if it went missing, was damaged or is another run's."""
         path = self.folder.file(CONFIG_FILE)
         try:
-            problem = (
-                None if self.folder.read_spec().run_id == self.spec.run_id else f"{path}: not this run's"
-            )
+            another = self.folder.read_spec().run_id != self.spec.run_id
+            problem = f"{path} not this run's config" if another else None
         except SpecError as error:
             problem = f"{path} missing" if not path.exists() else str(error)
         if problem is not None:
@@ -267,15 +267,10 @@ class SingleRun:
 
     def _pictures(self, model: Model, state: TrainState) -> dict[str, str]:
         """Save the progress strip, class rows and interpolations; returns why any was skipped."""
-        path, classes, test, seed = (
-            self.folder.path,
-            self.data.shape.num_classes,
-            self.data.test,
-            self.spec.seed,
-        )
+        path, test, seed = self.folder.path, self.data.test, self.spec.seed
         pictures.save_progress_strip(state.snapshots, path / PROGRESS_FILE)
         if model.conditional:
-            pictures.save_class_grid(model, seed, classes, path / CLASSES_FILE)
+            pictures.save_class_grid(model, seed, self.data.shape.num_classes, path / CLASSES_FILE)
         skipped = {
             INTERPOLATION_FILE: pictures.save_interpolations(model, seed, path / INTERPOLATION_FILE),
             ENCODED_INTERPOLATION_FILE: pictures.save_encoded_interpolation(
@@ -285,7 +280,7 @@ class SingleRun:
         return {name: reason for name, reason in skipped.items() if reason is not None}
 
     def _finished_record(
-        self, result: TrainResult, state: TrainState, scored: _Scored, seconds: float
+        self, result: TrainResult, state: TrainState, scored: _Scored, wall_seconds: float
     ) -> RunRecord:
         """The record of a finished run, vouching for its checkpoints by size and hash."""
         kept = [name for name in (CHECKPOINT_FILE, BEST_CHECKPOINT_FILE) if self.folder.file(name).exists()]
@@ -305,7 +300,7 @@ class SingleRun:
             eval_seconds=round(scored.seconds, 3),
             phase_seconds={name: round(seconds, 3) for name, seconds in phases.items()},
             precision=self.spec.training.precision,
-            wall_seconds=round(seconds, 3),
+            wall_seconds=round(wall_seconds, 3),
             metrics=scored.evaluation.metrics,
             protocol=scored.evaluation.protocol,
             files={name: self.folder.digest(name) for name in kept},

@@ -33,7 +33,7 @@ from genbench.options.identity import ResolvedRun, data_sha256, genbench_version
 from genbench.options.overrides import resolve_hparams
 from genbench.results.leaderboard import rebuild_leaderboard
 from genbench.results.records import RunFolder, run_id, setup_hash
-from genbench.running.executor import make_executor
+from genbench.running.executor import Executor, LocalExecutor
 from genbench.running.fast_path import resolve_precision
 from genbench.running.interrupts import StopRequests
 from genbench.running.jobs import LoadedData, RunContext, RunJob
@@ -287,3 +287,13 @@ class Benchmark:
                 inception_sha256=run.inception_sha256,
             ),
         )
+
+
+def make_executor(options: RunOptions) -> Executor:
+    """The executor ``options.executor`` names; ``ray`` without Ray installed is a one-line error. Chosen
+    here, not in genbench.running.executor, which the Ray task imports to do its run."""
+    if options.executor == "ray":
+        from genbench.running.ray_executor import RayExecutor  # Only here: Ray is an optional extra.
+
+        return RayExecutor(options)
+    return LocalExecutor(options)

@@ -26,7 +26,8 @@ from genbench.core.progress import SilentProgress
 from genbench.core.run_spec import Budget, Schedule, TrainingSpec
 from genbench.errors import Interrupted
 from genbench.running.resume import load_resume, restore_rng_state, rng_state, save_resume
-from genbench.running.training import LogOnlyHooks, TrainState, train
+from genbench.running.train_state import TrainState
+from genbench.running.training import LogOnlyHooks, train
 
 # A real model with global-RNG noise, dropout-free batch norm, Adam state and a shuffled data order:
 # everything a resume must restore. 20 kimg on digits trains for a few seconds, long enough to kill.
