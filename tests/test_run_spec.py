@@ -19,6 +19,7 @@ from genbench.api import DataShape
 from genbench.core.registry import Registry
 from genbench.core.run_spec import Budget, RunSpec, Schedule, SpecError
 from genbench.options.config import resolve_options
+from genbench.options.identity import run_identity
 from genbench.results.records import read_spec_file
 from genbench.running.sweep import Benchmark
 
@@ -195,6 +196,35 @@ def test_the_sweep_resolves_each_run_spec_from_the_options_once(fake_registry: R
     assert first.evaluation is second.evaluation and first.evaluation.n_samples == 300
     assert (first.seed, second.seed, first.setup) == (0, 5, second.setup)  # Seeds of one experiment.
     assert first.provenance.model_distribution == entry.distribution and first.environment is None
+
+
+def _leaves(value: Any) -> list[Any]:
+    if isinstance(value, dict):
+        return [leaf for item in value.values() for leaf in _leaves(item)]
+    if isinstance(value, list | tuple):
+        return [value if all(not isinstance(v, dict | list) for v in value) else _leaves(list(value))]
+    return [value]
+
+
+def test_the_spec_holds_every_value_the_run_id_hashes(fake_registry: Registry) -> None:
+    # config.json "has it all": each value of the run identity (genbench.options.identity) is in the
+    # spec, wherever the spec keeps it. Values unlike any default, so that none is found by chance.
+    given = {"kimg": 2.5, "steps": 17, "seconds": 33.5, "n_samples": 321, "n_eval": 123, "n_reference": 45}
+    given |= {"metrics": ("fd_clf", "jsd_clf"), "reference_split": "train", "divergence_steps": 19}
+    options = resolve_options(
+        {}, {"models": ("pixel-gaussian",), "datasets": ("bars",), "device": "cpu", **given}
+    )
+    benchmark = Benchmark(options, fake_registry)
+    benchmark.data_sha256["bars"] = "d" * 64
+    (entry, hparams), dataset = benchmark.models[0], benchmark.datasets[0]
+    data = SimpleNamespace(
+        entry=dataset, shape=DataShape(1, 8, 3), classifier=SimpleNamespace(weights_sha256="c" * 64)
+    )
+    resolved = benchmark._resolved(data, entry, hparams, 0)
+    spec_leaves = _leaves(json.loads(json.dumps(benchmark._spec(resolved).to_dict())))
+    identity = json.loads(json.dumps(run_identity(options, resolved)))
+    missing = [leaf for leaf in _leaves(identity) if leaf not in spec_leaves]
+    assert not missing
 
 
 @pytest.mark.parametrize("module", ["single_run", "training", "jobs", "ray_task"])
