@@ -64,12 +64,12 @@ class Benchmark:
         self.budget = options.budget
         self.schedule = Schedule(options.log_every, options.checkpoint_every, options.eval_every)
         self.evaluation = EvaluationSpec(
-            options.metrics,
-            options.n_samples,
-            options.n_eval,
-            options.reference_split,
-            options.n_reference,
-            options.divergence,
+            metrics=options.metrics,
+            n_samples=options.n_samples,
+            n_eval=options.n_eval,
+            reference_split=options.reference_split,
+            n_reference=options.n_reference,
+            divergence=options.divergence,
         )
         self.stop = StopRequests()
         self.executor = make_executor(options)
