@@ -187,11 +187,14 @@ class RunSpec:
             raise SpecError(f"{error}{older}") from None
 
 
+_MISSING = object()  # A key a schema-0 config lacked.
+
+
 def _from_schema_0(old: dict[str, Any]) -> dict[str, Any]:
-    """A config.json before schema 1, in today's layout: the run identity (genbench.options.identity)
-    with ``run_id``, ``device_name``, ``log_every`` and ``versions``. It did not record the setup or
-    the checkpoint interval (neither changes a result). A key it lacks stays missing, so the check
-    names it."""
+    """A config.json before schema 1 (the run identity of genbench.options.identity with ``run_id``,
+    ``device_name``, ``log_every`` and ``versions``), moved into schema 1's layout. It did not record
+    the setup or the checkpoint interval (neither changes a result). A key it lacks stays missing, so
+    the check names it."""
     evaluation, plugin = _object(old.get("evaluation")), _object(old.get("model_plugin"))
     versions = _object(old.get("versions"))
     moved = {
@@ -232,9 +235,6 @@ def _from_schema_0(old: dict[str, Any]) -> dict[str, Any]:
         },
     }
     return _present(moved)
-
-
-_MISSING = object()  # A key a schema-0 config lacked.
 
 
 def _object(value: Any) -> dict[str, Any]:
