@@ -12,7 +12,6 @@ import platform
 import random
 import time
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -42,7 +41,7 @@ from genbench.figures import curves, pictures
 from genbench.results.records import software_versions, truncate_log
 from genbench.running.device import device_name
 from genbench.running.jobs import RunContext, RunJob
-from genbench.running.resume import load_resume, remove_resume, restore_rng_state, save_resume
+from genbench.running.resume import Unrestorable, load_resume, loads, remove_resume, restore, save_resume
 from genbench.running.train_state import TrainResult, TrainState
 from genbench.running.training import train
 
@@ -156,7 +155,7 @@ class SingleRun:
         model, batches = self._build()
         try:
             state = self._resume(model, batches)
-        except _Unrestorable as error:
+        except Unrestorable as error:
             self.announce(f"{self.folder.run_id}: {error}; starting over")
             model, batches = self._build()
             state = None
@@ -193,21 +192,14 @@ class SingleRun:
         payload = load_resume(self.folder.path, self.announce)
         if payload is None:
             return None
-        try:
-            model.load_checkpoint_state(payload["model"])
-            batches.load_state_dict(payload["batches"])
-            restore_rng_state(payload["rng"])
-            state = TrainState.from_dict(payload["state"])
-        except Exception as error:  # Whatever a mismatched payload raises: keys, shapes, types.
-            reason = " ".join(f"{type(error).__name__}: {error}".split())[:200]
-            raise _Unrestorable(f"the resume checkpoint does not fit this run ({reason})") from error
+        state = restore(payload, model, batches)
         self._check_spec()
         log = self.folder.file(TRAIN_LOG_FILE)
         kept, damaged = truncate_log(log, state.log_rows, state.steps)  # Rows after the checkpoint recur.
         if damaged:
             self.announce(f"{self.folder.run_id}: {log}: skipped {damaged} damaged line(s)")
         state.log_rows = kept
-        if state.best is not None and not _loads(self.folder.file(BEST_CHECKPOINT_FILE)):
+        if state.best is not None and not loads(self.folder.file(BEST_CHECKPOINT_FILE)):
             self.announce(
                 f"{self.folder.run_id}: {self.folder.file(BEST_CHECKPOINT_FILE)} is missing or damaged; "
                 "the best weights so far are lost, the next best evaluation keeps new ones"
@@ -323,21 +315,8 @@ class SingleRun:
         }
 
 
-class _Unrestorable(Exception):
-    """A resume checkpoint that verifies but cannot be restored into this run's model."""
-
-
 def seed_everything(seed: int) -> None:
     """Seed Python, NumPy and torch (CPU and every CUDA device)."""
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)
-
-
-def _loads(path: Path) -> bool:
-    """Whether a checkpoint file loads (weights only)."""
-    try:
-        torch.load(path, map_location="cpu", weights_only=True)
-    except Exception:  # Any damage: missing, truncated, not a checkpoint.
-        return False
-    return True

@@ -24,7 +24,7 @@ from genbench.core.progress import ProgressSink
 from genbench.core.run_spec import TrainingSpec
 from genbench.errors import Diverged, Interrupted
 from genbench.running.fast_path import StepOptions, Stepper
-from genbench.running.resume import preserved_rng, rng_state
+from genbench.running.resume import checkpoint_payload, preserved_rng
 from genbench.running.train_state import TrainResult, TrainState
 
 # Held-out estimates are computed at this many evenly spaced points of the budget (and at the end),
@@ -42,7 +42,8 @@ class TrainingHooks(Protocol):
         """Record one row of logs (``train.jsonl``)."""
 
     def save_checkpoint(self, payload: dict[str, Any]) -> None:
-        """Save a resume checkpoint: ``payload`` (:func:`checkpoint_payload`) holds everything."""
+        """Save a resume checkpoint: ``payload`` (genbench.running.resume.checkpoint_payload) holds
+        everything."""
 
     def snapshot(self, model: Model) -> torch.Tensor:
         """uint8 samples of the fixed latents."""
@@ -87,17 +88,6 @@ class LogOnlyHooks:
     def stop_requested(self) -> bool:
         """Never."""
         return False
-
-
-def checkpoint_payload(model: Model, batches: DeviceBatches, state: TrainState) -> dict[str, Any]:
-    """What a resume checkpoint holds: the model (networks and optimizers), the data order, every
-    random generator and the loop's state; loadable with ``torch.load(weights_only=True)``."""
-    return {
-        "model": model.checkpoint_state(),
-        "batches": batches.state_dict(),
-        "rng": rng_state(),
-        "state": state.to_dict(),
-    }
 
 
 def crossed(before: int, after: int, every_kimg: float | None) -> bool:

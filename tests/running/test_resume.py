@@ -25,7 +25,15 @@ from genbench.core.layout import PREVIOUS_RESUME_FILE, RESUME_FILE
 from genbench.core.progress import SilentProgress
 from genbench.core.run_spec import Budget, Schedule, TrainingSpec
 from genbench.errors import Interrupted
-from genbench.running.resume import load_resume, restore_rng_state, rng_state, save_resume
+from genbench.running.resume import (
+    Unrestorable,
+    checkpoint_payload,
+    load_resume,
+    restore,
+    restore_rng_state,
+    rng_state,
+    save_resume,
+)
 from genbench.running.train_state import TrainState
 from genbench.running.training import LogOnlyHooks, train
 
@@ -250,3 +258,15 @@ def test_looking_at_the_model_during_training_does_not_change_its_training() -> 
     plain = trained(LogOnlyHooks(lambda row: None), Schedule(5))
     looked_at = trained(DrawingHooks(lambda row: None), Schedule(5, eval_every_kimg=0.3))
     assert all(torch.equal(plain[k], looked_at[k]) for k in plain)
+
+
+def test_a_payload_restores_what_it_saved_and_one_that_does_not_fit_is_unrestorable() -> None:
+    data = fakes.Bars(Path("unused"))
+    model = fakes.PixelGaussian.build(fakes.Bars.shape)
+    batches = DeviceBatches(data.load("train"), torch.device("cpu"), seed=0)
+    state = TrainState(steps=3, images_seen=96, best={"value": 1.5, "kimg": 0.064})
+    assert restore(checkpoint_payload(model, batches, state), model, batches) == state
+    another = checkpoint_payload(model, batches, state)
+    another["state"]["unknown_field"] = 1  # Another genbench's loop state.
+    with pytest.raises(Unrestorable, match=r"^the resume checkpoint does not fit this run \(TypeError: "):
+        restore(another, model, batches)
