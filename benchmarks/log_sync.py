@@ -15,8 +15,8 @@ from genbench.api import DataShape, Split
 from genbench.core.batches import DeviceBatches
 from genbench.core.progress import SilentProgress
 from genbench.core.registry import Registry
-from genbench.options.config import Budget
-from genbench.running.training import LogOnlyHooks, Schedule, train
+from genbench.core.run_spec import Budget, Schedule, TrainingSpec
+from genbench.running.training import LogOnlyHooks, train
 
 SHAPE = DataShape(channels=1, resolution=28, num_classes=10)
 
@@ -34,7 +34,8 @@ def _images_per_second(model_cls: type, device: torch.device, kimg: float, log_e
     model.to(device)
     batches = DeviceBatches(_split(10_000), device, seed=0)
     hooks = LogOnlyHooks(lambda row: None)
-    result = train(model, batches, _split(256), Budget(kimg), hooks, SilentProgress(), Schedule(log_every))
+    spec = TrainingSpec(Budget(kimg), Schedule(log_every))
+    result = train(model, batches, _split(256), spec, hooks, SilentProgress())
     return result.images_seen / result.seconds
 
 

@@ -40,15 +40,16 @@ from genbench.api import Model, Split
 from genbench.core.batches import DeviceBatches
 from genbench.core.progress import SilentProgress
 from genbench.core.registry import Registry
+from genbench.core.run_spec import Budget, DivergenceSettings, TrainingSpec
 from genbench.evaluation.classifier import cached_classifier
 from genbench.evaluation.evaluate import evaluate, generate
 from genbench.evaluation.floor import floor_record
 from genbench.evaluation.inception import InceptionWeights, resolve_inception_weights
 from genbench.evaluation.setup import EvaluationSetup, reference_images
-from genbench.options.config import Budget, DivergenceSettings
 from genbench.running.device import device_name
-from genbench.running.fast_path import StepOptions, resolve_precision
-from genbench.running.training import LogOnlyHooks, Schedule, TrainState, train
+from genbench.running.fast_path import resolve_precision
+from genbench.running.train_state import TrainState
+from genbench.running.training import LogOnlyHooks, train
 
 RESULTS = Path(__file__).parent / "results"
 DATASET = "fashion-mnist"
@@ -160,12 +161,10 @@ class GenbenchLoop:
             self.model,
             self.batches,
             self.test,
-            Budget(kimg=1e6, steps=self.state.steps + steps),
-            LogOnlyHooks(lambda row: None),
+            TrainingSpec(Budget(kimg=1e6, steps=self.state.steps + steps), precision=self.precision),
+            LogOnlyHooks(lambda row: None, announce=print),
             SilentProgress(),
-            Schedule(),
             self.state,
-            StepOptions(self.precision, announce=print),
         )
 
 

@@ -7,10 +7,10 @@ from pathlib import Path
 import torch
 
 from genbench.api import Split
+from genbench.core.run_spec import DivergenceSettings
 from genbench.evaluation.classifier import ClassifierInfo
 from genbench.evaluation.inception import InceptionWeights
 from genbench.evaluation.setup import EvaluationSetup, reference_images
-from genbench.options.config import DivergenceSettings
 
 CPU = torch.device("cpu")
 NO_INCEPTION = InceptionWeights(None, reason="no weights in this test")

@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 
 import genbench.core.files
 from genbench.cli import app
+from genbench.results.records import read_spec_file
 
 runner = CliRunner()
 
@@ -207,10 +208,10 @@ def test_run_writes_records_and_leaderboard_and_reuses_finished_runs(
             "curves_eval.png",
             "metrics.json",
         }
-        config = json.loads((run / "config.json").read_text())
-        assert config["budget"]["kimg"] == 2 and config["hparams"]["lr"] == 0.05
-        assert {"python", "torch", "genbench", "plugins"} <= set(config["versions"])
-        assert config["precision"] == "fp32"  # --precision auto on a CPU: part of the run's identity.
+        spec = read_spec_file(run / "config.json")  # The run's spec, type-checked.
+        assert spec.run_id == run.name and spec.training.budget.kimg == 2 and spec.hparams["lr"] == 0.05
+        assert {"python", "torch", "genbench"} <= set(spec.environment.versions) and spec.environment.plugins
+        assert spec.training.precision == "fp32"  # --precision auto on a CPU: part of the run's identity.
         metrics = json.loads((run / "metrics.json").read_text())
         assert metrics["precision"] == "fp32"
         phases = metrics["phase_seconds"]
@@ -266,8 +267,8 @@ def test_run_takes_a_suite_and_options_win_over_it(only_fakes: None, tmp_path: P
     result = runner.invoke(app, ["run", str(suite), "--kimg", "1", "--out", str(out), "--quiet"])
     assert result.exit_code == 0, result.output
     (config,) = out.glob("runs/bars-pixel-gaussian-seed3-*/config.json")
-    resolved = json.loads(config.read_text())
-    assert resolved["budget"]["kimg"] == 1 and resolved["hparams"]["lr"] == 0.02
+    resolved = read_spec_file(config)
+    assert resolved.training.budget.kimg == 1 and resolved.hparams["lr"] == 0.02
 
     suite.write_text('models = ["pixel-gaussian", "nope"]\ndatasets = ["bars"]\n')
     bad = runner.invoke(app, ["run", str(suite), "--out", str(tmp_path / "bad")])

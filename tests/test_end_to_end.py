@@ -18,6 +18,7 @@ import genbench
 from genbench.cli import app
 from genbench.core.files import read_jsonl
 from genbench.figures.pictures import grid_size
+from genbench.results.records import read_spec_file
 
 
 @pytest.fixture(scope="module")
@@ -93,8 +94,8 @@ def test_each_run_has_finite_logs_and_a_sample_grid(digits_run, model: str, keys
     assert len(record["progress_kimg"]) in (11, 12)  # 12 when the last point is not the end.
     rows = len(record["progress_kimg"])
     assert Image.open(run / "progress.png").size == grid_size(rows, 16, 8, 8)
-    config = json.loads((run / "config.json").read_text())
-    assert config["model"] == model and config["versions"]["plugins"] == {"genbench": genbench.__version__}
+    spec = read_spec_file(run / "config.json")
+    assert spec.model == model and spec.environment.plugins == {"genbench": genbench.__version__}
 
 
 # Issue 5: every picture of every run, for the four kinds of model.

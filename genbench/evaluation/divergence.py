@@ -30,7 +30,7 @@ from torch import nn
 
 from genbench.core.images import to_unit_range
 from genbench.core.progress import ProgressSink, SilentProgress
-from genbench.options.config import DivergenceSettings
+from genbench.core.run_spec import DivergenceSettings
 
 VALIDATE_EVERY = 25  # Steps between validation checks (early stopping)...
 MAX_VALIDATION = 512  # ...on a fifth of the training halves, at most this many images a side.

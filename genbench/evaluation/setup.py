@@ -15,9 +15,9 @@ from genbench.api import Split
 from genbench.core.hashing import tensor_sha256
 from genbench.core.metrics import uses_extractor
 from genbench.core.progress import ProgressSink, SilentProgress
+from genbench.core.run_spec import DivergenceSettings
 from genbench.evaluation.classifier import ClassifierInfo
 from genbench.evaluation.inception import InceptionWeights
-from genbench.options.config import DivergenceSettings
 
 REFERENCE_SEED = 0  # Which images a reference capped below its split's size uses: part of the protocol.
 QUANTISATION = "uint8, generated images mapped from [-1, 1] with round(); grayscale as RGB for Inception"

@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from genbench.api import SplitName
+from genbench.core.run_spec import Budget, DivergenceSettings
 from genbench.errors import UserError
-from genbench.options.budget import Budget
 from genbench.options.declaration import (
     count,
     declared,
@@ -26,7 +26,6 @@ from genbench.options.declaration import (
     one_of,
     option,
 )
-from genbench.options.divergence import DivergenceSettings
 from genbench.options.environment import (
     CACHE_DIR_ENV,
     DATA_ROOT_ENV,
@@ -43,8 +42,6 @@ __all__ = [  # Also here for their many importers.
     "CACHE_DIR_ENV",
     "FID_WEIGHTS_ENV",
     "NO_DOWNLOAD_ENV",
-    "Budget",
-    "DivergenceSettings",
     "RunOptions",
     "default_data_root",
     "parse_list",
@@ -350,12 +347,12 @@ class RunOptions:
 
     @property
     def budget(self) -> Budget:
-        """The training budget every model of the run gets."""
+        """The training budget every model of the run gets (the sweep puts it in each run's spec)."""
         return Budget(self.kimg, self.steps, self.seconds)
 
     @property
     def divergence(self) -> DivergenceSettings:
-        """The divergence estimators' recipe."""
+        """The divergence estimators' recipe (the sweep puts it in each run's spec)."""
         return DivergenceSettings(steps=self.divergence_steps)
 
 

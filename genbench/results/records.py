@@ -1,6 +1,6 @@
 """Run records on disk: one folder per (dataset, model, seed, config), every file written atomically.
 
-A run folder holds ``config.json`` (resolved options and versions), ``train.jsonl`` (logged
+A run folder holds ``config.json`` (its spec: genbench.core.run_spec), ``train.jsonl`` (logged
 scalars), ``checkpoint.pt`` (final weights), ``best.pt`` (best cheap metric), resume checkpoints while it
 runs, pictures and curves, and, last, ``metrics.json``: its ``status`` says whether the run finished,
 failed or diverged. Two processes never work on one run folder at once (:meth:`RunFolder.lock`).
@@ -12,9 +12,10 @@ import errno
 import json
 import os
 import platform
+from collections.abc import Callable
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import torch
 from filelock import FileLock
@@ -38,6 +39,9 @@ from genbench.core.layout import (
     TRAIN_LOG_FILE,
 )
 from genbench.core.record import FileDigest, RecordError, RunRecord
+from genbench.core.run_spec import RunSpec, SpecError
+
+T = TypeVar("T")
 
 
 def config_hash(config: dict[str, Any]) -> str:
@@ -124,9 +128,14 @@ class RunFolder:
             if path.name != LOCK_FILE and path.is_file():
                 path.unlink()
 
-    def write_config(self, config: dict[str, Any]) -> None:
-        """Save the resolved config and versions."""
-        atomic_write_json(self.file(CONFIG_FILE), config)
+    def write_spec(self, spec: RunSpec) -> None:
+        """Save the run's spec as ``config.json``."""
+        atomic_write_json(self.file(CONFIG_FILE), spec.to_dict())
+
+    def read_spec(self) -> RunSpec:
+        """The run's ``config.json``; :class:`SpecError` (one line naming the file) if it is missing or
+        damaged."""
+        return read_spec_file(self.file(CONFIG_FILE))
 
     def append_log(self, row: dict[str, Any]) -> None:
         """Append a row to ``train.jsonl``.
@@ -152,16 +161,28 @@ class RunFolder:
 def read_record_file(path: Path) -> RunRecord:
     """A record file (``metrics.json``, a floor), validated; :class:`RecordError` naming the file and
     what is wrong when it cannot be read."""
+    return _read_checked(path, RunRecord.from_dict, RecordError)
+
+
+def read_spec_file(path: Path) -> RunSpec:
+    """A run's ``config.json``, validated; :class:`SpecError` naming the file and what is wrong when it
+    cannot be read."""
+    return _read_checked(path, RunSpec.from_dict, SpecError)
+
+
+def _read_checked(path: Path, parse: Callable[[Any], T], error: type[ValueError]) -> T:
+    """``parse`` of the JSON file ``path``; whatever keeps it from being read is one ``error`` naming
+    the file."""
     try:
-        return RunRecord.from_dict(read_json(path))
-    except RecordError as error:
-        raise RecordError(f"{path}: {error}") from None
+        return parse(read_json(path))
+    except error as problem:
+        raise error(f"{path}: {problem}") from None
     except UnicodeDecodeError:
-        raise RecordError(f"{path}: not text (binary garbage)") from None
-    except json.JSONDecodeError as error:
-        raise RecordError(f"{path}: not valid JSON ({error.msg} at line {error.lineno})") from None
-    except OSError as error:
-        raise RecordError(f"{path}: unreadable ({error.strerror or error})") from None
+        raise error(f"{path}: not text (binary garbage)") from None
+    except json.JSONDecodeError as problem:
+        raise error(f"{path}: not valid JSON ({problem.msg} at line {problem.lineno})") from None
+    except OSError as problem:
+        raise error(f"{path}: unreadable ({problem.strerror or problem})") from None
 
 
 def digest_problem(path: Path, digest: FileDigest) -> str | None:
@@ -195,8 +216,8 @@ def truncate_log(path: Path, rows: int | None, steps: int) -> tuple[int, int]:
     return len(kept), len(skipped)
 
 
-def versions(distributions: dict[str, str]) -> dict[str, Any]:
-    """The software a result depends on: python, torch and friends, genbench, each plugin."""
+def software_versions() -> dict[str, str | None]:
+    """The software a result depends on besides the plugins: python, torch and friends, genbench."""
 
     def version_of(dist: str) -> str | None:
         try:
@@ -212,5 +233,4 @@ def versions(distributions: dict[str, str]) -> dict[str, Any]:
         "torchvision": version_of("torchvision"),
         "torch-fidelity": version_of("torch-fidelity"),
         "genbench": version_of("genbench"),
-        "plugins": dict(sorted(distributions.items())),
     }

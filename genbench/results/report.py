@@ -15,9 +15,8 @@ import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
-from genbench.core.files import atomic_write_text, is_read_only, read_json
+from genbench.core.files import atomic_write_text, is_read_only
 from genbench.core.layout import (
     CLASSES_FILE,
     CONFIG_FILE,
@@ -32,10 +31,12 @@ from genbench.core.layout import (
 )
 from genbench.core.layout import FIGURES as CURVE_FILES
 from genbench.core.record import RunRecord
+from genbench.core.run_spec import RunSpec, SpecError
 from genbench.errors import UserError
 from genbench.figures.curves import write_run_curves
 from genbench.results.comparison import write_comparison_plots
 from genbench.results.leaderboard import read_records, records_frame
+from genbench.results.records import read_spec_file
 from genbench.results.report_html import render_page
 from genbench.results.report_model import _PNG_SIGNATURE, DatasetReport, Picture, Run
 
@@ -131,24 +132,21 @@ def collect(out: Path, unreadable: list[str] | None = None) -> list[DatasetRepor
 
 
 def _run(out: Path, record: RunRecord) -> Run:
-    """A record with its config and pictures (a floor has neither)."""
+    """A record with its spec and pictures (a floor has neither)."""
     if record.model == FLOOR_MODEL:
         return Run(record)
     folder = out / RUNS_DIR / record.run_id
-    config: dict[str, Any] = {}
+    spec: RunSpec | None = None
     if (folder / CONFIG_FILE).exists():
         try:
-            config = read_json(folder / CONFIG_FILE)
-        except (OSError, ValueError) as error:  # ValueError: JSON and UnicodeDecode errors.
-            warnings.warn(f"report: skipping unreadable {folder / CONFIG_FILE}: {error}", stacklevel=2)
-        if not isinstance(config, dict):
-            warnings.warn(f"report: skipping {folder / CONFIG_FILE}: not a JSON object", stacklevel=2)
-            config = {}
+            spec = read_spec_file(folder / CONFIG_FILE)
+        except SpecError as error:  # One line naming the file and what is wrong with it.
+            warnings.warn(f"report: skipping {error}", stacklevel=2)
     captions = dict(RUN_PICTURES)
     if record.progress_kimg:  # The kimg of each row of the progress strip, where recorded.
         rows = ", ".join(f"{kimg:g}" for kimg in record.progress_kimg)
         captions[PROGRESS_FILE] += f" Rows at kimg {rows}."
-    return Run(record, config, folder_pictures(folder, captions, caption=lambda name: name))
+    return Run(record, spec, folder_pictures(folder, captions, caption=lambda name: name))
 
 
 def folder_pictures(folder: Path, known: dict[str, str], caption: Callable[[str], str]) -> list[Picture]:

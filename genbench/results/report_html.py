@@ -230,14 +230,15 @@ def _run_section(run: Run) -> str:
             {k: getattr(record, k) for k in TRAINING_FIELDS if getattr(record, k) not in (None, [])},
         )
         + _key_values("During training (--eval-every)", record.during_training or {})
-        + _key_values("Hyperparameters (config.json)", run.config.get("hparams") or {}, "no config.json")
+        + _key_values("Hyperparameters (config.json)", run.spec.hparams if run.spec else {}, "no config.json")
     )
     skipped = "".join(
         f"<li><code>{esc(name)}</code>: {esc(reason)}</li>"
         for name, reason in record.pictures_skipped.items()
     )
     skipped = f'<p class="note">Pictures not drawn:</p><ul class="note">{skipped}</ul>' if skipped else ""
-    raw = json.dumps({"config.json": run.config, "metrics.json": record.to_dict()}, indent=2, sort_keys=True)
+    config = run.spec.to_dict() if run.spec else {}
+    raw = json.dumps({"config.json": config, "metrics.json": record.to_dict()}, indent=2, sort_keys=True)
     status = _status(record.status)
     return f"""<article class="run" id="{run_anchor(run.run_id)}">
 <h5>seed {esc(record.seed)} {status} <code>{esc(run.run_id)}</code></h5>

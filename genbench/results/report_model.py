@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
 import pandas as pd
 
 from genbench.core.layout import FLOOR_MODEL
 from genbench.core.record import RunRecord
+from genbench.core.run_spec import RunSpec
 from genbench.results.leaderboard import variant_labels
 
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -27,10 +27,10 @@ class Picture:
 
 @dataclass
 class Run:
-    """One run (or floor) record with its resolved config and pictures."""
+    """One run (or floor) record with its spec (``config.json``) and pictures."""
 
     record: RunRecord
-    config: dict[str, Any] = field(default_factory=dict)
+    spec: RunSpec | None = None  # None: a floor, or a run whose config.json is missing or unreadable.
     pictures: list[Picture] = field(default_factory=list)
 
     @property

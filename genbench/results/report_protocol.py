@@ -1,18 +1,20 @@
 """How every number of the report was obtained: the protocol facts of a dataset's runs and what each
 leaderboard column means.
 
-Facts are read from the records and configs, never assumed: where runs differ (another budget, other
-weights), every value is listed with the runs that used it.
+Facts are read from the records and the runs' typed specs (``config.json``), never assumed: where runs
+differ (another budget, other weights), every value is listed with the runs that used it.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from genbench.core.metrics import column_spec, higher_is_better, metrics_of
+from genbench.core.run_spec import Environment, RunSpec
 from genbench.results.leaderboard import BEST_KIMG, BEST_PREFIX, FINAL_PREFIX
 
 if TYPE_CHECKING:  # genbench.results.report renders through this module.
@@ -69,8 +71,17 @@ def _text(value: Any) -> str | None:
     return str(value)
 
 
+def _from_spec(read: Callable[[RunSpec], Any]) -> Callable[[Run], str | None]:
+    """A fact read from the run's spec: None for a run without one (a floor, a missing config.json)."""
+    return lambda run: _text(read(run.spec)) if run.spec is not None else None
+
+
+def _environment(run: Run) -> Environment | None:
+    return run.spec.environment if run.spec is not None else None
+
+
 def _budget(run: Run) -> str | None:
-    budget = run.record.budget or run.config.get("budget")
+    budget = run.record.budget or (dataclasses.asdict(run.spec.training.budget) if run.spec else None)
     if budget is None and run.record.budget_kimg is not None:
         budget = {"kimg": run.record.budget_kimg}
     if not budget:
@@ -117,18 +128,22 @@ def _estimators(run: Run) -> str | None:
 
 
 def _versions(run: Run) -> str | None:
-    versions = {k: v for k, v in (run.config.get("versions") or {}).items() if k != "plugins"}
+    versions = environment.versions if (environment := _environment(run)) else {}
     return "; ".join(f"{k} {v}" for k, v in versions.items() if v is not None) or None
+
+
+def _plugins(run: Run) -> dict[str, str | None]:
+    return environment.plugins if (environment := _environment(run)) else {}
 
 
 def _plugin_facts(runs: list[Run]) -> list[tuple[str, str, Callable[[Run], str | None]]]:
     """One fact per plugin distribution: runs use different plugins, but one plugin should have one
     version."""
-    names = sorted({name for run in runs for name in (run.config.get("versions") or {}).get("plugins") or {}})
+    names = sorted({name for run in runs for name in _plugins(run)})
 
     def version_of(name: str) -> Callable[[Run], str | None]:
         def read(run: Run) -> str | None:
-            plugins = (run.config.get("versions") or {}).get("plugins") or {}
+            plugins = _plugins(run)
             return (plugins[name] or "(no version)") if name in plugins else None
 
         return read
@@ -139,7 +154,8 @@ def _plugin_facts(runs: list[Run]) -> list[tuple[str, str, Callable[[Run], str |
 
 
 def _device(run: Run) -> str | None:
-    return _text(run.record.device or run.config.get("device_name"))
+    environment = _environment(run)
+    return _text(run.record.device or (environment.device_name if environment else None))
 
 
 def _floor(run: Run) -> str | None:
@@ -153,7 +169,7 @@ FACTS: list[tuple[str, str, Callable[[Run], str | None]]] = [
     (
         "Generated samples",
         "drawn after training with the run's seed; every metric of the run uses these images",
-        lambda run: _text(run.config.get("n_samples") or _first(run, "n_generated")),
+        lambda run: _text(run.spec.evaluation.n_samples if run.spec else _first(run, "n_generated")),
     ),
     ("Reference images", "the real images samples are compared with", _reference),
     (
@@ -173,9 +189,13 @@ FACTS: list[tuple[str, str, Callable[[Run], str | None]]] = [
         _inception,
     ),
     ("Divergence estimators", "fresh networks trained on real vs generated halves", _estimators),
-    ("Metrics asked for", "", lambda run: _text(run.config.get("evaluation", {}).get("metrics"))),
+    ("Metrics asked for", "", _from_spec(lambda spec: spec.evaluation.metrics)),
     ("Real-data floor", "the floor row of the leaderboard", _floor),
-    ("Log interval", "steps between rows of train.jsonl", lambda run: _text(run.config.get("log_every"))),
+    (
+        "Log interval",
+        "steps between rows of train.jsonl",
+        _from_spec(lambda spec: spec.training.schedule.log_every),
+    ),
     ("Device", "", _device),
     ("Versions", "the software of each run (config.json)", _versions),
 ]

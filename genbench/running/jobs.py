@@ -1,126 +1,69 @@
-"""A run as a job any executor can do: reuse its finished record, or do (or resume) the run under the
-run folder's lock, containing a failure of the model's own code as a failed record.
+"""A run as a job: what an executor is handed for each run of a sweep (:class:`RunJob`: the run's
+spec, the prepared data and model plugin it runs, the folder it is recorded in) and what the runs of a
+sweep share (:class:`LoadedData`, :class:`RunContext`).
 
 The per-dataset preparation (data, reference classifier, real statistics, floor) is done before jobs
-are made; a job only reads it (genbench.running.sweep prepares, genbench.running.executor runs jobs).
+are made; a job only reads it (genbench.running.sweep prepares, genbench.running.executor does jobs).
 """
 
 from __future__ import annotations
 
-import gc
-import traceback
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
 
 import torch
-from filelock import Timeout
 
-from genbench.api import Hyperparameters
-from genbench.core.files import atomic_write_text
-from genbench.core.layout import ERROR_LOG_FILE
-from genbench.core.record import RecordError, RunRecord
+from genbench.api import DataShape, Hyperparameters, Split
+from genbench.core.progress import ProgressSink
+from genbench.core.record import RunRecord
 from genbench.core.registry import PluginEntry
-from genbench.errors import Diverged, Interrupted, OutOfSpaceError, one_line
+from genbench.core.run_spec import RunSpec
+from genbench.evaluation.classifier import ClassifierInfo
+from genbench.evaluation.setup import EvaluationSetup
 from genbench.results.records import RunFolder
-from genbench.running.single_run import LoadedData, RunContext, SingleRun
+from genbench.running.interrupts import StopRequests
 
 OnRecord = Callable[[RunRecord], None]  # Called in the driver as each run's record comes in.
 
 
 @dataclass(frozen=True)
-class RunJob:
-    """One (dataset, model, seed) run of a sweep: what it runs and where it is recorded."""
+class LoadedData:
+    """A dataset's splits, reference classifier and evaluation setup, shared by every run on it."""
 
+    entry: PluginEntry
+    shape: DataShape
+    train: Split
+    test: Split
+    classifier: ClassifierInfo
+    setup: EvaluationSetup
+    # Seconds this process spent preparing the dataset ("data", "classifier", "floor"; near 0 when
+    # cached), shared by every run on it and repeated in each run's phase_seconds.
+    prepare_seconds: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class RunContext:
+    """What every run of a benchmark shares: where it trains, how it reports, how it stops."""
+
+    device: torch.device
+    progress: ProgressSink
+    announce: Callable[[str], None]
+    stop: StopRequests
+    restart: bool = False  # --restart: no reusing finished runs, no resuming unfinished ones.
+
+
+@dataclass(frozen=True)
+class RunJob:
+    """One (dataset, model, seed) run of a sweep, as any executor gets it: its spec, the prepared data
+    and the model plugin it runs, and the folder it is recorded in."""
+
+    spec: RunSpec
     data: LoadedData
     model_entry: PluginEntry
-    hparams: Hyperparameters
-    seed: int
-    config: dict[str, Any]
+    hparams: Hyperparameters  # The model's, resolved: the spec holds their values.
     folder: RunFolder
 
     @property
     def run_id(self) -> str:
         """The run's name (its folder)."""
-        return self.folder.run_id
-
-    def single_run(self, context: RunContext) -> SingleRun:
-        """The run itself, done in ``context``."""
-        return SingleRun(
-            context, self.data, self.model_entry, self.hparams, self.seed, self.config, self.folder
-        )
-
-
-def run_or_reuse(context: RunContext, job: RunJob, wait: bool) -> RunRecord | None:
-    """The run's record: reused, or from doing (or resuming) the run; None if another process holds
-    the run and ``wait`` is False. The caller rebuilds the leaderboard."""
-    try:
-        with job.folder.lock(timeout=-1 if wait else 0):
-            job.folder.remove_leftovers()
-            record = reuse(context, job.folder)
-            if record is None:
-                record = contained(context, job.single_run(context))
-    except Timeout:
-        context.announce(f"{job.run_id}: another process is running it; coming back to it later")
-        return None
-    return record
-
-
-def reuse(context: RunContext, folder: RunFolder) -> RunRecord | None:
-    """A finished or diverged run's record (a diverged run would diverge again); None to run it.
-
-    A damaged record, or one whose checkpoints do not match it, makes the run unfinished: said in one
-    line, then resumed or redone."""
-    if context.options.restart:
-        return None
-    try:
-        record = folder.read_record()
-    except RecordError as error:
-        context.announce(f"{folder.run_id}: {error}; the run is not finished, doing it again")
-        return None
-    status = record.status if record is not None else None
-    if status not in ("finished", "diverged"):
-        if status == "failed":
-            context.announce(f"{folder.run_id}: failed last time; trying again")
-        return None
-    context.announce(f"{folder.run_id}: already {status}, reusing its record (--restart to redo)")
-    return record
-
-
-def contained(context: RunContext, job: SingleRun) -> RunRecord:
-    """Do the run; a failure or divergence is recorded and reported, and the sweep goes on."""
-    run_name = job.folder.run_id
-    try:
-        record = job.execute()
-    except Interrupted as error:
-        error.saved = True  # Stopped inside a run: its resume checkpoints are on disk.
-        raise
-    except KeyboardInterrupt:
-        raise
-    except Diverged as error:
-        record = job.failure_record("diverged", f"diverged: {error}")
-    except torch.OutOfMemoryError:
-        batch = job.hparams.batch_size
-        record = job.failure_record(
-            "failed",
-            f"out of memory on {context.device} at batch size {batch}; try "
-            f"--set {job.model_entry.name}.batch_size={max(batch // 2, 1)} or a smaller model",
-        )
-    except Exception as error:  # A plugin's bug must not end the sweep: record it and go on.
-        if OutOfSpaceError.wrapping(error) is not None:
-            raise  # Not the run's fault, and every later run would hit it too.
-        name = f"{job.model_entry.name} ({job.model_entry.distribution})"
-        atomic_write_text(job.folder.file(ERROR_LOG_FILE), traceback.format_exc())
-        message = one_line(error)
-        record = job.failure_record("failed", f"{name} raised {message} (traceback in {ERROR_LOG_FILE})")
-    else:
-        scores = ", ".join(f"{k}={v:.4g}" for k, v in record.metrics.items() if v is not None)
-        context.announce(f"{run_name}: done in {record.wall_seconds or 0:.0f} s, {scores}")
-        return record
-    finally:
-        gc.collect()  # Free the model's memory (on a GPU, before the next run needs it).
-        if torch.cuda.is_available():
-            torch.cuda.empty_cache()
-    job.folder.write_metrics(record)
-    context.announce(f"{run_name}: {record.status.upper()}: {record.error}")
-    return record
+        return self.spec.run_id

@@ -26,9 +26,9 @@ from genbench.core.record import RunRecord
 from genbench.errors import Interrupted, UserError, one_line
 from genbench.options.config import RunOptions
 from genbench.running.device import resolve_device
-from genbench.running.jobs import OnRecord, RunJob
-from genbench.running.ray_task import Reporter, RunLines, run_task
-from genbench.running.single_run import LoadedData, RunContext
+from genbench.running.jobs import LoadedData, OnRecord, RunContext, RunJob
+from genbench.running.ray_task import Reporter, RunLines, TaskSettings, run_task
+from genbench.running.single_run import SingleRun
 
 INSTALL_HINT = "pip install 'genbench[ray]'"
 POLL_SECONDS = 0.5  # How often the driver refreshes progress lines while it waits for runs.
@@ -95,13 +95,13 @@ class RayExecutor:
         )
         reporter = ray.remote(num_cpus=0)(Reporter).remote()
         shared: dict[str, Any] = {}  # Dataset -> its prepared data in the object store, put once.
+        settings = TaskSettings(options.out, options.restart, max(1, int(options.cpus_per_run or 1)))
         pending = {}
         for job in jobs:
             if job.data.entry.name not in shared:
                 shared[job.data.entry.name] = ray.put(_portable(job.data))
-            fields = (job.model_entry, job.hparams, job.seed, job.config, job.folder)
-            ref = task.remote(shared[job.data.entry.name], *fields, options, reporter)
-            pending[ref] = job
+            data = shared[job.data.entry.name]
+            pending[task.remote(data, job.model_entry, job.hparams, job.spec, settings, reporter)] = job
         lines = RunLines(context.progress.console) if isinstance(context.progress, RichProgress) else None
         records = []
         try:
@@ -161,7 +161,7 @@ class RayExecutor:
             )
         if outcome == "record":
             return value
-        record = job.single_run(context).failure_record("failed", value)
+        record = SingleRun(job, context).failure_record("failed", value)
         job.folder.write_metrics(record)
         context.announce(f"{job.run_id}: FAILED: {value}")
         return record

@@ -1,8 +1,8 @@
 """What runs inside a Ray worker (one run), and how its progress reaches the driver.
 
-A task does the same job as the local executor (genbench.running.jobs.run_or_reuse) on the device
-Ray gave it. It reports progress and messages to a :class:`Reporter` actor that the driver polls, and
-shows them as :class:`RunLines`, one line per running run.
+A task does the same with its job as the local executor (genbench.running.executor.run_or_reuse), on
+the device Ray gave it. It reports progress and messages to a :class:`Reporter` actor that the driver
+polls, and shows them as :class:`RunLines`, one line per running run.
 """
 
 from __future__ import annotations
@@ -10,6 +10,8 @@ from __future__ import annotations
 import dataclasses
 import platform
 import time
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import torch
@@ -19,23 +21,30 @@ from rich.progress import TaskID
 from genbench.api import Hyperparameters
 from genbench.core.progress import progress_bars
 from genbench.core.registry import PluginEntry
-from genbench.options.config import RunOptions
+from genbench.core.run_spec import RunSpec
 from genbench.results.records import RunFolder
+from genbench.running.executor import run_or_reuse
 from genbench.running.interrupts import StopRequests
-from genbench.running.jobs import RunJob, run_or_reuse
-from genbench.running.single_run import LoadedData, RunContext
+from genbench.running.jobs import LoadedData, RunContext, RunJob
 
 REPORT_SECONDS = 0.5  # A task sends at most this often; the driver polls as often.
+
+
+@dataclass(frozen=True)
+class TaskSettings:
+    """What a task takes from the sweep's options besides its run's spec."""
+
+    out: Path  # The --out folder the driver wrote (and the task writes the run into).
+    restart: bool  # --restart
+    threads: int  # Torch threads of a CPU run: the CPUs it asked Ray for.
 
 
 def run_task(
     data: LoadedData,
     model_entry: PluginEntry,
     hparams: Hyperparameters,
-    seed: int,
-    config: dict[str, Any],
-    folder: RunFolder,
-    options: RunOptions,
+    spec: RunSpec,
+    settings: TaskSettings,
     reporter: Any,
 ) -> tuple[str, Any]:
     """One run in a Ray worker: ``("record", record)``, or ``("unreachable", why)`` when this node
@@ -43,7 +52,7 @@ def run_task(
     import ray  # Only inside a Ray worker.
 
     node = platform.node()
-    for path, what in ((options.out, "--out folder"), (data.classifier.path, "cache (GENBENCH_CACHE_DIR)")):
+    for path, what in ((settings.out, "--out folder"), (data.classifier.path, "cache (GENBENCH_CACHE_DIR)")):
         if not path.exists():
             return (
                 "unreachable",
@@ -53,12 +62,12 @@ def run_task(
     # Ray sets CUDA_VISIBLE_DEVICES to the GPU(s) it gave this task: cuda:0 is this run's GPU.
     device = torch.device("cuda" if ray.get_gpu_ids() else "cpu")
     if device.type == "cpu":
-        torch.set_num_threads(max(1, int(options.cpus_per_run or 1)))
+        torch.set_num_threads(settings.threads)
     data = dataclasses.replace(data, setup=dataclasses.replace(data.setup, device=device))
-    label = f"{model_entry.name} {data.entry.name} seed{seed} @{node}"
-    progress = ReporterProgress(reporter, folder.run_id, label)
-    context = RunContext(options, device, progress, reporter.say.remote, StopRequests())
-    job = RunJob(data, model_entry, hparams, seed, config, folder)
+    label = f"{model_entry.name} {data.entry.name} seed{spec.seed} @{node}"
+    progress = ReporterProgress(reporter, spec.run_id, label)
+    context = RunContext(device, progress, reporter.say.remote, StopRequests(), settings.restart)
+    job = RunJob(spec, data, model_entry, hparams, RunFolder(settings.out, spec.run_id))
     with context.stop.installed():  # ray.cancel's KeyboardInterrupt arrives as SIGINT: checkpoint, stop.
         record = run_or_reuse(context, job, wait=True)
     ray.get(reporter.ping.remote())  # Calls of one caller run in order: every message is delivered.

@@ -23,12 +23,44 @@ from typing import Any
 import numpy as np
 import torch
 
+from genbench.api import Model
+from genbench.core.batches import DeviceBatches
 from genbench.core.checked_cache import Damaged, check_bytes, load_checked, sha256_of
 from genbench.core.files import atomic_write
 from genbench.core.layout import PREVIOUS_RESUME_FILE, RESUME_FILE
+from genbench.errors import one_line
+from genbench.running.train_state import TrainState
 
-_REQUIRED_KEYS = ("model", "batches", "rng", "state")
+_REQUIRED_KEYS = ("model", "batches", "rng", "state")  # What checkpoint_payload holds.
 FORMAT = 1  # The outer file: {"format", "sha256", "payload": uint8 bytes of torch.save(payload)}.
+
+
+def checkpoint_payload(model: Model, batches: DeviceBatches, state: TrainState) -> dict[str, Any]:
+    """What a resume checkpoint holds: the model (networks and optimizers), the data order, every
+    random generator and the loop's state; loadable with ``torch.load(weights_only=True)``."""
+    return {
+        "model": model.checkpoint_state(),
+        "batches": batches.state_dict(),
+        "rng": rng_state(),
+        "state": state.to_dict(),
+    }
+
+
+class Unrestorable(Exception):
+    """A resume checkpoint that verifies but cannot be restored into this run's model."""
+
+
+def restore(payload: dict[str, Any], model: Model, batches: DeviceBatches) -> TrainState:
+    """Put a verified payload's model, data order and random generators back; returns its training
+    state. :class:`Unrestorable` when it does not fit ``model``, which may then be half loaded."""
+    try:
+        model.load_checkpoint_state(payload["model"])
+        batches.load_state_dict(payload["batches"])
+        restore_rng_state(payload["rng"])
+        return TrainState.from_dict(payload["state"])
+    except Exception as error:  # Whatever a mismatched payload raises: keys, shapes, types.
+        reason = one_line(error, 200)
+        raise Unrestorable(f"the resume checkpoint does not fit this run ({reason})") from error
 
 
 def rng_state() -> dict[str, Any]:
@@ -136,3 +168,12 @@ def remove_resume(folder: Path) -> None:
     """Delete the resume checkpoints of a finished run (its final ``checkpoint.pt`` stays)."""
     for name in (RESUME_FILE, PREVIOUS_RESUME_FILE):
         (folder / name).unlink(missing_ok=True)
+
+
+def loads(path: Path) -> bool:
+    """Whether a checkpoint file loads (weights only): what a resumed run asks of its ``best.pt``."""
+    try:
+        torch.load(path, map_location="cpu", weights_only=True)
+    except Exception:  # Any damage: missing, truncated, not a checkpoint.
+        return False
+    return True

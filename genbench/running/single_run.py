@@ -11,18 +11,16 @@ import dataclasses
 import platform
 import random
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from pathlib import Path
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import torch
 
-from genbench.api import DataShape, Hyperparameters, Model, Split
+from genbench.api import Model
 from genbench.contract import out_of_range_message
 from genbench.core.batches import DeviceBatches
-from genbench.core.files import atomic_torch_save, read_json
+from genbench.core.files import atomic_torch_save
 from genbench.core.images import balanced_labels
 from genbench.core.layout import (
     BEST_CHECKPOINT_FILE,
@@ -36,154 +34,76 @@ from genbench.core.layout import (
     TRAIN_LOG_FILE,
 )
 from genbench.core.metrics import format_count
-from genbench.core.progress import ProgressSink
 from genbench.core.record import RunRecord
-from genbench.core.registry import PluginEntry
-from genbench.errors import one_line
-from genbench.evaluation.classifier import ClassifierInfo
-from genbench.evaluation.evaluate import cheap_fd, evaluate, generate_counted
-from genbench.evaluation.setup import EvaluationSetup
+from genbench.core.run_spec import Environment, RunSpec, SpecError
+from genbench.evaluation.evaluate import Evaluation, cheap_fd, evaluate, generate_counted
 from genbench.figures import curves, pictures
-from genbench.options.config import RunOptions
-from genbench.results.records import RunFolder, setup_hash, truncate_log, versions
+from genbench.results.records import software_versions, truncate_log
 from genbench.running.device import device_name
-from genbench.running.fast_path import StepOptions
-from genbench.running.interrupts import StopRequests
-from genbench.running.resume import load_resume, remove_resume, restore_rng_state, save_resume
-from genbench.running.training import Schedule, TrainResult, TrainState, train
+from genbench.running.jobs import RunContext, RunJob
+from genbench.running.resume import Unrestorable, load_resume, loads, remove_resume, restore, save_resume
+from genbench.running.train_state import TrainResult, TrainState
+from genbench.running.training import train
 
 GRID_IMAGES = 64
 PROGRESS_SEED = 1_000_003  # The fixed latents of the progress strip: the same for every model and run.
 
 
 @dataclass(frozen=True)
-class LoadedData:
-    """A dataset's splits, reference classifier and evaluation setup, shared by every run on it."""
+class _Scored:
+    """What sampling and evaluating the trained model gave."""
 
-    entry: PluginEntry
-    shape: DataShape
-    train: Split
-    test: Split
-    classifier: ClassifierInfo
-    setup: EvaluationSetup
-    # Seconds this process spent preparing the dataset ("data", "classifier", "floor"; near 0 when
-    # cached), shared by every run on it and repeated in each run's phase_seconds.
-    prepare_seconds: dict[str, float] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class RunContext:
-    """What every run of a benchmark shares."""
-
-    options: RunOptions
-    device: torch.device
-    progress: ProgressSink
-    announce: Callable[[str], None]
-    stop: StopRequests
+    evaluation: Evaluation
+    samples_out_of_range: float  # The fraction of sample values outside [-1, 1].
+    pictures_skipped: dict[str, str]
+    phase_seconds: dict[str, float]
+    seconds: float
 
 
 class SingleRun:
     """One (dataset, model, seed) run; also the training loop's hooks."""
 
-    def __init__(
-        self,
-        context: RunContext,
-        data: LoadedData,
-        model_entry: PluginEntry,
-        hparams: Hyperparameters,
-        seed: int,
-        config: dict[str, Any],
-        folder: RunFolder,
-    ) -> None:
-        self.context, self.data, self.model_entry, self.hparams = context, data, model_entry, hparams
-        self.seed, self.config, self.folder = seed, config, folder
-        self.eval_column = f"fd_clf_{format_count(context.options.n_eval)}"
+    def __init__(self, job: RunJob, context: RunContext) -> None:
+        self.context, self.spec, self.data, self.folder = context, job.spec, job.data, job.folder
+        self.model_entry, self.hparams = job.model_entry, job.hparams
+        self.eval_column = f"fd_clf_{format_count(job.spec.evaluation.n_eval)}"
         self.reached_kimg: float | None = None  # For a failure record: how far training got.
 
     def execute(self) -> RunRecord:
         """Train (or resume), sample, evaluate and record; returns the ``metrics.json`` record."""
         started = time.monotonic()
-        options, device, folder = self.context.options, self.context.device, self.folder
 
-        # Seed everything, then build the model on the device.
-        model, batches = self._build()
-
-        # Resume from the last good checkpoint, or record the resolved config before any work. A
-        # checkpoint that verifies but does not fit the model leaves it half loaded: build it again.
-        try:
-            state = self._resume(model, batches)
-        except _Unrestorable as error:
-            self.context.announce(f"{folder.run_id}: {error}; starting over")
-            model, batches = self._build()
-            state = None
-        state = state or self._start()
+        # Seed everything and build the model; resume from the last good checkpoint, or record the spec
+        # before any work.
+        model, batches, state = self._build_and_resume()
 
         # Train until the budget is spent; a signal checkpoints and stops.
         result = self._train(model, batches, state)
-        atomic_torch_save(folder.file(CHECKPOINT_FILE), self._final_checkpoint(model, result))
+        atomic_torch_save(self.folder.file(CHECKPOINT_FILE), self._final_checkpoint(model, result))
 
-        # Sample with a seeded generator; save the grid, the pictures and the curves.
-        eval_started = time.monotonic()
-        samples, out_of_range = generate_counted(model, options.n_samples, seed=self.seed, device=device)
-        if out_of_range:  # Clamped by the quantisation: said once per run, and recorded.
-            what = f"the samples of model '{self.model_entry.name}'"
-            self.context.announce(f"warning: {folder.run_id}: {out_of_range_message(what, out_of_range)}")
-        sampled = time.monotonic()
-        nrow = self.data.shape.num_classes if model.conditional else 8
-        pictures.save_image_grid(samples[:GRID_IMAGES], nrow, folder.file(SAMPLES_FILE))
-        skipped = self._pictures(model, state)
-        curves.write_run_curves(folder.path)
-        pictured = time.monotonic()
-
-        # Evaluate: a conditional model drew sample i for class balanced_labels[i].
-        labels = balanced_labels(len(samples), self.data.shape.num_classes, samples.device)
-        evaluation = evaluate(
-            samples, self.data.setup, labels if model.conditional else None, label=f"{folder.run_id}/"
-        )
-        phases = {
-            **{f"prepare/{name}": seconds for name, seconds in self.data.prepare_seconds.items()},
-            "train": result.seconds,
-            "sample": sampled - eval_started,
-            "pictures": pictured - sampled,
-            **{f"metric/{name}": seconds for name, seconds in evaluation.seconds.items()},
-        }
+        # Sample, save the pictures and curves, and evaluate.
+        scored = self._score(model, state)
 
         # Record: metrics.json marks the run finished, vouching for the checkpoints by size and hash;
         # the resume checkpoints are no longer needed.
-        kept = [name for name in (CHECKPOINT_FILE, BEST_CHECKPOINT_FILE) if folder.file(name).exists()]
-        record = dataclasses.replace(
-            self.base_record("finished"),
-            **result.summary(),
-            resumed_at_kimg=state.resumes,
-            during_training=self._during_training(state),
-            pictures_skipped=skipped,
-            samples_out_of_range=out_of_range,  # The fraction of sample values outside [-1, 1].
-            progress_kimg=[kimg for kimg, _ in state.snapshots],  # The rows of progress.png.
-            eval_seconds=round(time.monotonic() - eval_started, 3),
-            phase_seconds={name: round(seconds, 3) for name, seconds in phases.items()},
-            precision=self.config.get("precision", "fp32"),
-            wall_seconds=round(time.monotonic() - started, 3),
-            metrics=evaluation.metrics,
-            protocol=evaluation.protocol,
-            files={name: folder.digest(name) for name in kept},
-        )
-        folder.write_metrics(record)
-        remove_resume(folder.path)
+        record = self._finished_record(result, state, scored, time.monotonic() - started)
+        self.folder.write_metrics(record)
+        remove_resume(self.folder.path)
         return record
 
     def base_record(self, status: str) -> RunRecord:
         """The fields every record has, finished or not."""
-        options = self.context.options
+        spec = self.spec
         return RunRecord(
-            run_id=self.folder.run_id,
-            dataset=self.data.entry.name,
+            run_id=spec.run_id,
+            dataset=spec.dataset,
             dataset_description=self.data.entry.description,  # E.g. a folder dataset's split rule.
-            model=self.model_entry.name,
-            seed=self.seed,
-            setup=setup_hash(self.config),
+            model=spec.model,
+            seed=spec.seed,
+            setup=spec.setup,
             status=status,
-            budget_kimg=options.budget.kimg,
-            budget=dataclasses.asdict(options.budget),
+            budget_kimg=spec.training.budget.kimg,
+            budget=dataclasses.asdict(spec.training.budget),
             device=device_name(self.context.device),
             node=platform.node(),  # Which machine trained it (a sweep may span a Ray cluster).
             protocol_summary=self.data.setup.summary(),
@@ -212,8 +132,8 @@ class SingleRun:
         """The cheap metric: reference-classifier FD on ``--n-eval`` samples, drawn with the run's seed like
         the final samples, so that at the end of training it reads what the final evaluation does for
         the same number of samples (``final_fd_clf_1k`` = ``fd_clf_1k``)."""
-        setup, n = self.data.setup, self.context.options.n_eval
-        return {f"eval/{self.eval_column}": cheap_fd(model, setup, n, self.seed)}
+        n = self.spec.evaluation.n_eval
+        return {f"eval/{self.eval_column}": cheap_fd(model, self.data.setup, n, self.spec.seed)}
 
     def save_best(self, model: Model) -> None:
         """Keep the weights with the best cheap metric so far."""
@@ -223,120 +143,164 @@ class SingleRun:
         """Whether SIGINT/SIGTERM arrived."""
         return self.context.stop.requested()
 
+    def announce(self, message: str) -> None:
+        """Say it where the sweep says things."""
+        self.context.announce(message)
+
     # Steps of execute().
+
+    def _build_and_resume(self) -> tuple[Model, DeviceBatches, TrainState]:
+        """The model and its data order, at the last good checkpoint or at the start. A checkpoint that
+        verifies but does not fit the model leaves it half loaded: it is built again."""
+        model, batches = self._build()
+        try:
+            state = self._resume(model, batches)
+        except Unrestorable as error:
+            self.announce(f"{self.folder.run_id}: {error}; starting over")
+            model, batches = self._build()
+            state = None
+        return model, batches, state or self._start()
 
     def _start(self) -> TrainState:
         self.folder.clear()
-        self.folder.write_config(self._resolved_config())
+        self.folder.write_spec(self._spec_with_environment())
         return TrainState()
 
-    def _resolved_config(self) -> dict[str, Any]:
+    def _spec_with_environment(self) -> RunSpec:
+        """The spec as ``config.json`` holds it: with the device and software this run trains on."""
         plugins = {e.distribution: e.version for e in (self.data.entry, self.model_entry)}
-        return {
-            **self.config,
-            "run_id": self.folder.run_id,
-            "device_name": device_name(self.context.device),
-            "log_every": self.context.options.log_every,
-            "versions": versions(plugins),
-        }
+        environment = Environment(
+            device_name(self.context.device), software_versions(), dict(sorted(plugins.items()))
+        )
+        return dataclasses.replace(self.spec, environment=environment)
 
-    def _check_config(self) -> None:
-        """A resumed run's config.json, written again if it went missing or was damaged."""
+    def _check_spec(self) -> None:
+        """A resumed run's config.json, written again if it went missing, was damaged or is another run's."""
         path = self.folder.file(CONFIG_FILE)
         try:
-            config = read_json(path)
-            problem = (
-                None
-                if isinstance(config, dict) and config.get("run_id") == self.folder.run_id
-                else ("not this run's config")
-            )
-        except FileNotFoundError:
-            problem = "missing"
-        except (OSError, ValueError) as error:  # ValueError: JSON and UnicodeDecode errors.
-            problem = f"unreadable ({type(error).__name__})"
+            another = self.folder.read_spec().run_id != self.spec.run_id
+            problem = f"{path} not this run's config" if another else None
+        except SpecError as error:
+            problem = f"{path} missing" if not path.exists() else str(error)
         if problem is not None:
-            self.context.announce(f"{self.folder.run_id}: {path} {problem}; writing it again")
-            self.folder.write_config(self._resolved_config())
+            self.announce(f"{self.folder.run_id}: {problem}; writing it again")
+            self.folder.write_spec(self._spec_with_environment())
 
     def _resume(self, model: Model, batches: DeviceBatches) -> TrainState | None:
-        if self.context.options.restart:
+        if self.context.restart:
             return None
-        payload = load_resume(self.folder.path, self.context.announce)
+        payload = load_resume(self.folder.path, self.announce)
         if payload is None:
             return None
-        try:
-            model.load_checkpoint_state(payload["model"])
-            batches.load_state_dict(payload["batches"])
-            restore_rng_state(payload["rng"])
-            state = TrainState.from_dict(payload["state"])
-        except Exception as error:  # Whatever a mismatched payload raises: keys, shapes, types.
-            reason = one_line(error, 200)
-            raise _Unrestorable(f"the resume checkpoint does not fit this run ({reason})") from error
-        self._check_config()
+        state = restore(payload, model, batches)
+        self._check_spec()
         log = self.folder.file(TRAIN_LOG_FILE)
         kept, damaged = truncate_log(log, state.log_rows, state.steps)  # Rows after the checkpoint recur.
         if damaged:
-            self.context.announce(f"{self.folder.run_id}: {log}: skipped {damaged} damaged line(s)")
+            self.announce(f"{self.folder.run_id}: {log}: skipped {damaged} damaged line(s)")
         state.log_rows = kept
-        if state.best is not None and not _loads(self.folder.file(BEST_CHECKPOINT_FILE)):
-            self.context.announce(
+        if state.best is not None and not loads(self.folder.file(BEST_CHECKPOINT_FILE)):
+            self.announce(
                 f"{self.folder.run_id}: {self.folder.file(BEST_CHECKPOINT_FILE)} is missing or damaged; "
                 "the best weights so far are lost, the next best evaluation keeps new ones"
             )
             state.best = None
         state.resumes.append(state.images_seen / 1000)
-        self.context.announce(f"{self.folder.run_id}: resuming at {state.images_seen / 1000:g} kimg")
+        self.announce(f"{self.folder.run_id}: resuming at {state.images_seen / 1000:g} kimg")
         return state
 
     def _build(self) -> tuple[Model, DeviceBatches]:
         """The model, seeded and on the device, and its data order."""
         device = self.context.device
-        seed_everything(self.seed)
+        seed_everything(self.spec.seed)
         with torch.device(device):
             model: Model = self.model_entry.cls(self.data.shape, self.hparams)
         model.to(device)
-        return model, DeviceBatches(self.data.train, device, seed=self.seed)
+        return model, DeviceBatches(self.data.train, device, seed=self.spec.seed)
 
     def _train(self, model: Model, batches: DeviceBatches, state: TrainState) -> TrainResult:
-        options = self.context.options
-        schedule = Schedule(options.log_every, options.checkpoint_every, options.eval_every)
-        self.context.progress.start(f"{self.folder.run_id}", options.budget.kimg)
+        progress, training = self.context.progress, self.spec.training
+        progress.start(self.folder.run_id, training.budget.kimg)
         try:
             with self.context.stop.deferred():
-                return train(
-                    model,
-                    batches,
-                    self.data.test,
-                    options.budget,
-                    self,
-                    self.context.progress,
-                    schedule,
-                    state,
-                    StepOptions(self.config.get("precision", "fp32"), announce=self.context.announce),
-                )
+                return train(model, batches, self.data.test, training, self, progress, state)
         finally:
-            self.context.progress.stop()
+            progress.stop()
 
     def _final_checkpoint(self, model: Model, result: TrainResult) -> dict[str, Any]:
         return {"model": model.checkpoint_state(), "steps": result.steps, "images_seen": result.images_seen}
 
+    def _score(self, model: Model, state: TrainState) -> _Scored:
+        """Sample with a seeded generator; save the grid, the pictures and the curves; evaluate (a
+        conditional model drew sample i for class balanced_labels[i])."""
+        started, seed, device = time.monotonic(), self.spec.seed, self.context.device
+        samples, out_of_range = generate_counted(
+            model, self.spec.evaluation.n_samples, seed=seed, device=device
+        )
+        if out_of_range:  # Clamped by the quantisation: said once per run, and recorded.
+            what = f"the samples of model '{self.model_entry.name}'"
+            self.announce(f"warning: {self.folder.run_id}: {out_of_range_message(what, out_of_range)}")
+        sampled = time.monotonic()
+        nrow = self.data.shape.num_classes if model.conditional else 8
+        pictures.save_image_grid(samples[:GRID_IMAGES], nrow, self.folder.file(SAMPLES_FILE))
+        skipped = self._pictures(model, state)
+        curves.write_run_curves(self.folder.path)
+        pictured = time.monotonic()
+        labels = balanced_labels(len(samples), self.data.shape.num_classes, samples.device)
+        evaluation = evaluate(
+            samples, self.data.setup, labels if model.conditional else None, label=f"{self.folder.run_id}/"
+        )
+        phases = {
+            "sample": sampled - started,
+            "pictures": pictured - sampled,
+            **{f"metric/{name}": seconds for name, seconds in evaluation.seconds.items()},
+        }
+        return _Scored(evaluation, out_of_range, skipped, phases, time.monotonic() - started)
+
     def _pictures(self, model: Model, state: TrainState) -> dict[str, str]:
         """Save the progress strip, class rows and interpolations; returns why any was skipped."""
-        path, classes, test = self.folder.path, self.data.shape.num_classes, self.data.test
+        path, test, seed = self.folder.path, self.data.test, self.spec.seed
         pictures.save_progress_strip(state.snapshots, path / PROGRESS_FILE)
         if model.conditional:
-            pictures.save_class_grid(model, self.seed, classes, path / CLASSES_FILE)
+            pictures.save_class_grid(model, seed, self.data.shape.num_classes, path / CLASSES_FILE)
         skipped = {
-            INTERPOLATION_FILE: pictures.save_interpolations(model, self.seed, path / INTERPOLATION_FILE),
+            INTERPOLATION_FILE: pictures.save_interpolations(model, seed, path / INTERPOLATION_FILE),
             ENCODED_INTERPOLATION_FILE: pictures.save_encoded_interpolation(
                 model, test.images, test.labels, path / ENCODED_INTERPOLATION_FILE
             ),
         }
         return {name: reason for name, reason in skipped.items() if reason is not None}
 
+    def _finished_record(
+        self, result: TrainResult, state: TrainState, scored: _Scored, wall_seconds: float
+    ) -> RunRecord:
+        """The record of a finished run, vouching for its checkpoints by size and hash."""
+        kept = [name for name in (CHECKPOINT_FILE, BEST_CHECKPOINT_FILE) if self.folder.file(name).exists()]
+        phases = {
+            **{f"prepare/{name}": seconds for name, seconds in self.data.prepare_seconds.items()},
+            "train": result.seconds,
+            **scored.phase_seconds,
+        }
+        return dataclasses.replace(
+            self.base_record("finished"),
+            **result.summary(),
+            resumed_at_kimg=state.resumes,
+            during_training=self._during_training(state),
+            pictures_skipped=scored.pictures_skipped,
+            samples_out_of_range=scored.samples_out_of_range,
+            progress_kimg=[kimg for kimg, _ in state.snapshots],  # The rows of progress.png.
+            eval_seconds=round(scored.seconds, 3),
+            phase_seconds={name: round(seconds, 3) for name, seconds in phases.items()},
+            precision=self.spec.training.precision,
+            wall_seconds=round(wall_seconds, 3),
+            metrics=scored.evaluation.metrics,
+            protocol=scored.evaluation.protocol,
+            files={name: self.folder.digest(name) for name in kept},
+        )
+
     def _during_training(self, state: TrainState) -> dict[str, Any] | None:
         """The cheap metric's last and best values, and where the best was reached."""
-        every = self.context.options.eval_every
+        every = self.spec.training.schedule.eval_every_kimg
         if every is None:
             return None
         final = state.last_logs.get(f"eval/{self.eval_column}")
@@ -351,21 +315,8 @@ class SingleRun:
         }
 
 
-class _Unrestorable(Exception):
-    """A resume checkpoint that verifies but cannot be restored into this run's model."""
-
-
 def seed_everything(seed: int) -> None:
     """Seed Python, NumPy and torch (CPU and every CUDA device)."""
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)
-
-
-def _loads(path: Path) -> bool:
-    """Whether a checkpoint file loads (weights only)."""
-    try:
-        torch.load(path, map_location="cpu", weights_only=True)
-    except Exception:  # Any damage: missing, truncated, not a checkpoint.
-        return False
-    return True

@@ -1,7 +1,8 @@
 """The sweep: check every name and dataset, prepare each dataset once (reference classifier, real
-statistics, real-data floor), then hand its (model, seed) runs to an executor (genbench.running.
-executor: here one after another, or on a Ray cluster), which does, resumes or reuses each run
-(genbench.running.jobs) and contains its failure; the leaderboard is rebuilt as each record comes in.
+statistics, real-data floor), resolve each (model, seed) run's spec (genbench.core.run_spec) and hand
+the runs to an executor (genbench.running.executor: here one after another, or on a Ray cluster), which
+does, resumes or reuses each run and contains its failure; the leaderboard is rebuilt as each record
+comes in.
 
 Several ``genbench run`` processes may share one output folder: each run is locked while a process
 works on it, and a process that finds a run locked does the others first, then waits for it.
@@ -12,31 +13,30 @@ from __future__ import annotations
 import dataclasses
 import time
 from collections.abc import Callable
-from typing import Any
 
 import torch
 from filelock import FileLock
 
-from genbench.api import Hyperparameters, Split, check_split
+from genbench.api import DataShape, Hyperparameters, Split, check_split
 from genbench.core.metrics import metrics_of, uses_extractor
 from genbench.core.progress import ProgressSink, SilentProgress
 from genbench.core.record import RecordError, RunRecord
 from genbench.core.registry import PluginEntry, Registry
+from genbench.core.run_spec import EvaluationSpec, Provenance, RunSpec, Schedule, TrainingSpec
 from genbench.errors import OutOfSpaceError, UserError, one_line
 from genbench.evaluation.classifier import cached_classifier
 from genbench.evaluation.floor import floor_record, write_floor
 from genbench.evaluation.inception import InceptionWeights, resolve_inception_weights
 from genbench.evaluation.setup import EvaluationSetup, reference_images
 from genbench.options.config import RunOptions
-from genbench.options.identity import ResolvedRun, data_sha256, run_identity
+from genbench.options.identity import ResolvedRun, data_sha256, genbench_version, run_identity
 from genbench.options.overrides import typed_overrides
 from genbench.results.leaderboard import rebuild_leaderboard
-from genbench.results.records import RunFolder, run_id
-from genbench.running.executor import make_executor
+from genbench.results.records import RunFolder, run_id, setup_hash
+from genbench.running.executor import Executor, LocalExecutor
 from genbench.running.fast_path import resolve_precision
 from genbench.running.interrupts import StopRequests
-from genbench.running.jobs import RunJob
-from genbench.running.single_run import LoadedData, RunContext
+from genbench.running.jobs import LoadedData, RunContext, RunJob
 
 Job = tuple[PluginEntry, Hyperparameters, int]  # (model, hyperparameters, seed)
 
@@ -61,10 +61,21 @@ class Benchmark:
             for entry in map(registry.model, options.models)
         ]
         self.datasets = [registry.dataset(name) for name in options.datasets]
+        # What every run is asked to do, resolved once; each run's spec adds what it resolved (_spec).
+        self.budget = options.budget
+        self.schedule = Schedule(options.log_every, options.checkpoint_every, options.eval_every)
+        self.evaluation = EvaluationSpec(
+            metrics=options.metrics,
+            n_samples=options.n_samples,
+            n_eval=options.n_eval,
+            reference_split=options.reference_split,
+            n_reference=options.n_reference,
+            divergence=options.divergence,
+        )
         self.stop = StopRequests()
         self.executor = make_executor(options)
         self.context = RunContext(
-            options, self.executor.local_device(), progress or SilentProgress(), announce, self.stop
+            self.executor.local_device(), progress or SilentProgress(), announce, self.stop, options.restart
         )
         self.run_device = self.context.device  # The executor's, once connected (a cluster's GPUs).
         self.inception = InceptionWeights(None, reason="not asked for (--metrics)")
@@ -116,9 +127,8 @@ class Benchmark:
         return [(model, hparams, seed) for model, hparams in self.models for seed in self.options.seeds]
 
     def _job(self, data: LoadedData, model_entry: PluginEntry, hparams: Hyperparameters, seed: int) -> RunJob:
-        config = self._config(data, model_entry, hparams, seed)
-        folder = RunFolder(self.options.out, run_id(data.entry.name, model_entry.name, seed, config))
-        return RunJob(data, model_entry, hparams, seed, config, folder)
+        spec = self._spec(self._resolved(data, model_entry, hparams, seed))
+        return RunJob(spec, data, model_entry, hparams, RunFolder(self.options.out, spec.run_id))
 
     def _will_run(self, job: RunJob) -> bool:
         """Whether the job trains and scores (it is not a finished or diverged run to reuse)."""
@@ -195,7 +205,7 @@ class Benchmark:
             classifier=classifier,
             inception=self.inception,
             metrics=options.metrics,
-            divergence=options.divergence,
+            divergence=self.evaluation.divergence,
             device=self.context.device,
             cache_root=options.cache_dir / "fidelity",
             progress=self.context.progress,
@@ -224,20 +234,23 @@ class Benchmark:
         self.announce(
             f"{data.entry.name}: real-data floor ({held_out_split} vs {self.options.reference_split})…"
         )
-        options = self.options
         record = floor_record(
-            data.setup, held_out, held_out_split, options.n_samples, options.cache_dir, self.announce
+            data.setup,
+            held_out,
+            held_out_split,
+            self.options.n_samples,
+            self.options.cache_dir,
+            self.announce,
         )
         write_floor(self.options.out, record)
         self.floors.append(record)
         rebuild_leaderboard(self.options.out)
 
-    def _config(
+    def _resolved(
         self, data: LoadedData, model_entry: PluginEntry, hparams: Hyperparameters, seed: int
-    ) -> dict[str, Any]:
-        """Everything that affects a run's result (genbench.options.identity); its hash names the run
-        folder."""
-        resolved = ResolvedRun(
+    ) -> ResolvedRun:
+        """What the run resolved beside the options: its data, model, seed, device, precision, weights."""
+        return ResolvedRun(
             dataset=data.entry.name,
             shape=dataclasses.asdict(data.shape),
             data_sha256=self.data_sha256[data.entry.name],
@@ -251,4 +264,38 @@ class Benchmark:
             classifier_sha256=data.classifier.weights_sha256,
             inception_sha256=self.inception.sha256,
         )
-        return run_identity(self.options, resolved)
+
+    def _spec(self, run: ResolvedRun) -> RunSpec:
+        """The run's spec: the options resolved once for the sweep, with what the run resolved. Its id is
+        the hash of the run identity (genbench.options.identity): everything that affects its result."""
+        identity = run_identity(self.options, run)
+        return RunSpec(
+            run_id=run_id(run.dataset, run.model, run.seed, identity),
+            setup=setup_hash(identity),
+            dataset=run.dataset,
+            model=run.model,
+            seed=run.seed,
+            hparams=run.hparams,
+            device=run.device,
+            training=TrainingSpec(self.budget, self.schedule, run.precision),
+            evaluation=self.evaluation,
+            provenance=Provenance(
+                genbench_version=genbench_version(),
+                data_sha256=run.data_sha256,
+                data_shape=DataShape(**run.shape),
+                model_distribution=run.model_distribution,
+                model_version=run.model_version,
+                classifier_sha256=run.classifier_sha256,
+                inception_sha256=run.inception_sha256,
+            ),
+        )
+
+
+def make_executor(options: RunOptions) -> Executor:
+    """The executor ``options.executor`` names; ``ray`` without Ray installed is a one-line error. Chosen
+    here, not in genbench.running.executor, which the Ray task imports to do its run."""
+    if options.executor == "ray":
+        from genbench.running.ray_executor import RayExecutor  # Only here: Ray is an optional extra.
+
+        return RayExecutor(options)
+    return LocalExecutor(options)

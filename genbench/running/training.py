@@ -1,9 +1,10 @@
 """The training loop: one model, one budget. Every model of a run goes through this same loop.
 
-Besides optimisation steps, the loop does a few things at fixed points of the budget, counted in
-images shown so that a resumed run does them at exactly the same points as one that never stopped:
-held-out estimates, samples of fixed latents (the progress strip), the cheap metric (``--eval-every``)
-and resume checkpoints (``--checkpoint-every``).
+It takes the model, its data and the training part of the run's spec (genbench.core.run_spec.
+TrainingSpec: budget, schedule, precision) and nothing else. Besides optimisation steps, the loop does
+a few things at fixed points of the budget, counted in images shown so that a resumed run does them at
+exactly the same points as one that never stopped: held-out estimates, samples of fixed latents (the
+progress strip), the cheap metric (``--eval-every``) and resume checkpoints (``--checkpoint-every``).
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import torch
@@ -21,10 +21,11 @@ from genbench.contract import log_value_problem
 from genbench.core.batches import DeviceBatches
 from genbench.core.images import to_unit_range
 from genbench.core.progress import ProgressSink
+from genbench.core.run_spec import TrainingSpec
 from genbench.errors import Diverged, Interrupted
-from genbench.options.config import Budget
 from genbench.running.fast_path import StepOptions, Stepper
-from genbench.running.resume import preserved_rng, rng_state
+from genbench.running.resume import checkpoint_payload, preserved_rng
+from genbench.running.train_state import TrainResult, TrainState
 
 # Held-out estimates are computed at this many evenly spaced points of the budget (and at the end),
 # on at most this many test images, so their cost does not grow with the budget.
@@ -34,67 +35,6 @@ TEST_ESTIMATE_IMAGES = 1024
 SNAPSHOT_POINTS = 10
 
 
-@dataclass
-class TrainState:
-    """Where training is: saved in every resume checkpoint."""
-
-    steps: int = 0
-    images_seen: int = 0
-    seconds: float = 0.0  # Training seconds spent, in this and earlier processes.
-    last_logs: dict[str, float] = field(default_factory=dict)
-    snapshots: list[tuple[float, torch.Tensor]] = field(default_factory=list)  # (kimg, uint8 images)
-    best: dict[str, float] | None = None  # {"value", "kimg"} of the best cheap metric so far.
-    resumes: list[float] = field(default_factory=list)  # The kimg at which each resume took over.
-    stopped_by: str | None = None  # Set once the budget is spent and the closing estimates are logged.
-    # Rows written to the log so far: a resumed run keeps exactly these (None: an older checkpoint).
-    log_rows: int | None = 0
-    # Scalars of the steps since the last log row: a checkpoint carries them rather than writing a row
-    # an uninterrupted run would not have.
-    pending: list[dict[str, torch.Tensor]] = field(default_factory=list)
-
-    def to_dict(self) -> dict[str, Any]:
-        """Plain containers and tensors only, for ``torch.load(weights_only=True)``."""
-        pending = [{k: v.detach().cpu() for k, v in logs.items()} for logs in self.pending]
-        snapshots = [[kimg, images] for kimg, images in self.snapshots]
-        return {**self.__dict__, "snapshots": snapshots, "pending": pending}
-
-    @classmethod
-    def from_dict(cls, state: dict[str, Any]) -> TrainState:
-        """The inverse of :meth:`to_dict`."""
-        snapshots = [(float(kimg), images) for kimg, images in state["snapshots"]]
-        return cls(**{"log_rows": None, **state, "snapshots": snapshots})
-
-
-@dataclass(frozen=True)
-class TrainResult:
-    """How training ended."""
-
-    steps: int
-    images_seen: int
-    seconds: float
-    stopped_by: str  # "kimg", "steps" or "seconds"
-    last_logs: dict[str, float]
-
-    def summary(self) -> dict[str, object]:
-        """The fields a run record carries."""
-        return {
-            "stopped_by": self.stopped_by,
-            "kimg": self.images_seen / 1000,
-            "steps": self.steps,
-            "train_seconds": round(self.seconds, 3),
-            "final_logs": self.last_logs,
-        }
-
-
-@dataclass(frozen=True)
-class Schedule:
-    """How often the loop does what, besides stepping."""
-
-    log_every: int = 50  # Steps between reads of the scalar logs.
-    checkpoint_every_kimg: float | None = None
-    eval_every_kimg: float | None = None
-
-
 class TrainingHooks(Protocol):
     """What the loop asks of the run it belongs to."""
 
@@ -102,7 +42,8 @@ class TrainingHooks(Protocol):
         """Record one row of logs (``train.jsonl``)."""
 
     def save_checkpoint(self, payload: dict[str, Any]) -> None:
-        """Save a resume checkpoint: ``payload`` (:func:`checkpoint_payload`) holds everything."""
+        """Save a resume checkpoint: ``payload`` (genbench.running.resume.checkpoint_payload) holds
+        everything."""
 
     def snapshot(self, model: Model) -> torch.Tensor:
         """uint8 samples of the fixed latents."""
@@ -116,12 +57,19 @@ class TrainingHooks(Protocol):
     def stop_requested(self) -> bool:
         """Whether a signal asked training to stop."""
 
+    def announce(self, message: str) -> None:
+        """Say something about the run in one line (e.g. why its step runs eagerly)."""
+
 
 class LogOnlyHooks:
     """Hooks that only record logs: training outside a benchmark run (tests, benchmarks/)."""
 
-    def __init__(self, write_logs: Callable[[dict[str, float]], None]) -> None:
-        self.write_logs = write_logs
+    def __init__(
+        self,
+        write_logs: Callable[[dict[str, float]], None],
+        announce: Callable[[str], None] = lambda message: None,
+    ) -> None:
+        self.write_logs, self.announce = write_logs, announce
 
     def save_checkpoint(self, payload: dict[str, Any]) -> None:
         """No checkpoints."""
@@ -132,7 +80,7 @@ class LogOnlyHooks:
 
     def evaluate(self, model: Model) -> dict[str, float]:
         """Not used: a plain schedule has no ``eval_every``."""
-        raise NotImplementedError("LogOnlyHooks cannot evaluate; leave Schedule.eval_every unset")
+        raise NotImplementedError("LogOnlyHooks cannot evaluate; leave Schedule.eval_every_kimg unset")
 
     def save_best(self, model: Model) -> None:
         """Nothing to keep."""
@@ -140,17 +88,6 @@ class LogOnlyHooks:
     def stop_requested(self) -> bool:
         """Never."""
         return False
-
-
-def checkpoint_payload(model: Model, batches: DeviceBatches, state: TrainState) -> dict[str, Any]:
-    """What a resume checkpoint holds: the model (networks and optimizers), the data order, every
-    random generator and the loop's state; loadable with ``torch.load(weights_only=True)``."""
-    return {
-        "model": model.checkpoint_state(),
-        "batches": batches.state_dict(),
-        "rng": rng_state(),
-        "state": state.to_dict(),
-    }
 
 
 def crossed(before: int, after: int, every_kimg: float | None) -> bool:
@@ -165,26 +102,24 @@ def train(
     model: Model,
     batches: DeviceBatches,
     test: Split,
-    budget: Budget,
+    spec: TrainingSpec,
     hooks: TrainingHooks,
     progress: ProgressSink,
-    schedule: Schedule | None = None,
     state: TrainState | None = None,
-    step_options: StepOptions | None = None,
 ) -> TrainResult:
-    """Train ``model`` on ``batches`` until ``budget`` is spent, from ``state`` (a resumed run) or
+    """Train ``model`` on ``batches`` until ``spec.budget`` is spent, from ``state`` (a resumed run) or
     from the start.
 
-    Scalar logs stay on the device and are read every ``schedule.log_every`` steps (one host sync per
-    read), averaged over those steps and passed to ``hooks.write_logs`` with step, kimg and seconds.
+    Scalar logs stay on the device and are read every ``spec.schedule.log_every`` steps (one host sync
+    per read), averaged over those steps and passed to ``hooks.write_logs`` with step, kimg and seconds.
     Raises :class:`Diverged` on a non-finite log and :class:`Interrupted` after checkpointing when
-    ``hooks.stop_requested()``. ``step_options`` choose the precision and whether the step may be
-    captured in a CUDA graph (genbench.running.fast_path); by default, the plain float32 eager step.
+    ``hooks.stop_requested()``. The step runs in ``spec.precision``, captured in a CUDA graph where the
+    model and device allow it (genbench.running.fast_path).
     """
-    schedule = schedule or Schedule()
     state = state or TrainState()
-    stepper = Stepper(model, batches.device, step_options or StepOptions())
-    loop = _Loop(model, batches, test, budget, hooks, schedule, state, stepper)
+    # Built even with nothing left to train: its stepper lays the model out for the device (channels-last)
+    # as it was when an uninterrupted run went on to sample.
+    loop = _Loop(model, batches, test, spec, hooks, state)
     if state.stopped_by is None:
         loop.run(progress)
     return TrainResult(state.steps, state.images_seen, state.seconds, state.stopped_by, state.last_logs)
@@ -198,64 +133,78 @@ class _Loop:
         model: Model,
         batches: DeviceBatches,
         test: Split,
-        budget: Budget,
+        spec: TrainingSpec,
         hooks: TrainingHooks,
-        schedule: Schedule,
         state: TrainState,
-        stepper: Stepper,
     ) -> None:
-        self.model, self.batches, self.test, self.budget = model, batches, test, budget
-        self.hooks, self.schedule, self.state, self.stepper = hooks, schedule, state, stepper
+        self.model, self.batches, self.test, self.hooks, self.state = model, batches, test, hooks, state
+        self.budget, self.schedule = spec.budget, spec.schedule
+        self.stepper = Stepper(model, batches.device, StepOptions(spec.precision, announce=hooks.announce))
         self.batch_size = min(model.hparams.batch_size, len(batches))
         self.test_subset = _test_subset(test, batches.device)
-        self.estimate_kimg = budget.kimg / TEST_ESTIMATE_POINTS
-        self.snapshot_kimg = budget.kimg / SNAPSHOT_POINTS
+        self.estimate_kimg = spec.budget.kimg / TEST_ESTIMATE_POINTS
+        self.snapshot_kimg = spec.budget.kimg / SNAPSHOT_POINTS
         self.pending = state.pending  # Restored from a checkpoint onto the training device.
         self.pending[:] = [{k: v.to(batches.device) for k, v in logs.items()} for logs in self.pending]
         self.started = time.monotonic() - state.seconds
 
     def run(self, progress: ProgressSink) -> None:
-        state, schedule, hooks = self.state, self.schedule, self.hooks
+        """Step until the budget is spent, doing at fixed points of it what the schedule asks."""
+        state = self.state
         self.model.train()
         if not state.snapshots:
             state.snapshots.append((0.0, self._snapshot()))
         progress.update(state.images_seen / 1000, state.steps, state.last_logs or None)
         while (stopped_by := self._stop_reason()) is None:
-            # Take one optimisation step on a batch drawn on the device (a captured step: a few).
             before, steps_before = state.images_seen, state.steps
-            count = self.stepper.block(state.steps, self._steps_left())
-            batches = [self.batches.next(self.batch_size) for _ in range(count)]
-            self.pending.extend(self.stepper.steps(batches))
-            state.steps += count
-            state.images_seen += sum(images.shape[0] for images, _ in batches)
-            after = state.images_seen
+            self._step()
+            self._at_fixed_points(before, steps_before)
+            progress.update(
+                state.images_seen / 1000, state.steps, state.last_logs if not self.pending else None
+            )
+        self._close(stopped_by)
+        progress.update(state.images_seen / 1000, state.steps, state.last_logs)
 
-            # Read the logs now and then; estimate and evaluate at fixed points of the budget.
-            estimate = crossed(before, after, self.estimate_kimg)
-            evaluate = crossed(before, after, schedule.eval_every_kimg)
-            read = state.steps // schedule.log_every > steps_before // schedule.log_every
-            if read or estimate or evaluate:
-                self._log(estimate, evaluate)
+    def _step(self) -> None:
+        """Take one optimisation step on a batch drawn on the device (a captured step: a few)."""
+        count = self.stepper.block(self.state.steps, self._steps_left())
+        batches = [self.batches.next(self.batch_size) for _ in range(count)]
+        self.pending.extend(self.stepper.steps(batches))
+        self.state.steps += count
+        self.state.images_seen += sum(images.shape[0] for images, _ in batches)
 
-            # Sample the fixed latents for the progress strip.
-            if crossed(before, after, self.snapshot_kimg):
-                state.snapshots.append((after / 1000, self._snapshot()))
+    def _at_fixed_points(self, before: int, steps_before: int) -> None:
+        """What falls due between ``before`` and now: logs, estimates, the metric, snapshots, checkpoints."""
+        state, schedule, after = self.state, self.schedule, self.state.images_seen
 
-            # Checkpoint now and then, and before stopping when a signal asks to.
-            stop = hooks.stop_requested()
-            if crossed(before, after, schedule.checkpoint_every_kimg) or stop:
-                self._checkpoint()
-            if stop:
-                raise Interrupted(f"stopped at {after / 1000:g} kimg")
-            progress.update(after / 1000, state.steps, state.last_logs if not self.pending else None)
+        # Read the logs now and then; estimate and evaluate at fixed points of the budget.
+        estimate = crossed(before, after, self.estimate_kimg)
+        evaluate = crossed(before, after, schedule.eval_every_kimg)
+        read = state.steps // schedule.log_every > steps_before // schedule.log_every
+        if read or estimate or evaluate:
+            self._log(estimate, evaluate)
 
-        # Close with the logs of the last steps, estimates on the whole test split and a last snapshot.
-        self._log(estimate=False, evaluate=schedule.eval_every_kimg is not None, test=_all_test(self.test))
+        # Sample the fixed latents for the progress strip.
+        if crossed(before, after, self.snapshot_kimg):
+            state.snapshots.append((after / 1000, self._snapshot()))
+
+        # Checkpoint now and then, and before stopping when a signal asks to.
+        stop = self.hooks.stop_requested()
+        if crossed(before, after, schedule.checkpoint_every_kimg) or stop:
+            self._checkpoint()
+        if stop:
+            raise Interrupted(f"stopped at {after / 1000:g} kimg")
+
+    def _close(self, stopped_by: str) -> None:
+        """Close with the logs of the last steps, estimates on the whole test split and a last snapshot."""
+        state = self.state
+        self._log(
+            estimate=False, evaluate=self.schedule.eval_every_kimg is not None, test=_all_test(self.test)
+        )
         if state.snapshots[-1][0] < state.images_seen / 1000:
             state.snapshots.append((state.images_seen / 1000, self._snapshot()))
         state.stopped_by = stopped_by
         self._checkpoint()
-        progress.update(state.images_seen / 1000, state.steps, state.last_logs)
 
     def _steps_left(self) -> int:
         """Steps before the budget's images or steps run out (its seconds cannot be foreseen)."""

@@ -14,11 +14,11 @@ from genbench.api import Split
 from genbench.core.batches import DeviceBatches
 from genbench.core.progress import SilentProgress
 from genbench.core.registry import Registry
+from genbench.core.run_spec import Budget, Schedule, TrainingSpec
 from genbench.evaluation.classifier import ClassifierInfo, cached_classifier
 from genbench.evaluation.evaluate import cheap_fd
-from genbench.options.config import Budget
 from genbench.running.single_run import seed_everything
-from genbench.running.training import LogOnlyHooks, Schedule, train
+from genbench.running.training import LogOnlyHooks, train
 
 CPU = torch.device("cpu")
 N_SAMPLES = 1000
@@ -86,6 +86,7 @@ def test_model_learns_digits(name: str, digits: tuple[Split, Split, ClassifierIn
     at_init = fd()
     batches = DeviceBatches(train_split, CPU, seed=0)
     hooks = LogOnlyHooks(lambda row: None)
-    train(model, batches, test, Budget(BUDGET_KIMG[name]), hooks, SilentProgress(), Schedule(log_every=50))
+    spec = TrainingSpec(Budget(BUDGET_KIMG[name]), Schedule(log_every=50))
+    train(model, batches, test, spec, hooks, SilentProgress())
     trained = fd()
     assert trained < IMPROVEMENT * at_init, f"{name}: FD {at_init:.1f} at init, {trained:.1f} after training"

@@ -10,8 +10,8 @@ import pytest
 import torch
 
 from genbench.api import Split
+from genbench.core.run_spec import DivergenceSettings
 from genbench.evaluation.divergence import jsd_estimate, make_halves, w1_estimate
-from genbench.options.config import DivergenceSettings
 
 CPU = torch.device("cpu")
 FAST = DivergenceSettings(steps=150)  # Half the default budget: enough on 8x8 digits.

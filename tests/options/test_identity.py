@@ -176,13 +176,11 @@ def test_the_sweep_names_runs_after_the_plugin_version_and_the_device_type(fake_
     data = SimpleNamespace(
         entry=dataset, shape=DataShape(1, 8, 3), classifier=SimpleNamespace(weights_sha256="c" * 64)
     )
-    config = benchmark._config(data, entry, hparams, seed=0)
+    config = run_identity(options, benchmark._resolved(data, entry, hparams, seed=0))
     assert config["model_plugin"] == {"distribution": entry.distribution, "version": entry.version}
     assert config["device"] == "cpu" and config["precision"] == "fp32"
     upgraded = dataclasses.replace(entry, version=entry.version + ".post1")
-    assert run_id("bars", entry.name, 0, benchmark._config(data, upgraded, hparams, 0)) != run_id(
-        "bars", entry.name, 0, config
-    )
+    assert benchmark._job(data, upgraded, hparams, 0).spec.run_id != run_id("bars", entry.name, 0, config)
 
 
 @pytest.mark.usefixtures("one_thread")

@@ -5,6 +5,7 @@ leaderboard row per run, sorting by a header click."""
 from __future__ import annotations
 
 import base64
+import dataclasses
 import html
 import json
 import re
@@ -17,6 +18,7 @@ from PIL import Image
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
+from specs import a_spec
 
 from genbench.core.layout import FLOOR_MODEL, REPORT_FILE
 from genbench.core.metrics import metric
@@ -62,9 +64,7 @@ def _png(path: Path, width: int = 24, height: int = 16) -> None:
 
 def _run(out: Path, run_id: str, model: str, seed: int, status: str, metrics: dict[str, Any]) -> RunFolder:
     folder = RunFolder(out, run_id)
-    versions = {"python": "3.11.7", "torch": "2.14.1", "plugins": {"genbench-builtin": "0.1.0"}}
-    hparams = {"lr": 0.0002, "batch_size": 64}
-    folder.write_config({"model": model, "seed": seed, "hparams": hparams, "versions": versions})
+    folder.write_spec(a_spec(run_id=run_id, dataset=run_id.split("-")[0], model=model, seed=seed))
     classifier = {
         "extractor": "genbench-classifier/refclf-v2",
         "classifier_key": "k",
@@ -157,6 +157,16 @@ def test_every_png_is_embedded_in_its_fixed_order(tmp_path: Path) -> None:
 def test_the_page_says_how_each_number_was_obtained(tmp_path: Path) -> None:
     # fd_clf is described by the metric table; a column the table does not know by its protocol.
     folder = _run(tmp_path, "digits-vae-seed0-abc", "vae", 0, "finished", {FD: 1.0, "sharpness_10k": 2.0})
+    # Facts of the run's typed spec (config.json), wherever the spec keeps them.
+    spec = folder.read_spec()
+    schedule = dataclasses.replace(spec.training.schedule, log_every=7)
+    folder.write_spec(
+        dataclasses.replace(
+            spec,
+            training=dataclasses.replace(spec.training, schedule=schedule),
+            evaluation=dataclasses.replace(spec.evaluation, n_samples=1234),
+        )
+    )
     record = json.loads(folder.file("metrics.json").read_text())
     record |= {"progress_kimg": [0, 2.5, 5], "pictures_skipped": {"interpolation.png": "no latent API"}}
     folder.write_metrics(RunRecord.from_dict(record))
@@ -172,6 +182,10 @@ def test_the_page_says_how_each_number_was_obtained(tmp_path: Path) -> None:
         "Rows at kimg 0, 2.5, 5.",
         "<code>interpolation.png</code>: no latent API",
         "thousands of real training images shown",
+        "<th>Generated samples</th><td>1234</td>",
+        "<th>Log interval</th><td>7</td>",
+        "<th>Metrics asked for</th><td>fd_clf, jsd_clf</td>",
+        "<th>Plugin genbench-builtin</th><td>0.1.0</td>",
     ):
         assert text in page, text
 

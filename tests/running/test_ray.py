@@ -23,7 +23,7 @@ from typer.testing import CliRunner
 
 from genbench.cli import app
 from genbench.errors import UserError
-from genbench.options.config import RunOptions, resolve_options
+from genbench.options.config import resolve_options
 from genbench.options.suite import load_suite
 
 runner = CliRunner()
@@ -216,11 +216,11 @@ def test_a_wrong_ray_option_is_one_line_and_writes_nothing(
 
 def test_a_worker_that_cannot_see_the_drivers_folders_fails_its_run_in_one_line(tmp_path: Path) -> None:
     pytest.importorskip("ray", reason="Ray is not installed (pip install 'genbench[ray]')")
-    from genbench.running.ray_task import run_task
+    from genbench.running.ray_task import TaskSettings, run_task
 
-    options = RunOptions(out=tmp_path / "elsewhere", cache_dir=tmp_path / "cache")
+    settings = TaskSettings(out=tmp_path / "elsewhere", restart=False, threads=1)
     data = SimpleNamespace(classifier=SimpleNamespace(path=tmp_path / "cache" / "classifier.pt"))
-    outcome, why = run_task(data, None, None, 0, {}, None, options, None)  # type: ignore[arg-type]
+    outcome, why = run_task(data, None, None, None, settings, None)  # type: ignore[arg-type]
     assert outcome == "unreachable"
     assert why.endswith(
         f"cannot see {tmp_path / 'elsewhere'}, the --out folder the driver wrote: put the --out folder "

@@ -23,10 +23,19 @@ from genbench.core.batches import DeviceBatches
 from genbench.core.files import read_jsonl
 from genbench.core.layout import PREVIOUS_RESUME_FILE, RESUME_FILE
 from genbench.core.progress import SilentProgress
+from genbench.core.run_spec import Budget, Schedule, TrainingSpec
 from genbench.errors import Interrupted
-from genbench.options.config import Budget
-from genbench.running.resume import load_resume, restore_rng_state, rng_state, save_resume
-from genbench.running.training import LogOnlyHooks, Schedule, TrainState, train
+from genbench.running.resume import (
+    Unrestorable,
+    checkpoint_payload,
+    load_resume,
+    restore,
+    restore_rng_state,
+    rng_state,
+    save_resume,
+)
+from genbench.running.train_state import TrainState
+from genbench.running.training import LogOnlyHooks, train
 
 # A real model with global-RNG noise, dropout-free batch norm, Adam state and a shuffled data order:
 # everything a resume must restore. 20 kimg on digits trains for a few seconds, long enough to kill.
@@ -215,7 +224,8 @@ def test_a_stop_request_checkpoints_then_interrupts() -> None:
     hooks = StopAfterTen()
     batches = DeviceBatches(data.load("train"), torch.device("cpu"), seed=0)
     with pytest.raises(Interrupted, match=r"stopped at 0\.32 kimg"):
-        train(model, batches, data.load("test"), Budget(kimg=5), hooks, SilentProgress(), Schedule(5))
+        spec = TrainingSpec(Budget(kimg=5), Schedule(5))
+        train(model, batches, data.load("test"), spec, hooks, SilentProgress())
     assert [(s.steps, s.images_seen) for s in hooks.saved] == [(10, 320)]
 
 
@@ -240,9 +250,23 @@ def test_looking_at_the_model_during_training_does_not_change_its_training() -> 
         torch.manual_seed(0)
         model = Noisy.build(fakes.Bars.shape)
         batches = DeviceBatches(data.load("train"), torch.device("cpu"), seed=0)
-        train(model, batches, data.load("test"), Budget(kimg=2), hooks, SilentProgress(), schedule)
+        train(
+            model, batches, data.load("test"), TrainingSpec(Budget(kimg=2), schedule), hooks, SilentProgress()
+        )
         return model.state_dict()
 
     plain = trained(LogOnlyHooks(lambda row: None), Schedule(5))
     looked_at = trained(DrawingHooks(lambda row: None), Schedule(5, eval_every_kimg=0.3))
     assert all(torch.equal(plain[k], looked_at[k]) for k in plain)
+
+
+def test_a_payload_restores_what_it_saved_and_one_that_does_not_fit_is_unrestorable() -> None:
+    data = fakes.Bars(Path("unused"))
+    model = fakes.PixelGaussian.build(fakes.Bars.shape)
+    batches = DeviceBatches(data.load("train"), torch.device("cpu"), seed=0)
+    state = TrainState(steps=3, images_seen=96, best={"value": 1.5, "kimg": 0.064})
+    assert restore(checkpoint_payload(model, batches, state), model, batches) == state
+    another = checkpoint_payload(model, batches, state)
+    another["state"]["unknown_field"] = 1  # Another genbench's loop state.
+    with pytest.raises(Unrestorable, match=r"^the resume checkpoint does not fit this run \(TypeError: "):
+        restore(another, model, batches)

@@ -12,9 +12,9 @@ import torch
 from genbench.core.batches import DeviceBatches
 from genbench.core.images import to_uint8, to_unit_range
 from genbench.core.progress import SilentProgress
+from genbench.core.run_spec import Budget, Schedule, TrainingSpec
 from genbench.errors import UserError
-from genbench.options.config import Budget
-from genbench.running.training import LogOnlyHooks, Schedule, train
+from genbench.running.training import LogOnlyHooks, train
 
 
 def _train(budget: Budget, log_every: int = 5) -> tuple[object, list[dict[str, float]]]:
@@ -24,7 +24,8 @@ def _train(budget: Budget, log_every: int = 5) -> tuple[object, list[dict[str, f
     rows: list[dict[str, float]] = []
     batches = DeviceBatches(data.load("train"), torch.device("cpu"), seed=0)
     hooks = LogOnlyHooks(rows.append)
-    result = train(model, batches, data.load("test"), budget, hooks, SilentProgress(), Schedule(log_every))
+    spec = TrainingSpec(budget, Schedule(log_every))
+    result = train(model, batches, data.load("test"), spec, hooks, SilentProgress())
     return result, rows
 
 
