@@ -41,6 +41,11 @@ def _fake_run(out: Path, *extra: str) -> object:
             ["run", "--models", "pixel-gaussian", "--data", "nope"],
             "error: unknown dataset 'nope'; available: bars\n",
         ),
+        (  # An unknown name suggests the nearest one.
+            ["run", "--models", "pixel-gausian", "--data", "bar"],
+            "error: unknown model 'pixel-gausian' (did you mean pixel-gaussian?); available: "
+            "pixel-gaussian\n",
+        ),
         (["run", "--kimg", "-1"], "error: --kimg must be positive, got -1.0\n"),
         (["run", "--seeds", "a"], "error: --seeds takes non-negative integers like 0,1,2, got 'a'\n"),
         (["run", "--models", "a,,b"], "error: --models takes a comma-separated list without empty items"),
