@@ -6,13 +6,14 @@ code 2, never a traceback.
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
+from rich.console import Console, RenderableType
 from typer.core import TyperGroup
 
 from genbench.cli.listing import plain_listing, plugin_rows, rich_listing
@@ -23,6 +24,7 @@ from genbench.errors import Interrupted, OutOfSpaceError, UserError
 from genbench.options.command_line import given_on_the_command_line, run_signature
 from genbench.options.config import RunOptions, resolve_options
 from genbench.options.environment import plugin_autoload
+from genbench.options.lists import parse_list
 from genbench.options.suite import load_suite
 from genbench.results.leaderboard import (
     read_records,
@@ -30,10 +32,11 @@ from genbench.results.leaderboard import (
     records_frame,
     sort_frame,
     summarise,
-    with_phase_seconds,
 )
-from genbench.results.leaderboard_view import by_model, render, terminal_view
+from genbench.results.leaderboard_view import by_model, choose_columns, render, terminal_view
+from genbench.results.phase_seconds import with_phase_seconds
 from genbench.results.report import build_report
+from genbench.results.run_view import find_run, read_run, run_screen
 from genbench.running.sweep import Benchmark
 
 USAGE_ERROR = 2
@@ -152,23 +155,31 @@ def plugins() -> None:
         typer.echo(plain_listing(rows), nl=False)
 
 
+LEADERBOARD_FORMATS = ("table", "csv", "markdown", "json")
+
+
 @app.command()
 def leaderboard(
     out: Annotated[Path, typer.Option(help="Output folder holding run records.")] = Path("results"),
     data: Annotated[str | None, typer.Option(help="Only this dataset.")] = None,
-    format: Annotated[str, typer.Option(help="table, csv or markdown.")] = "table",
+    format: Annotated[str, typer.Option(help="table, csv, markdown or json.")] = "table",
     by: Annotated[
         str | None,
         typer.Option(help="Sort by this metric column, best first, e.g. fid_10k [default: fd_clf_<n>]."),
     ] = None,
     summary: Annotated[
-        bool, typer.Option(help="One row per dataset and model: each metric as mean ± std over seeds.")
+        bool,
+        typer.Option(help="One row per dataset and model: seeds finished and failed, metrics over seeds."),
     ] = False,
+    columns: Annotated[
+        str | None,
+        typer.Option(metavar="A,B,...", help="Only these columns (after dataset, model, seed), in order."),
+    ] = None,
 ) -> None:
-    """Rebuild the leaderboard from the run records and print it: one row per run and a real-data
-    floor row per dataset."""
-    if format not in ("table", "csv", "markdown"):
-        raise UserError(f"--format must be table, csv or markdown, got '{format}'")
+    """Rebuild the leaderboard from the run records and print it: a row per run, failed ones with
+    their error, and a real-data floor row per dataset and protocol."""
+    if format not in LEADERBOARD_FORMATS:
+        raise UserError(f"--format must be table, csv, markdown or json, got '{format}'")
     if not out.is_dir():
         raise UserError(f"no results folder at {out}; run `genbench run` first or pass --out")
     found = read_records(out)
@@ -185,27 +196,55 @@ def leaderboard(
             raise UserError(f"no runs on dataset '{data}' in {out}; datasets with runs: {known}")
         frame = frame[frame["dataset"] == data]
     frame = summarise(frame, by) if summary else sort_frame(frame, by)
-    if format == "table":
+    if columns is not None:
+        frame = choose_columns(frame, list(parse_list(columns, option="--columns")))
+    elif format == "table":
         frame = terminal_view(frame, by)
-        if summary:  # On its side, as `genbench run` ends: a column per model fits a terminal.
-            frame = by_model(frame)
-    console = Console()
-    rendered = render(frame, format, console.width)
+    if format == "table" and summary:  # On its side, as `genbench run` ends: a column per model fits.
+        frame = by_model(frame)
+    _print(render(frame, format, Console().width))
+
+
+def _print(rendered: str | RenderableType) -> None:
+    """Text as it is (csv, markdown, json: for pipes), rich tables through the console."""
     if isinstance(rendered, str):
         typer.echo(rendered, nl=False)
     else:
-        console.print(rendered)
+        Console().print(rendered)
+
+
+@app.command()
+def show(
+    run: Annotated[str, typer.Argument(help="A run id (its folder's name, or its start) or a run folder.")],
+    out: Annotated[Path, typer.Option(help="Output folder holding run records.")] = Path("results"),
+    format: Annotated[str, typer.Option(help="table or json.")] = "table",
+) -> None:
+    """One run on one screen: status and error, model, budget, protocol, metrics and files."""
+    if format not in ("table", "json"):
+        raise UserError(f"--format must be table or json, got '{format}'")
+    view = read_run(find_run(out, run))
+    if format == "json":
+        typer.echo(json.dumps(view.to_json(), indent=2))
+    else:
+        Console().print(run_screen(view))
 
 
 @app.command()
 def report(
-    results: Annotated[Path, typer.Argument(help="The output folder of `genbench run`.")] = Path("results"),
+    results: Annotated[
+        Path | None, typer.Argument(help="The output folder of `genbench run` (or --out) [default: results].")
+    ] = None,
+    out: Annotated[Path | None, typer.Option(help="The output folder, as in run and leaderboard.")] = None,
     output: Annotated[
         Path | None, typer.Option(help="Where to write the page [default: RESULTS/report.html].")
     ] = None,
 ) -> None:
-    """Write one self-contained HTML page: leaderboard, comparison plots, per-model pictures and curves,
-    and the protocol. It opens from disk, no network needed."""
+    """Write one self-contained HTML page: leaderboard, plots, pictures, curves and the protocol.
+
+    It opens from disk, no network needed."""
+    if results is not None and out is not None and results != out:
+        raise UserError(f"two results folders: {results} and --out {out}; name one")
+    results = results or out or Path("results")
     if not results.is_dir():
         raise UserError(f"no results folder at {results}; run `genbench run --out {results}` first")
     if output is not None and output.is_dir():
