@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+from importlib import metadata
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -71,12 +72,37 @@ def _fail(message: str) -> int:
 
 app = typer.Typer(
     cls=OneLineErrors,
-    add_completion=False,
     no_args_is_help=True,
     pretty_exceptions_enable=False,
-    rich_markup_mode=None,  # Plain help: "[default: ...]" in option help is text, not rich markup.
+    rich_markup_mode="rich",  # Help in panels; defaults go through show_default, never as "[...]" text.
+    context_settings={"help_option_names": ["-h", "--help"]},
     help="Benchmark generative image models under one fixed budget and one evaluation protocol.",
 )
+
+
+def _version(asked: bool) -> None:
+    if asked:
+        typer.echo(f"genbench {_installed_version()}")
+        raise typer.Exit()
+
+
+def _installed_version() -> str:
+    try:
+        return metadata.version("genbench")
+    except metadata.PackageNotFoundError:  # Run from a source tree that is not installed.
+        return "(not installed)"
+
+
+@app.callback()
+def _main(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, metavar="", help="Print the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """Benchmark generative image models under one fixed budget and one evaluation protocol."""
 
 
 def run(suite: Path | None = None, **values: Any) -> None:
@@ -165,19 +191,22 @@ def leaderboard(
     format: Annotated[str, typer.Option(help="table, csv, markdown or json.")] = "table",
     by: Annotated[
         str | None,
-        typer.Option(help="Sort by this metric column, best first, e.g. fid_10k [default: fd_clf_<n>]."),
+        typer.Option(help="Sort by this metric column, best first, e.g. fid_10k \\[default: fd_clf_<n>]."),
     ] = None,
     summary: Annotated[
         bool,
-        typer.Option(help="One row per dataset and model: seeds finished and failed, metrics over seeds."),
+        typer.Option(
+            "--summary", metavar="", help="One row per dataset and model: seeds finished and failed, metrics."
+        ),
     ] = False,
     columns: Annotated[
         str | None,
         typer.Option(metavar="A,B,...", help="Only these columns (after dataset, model, seed), in order."),
     ] = None,
 ) -> None:
-    """Rebuild the leaderboard from the run records and print it: a row per run, failed ones with
-    their error, and a real-data floor row per dataset and protocol."""
+    """Print the leaderboard, rebuilt from the run records.
+
+    A row per run (failed ones with their error) and a real-data floor row per dataset and protocol."""
     if format not in LEADERBOARD_FORMATS:
         raise UserError(f"--format must be table, csv, markdown or json, got '{format}'")
     if not out.is_dir():
@@ -215,7 +244,9 @@ def _print(rendered: str | RenderableType) -> None:
 
 @app.command()
 def show(
-    run: Annotated[str, typer.Argument(help="A run id (its folder's name, or its start) or a run folder.")],
+    run: Annotated[
+        str, typer.Argument(metavar="RUN", help="A run id (its folder's name, or its start) or a run folder.")
+    ],
     out: Annotated[Path, typer.Option(help="Output folder holding run records.")] = Path("results"),
     format: Annotated[str, typer.Option(help="table or json.")] = "table",
 ) -> None:
@@ -232,11 +263,12 @@ def show(
 @app.command()
 def report(
     results: Annotated[
-        Path | None, typer.Argument(help="The output folder of `genbench run` (or --out) [default: results].")
+        Path | None,
+        typer.Argument(help="The output folder of `genbench run` (or --out) \\[default: results]."),
     ] = None,
     out: Annotated[Path | None, typer.Option(help="The output folder, as in run and leaderboard.")] = None,
     output: Annotated[
-        Path | None, typer.Option(help="Where to write the page [default: RESULTS/report.html].")
+        Path | None, typer.Option(help="Where to write the page \\[default: RESULTS/report.html].")
     ] = None,
 ) -> None:
     """Write one self-contained HTML page: leaderboard, plots, pictures, curves and the protocol.
@@ -262,11 +294,15 @@ def _skipped(notes: list[str]) -> None:
 
 @app.command("new-plugin")
 def new_plugin(
-    name: Annotated[str, typer.Argument(help="Distribution, model and dataset name, e.g. my-gan.")],
+    name: Annotated[
+        str, typer.Argument(metavar="NAME", help="Distribution, model and dataset name, e.g. my-gan.")
+    ],
     parent: Annotated[Path, typer.Option("--in", help="Where to create the folder NAME/.")] = Path("."),
 ) -> None:
-    """Write a ready plugin package NAME/: pyproject (genbench entry point), a model and a dataset that
-    pass genbench's contract, their tests, a README. Then: pip install -e NAME."""
+    """Write a ready plugin package NAME/.
+
+    Its pyproject (genbench entry point), a model and a dataset that pass genbench's contract, their
+    tests and a README. Then: pip install -e NAME."""
     from genbench.cli.new_plugin import write_plugin  # Imported here: only this command needs it.
 
     folder = write_plugin(name, parent)

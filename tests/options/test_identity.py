@@ -69,6 +69,8 @@ NOT_AFFECTING = {
     "checkpoint_every": 0.5,
     "restart": True,
     "quiet": True,
+    "report": False,
+    "dry_run": True,
     "description": "another description",
     "executor": "ray",
     "ray_address": "127.0.0.1:6379",
