@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from filelock import FileLock
 
 from genbench.core.files import atomic_write_text, is_read_only, remove_temporaries
 from genbench.core.layout import (
@@ -24,6 +23,7 @@ from genbench.core.layout import (
     METRICS_FILE,
     RUNS_DIR,
 )
+from genbench.core.locks import Lock
 from genbench.core.metrics import column_order, column_spec, higher_is_better, stem_of
 from genbench.core.record import RecordError, RunRecord
 from genbench.errors import UserError
@@ -174,7 +174,7 @@ def rebuild_leaderboard(out: Path, unreadable: list[str] | None = None) -> pd.Da
     folder that cannot be written the leaderboard is only returned."""
     try:
         out.mkdir(parents=True, exist_ok=True)
-        lock = FileLock(out / LEADERBOARD_LOCK)
+        lock = Lock(out / LEADERBOARD_LOCK)
         lock.acquire()
     except OSError as error:
         if not is_read_only(error):
