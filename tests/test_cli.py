@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 
 import genbench.core.files
 from genbench.cli import app
+from genbench.results.folder_readme import FOLDER_README
 
 runner = CliRunner()
 
@@ -30,7 +31,7 @@ def only_fakes(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def _fake_run(out: Path, *extra: str) -> object:
     args = ["run", "--models", "pixel-gaussian", "--data", "bars", "--kimg", "2", "--n-samples", "300"]
-    return runner.invoke(app, [*args, "--out", str(out), "--quiet", *extra])
+    return runner.invoke(app, [*args, "--out", str(out), "--quiet", "--no-report", *extra])
 
 
 @pytest.mark.parametrize(
@@ -53,7 +54,10 @@ def _fake_run(out: Path, *extra: str) -> object:
         (["run", "--precision", "fp8"], "error: --precision must be auto, fp32 or bf16, got 'fp8'\n"),
         (["run", "--kimg", "abc"], "error: Invalid value for '--kimg'"),
         (["run", "--frobnicate"], "error: No such option: --frobnicate"),
-        (["leaderboard", "--format", "xml"], "error: --format must be table, csv or markdown, got 'xml'\n"),
+        (
+            ["leaderboard", "--format", "xml"],
+            "error: --format must be table, csv, markdown or json, got 'xml'\n",
+        ),
         (["run", "--metrics", "fd_clf,fid_50k"], "error: unknown metric fid_50k; known: fd_clf, kid_clf, "),
         (["run", "--reference-split", "val"], "error: --reference-split must be train or test, got 'val'\n"),
         (["run", "--n-samples", "5"], "error: --n-samples must be at least 10, got 5\n"),
@@ -200,8 +204,7 @@ def test_run_writes_records_and_leaderboard_and_reuses_finished_runs(
     assert [r.name.split("-seed")[1][0] for r in runs] == ["0", "1"]
     for run in runs:
         # No interpolation pictures: the fake model has no latent space (the record says so).
-        assert {p.name for p in run.iterdir()} == {
-            ".lock",
+        assert {p.name for p in run.iterdir()} == {  # No .lock left behind: nothing holds it.
             "config.json",
             "train.jsonl",
             "checkpoint.pt",
@@ -231,6 +234,11 @@ def test_run_writes_records_and_leaderboard_and_reuses_finished_runs(
         during = metrics["during_training"]
         assert during["metric"] == "fd_clf_1k" and during["every_kimg"] == pytest.approx(0.2)
         assert during["best"] <= during["final"] and 0 < during["best_kimg"] <= metrics["kimg"]
+    # The folder explains itself, keeps its floors in one place and no lock file nothing holds.
+    assert (out / "README.md").read_text() == FOLDER_README
+    assert len(list((out / "floors").glob("*.json"))) == 1
+    assert not (Path(os.environ["GENBENCH_CACHE_DIR"]) / "floors").exists()
+    assert [p for p in out.rglob("*") if p.name.endswith(".lock")] == []
     board = pd.read_csv(out / "leaderboard.csv")
     assert list(board["model"]) == ["(real data floor)", "pixel-gaussian", "pixel-gaussian"]
     assert sorted(board["seed"].dropna()) == [0, 1] and board["seed"].isna().sum() == 1  # The floor's.
@@ -291,6 +299,7 @@ def test_the_command_line_narrows_a_suite_with_overrides_for_other_models(
     tiny = ["--kimg", "0.2", "--n-samples", "100", "--metrics", "fd_clf", "--quiet"]
     result = runner.invoke(app, ["run", str(suite), "--models", "pixel-gaussian", *tiny, "--out", str(out)])
     assert result.exit_code == 0, result.output
+    assert "warning" not in result.stderr  # No Inception metric asked for: no word of its weights.
     (config,) = out.glob("runs/bars-pixel-gaussian-seed0-*/config.json")
     assert json.loads(config.read_text())["hparams"]["lr"] == 0.02  # The suite's override still counts.
 

@@ -18,7 +18,7 @@ from rich.console import Console, RenderableType
 from typer.core import TyperGroup
 
 from genbench.cli.listing import plain_listing, plugin_rows, rich_listing
-from genbench.core.layout import LEADERBOARD_FILE, RUNS_DIR
+from genbench.cli.run_output import closing_table, failures, messages, where_things_are, write_report
 from genbench.core.progress import SilentProgress, progress_for
 from genbench.core.registry import Registry
 from genbench.errors import Interrupted, OutOfSpaceError, UserError
@@ -30,14 +30,13 @@ from genbench.options.suite import load_suite
 from genbench.results.leaderboard import (
     read_records,
     rebuild_leaderboard,
-    records_frame,
     sort_frame,
     summarise,
 )
 from genbench.results.leaderboard_view import by_model, choose_columns, render, terminal_view
-from genbench.results.phase_seconds import with_phase_seconds
 from genbench.results.report import build_report
 from genbench.results.run_view import find_run, read_run, run_screen
+from genbench.running.plan import plan_lines
 from genbench.running.sweep import Benchmark
 
 USAGE_ERROR = 2
@@ -120,40 +119,38 @@ app.command()(run)
 
 
 def _sweep(options: RunOptions) -> None:
-    """Run the benchmark of validated ``options``; print the summary and what did not finish."""
+    """Run the benchmark of validated ``options`` (or, with --dry-run, list what it would do); print
+    the closing table, where the records and the report are, and what did not finish."""
     errors = Console(stderr=True)
-
-    def say(message: str) -> None:  # One line per message, however narrow the terminal: greppable logs.
-        errors.print(message, highlight=False, soft_wrap=True)
-
-    _check_writable(options.out, "--out")
-    _check_writable(options.cache_dir, "the cache folder (GENBENCH_CACHE_DIR)")
+    say = messages(errors)
+    if not options.dry_run:
+        _check_writable(options.out, "--out")
+        _check_writable(options.cache_dir, "the cache folder (GENBENCH_CACHE_DIR)")
     registry = Registry.discover(autoload=plugin_autoload())
-    benchmark = Benchmark(
-        options,
-        registry,
-        progress=SilentProgress() if options.quiet else progress_for(errors),
-        announce=say,
-    )
+    progress = SilentProgress() if options.quiet or options.dry_run else progress_for(errors)
+    benchmark = Benchmark(options, registry, progress=progress, announce=say)
     for broken in registry.broken:
         say(f"warning: plugin {broken.name} ({broken.distribution}) failed to load: {broken.error}")
+    if options.dry_run:
+        for line in plan_lines(benchmark.plan()):
+            typer.echo(line)
+        return
     try:
         records = benchmark.run()
     except Interrupted as error:
         saved = "checkpoints are saved: " if error.saved else ""
         say(f"interrupted ({error}); {saved}run the same command again to resume")
         raise typer.Exit(benchmark.stop.exit_code) from None
-    finished = [r for r in records if r.finished]
-    if finished:
-        summary = with_phase_seconds(summarise(records_frame(benchmark.floors + finished)), finished)
-        console = Console()
-        console.print(render(by_model(terminal_view(summary)), "table", console.width))
-    say(f"run records: {options.out / RUNS_DIR}   leaderboard: {options.out / LEADERBOARD_FILE}")
-    failed = [r for r in records if not r.finished]
-    if failed:
-        say(f"{len(failed)} of {len(records)} runs did not finish:")
-        for record in failed:
-            say(f"  {record.run_id}: {record.status}: {record.error}")
+    console = Console()
+    table = closing_table(benchmark.floors, records, console.width)
+    if table is not None:
+        console.print(table)
+    say(where_things_are(options.out))
+    if options.report:
+        write_report(options.out, say)
+    for line in failures(records):
+        say(line)
+    if any(not record.finished for record in records):
         raise typer.Exit(RUNS_FAILED)
 
 

@@ -14,6 +14,7 @@ import math
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -114,13 +115,7 @@ def cached_classifier(
     """The reference classifier for this dataset: loaded from the cache, or trained and cached. A
     damaged cache entry (its record unreadable, its weights not those the record names) is reported
     through ``warn`` and trained again (the same recipe and seed: the same weights)."""
-    key_material = {
-        "dataset": dataset,
-        "shape": asdict(shape),
-        "train_sha256": split_fingerprint(train),
-        "architecture": ARCHITECTURE,
-        "recipe": asdict(recipe),
-    }
+    key_material = _key_material(dataset, shape, train, recipe)
     key = hashlib.sha256(json.dumps(key_material, sort_keys=True).encode()).hexdigest()[:16]
     path = cache_dir / f"{dataset}-{key}.pt"
     sidecar = path.with_suffix(".json")
@@ -142,6 +137,31 @@ def cached_classifier(
     weights_sha256 = file_sha256(path)
     atomic_write_json(sidecar, {**key_material, "test_accuracy": accuracy, "weights_sha256": weights_sha256})
     return ClassifierInfo(path, key, weights_sha256, accuracy)
+
+
+def peek_classifier(
+    dataset: str, shape: DataShape, train: Split, cache_dir: Path, recipe: Recipe = Recipe()
+) -> ClassifierInfo | None:
+    """The cached reference classifier for this dataset, None where none is cached (or it is
+    damaged): nothing is trained or written (``genbench run --dry-run``)."""
+    key_material = _key_material(dataset, shape, train, recipe)
+    key = hashlib.sha256(json.dumps(key_material, sort_keys=True).encode()).hexdigest()[:16]
+    path = cache_dir / f"{dataset}-{key}.pt"
+    if not path.exists() or _cache_problem(path, path.with_suffix(".json")) is not None:
+        return None
+    meta = read_json(path.with_suffix(".json"))
+    return ClassifierInfo(path, key, meta["weights_sha256"], meta["test_accuracy"])
+
+
+def _key_material(dataset: str, shape: DataShape, train: Split, recipe: Recipe) -> dict[str, Any]:
+    """What a cached classifier is keyed by: the data, the architecture and the recipe."""
+    return {
+        "dataset": dataset,
+        "shape": asdict(shape),
+        "train_sha256": split_fingerprint(train),
+        "architecture": ARCHITECTURE,
+        "recipe": asdict(recipe),
+    }
 
 
 def _cache_problem(path: Path, sidecar: Path) -> str | None:

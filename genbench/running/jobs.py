@@ -98,7 +98,7 @@ def contained(context: RunContext, job: SingleRun) -> RunRecord:
     except KeyboardInterrupt:
         raise
     except Diverged as error:
-        record = job.failure_record("diverged", f"diverged: {error}")
+        record = job.failure_record("diverged", str(error))  # The status says "diverged": once.
     except torch.OutOfMemoryError:
         batch = job.hparams.batch_size
         record = job.failure_record(
@@ -122,5 +122,11 @@ def contained(context: RunContext, job: SingleRun) -> RunRecord:
         if torch.cuda.is_available():
             torch.cuda.empty_cache()
     job.folder.write_metrics(record)
-    context.announce(f"{run_name}: {record.status.upper()}: {record.error}")
+    context.announce(f"{run_name}: {record.status.upper()}: {failure_reason(record)}")
     return record
+
+
+def failure_reason(record: RunRecord) -> str:
+    """A failed or diverged run's error, without the status an older record repeated in it
+    (``diverged: diverged: …``)."""
+    return (record.error or "").removeprefix(f"{record.status}: ")
