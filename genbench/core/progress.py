@@ -241,3 +241,19 @@ def progress_for(console: Console) -> ProgressSink:
 def losses(logs: dict[str, float]) -> str:
     """The losses a bar shows, ``key=value`` in :data:`_SHOWN_LOGS` order (3 significant digits)."""
     return " ".join(f"{k}={logs[k]:.3g}" for k in _SHOWN_LOGS if k in logs)
+
+
+class Prefixed:
+    """A sink that puts ``prefix`` before every bar's label (``[3/8]``: where a sweep is)."""
+
+    def __init__(self, sink: ProgressSink, prefix: str) -> None:
+        self.sink, self.prefix = sink, prefix
+
+    def start(self, label: str, total: float, unit: str = "kimg", done: float = 0.0) -> None:
+        self.sink.start(f"{self.prefix} {label}", total, unit, done)
+
+    def update(self, done: float, steps: int, logs: dict[str, float] | None = None) -> None:
+        self.sink.update(done, steps, logs)
+
+    def stop(self) -> None:
+        self.sink.stop()

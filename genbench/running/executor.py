@@ -18,7 +18,9 @@ from genbench.core.record import RunRecord
 from genbench.options.config import RunOptions
 from genbench.running.device import resolve_device
 from genbench.running.jobs import OnRecord, RunJob, run_or_reuse
+from genbench.running.plan import planned
 from genbench.running.single_run import RunContext
+from genbench.running.sweep_clock import SweepClock
 
 
 class Executor(Protocol):
@@ -60,16 +62,20 @@ class LocalExecutor:
     def run(self, context: RunContext, jobs: list[RunJob], on_record: OnRecord) -> list[RunRecord]:
         """Each job in turn; runs another process holds are done last, after waiting for it (it has
         usually finished them by then)."""
+        restart = context.options.restart
+        trains = [planned(job.folder, restart).action != "reuse" for job in jobs]
+        clock = SweepClock(len(jobs), sum(trains))
         records, waiting = [], []
-        for job in jobs:
-            record = run_or_reuse(context, job, wait=False)
+        for index, (job, training) in enumerate(zip(jobs, trains, strict=True), 1):
+            record = run_or_reuse(clock.context(context, index, job.run_id, training), job, wait=False)
+            clock.done(trained=training and record is not None)
             if record is None:
-                waiting.append(job)
+                waiting.append((index, job))
             else:
                 on_record(record)
                 records.append(record)
-        for job in waiting:
-            record = run_or_reuse(context, job, wait=True)
+        for index, job in waiting:
+            record = run_or_reuse(clock.context(context, index, job.run_id, trains=False), job, wait=True)
             assert record is not None  # Waiting always ends with a record.
             on_record(record)
             records.append(record)
