@@ -225,6 +225,7 @@ def test_run_writes_records_and_leaderboard_and_reuses_finished_runs(
         assert {"prepare/data", "prepare/classifier", "prepare/floor", "train", "sample", "pictures"} <= set(
             phases
         )
+        assert phases["eval_during_training"] > 0  # --eval-every's cheap metric: not training seconds.
         assert any(name.startswith("metric/") and "fd_clf" in name for name in phases)
         assert all(seconds >= 0 for seconds in phases.values())
         assert phases["train"] == metrics["train_seconds"]

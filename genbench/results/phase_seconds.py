@@ -22,6 +22,7 @@ PHASE_ROWS = {
     "seconds eval during training": "eval_during_training",
     "seconds sample": "sample",
     "seconds pictures": "pictures",
+    "seconds checkpoints": "checkpoints",
     "seconds eval": "metric/",
 }
 

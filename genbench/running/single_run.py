@@ -49,7 +49,7 @@ from genbench.running.device import device_name
 from genbench.running.fast_path import StepOptions
 from genbench.running.interrupts import StopRequests
 from genbench.running.resume import load_resume, remove_resume, restore_rng_state, save_resume
-from genbench.running.training import Schedule, TrainResult, TrainState, train
+from genbench.running.training import PICTURES_PHASE, Schedule, TrainResult, TrainState, train
 
 GRID_IMAGES = 64
 PROGRESS_SEED = 1_000_003  # The fixed latents of the progress strip: the same for every model and run.
@@ -139,11 +139,13 @@ class SingleRun:
         evaluation = evaluate(
             samples, self.data.setup, labels if model.conditional else None, label=f"{folder.run_id}/"
         )
+        side = result.side_seconds  # The loop's evaluation, progress-strip samples and checkpoints.
         phases = {
             **{f"prepare/{name}": seconds for name, seconds in self.data.prepare_seconds.items()},
-            "train": result.seconds,
+            "train": result.seconds,  # Optimisation alone.
+            **{name: seconds for name, seconds in side.items() if name != PICTURES_PHASE},
             "sample": sampled - eval_started,
-            "pictures": pictured - sampled,
+            "pictures": pictured - sampled + side.get(PICTURES_PHASE, 0.0),
             **{f"metric/{name}": seconds for name, seconds in evaluation.seconds.items()},
         }
 
@@ -299,7 +301,8 @@ class SingleRun:
     def _train(self, model: Model, batches: DeviceBatches, state: TrainState) -> TrainResult:
         options = self.context.options
         schedule = Schedule(options.log_every, options.checkpoint_every, options.eval_every)
-        self.context.progress.start(f"{self.folder.run_id}", options.budget.kimg)
+        # A resumed run's bar starts where it was.
+        self.context.progress.start(self.folder.run_id, options.budget.kimg, done=state.images_seen / 1000)
         try:
             with self.context.stop.deferred():
                 return train(

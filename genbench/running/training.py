@@ -8,9 +8,10 @@ and resume checkpoints (``--checkpoint-every``).
 
 from __future__ import annotations
 
+import contextlib
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -32,6 +33,10 @@ TEST_ESTIMATE_POINTS = 10
 TEST_ESTIMATE_IMAGES = 1024
 # Samples of the fixed latents are taken at the start, at this many points and at the end.
 SNAPSHOT_POINTS = 10
+# What the loop does besides optimising, timed apart (a run's phase_seconds): the held-out estimates
+# and the cheap metric, the progress strip's samples, the resume checkpoints. Training seconds (the
+# budget's cap, train.jsonl's "seconds", a record's train_seconds) are optimisation alone.
+EVAL_PHASE, PICTURES_PHASE, CHECKPOINT_PHASE = "eval_during_training", "pictures", "checkpoints"
 
 
 @dataclass
@@ -40,7 +45,9 @@ class TrainState:
 
     steps: int = 0
     images_seen: int = 0
-    seconds: float = 0.0  # Training seconds spent, in this and earlier processes.
+    seconds: float = 0.0  # Optimisation seconds spent, in this and earlier processes.
+    # Seconds of the loop's other work, by phase (PHASES): evaluation, pictures, checkpoints.
+    side_seconds: dict[str, float] = field(default_factory=dict)
     last_logs: dict[str, float] = field(default_factory=dict)
     snapshots: list[tuple[float, torch.Tensor]] = field(default_factory=list)  # (kimg, uint8 images)
     best: dict[str, float] | None = None  # {"value", "kimg"} of the best cheap metric so far.
@@ -74,6 +81,7 @@ class TrainResult:
     seconds: float
     stopped_by: str  # "kimg", "steps" or "seconds"
     last_logs: dict[str, float]
+    side_seconds: dict[str, float] = field(default_factory=dict)  # TrainState.side_seconds.
 
     def summary(self) -> dict[str, object]:
         """The fields a run record carries."""
@@ -187,7 +195,9 @@ def train(
     loop = _Loop(model, batches, test, budget, hooks, schedule, state, stepper)
     if state.stopped_by is None:
         loop.run(progress)
-    return TrainResult(state.steps, state.images_seen, state.seconds, state.stopped_by, state.last_logs)
+    return TrainResult(
+        state.steps, state.images_seen, state.seconds, state.stopped_by, state.last_logs, state.side_seconds
+    )
 
 
 class _Loop:
@@ -213,6 +223,7 @@ class _Loop:
         self.pending = state.pending  # Restored from a checkpoint onto the training device.
         self.pending[:] = [{k: v.to(batches.device) for k, v in logs.items()} for logs in self.pending]
         self.started = time.monotonic() - state.seconds
+        self.aside = 0.0  # Seconds this process spent on other work than optimising.
 
     def run(self, progress: ProgressSink) -> None:
         state, schedule, hooks = self.state, self.schedule, self.hooks
@@ -229,6 +240,9 @@ class _Loop:
             state.steps += count
             state.images_seen += sum(images.shape[0] for images, _ in batches)
             after = state.images_seen
+            if self._stop_reason() is not None:  # The budget is spent: the closing row logs this
+                self._stop_if_asked(after)  # step, once (a resumed run writes it after a signal here).
+                continue
 
             # Read the logs now and then; estimate and evaluate at fixed points of the budget.
             estimate = crossed(before, after, self.estimate_kimg)
@@ -242,11 +256,9 @@ class _Loop:
                 state.snapshots.append((after / 1000, self._snapshot()))
 
             # Checkpoint now and then, and before stopping when a signal asks to.
-            stop = hooks.stop_requested()
-            if crossed(before, after, schedule.checkpoint_every_kimg) or stop:
+            if crossed(before, after, schedule.checkpoint_every_kimg) and not hooks.stop_requested():
                 self._checkpoint()
-            if stop:
-                raise Interrupted(f"stopped at {after / 1000:g} kimg")
+            self._stop_if_asked(after)
             progress.update(after / 1000, state.steps, state.last_logs if not self.pending else None)
 
         # Close with the logs of the last steps, estimates on the whole test split and a last snapshot.
@@ -257,14 +269,38 @@ class _Loop:
         self._checkpoint()
         progress.update(state.images_seen / 1000, state.steps, state.last_logs)
 
+    def _stop_if_asked(self, images_seen: int) -> None:
+        """Checkpoint and raise :class:`Interrupted` where a signal asked training to stop."""
+        if self.hooks.stop_requested():
+            self._checkpoint()
+            raise Interrupted(f"stopped at {images_seen / 1000:g} kimg")
+
     def _steps_left(self) -> int:
         """Steps before the budget's images or steps run out (its seconds cannot be foreseen)."""
         left = math.ceil((self.budget.images - self.state.images_seen) / self.batch_size)
         return left if self.budget.steps is None else min(left, self.budget.steps - self.state.steps)
 
     def _stop_reason(self) -> str | None:
-        self.state.seconds = time.monotonic() - self.started
+        self.state.seconds = self._optimising()
         return self.budget.stop_reason(self.state.images_seen, self.state.steps, self.state.seconds)
+
+    def _optimising(self) -> float:
+        """Optimisation seconds so far, in this and earlier processes."""
+        return time.monotonic() - self.started - self.aside
+
+    @contextlib.contextmanager
+    def _aside(self, phase: str) -> Iterator[None]:
+        """Time a block of other work than optimising as ``phase``. The device finishes its queued
+        steps first, so that they are counted as optimisation, not as the block."""
+        if self.batches.device.type == "cuda":
+            torch.cuda.synchronize(self.batches.device)
+        started = time.monotonic()
+        try:
+            yield
+        finally:
+            spent = time.monotonic() - started
+            self.aside += spent
+            self.state.side_seconds[phase] = self.state.side_seconds.get(phase, 0.0) + spent
 
     def _log(
         self, estimate: bool, evaluate: bool, test: tuple[torch.Tensor, torch.Tensor] | None = None
@@ -276,12 +312,12 @@ class _Loop:
         bad = sorted(key for key, value in row.items() if not math.isfinite(value))
         if bad:
             raise Diverged(f"{', '.join(bad)} became non-finite at {state.images_seen / 1000:g} kimg")
-        with preserved_rng():  # Looking at the model must not change how it trains.
+        with preserved_rng(), self._aside(EVAL_PHASE):  # Looking at the model must not change its training.
             if estimate or test is not None:
                 row.update(_test_estimates(self.model, test or self.test_subset, self.batches.device))
             if evaluate:
                 row.update(self._evaluate())
-        state.seconds = time.monotonic() - self.started
+        state.seconds = self._optimising()
         self.hooks.write_logs(
             {"step": state.steps, "kimg": state.images_seen / 1000, "seconds": state.seconds, **row}
         )
@@ -289,7 +325,7 @@ class _Loop:
         state.last_logs = {**state.last_logs, **row}
 
     def _snapshot(self) -> torch.Tensor:
-        with preserved_rng():
+        with preserved_rng(), self._aside(PICTURES_PHASE):
             return self.hooks.snapshot(self.model)
 
     def _evaluate(self) -> dict[str, float]:
@@ -305,8 +341,9 @@ class _Loop:
     def _checkpoint(self) -> None:
         """Save a resume checkpoint. Pending logs go into it, not into a row: the log of a run that
         stopped and resumed has exactly the rows of one that never stopped."""
-        self.state.seconds = time.monotonic() - self.started
-        self.hooks.save_checkpoint(checkpoint_payload(self.model, self.batches, self.state))
+        self.state.seconds = self._optimising()
+        with self._aside(CHECKPOINT_PHASE):
+            self.hooks.save_checkpoint(checkpoint_payload(self.model, self.batches, self.state))
 
 
 def _mean_logs(pending: list[dict[str, torch.Tensor]]) -> dict[str, float]:
