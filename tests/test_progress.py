@@ -98,11 +98,12 @@ def test_a_bar_at_80_columns_keeps_bar_kimg_and_time_left_and_drops_losses_first
     assert "it/s" not in last and "…" not in last
 
 
-def test_the_layout_fits_the_rate_then_whole_losses_then_widens_the_bar() -> None:
+def test_the_layout_fits_whole_losses_then_the_rate_then_widens_the_bar() -> None:
     wide = fit_line(120, "vae seed 0", "3.20/40 kimg", "1.2 kimg/s", "loss=123 kl=12.3 recon=111")
     assert wide.figures == "3.20/40 kimg 1.2 kimg/s" and wide.logs == "loss=123 kl=12.3 recon=111"
-    narrow = fit_line(80, "vae seed 0", "3.20/40 kimg", "1.2 kimg/s", "loss=123 kl=12.3 recon=111")
-    assert narrow.figures == "3.20/40 kimg 1.2 kimg/s" and narrow.logs == "loss=123 kl=12.3"
+    label, losses = "[3/8] digits/vae seed 0", "loss=123 kl=12.3 recon=111"
+    narrow = fit_line(80, label, "3.20/40 kimg", "1.2 kimg/s", losses)
+    assert narrow.figures == "3.20/40 kimg" and narrow.logs == "loss=123 kl=12.3"
     assert narrow.bar_width >= 10
     tiny = fit_line(60, "a-very-long-run-label-that-cannot-fit/jsd_clf", "150/300 steps", "90 steps/s", "")
     assert tiny.label.startswith("a-very") and tiny.label.endswith("jsd_clf") and "…" in tiny.label

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import os
 import sys
-from importlib import metadata
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -19,6 +18,7 @@ from typer.core import TyperGroup
 
 from genbench.cli.listing import plain_listing, plugin_rows, rich_listing
 from genbench.cli.run_output import closing_table, failures, messages, where_things_are, write_report
+from genbench.cli.version import print_version
 from genbench.core.progress import SilentProgress, progress_for
 from genbench.core.registry import Registry
 from genbench.errors import Interrupted, OutOfSpaceError, UserError
@@ -79,25 +79,12 @@ app = typer.Typer(
 )
 
 
-def _version(asked: bool) -> None:
-    if asked:
-        typer.echo(f"genbench {_installed_version()}")
-        raise typer.Exit()
-
-
-def _installed_version() -> str:
-    try:
-        return metadata.version("genbench")
-    except metadata.PackageNotFoundError:  # Run from a source tree that is not installed.
-        return "(not installed)"
-
-
 @app.callback()
 def _main(
     version: Annotated[
         bool,
         typer.Option(
-            "--version", callback=_version, is_eager=True, metavar="", help="Print the version and exit."
+            "--version", callback=print_version, is_eager=True, metavar="", help="Print the version and exit."
         ),
     ] = False,
 ) -> None:

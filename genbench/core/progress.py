@@ -85,17 +85,18 @@ class Line:
 
 def fit_line(width: int, label: str, figures: str, rate_text: str, logs: str) -> Line:
     """Lay a bar out in ``width`` columns: the label, the bar, ``figures`` (done/total) and the time
-    left always; then the rate, then as many losses as fit; what is left widens the bar. The label
-    is shortened in its middle where it would squeeze the bar below :data:`MIN_BAR`."""
+    left always; then as many losses as fit (whole), then the rate where it fits; what is left widens
+    the bar. The label is shortened in its middle where it would squeeze the bar below
+    :data:`MIN_BAR`."""
     # Five columns, four one-space gaps (rich's grid), and one more where the last column is empty.
     usable = width - ECHO_ROOM - 5
     fixed = len(figures) + ETA_WIDTH
     label = shorten(label, max(MIN_LABEL, usable - fixed - MIN_BAR))
     free = usable - len(label) - fixed - MIN_BAR
-    if rate_text and free >= len(rate_text) + 1:
-        figures, free = f"{figures} {rate_text}", free - len(rate_text) - 1
     shown = fitting_logs(logs, free)
     free -= len(shown)
+    if rate_text and free >= len(rate_text) + 1:
+        figures, free = f"{figures} {rate_text}", free - len(rate_text) - 1
     return Line(label, MIN_BAR + max(0, min(free, MAX_BAR - MIN_BAR)), figures, shown)
 
 

@@ -56,9 +56,9 @@ def _panel_order(panel: str | None) -> int:
 def _parameter(spec: Declared) -> inspect.Parameter:
     kind = spec.option.cli_type or spec.type
     shown = {"help": _help(spec), "show_default": False, "rich_help_panel": spec.option.panel}
-    if kind is bool:  # A flag: --restart; one on by default takes --report/--no-report (None: not given).
+    if kind is bool:  # --restart/--no-restart; one on by default, --report, is None when not given.
         on = spec.default is True
-        flags = f"{spec.flag}/--no-{spec.flag.removeprefix('--')}" if on else spec.flag
+        flags = f"{spec.flag}/--no-{spec.flag.removeprefix('--')}"
         annotation: Any = Annotated[bool | None if on else bool, typer.Option(flags, metavar="", **shown)]
         default: Any = None if on else False
     else:

@@ -98,6 +98,8 @@ class SingleRun:
         self.seed, self.config, self.folder = seed, config, folder
         self.eval_column = f"fd_clf_{format_count(context.options.n_eval)}"
         self.reached_kimg: float | None = None  # For a failure record: how far training got.
+        # The bars' label: short, so that a terminal has room for the losses (messages give the id).
+        self.bar_label = f"{data.entry.name}/{model_entry.name} seed {seed}"
 
     def execute(self) -> RunRecord:
         """Train (or resume), sample, evaluate and record; returns the ``metrics.json`` record."""
@@ -137,7 +139,7 @@ class SingleRun:
         # Evaluate: a conditional model drew sample i for class balanced_labels[i].
         labels = balanced_labels(len(samples), self.data.shape.num_classes, samples.device)
         evaluation = evaluate(
-            samples, self.data.setup, labels if model.conditional else None, label=f"{folder.run_id}/"
+            samples, self.data.setup, labels if model.conditional else None, label=f"{self.bar_label}/"
         )
         side = result.side_seconds  # The loop's evaluation, progress-strip samples and checkpoints.
         phases = {
@@ -302,7 +304,7 @@ class SingleRun:
         options = self.context.options
         schedule = Schedule(options.log_every, options.checkpoint_every, options.eval_every)
         # A resumed run's bar starts where it was.
-        self.context.progress.start(self.folder.run_id, options.budget.kimg, done=state.images_seen / 1000)
+        self.context.progress.start(self.bar_label, options.budget.kimg, done=state.images_seen / 1000)
         try:
             with self.context.stop.deferred():
                 return train(
