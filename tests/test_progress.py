@@ -7,6 +7,7 @@ import io
 import re
 
 from rich.console import Console
+from rich.progress import Progress
 
 from genbench.core.progress import PlainProgress, RichProgress, fit_line, progress_for
 
@@ -119,3 +120,23 @@ def test_a_resumed_bar_starts_where_the_run_was() -> None:
     progress.start("vae seed 0", 4.0, done=4.0)
     progress.stop()
     assert all("4.00/4 kimg" in line for line in _screen(console))
+
+
+def test_local_bars_and_the_ray_drivers_lines_have_one_layout() -> None:
+    from genbench.running.ray_task import RunLines
+
+    console = Console(file=io.StringIO(), force_terminal=True, width=150)
+    local = RichProgress(console)
+    local.start("dcgan digits seed0", 1.0)
+    local.update(0.5, 10, {"loss_d": 0.25})
+    cluster = RunLines(console)
+    cluster.show({"run": {"label": "dcgan digits seed0 @node", "done": 0.5, "total": 1.0, "rate": 3.0}})
+
+    def layout(progress: Progress) -> list[tuple[type, object]]:
+        return [(type(column), getattr(column, "text_format", None)) for column in progress.columns]
+
+    assert local._progress is not None and layout(local._progress) == layout(cluster.progress)
+    local.stop()
+    cluster.stop()
+    shown = console.file.getvalue()  # type: ignore[attr-defined]
+    assert "0.50/1 kimg" in shown and "loss_d=0.25" in shown  # The cluster's lines are transient.

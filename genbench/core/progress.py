@@ -232,6 +232,22 @@ class PlainProgress:
             self._pending = None
 
 
+def progress_bars(console: Console, *, transient: bool) -> Progress:
+    """genbench's one rich layout of runs in progress, here and on a Ray cluster's driver: a bar per
+    run with its label, kimg done of the budget, it/s, time left and the latest losses. Its tasks take
+    the fields ``rate`` and ``logs`` (text). ``transient``: the bars go when stopped."""
+    return Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed:.2f}/{task.total:g} kimg"),
+        TextColumn("{task.fields[rate]}"),
+        TimeRemainingColumn(),
+        TextColumn("{task.fields[logs]}"),
+        console=console,
+        transient=transient,
+    )
+
+
 def progress_for(console: Console) -> ProgressSink:
     """Rich bars where ``console`` is a terminal, plain lines where it is a pipe or a file."""
     if console.is_terminal:

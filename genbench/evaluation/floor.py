@@ -5,8 +5,9 @@ metrics against the same reference images as every model, in place of generated 
 can be expected to beat it: it shows what each metric reads for "as good as real data" at this sample
 count, e.g. FD(real train, real test) and the estimators' noise level.
 
-One place holds it: ``<out>/floors/<dataset>-floor-<hash>.json``, one record per dataset and protocol,
-which the leaderboard shows as a row with model ``(real data floor)``. A later run of the same
+One place holds it: ``<out>/floors/<dataset>-floor-<hash>.json`` (its SHA-256 beside it, checked when
+read: genbench.core.checked_cache), one record per dataset and protocol, which the leaderboard shows
+as a row with model ``(real data floor)``. A later run of the same
 protocol reuses it where it has every metric asked for, and otherwise computes the missing ones and
 adds them to it.
 """
@@ -14,17 +15,17 @@ adds them to it.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
-import json
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
-from typing import Any
 
 from genbench.api import Split
+from genbench.core.checked_cache import Damaged, check_digest, load_checked, remove, write_digest
 from genbench.core.files import atomic_write_json, read_json
+from genbench.core.hashing import stable_hash, tensor_sha256
 from genbench.core.layout import FLOOR_MODEL, FLOORS_DIR
 from genbench.core.metrics import METRICS
-from genbench.core.record import RecordError, RunRecord
+from genbench.core.record import RunRecord
 from genbench.evaluation.evaluate import evaluate
 from genbench.evaluation.setup import EvaluationSetup, reference_images
 
@@ -57,14 +58,16 @@ def floor_record(
         "dataset": setup.dataset,
         "held_out_split": held_out_split,
         "n_samples": n_samples,
-        "held_out_sha256": hashlib.sha256(images.contiguous().numpy().tobytes()).hexdigest(),
+        "held_out_sha256": tensor_sha256(images),
         "reference": setup.cache_name(""),
         "classifier": setup.classifier.key,
         "inception": setup.inception.sha256,
         "divergence": dataclasses.asdict(setup.divergence),
     }
-    run_id = f"{setup.dataset}-floor-{_hash(key_material)}"
-    earlier = _read(out / FLOORS_DIR / f"{run_id}.json", run_id, warn)
+    run_id = f"{setup.dataset}-floor-{stable_hash(key_material, 10)}"
+    path = out / FLOORS_DIR / f"{run_id}.json"
+    load = partial(_checked, path, run_id)
+    earlier = load_checked(f"floor {path}", load, warn, "computing it again") if path.exists() else None
     if earlier is not None and _columns(setup.metrics, n_samples) <= set(earlier.metrics):
         return earlier
     evaluation = evaluate(images, setup, label=f"{setup.dataset}/floor/", named_for=n_samples)
@@ -95,19 +98,16 @@ def _columns(metrics: tuple[str, ...], n_samples: int) -> set[str]:
     }
 
 
-def _read(path: Path, run_id: str, warn: Callable[[str], None]) -> RunRecord | None:
-    """The floor record at ``path``; None where there is none, or (said through ``warn``) it is damaged."""
-    if not path.exists():
-        return None
-    try:
-        record = RunRecord.from_dict(read_json(path))
-        if record.run_id == run_id and record.status == "floor":
-            return record
-        problem = "another floor's record"
-    except (RecordError, ValueError, OSError) as error:  # ValueError: JSON and UnicodeDecode errors.
-        problem = " ".join(str(error).split()) or type(error).__name__
-    warn(f"floor {path} is damaged ({problem}); computing it again")
-    return None
+def _checked(path: Path, run_id: str) -> RunRecord:
+    """The floor record at ``path``, checked against its recorded SHA-256 and its run id. A floor
+    written before genbench recorded its SHA-256 is checked by its content alone, then recorded."""
+    checked = check_digest(path)
+    record = RunRecord.from_dict(read_json(path))
+    if record.run_id != run_id or record.status != "floor":
+        raise Damaged("another floor's record")
+    if not checked:
+        write_digest(path)
+    return record
 
 
 def _remove_outdated(out: Path, dataset: str) -> None:
@@ -119,13 +119,11 @@ def _remove_outdated(out: Path, dataset: str) -> None:
         except (ValueError, OSError, AttributeError):  # Damaged: not this version's either.
             version = 0
         if version != FLOOR_VERSION:
-            path.unlink(missing_ok=True)
-
-
-def _hash(material: dict[str, Any]) -> str:
-    return hashlib.sha256(json.dumps(material, sort_keys=True).encode()).hexdigest()[:10]
+            remove(path)
 
 
 def write_floor(out: Path, record: RunRecord) -> None:
-    """Put a floor record where the leaderboard finds it."""
-    atomic_write_json(out / FLOORS_DIR / f"{record.run_id}.json", record.to_dict())
+    """Put a floor record where the leaderboard finds it, its SHA-256 recorded beside it."""
+    path = out / FLOORS_DIR / f"{record.run_id}.json"
+    atomic_write_json(path, record.to_dict())
+    write_digest(path)

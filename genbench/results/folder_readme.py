@@ -35,7 +35,7 @@ FOLDER_README = """\
 | `runs/…/curves_losses.png`, `curves_estimates.png`, `curves_eval.png` | losses, the model's own estimates (train vs `test/`), the cheap metric, over kimg; smoothed, raw data in train.jsonl |
 | `runs/…/error.log` | the traceback of a run that failed |
 | `runs/…/metrics.json` | status (`finished`, `failed`, `diverged` with `error`), metrics, how each was computed (`protocol`), budget, images seen, what stopped training, resumes, the cheap metric's final and best values, seconds by phase, device, the size and SHA-256 of `checkpoint.pt` and `best.pt` (`files`), `schema_version`; written last |
-| `floors/<dataset>-floor-<hash>.json` | the real-data floor of each dataset and protocol (held-out real images scored like a model's samples), its one place: the leaderboard's `(real data floor)` rows, reused by later runs of the same protocol |
+| `floors/<dataset>-floor-<hash>.json` | the real-data floor of each dataset and protocol (held-out real images scored like a model's samples), its one place: the leaderboard's `(real data floor)` rows, reused by later runs of the same protocol; its SHA-256 beside it (`.json.sha256`) |
 | `leaderboard.csv` | one row per run (status and error included; `setup` is a hash of the run's config without the seed: runs sharing it are seeds of one experiment) and per floor, rebuilt from the records after every run (never appended) |
 | `report.html` | the self-contained HTML page: written at the end of `genbench run` (unless `--no-report`) and by `genbench report` |
 | `plots/<dataset>/` | the report's comparison plots: `bars_<metric>.png` (mean ± std over seeds per model), `eval_vs_kimg.png`, `eval_vs_seconds.png` |

@@ -14,10 +14,10 @@ from typing import Any
 
 import torch
 from rich.console import Console
-from rich.progress import BarColumn, Progress, TaskID, TextColumn
+from rich.progress import BarColumn, TaskID
 
 from genbench.api import Hyperparameters
-from genbench.core.progress import MIN_BAR, amount, rate
+from genbench.core.progress import MIN_BAR, amount, progress_bars, rate
 from genbench.core.registry import PluginEntry
 from genbench.options.config import RunOptions
 from genbench.results.records import RunFolder
@@ -120,17 +120,11 @@ class ReporterProgress:
 
 
 class RunLines:
-    """The driver's display: one line per running run (model, dataset, seed, node, done/total, rate),
-    transient."""
+    """The driver's display: one line per running run (model, dataset, seed, node, done/total, rate,
+    time left), in the layout of genbench.core.progress.progress_bars; transient."""
 
     def __init__(self, console: Console) -> None:
-        self.progress = Progress(
-            TextColumn("{task.description}", style="bold", markup=False),
-            BarColumn(bar_width=MIN_BAR),
-            TextColumn("{task.fields[figures]}", markup=False),
-            console=console,
-            transient=True,
-        )
+        self.progress = progress_bars(console, BarColumn(bar_width=MIN_BAR), transient=True)
         self.tasks: dict[str, TaskID] = {}
         self.progress.start()
 
@@ -139,8 +133,9 @@ class RunLines:
         for run_id in set(self.tasks) - set(running):
             self.progress.remove_task(self.tasks.pop(run_id))
         for run_id, line in running.items():
-            if run_id not in self.tasks:
-                self.tasks[run_id] = self.progress.add_task(line["label"], total=line["total"], figures="")
+            if run_id not in self.tasks:  # Tasks send no losses: the layout's last column stays empty.
+                task = self.progress.add_task(line["label"], total=line["total"], figures="", logs="")
+                self.tasks[run_id] = task
             unit = line.get("unit", "kimg")
             figures = f"{amount(line['done'], line['total'], unit)} {rate(line['rate'], unit)}"
             self.progress.update(self.tasks[run_id], completed=line["done"], figures=figures)
