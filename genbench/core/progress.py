@@ -166,9 +166,9 @@ class RichProgress:
 
 
 def progress_bars(console: Console, bar: BarColumn, *, transient: bool) -> Progress:
-    """genbench's one rich layout of a bar: label, bar, figures (done/total and rate), time left,
-    losses. Its tasks take the text fields ``figures`` and ``logs``; ``transient``: the bars go when
-    stopped."""
+    """genbench's one rich layout of a bar, here and on a Ray cluster's driver: label, ``bar``,
+    figures (done/total and rate), time left, losses. Its tasks take the text fields ``figures`` and
+    ``logs``; ``transient``: the bars go when stopped."""
     return Progress(
         TextColumn("{task.description}", style="bold", markup=False),  # "[3/8] …" is not markup.
         bar,
@@ -230,22 +230,6 @@ class PlainProgress:
         if self._pending is not None:  # The last state, unless a line already said it.
             self.write(self._pending)
             self._pending = None
-
-
-def progress_bars(console: Console, *, transient: bool) -> Progress:
-    """genbench's one rich layout of runs in progress, here and on a Ray cluster's driver: a bar per
-    run with its label, kimg done of the budget, it/s, time left and the latest losses. Its tasks take
-    the fields ``rate`` and ``logs`` (text). ``transient``: the bars go when stopped."""
-    return Progress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        TextColumn("{task.completed:.2f}/{task.total:g} kimg"),
-        TextColumn("{task.fields[rate]}"),
-        TimeRemainingColumn(),
-        TextColumn("{task.fields[logs]}"),
-        console=console,
-        transient=transient,
-    )
 
 
 def progress_for(console: Console) -> ProgressSink:
