@@ -119,11 +119,11 @@ class Benchmark:
         trained, evaluated, downloaded or written. A run whose reference classifier is not cached yet
         has no folder name yet."""
         runs = []
+        self._find_inception_weights(download=False)
         for entry in self.datasets:
             train, test = self._load_splits(entry)
             self._check_reference_size(entry.name, train, test)
             self.data_sha256[entry.name] = data_sha256(train, test)
-            self._find_inception_weights(download=False)
             cached = self.options.cache_dir / "classifiers"
             classifier = peek_classifier(entry.name, entry.cls.shape, self.data_sha256[entry.name], cached)
             for model_entry, hparams, seed in self._jobs():
