@@ -49,8 +49,9 @@ from genbench.results.records import RunFolder, setup_hash, truncate_log, versio
 from genbench.running.device import device_name
 from genbench.running.fast_path import StepOptions
 from genbench.running.interrupts import StopRequests
+from genbench.running.phase_timer import PICTURES_PHASE
 from genbench.running.resume import load_resume, remove_resume, restore_rng_state, save_resume
-from genbench.running.training import PICTURES_PHASE, Schedule, TrainResult, TrainState, train
+from genbench.running.training import Schedule, TrainResult, TrainState, train
 
 GRID_IMAGES = 64
 PROGRESS_SEED = 1_000_003  # The fixed latents of the progress strip: the same for every model and run.

@@ -8,10 +8,8 @@ and resume checkpoints (``--checkpoint-every``).
 
 from __future__ import annotations
 
-import contextlib
 import math
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -25,6 +23,7 @@ from genbench.core.progress import ProgressSink
 from genbench.errors import Diverged, Interrupted
 from genbench.options.config import Budget
 from genbench.running.fast_path import StepOptions, Stepper
+from genbench.running.phase_timer import CHECKPOINT_PHASE, EVAL_PHASE, PICTURES_PHASE, PhaseTimer
 from genbench.running.resume import preserved_rng, rng_state
 
 # Held-out estimates are computed at this many evenly spaced points of the budget (and at the end),
@@ -33,10 +32,6 @@ TEST_ESTIMATE_POINTS = 10
 TEST_ESTIMATE_IMAGES = 1024
 # Samples of the fixed latents are taken at the start, at this many points and at the end.
 SNAPSHOT_POINTS = 10
-# What the loop does besides optimising, timed apart (a run's phase_seconds): the held-out estimates
-# and the cheap metric, the progress strip's samples, the resume checkpoints. Training seconds (the
-# budget's cap, train.jsonl's "seconds", a record's train_seconds) are optimisation alone.
-EVAL_PHASE, PICTURES_PHASE, CHECKPOINT_PHASE = "eval_during_training", "pictures", "checkpoints"
 
 
 @dataclass
@@ -222,8 +217,7 @@ class _Loop:
         self.snapshot_kimg = budget.kimg / SNAPSHOT_POINTS
         self.pending = state.pending  # Restored from a checkpoint onto the training device.
         self.pending[:] = [{k: v.to(batches.device) for k, v in logs.items()} for logs in self.pending]
-        self.started = time.monotonic() - state.seconds
-        self.aside = 0.0  # Seconds this process spent on other work than optimising.
+        self.timer = PhaseTimer(state.seconds, batches.device, state.side_seconds)
 
     def run(self, progress: ProgressSink) -> None:
         state, schedule, hooks = self.state, self.schedule, self.hooks
@@ -281,26 +275,8 @@ class _Loop:
         return left if self.budget.steps is None else min(left, self.budget.steps - self.state.steps)
 
     def _stop_reason(self) -> str | None:
-        self.state.seconds = self._optimising()
+        self.state.seconds = self.timer.optimising()
         return self.budget.stop_reason(self.state.images_seen, self.state.steps, self.state.seconds)
-
-    def _optimising(self) -> float:
-        """Optimisation seconds so far, in this and earlier processes."""
-        return time.monotonic() - self.started - self.aside
-
-    @contextlib.contextmanager
-    def _aside(self, phase: str) -> Iterator[None]:
-        """Time a block of other work than optimising as ``phase``. The device finishes its queued
-        steps first, so that they are counted as optimisation, not as the block."""
-        if self.batches.device.type == "cuda":
-            torch.cuda.synchronize(self.batches.device)
-        started = time.monotonic()
-        try:
-            yield
-        finally:
-            spent = time.monotonic() - started
-            self.aside += spent
-            self.state.side_seconds[phase] = self.state.side_seconds.get(phase, 0.0) + spent
 
     def _log(
         self, estimate: bool, evaluate: bool, test: tuple[torch.Tensor, torch.Tensor] | None = None
@@ -312,12 +288,13 @@ class _Loop:
         bad = sorted(key for key, value in row.items() if not math.isfinite(value))
         if bad:
             raise Diverged(f"{', '.join(bad)} became non-finite at {state.images_seen / 1000:g} kimg")
-        with preserved_rng(), self._aside(EVAL_PHASE):  # Looking at the model must not change its training.
+        # Looking at the model must not change how it trains; its time is not training time.
+        with preserved_rng(), self.timer.aside_as(EVAL_PHASE):
             if estimate or test is not None:
                 row.update(_test_estimates(self.model, test or self.test_subset, self.batches.device))
             if evaluate:
                 row.update(self._evaluate())
-        state.seconds = self._optimising()
+        state.seconds = self.timer.optimising()
         self.hooks.write_logs(
             {"step": state.steps, "kimg": state.images_seen / 1000, "seconds": state.seconds, **row}
         )
@@ -325,7 +302,7 @@ class _Loop:
         state.last_logs = {**state.last_logs, **row}
 
     def _snapshot(self) -> torch.Tensor:
-        with preserved_rng(), self._aside(PICTURES_PHASE):
+        with preserved_rng(), self.timer.aside_as(PICTURES_PHASE):
             return self.hooks.snapshot(self.model)
 
     def _evaluate(self) -> dict[str, float]:
@@ -341,8 +318,8 @@ class _Loop:
     def _checkpoint(self) -> None:
         """Save a resume checkpoint. Pending logs go into it, not into a row: the log of a run that
         stopped and resumed has exactly the rows of one that never stopped."""
-        self.state.seconds = self._optimising()
-        with self._aside(CHECKPOINT_PHASE):
+        self.state.seconds = self.timer.optimising()
+        with self.timer.aside_as(CHECKPOINT_PHASE):
             self.hooks.save_checkpoint(checkpoint_payload(self.model, self.batches, self.state))
 
 
