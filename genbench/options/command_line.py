@@ -58,7 +58,8 @@ def _parameter(spec: Declared) -> inspect.Parameter:
     shown = {"help": _help(spec), "show_default": False, "rich_help_panel": spec.option.panel}
     if kind is bool:  # --restart/--no-restart; one on by default, --report, is None when not given.
         on = spec.default is True
-        flags = f"{spec.flag}/--no-{spec.flag.removeprefix('--')}"
+        negative = f"/--no-{spec.flag.removeprefix('--')}" if spec.option.negatable else ""
+        flags = spec.flag + negative
         annotation: Any = Annotated[bool | None if on else bool, typer.Option(flags, metavar="", **shown)]
         default: Any = None if on else False
     else:

@@ -334,6 +334,7 @@ class RunOptions:
         False,
         help="List the runs that would be trained, reused or resumed, with their folders; do nothing else",
         affects_results=False,
+        negatable=False,
     )
     # Where runs execute (genbench.running.executor): none of these changes a result.
     executor: str = option(

@@ -70,6 +70,7 @@ class Option:
     default_from: Callable[[dict[str, Any]], Any] | None = None
     panel: str | None = None  # Where ``run --help`` lists it (PANELS); None: with the main options.
     metavar: str | None = None  # What --help shows it takes, e.g. ``MODEL.KEY=VALUE``; None: its type.
+    negatable: bool = True  # A flag's --no- form (--no-quiet); False: the flag alone (--dry-run).
 
 
 @dataclass(frozen=True)
