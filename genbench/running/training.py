@@ -235,7 +235,9 @@ class _Loop:
             state.images_seen += sum(images.shape[0] for images, _ in batches)
             after = state.images_seen
             if self._stop_reason() is not None:  # The budget is spent: the closing row logs this
-                self._stop_if_asked(after)  # step, once (a resumed run writes it after a signal here).
+                if hooks.stop_requested():  # step, once (a resumed run writes it after a signal here).
+                    self._checkpoint()
+                    raise Interrupted(f"stopped at {after / 1000:g} kimg")
                 continue
 
             # Read the logs now and then; estimate and evaluate at fixed points of the budget.
@@ -250,9 +252,11 @@ class _Loop:
                 state.snapshots.append((after / 1000, self._snapshot()))
 
             # Checkpoint now and then, and before stopping when a signal asks to.
-            if crossed(before, after, schedule.checkpoint_every_kimg) and not hooks.stop_requested():
+            stop = hooks.stop_requested()
+            if crossed(before, after, schedule.checkpoint_every_kimg) or stop:
                 self._checkpoint()
-            self._stop_if_asked(after)
+            if stop:
+                raise Interrupted(f"stopped at {after / 1000:g} kimg")
             progress.update(after / 1000, state.steps, state.last_logs if not self.pending else None)
 
         # Close with the logs of the last steps, estimates on the whole test split and a last snapshot.
@@ -262,12 +266,6 @@ class _Loop:
         state.stopped_by = stopped_by
         self._checkpoint()
         progress.update(state.images_seen / 1000, state.steps, state.last_logs)
-
-    def _stop_if_asked(self, images_seen: int) -> None:
-        """Checkpoint and raise :class:`Interrupted` where a signal asked training to stop."""
-        if self.hooks.stop_requested():
-            self._checkpoint()
-            raise Interrupted(f"stopped at {images_seen / 1000:g} kimg")
 
     def _steps_left(self) -> int:
         """Steps before the budget's images or steps run out (its seconds cannot be foreseen)."""
