@@ -28,6 +28,7 @@ from genbench.core.metrics import column_order, column_spec, higher_is_better, s
 from genbench.core.record import RecordError, RunRecord
 from genbench.errors import UserError
 from genbench.results.floors import floor_groups, floor_protocol
+from genbench.results.folder_readme import write_folder_readme
 from genbench.results.records import read_record_file
 
 RUN_COLUMNS = [
@@ -184,6 +185,7 @@ def rebuild_leaderboard(out: Path, unreadable: list[str] | None = None) -> pd.Da
         frame = _leaderboard(out, unreadable)
         remove_temporaries(out, LEADERBOARD_FILE)  # Of a rebuild killed mid-write; none is being written.
         try:
+            write_folder_readme(out)  # On first use: what each file and folder here is.
             atomic_write_text(out / LEADERBOARD_FILE, frame.to_csv(index=False))
         except OSError as error:
             if not is_read_only(error):

@@ -6,14 +6,13 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
 import torch
 from typer.testing import CliRunner
 
-from genbench.api import DataShape, Split
+from genbench.api import Split
 from genbench.cli import app
 from genbench.evaluation.inception import _EXPECTED_KEYS, resolve_inception_weights
 from genbench.options.config import RunOptions
@@ -175,16 +174,13 @@ def test_the_sweep_names_runs_after_the_plugin_version_and_the_device_type(fake_
     benchmark = Benchmark(options, fake_registry)
     benchmark.data_sha256["bars"] = "d" * 64
     (entry, hparams), dataset = benchmark.models[0], benchmark.datasets[0]
-    data = SimpleNamespace(
-        entry=dataset, shape=DataShape(1, 8, 3), classifier=SimpleNamespace(weights_sha256="c" * 64)
-    )
-    config = benchmark._config(data, entry, hparams, seed=0)
+    classifier_sha256 = "c" * 64
+    config = benchmark._config(dataset, classifier_sha256, entry, hparams, seed=0)
     assert config["model_plugin"] == {"distribution": entry.distribution, "version": entry.version}
     assert config["device"] == "cpu" and config["precision"] == "fp32"
     upgraded = dataclasses.replace(entry, version=entry.version + ".post1")
-    assert run_id("bars", entry.name, 0, benchmark._config(data, upgraded, hparams, 0)) != run_id(
-        "bars", entry.name, 0, config
-    )
+    upgraded_config = benchmark._config(dataset, classifier_sha256, upgraded, hparams, 0)
+    assert run_id("bars", entry.name, 0, upgraded_config) != run_id("bars", entry.name, 0, config)
 
 
 @pytest.mark.usefixtures("one_thread")
