@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 
 import genbench.core.files
 from genbench.cli import app
+from genbench.results.folder_readme import FOLDER_README
 from genbench.results.records import read_spec_file
 
 runner = CliRunner()
@@ -31,7 +32,7 @@ def only_fakes(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def _fake_run(out: Path, *extra: str) -> object:
     args = ["run", "--models", "pixel-gaussian", "--data", "bars", "--kimg", "2", "--n-samples", "300"]
-    return runner.invoke(app, [*args, "--out", str(out), "--quiet", *extra])
+    return runner.invoke(app, [*args, "--out", str(out), "--quiet", "--no-report", *extra])
 
 
 @pytest.mark.parametrize(
@@ -42,6 +43,11 @@ def _fake_run(out: Path, *extra: str) -> object:
             ["run", "--models", "pixel-gaussian", "--data", "nope"],
             "error: unknown dataset 'nope'; available: bars\n",
         ),
+        (  # An unknown name suggests the nearest one.
+            ["run", "--models", "pixel-gausian", "--data", "bar"],
+            "error: unknown model 'pixel-gausian' (did you mean pixel-gaussian?); available: "
+            "pixel-gaussian\n",
+        ),
         (["run", "--kimg", "-1"], "error: --kimg must be positive, got -1.0\n"),
         (["run", "--seeds", "a"], "error: --seeds takes non-negative integers like 0,1,2, got 'a'\n"),
         (["run", "--models", "a,,b"], "error: --models takes a comma-separated list without empty items"),
@@ -49,7 +55,10 @@ def _fake_run(out: Path, *extra: str) -> object:
         (["run", "--precision", "fp8"], "error: --precision must be auto, fp32 or bf16, got 'fp8'\n"),
         (["run", "--kimg", "abc"], "error: Invalid value for '--kimg'"),
         (["run", "--frobnicate"], "error: No such option: --frobnicate"),
-        (["leaderboard", "--format", "xml"], "error: --format must be table, csv or markdown, got 'xml'\n"),
+        (
+            ["leaderboard", "--format", "xml"],
+            "error: --format must be table, csv, markdown or json, got 'xml'\n",
+        ),
         (["run", "--metrics", "fd_clf,fid_50k"], "error: unknown metric fid_50k; known: fd_clf, kid_clf, "),
         (["run", "--reference-split", "val"], "error: --reference-split must be train or test, got 'val'\n"),
         (["run", "--n-samples", "5"], "error: --n-samples must be at least 10, got 5\n"),
@@ -196,8 +205,7 @@ def test_run_writes_records_and_leaderboard_and_reuses_finished_runs(
     assert [r.name.split("-seed")[1][0] for r in runs] == ["0", "1"]
     for run in runs:
         # No interpolation pictures: the fake model has no latent space (the record says so).
-        assert {p.name for p in run.iterdir()} == {
-            ".lock",
+        assert {p.name for p in run.iterdir()} == {  # No .lock left behind: nothing holds it.
             "config.json",
             "train.jsonl",
             "checkpoint.pt",
@@ -218,6 +226,7 @@ def test_run_writes_records_and_leaderboard_and_reuses_finished_runs(
         assert {"prepare/data", "prepare/classifier", "prepare/floor", "train", "sample", "pictures"} <= set(
             phases
         )
+        assert phases["eval_during_training"] > 0  # --eval-every's cheap metric: not training seconds.
         assert any(name.startswith("metric/") and "fd_clf" in name for name in phases)
         assert all(seconds >= 0 for seconds in phases.values())
         assert phases["train"] == metrics["train_seconds"]
@@ -227,6 +236,11 @@ def test_run_writes_records_and_leaderboard_and_reuses_finished_runs(
         during = metrics["during_training"]
         assert during["metric"] == "fd_clf_1k" and during["every_kimg"] == pytest.approx(0.2)
         assert during["best"] <= during["final"] and 0 < during["best_kimg"] <= metrics["kimg"]
+    # The folder explains itself, keeps its floors in one place and no lock file nothing holds.
+    assert (out / "README.md").read_text() == FOLDER_README
+    assert len(list((out / "floors").glob("*.json"))) == 1
+    assert not (Path(os.environ["GENBENCH_CACHE_DIR"]) / "floors").exists()
+    assert [p for p in out.rglob("*") if p.name.endswith(".lock")] == []
     board = pd.read_csv(out / "leaderboard.csv")
     assert list(board["model"]) == ["(real data floor)", "pixel-gaussian", "pixel-gaussian"]
     assert sorted(board["seed"].dropna()) == [0, 1] and board["seed"].isna().sum() == 1  # The floor's.
@@ -287,6 +301,7 @@ def test_the_command_line_narrows_a_suite_with_overrides_for_other_models(
     tiny = ["--kimg", "0.2", "--n-samples", "100", "--metrics", "fd_clf", "--quiet"]
     result = runner.invoke(app, ["run", str(suite), "--models", "pixel-gaussian", *tiny, "--out", str(out)])
     assert result.exit_code == 0, result.output
+    assert "warning" not in result.stderr  # No Inception metric asked for: no word of its weights.
     (config,) = out.glob("runs/bars-pixel-gaussian-seed0-*/config.json")
     assert json.loads(config.read_text())["hparams"]["lr"] == 0.02  # The suite's override still counts.
 

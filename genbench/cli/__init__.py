@@ -6,34 +6,37 @@ code 2, never a traceback.
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
+from rich.console import Console, RenderableType
 from typer.core import TyperGroup
 
 from genbench.cli.listing import plain_listing, plugin_rows, rich_listing
-from genbench.core.layout import LEADERBOARD_FILE, RUNS_DIR
+from genbench.cli.run_output import closing_table, failures, messages, where_things_are, write_report
+from genbench.cli.version import print_version
 from genbench.core.progress import SilentProgress, progress_for
 from genbench.core.registry import Registry
 from genbench.errors import Interrupted, OutOfSpaceError, UserError
 from genbench.options.command_line import given_on_the_command_line, run_signature
 from genbench.options.config import RunOptions, resolve_options
 from genbench.options.environment import plugin_autoload
+from genbench.options.lists import parse_list
 from genbench.options.suite import load_suite
 from genbench.results.leaderboard import (
     read_records,
     rebuild_leaderboard,
-    records_frame,
     sort_frame,
     summarise,
-    with_phase_seconds,
 )
-from genbench.results.leaderboard_view import by_model, render, terminal_view
+from genbench.results.leaderboard_view import by_model, choose_columns, render, terminal_view
 from genbench.results.report import build_report
+from genbench.results.run_view import find_run, read_run, run_screen
+from genbench.running.plan import plan_lines
 from genbench.running.sweep import Benchmark
 
 USAGE_ERROR = 2
@@ -68,12 +71,24 @@ def _fail(message: str) -> int:
 
 app = typer.Typer(
     cls=OneLineErrors,
-    add_completion=False,
     no_args_is_help=True,
     pretty_exceptions_enable=False,
-    rich_markup_mode=None,  # Plain help: "[default: ...]" in option help is text, not rich markup.
+    rich_markup_mode="rich",  # Help in panels; defaults go through show_default, never as "[...]" text.
+    context_settings={"help_option_names": ["-h", "--help"]},
     help="Benchmark generative image models under one fixed budget and one evaluation protocol.",
 )
+
+
+@app.callback()
+def _main(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=print_version, is_eager=True, metavar="", help="Print the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """Benchmark generative image models under one fixed budget and one evaluation protocol."""
 
 
 def run(suite: Path | None = None, **values: Any) -> None:
@@ -91,40 +106,38 @@ app.command()(run)
 
 
 def _sweep(options: RunOptions) -> None:
-    """Run the benchmark of validated ``options``; print the summary and what did not finish."""
+    """Run the benchmark of validated ``options`` (or, with --dry-run, list what it would do); print
+    the closing table, where the records and the report are, and what did not finish."""
     errors = Console(stderr=True)
-
-    def say(message: str) -> None:  # One line per message, however narrow the terminal: greppable logs.
-        errors.print(message, highlight=False, soft_wrap=True)
-
-    _check_writable(options.out, "--out")
-    _check_writable(options.cache_dir, "the cache folder (GENBENCH_CACHE_DIR)")
+    say = messages(errors)
+    if not options.dry_run:
+        _check_writable(options.out, "--out")
+        _check_writable(options.cache_dir, "the cache folder (GENBENCH_CACHE_DIR)")
     registry = Registry.discover(autoload=plugin_autoload())
-    benchmark = Benchmark(
-        options,
-        registry,
-        progress=SilentProgress() if options.quiet else progress_for(errors),
-        announce=say,
-    )
+    progress = SilentProgress() if options.quiet or options.dry_run else progress_for(errors)
+    benchmark = Benchmark(options, registry, progress=progress, announce=say)
     for broken in registry.broken:
         say(f"warning: plugin {broken.name} ({broken.distribution}) failed to load: {broken.error}")
+    if options.dry_run:
+        for line in plan_lines(benchmark.plan()):
+            typer.echo(line)
+        return
     try:
         records = benchmark.run()
     except Interrupted as error:
         saved = "checkpoints are saved: " if error.saved else ""
         say(f"interrupted ({error}); {saved}run the same command again to resume")
         raise typer.Exit(benchmark.stop.exit_code) from None
-    finished = [r for r in records if r.finished]
-    if finished:
-        summary = with_phase_seconds(summarise(records_frame(benchmark.floors + finished)), finished)
-        console = Console()
-        console.print(render(by_model(terminal_view(summary)), "table", console.width))
-    say(f"run records: {options.out / RUNS_DIR}   leaderboard: {options.out / LEADERBOARD_FILE}")
-    failed = [r for r in records if not r.finished]
-    if failed:
-        say(f"{len(failed)} of {len(records)} runs did not finish:")
-        for record in failed:
-            say(f"  {record.run_id}: {record.status}: {record.error}")
+    console = Console()
+    table = closing_table(benchmark.floors, records, console.width)
+    if table is not None:
+        console.print(table)
+    say(where_things_are(options.out))
+    if options.report:
+        write_report(options.out, say)
+    for line in failures(records):
+        say(line)
+    if any(not record.finished for record in records):
         raise typer.Exit(RUNS_FAILED)
 
 
@@ -152,23 +165,34 @@ def plugins() -> None:
         typer.echo(plain_listing(rows), nl=False)
 
 
+LEADERBOARD_FORMATS = ("table", "csv", "markdown", "json")
+
+
 @app.command()
 def leaderboard(
     out: Annotated[Path, typer.Option(help="Output folder holding run records.")] = Path("results"),
     data: Annotated[str | None, typer.Option(help="Only this dataset.")] = None,
-    format: Annotated[str, typer.Option(help="table, csv or markdown.")] = "table",
+    format: Annotated[str, typer.Option(help="table, csv, markdown or json.")] = "table",
     by: Annotated[
         str | None,
-        typer.Option(help="Sort by this metric column, best first, e.g. fid_10k [default: fd_clf_<n>]."),
+        typer.Option(help="Sort by this metric column, best first, e.g. fid_10k \\[default: fd_clf_<n>]."),
     ] = None,
     summary: Annotated[
-        bool, typer.Option(help="One row per dataset and model: each metric as mean ± std over seeds.")
+        bool,
+        typer.Option(
+            "--summary", metavar="", help="One row per dataset and model: seeds finished and failed, metrics."
+        ),
     ] = False,
+    columns: Annotated[
+        str | None,
+        typer.Option(metavar="A,B,...", help="Only these columns (after dataset, model, seed), in order."),
+    ] = None,
 ) -> None:
-    """Rebuild the leaderboard from the run records and print it: one row per run and a real-data
-    floor row per dataset."""
-    if format not in ("table", "csv", "markdown"):
-        raise UserError(f"--format must be table, csv or markdown, got '{format}'")
+    """Print the leaderboard, rebuilt from the run records.
+
+    A row per run (failed ones with their error) and a real-data floor row per dataset and protocol."""
+    if format not in LEADERBOARD_FORMATS:
+        raise UserError(f"--format must be table, csv, markdown or json, got '{format}'")
     if not out.is_dir():
         raise UserError(f"no results folder at {out}; run `genbench run` first or pass --out")
     found = read_records(out)
@@ -185,27 +209,58 @@ def leaderboard(
             raise UserError(f"no runs on dataset '{data}' in {out}; datasets with runs: {known}")
         frame = frame[frame["dataset"] == data]
     frame = summarise(frame, by) if summary else sort_frame(frame, by)
-    if format == "table":
+    if columns is not None:
+        frame = choose_columns(frame, list(parse_list(columns, option="--columns")))
+    elif format == "table":
         frame = terminal_view(frame, by)
-        if summary:  # On its side, as `genbench run` ends: a column per model fits a terminal.
-            frame = by_model(frame)
-    console = Console()
-    rendered = render(frame, format, console.width)
+    if format == "table" and summary:  # On its side, as `genbench run` ends: a column per model fits.
+        frame = by_model(frame)
+    _print(render(frame, format, Console().width))
+
+
+def _print(rendered: str | RenderableType) -> None:
+    """Text as it is (csv, markdown, json: for pipes), rich tables through the console."""
     if isinstance(rendered, str):
         typer.echo(rendered, nl=False)
     else:
-        console.print(rendered)
+        Console().print(rendered)
+
+
+@app.command()
+def show(
+    run: Annotated[
+        str, typer.Argument(metavar="RUN", help="A run id (its folder's name, or its start) or a run folder.")
+    ],
+    out: Annotated[Path, typer.Option(help="Output folder holding run records.")] = Path("results"),
+    format: Annotated[str, typer.Option(help="table or json.")] = "table",
+) -> None:
+    """One run on one screen: status and error, model, budget, protocol, metrics and files."""
+    if format not in ("table", "json"):
+        raise UserError(f"--format must be table or json, got '{format}'")
+    view = read_run(find_run(out, run))
+    if format == "json":
+        typer.echo(json.dumps(view.to_json(), indent=2))
+    else:
+        Console().print(run_screen(view))
 
 
 @app.command()
 def report(
-    results: Annotated[Path, typer.Argument(help="The output folder of `genbench run`.")] = Path("results"),
+    results: Annotated[
+        Path | None,
+        typer.Argument(help="The output folder of `genbench run` (or --out) \\[default: results]."),
+    ] = None,
+    out: Annotated[Path | None, typer.Option(help="The output folder, as in run and leaderboard.")] = None,
     output: Annotated[
-        Path | None, typer.Option(help="Where to write the page [default: RESULTS/report.html].")
+        Path | None, typer.Option(help="Where to write the page \\[default: RESULTS/report.html].")
     ] = None,
 ) -> None:
-    """Write one self-contained HTML page: leaderboard, comparison plots, per-model pictures and curves,
-    and the protocol. It opens from disk, no network needed."""
+    """Write one self-contained HTML page: leaderboard, plots, pictures, curves and the protocol.
+
+    It opens from disk, no network needed."""
+    if results is not None and out is not None and results != out:
+        raise UserError(f"two results folders: {results} and --out {out}; name one")
+    results = results or out or Path("results")
     if not results.is_dir():
         raise UserError(f"no results folder at {results}; run `genbench run --out {results}` first")
     if output is not None and output.is_dir():
@@ -223,11 +278,15 @@ def _skipped(notes: list[str]) -> None:
 
 @app.command("new-plugin")
 def new_plugin(
-    name: Annotated[str, typer.Argument(help="Distribution, model and dataset name, e.g. my-gan.")],
+    name: Annotated[
+        str, typer.Argument(metavar="NAME", help="Distribution, model and dataset name, e.g. my-gan.")
+    ],
     parent: Annotated[Path, typer.Option("--in", help="Where to create the folder NAME/.")] = Path("."),
 ) -> None:
-    """Write a ready plugin package NAME/: pyproject (genbench entry point), a model and a dataset that
-    pass genbench's contract, their tests, a README. Then: pip install -e NAME."""
+    """Write a ready plugin package NAME/.
+
+    Its pyproject (genbench entry point), a model and a dataset that pass genbench's contract, their
+    tests and a README. Then: pip install -e NAME."""
     from genbench.cli.new_plugin import write_plugin  # Imported here: only this command needs it.
 
     folder = write_plugin(name, parent)

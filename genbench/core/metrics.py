@@ -134,6 +134,12 @@ _FD = "frechet_inception_distance"
 _KID, _KID_STD = "kernel_inception_distance_mean", "kernel_inception_distance_std"
 _ISC, _ISC_STD = "inception_score_mean", "inception_score_std"
 _CLF = "the reference classifier's features"
+# What the estimates' details say of their floor (genbench.evaluation.estimates).
+_FLOORED = (
+    "floored at 0, so a 0 may stand for a negative raw value: a held-out value below 0 only measures "
+    "the estimator's noise (real vs real reads around 0, either side); metrics.json records the raw "
+    "value as raw_value in the column's protocol"
+)
 METRICS: tuple[Metric, ...] = (
     Metric(
         "fd_clf",
@@ -186,6 +192,7 @@ METRICS: tuple[Metric, ...] = (
         "log 2 − held-out BCE",
         "estimator",
         estimate("genbench.evaluation.divergence:jsd_estimate"),
+        details=_FLOORED,
     ),
     Metric(
         "w1_critic",
@@ -194,6 +201,7 @@ METRICS: tuple[Metric, ...] = (
         "held-out E f(real) − E f(generated)",
         "estimator",
         estimate("genbench.evaluation.divergence:w1_estimate"),
+        details=_FLOORED,
     ),
     Metric(
         "fid",

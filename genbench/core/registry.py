@@ -261,10 +261,12 @@ class Registry:
             )
         if name not in table:
             available = ", ".join(sorted(table)) or "none installed"
+            close = difflib.get_close_matches(name, table, n=1)
+            nearest = f" (did you mean {close[0]}?)" if close else ""
             failed = "".join(
                 f"; plugin {b.name} ({b.distribution}) failed to load: {b.error}" for b in self.broken
             )
-            raise UnknownNameError(f"unknown {kind} '{name}'; available: {available}{failed}")
+            raise UnknownNameError(f"unknown {kind} '{name}'{nearest}; available: {available}{failed}")
         return table[name]
 
 

@@ -114,13 +114,7 @@ def cached_classifier(
 
     ``data_sha256`` is the splits' hash (:func:`genbench.options.identity.data_sha256`), which the
     sweep already made for the run identity: the data is hashed once, not once more here."""
-    key_material = {
-        "dataset": dataset,
-        "shape": asdict(shape),
-        "data_sha256": data_sha256 or identity.data_sha256(train, test),
-        "architecture": ARCHITECTURE,
-        "recipe": asdict(recipe),
-    }
+    key_material = _key_material(dataset, shape, data_sha256 or identity.data_sha256(train, test), recipe)
     key = stable_hash(key_material, 16)
     path = cache_dir / f"{dataset}-{key}.pt"
     sidecar = path.with_suffix(".json")
@@ -143,6 +137,31 @@ def cached_classifier(
     weights_sha256 = file_sha256(path)
     atomic_write_json(sidecar, {**key_material, "test_accuracy": accuracy, "weights_sha256": weights_sha256})
     return ClassifierInfo(path, key, weights_sha256, accuracy)
+
+
+def peek_classifier(
+    dataset: str, shape: DataShape, data_sha256: str, cache_dir: Path, recipe: Recipe = Recipe()
+) -> ClassifierInfo | None:
+    """The cached reference classifier for this dataset, None where none is cached (or it is
+    damaged): nothing is trained or written (``genbench run --dry-run``)."""
+    key_material = _key_material(dataset, shape, data_sha256, recipe)
+    key = stable_hash(key_material, 16)
+    path = cache_dir / f"{dataset}-{key}.pt"
+    try:
+        return _cached(path, key) if path.exists() else None
+    except (OSError, ValueError):  # Damaged (a ValueError) or unreadable: a run would train it again.
+        return None
+
+
+def _key_material(dataset: str, shape: DataShape, data_sha256: str, recipe: Recipe) -> dict[str, Any]:
+    """What a cached classifier is keyed by: the data, the architecture and the recipe."""
+    return {
+        "dataset": dataset,
+        "shape": asdict(shape),
+        "data_sha256": data_sha256,
+        "architecture": ARCHITECTURE,
+        "recipe": asdict(recipe),
+    }
 
 
 def _adopt_legacy(key_material: dict[str, Any], key: str, path: Path, train: Split) -> ClassifierInfo | None:

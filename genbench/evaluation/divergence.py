@@ -11,9 +11,16 @@ Divergence of Gulrajani et al., 2019, "Towards GAN benchmarks which require gene
   images estimates the Earth-Mover (W1) distance, in units of [-1, 1] pixels under the L2 norm.
 
 Each estimator is trained on one half of the real reference images against one half of the generated
-ones and evaluated on the other halves, so memorising its training images earns it nothing. Both
-estimates are floored at 0: the constant classifier/critic belongs to the family, and a held-out value
-below it only measures the estimator's noise.
+ones and evaluated on the other halves, so memorising its training images earns it nothing. The
+classifier keeps the weights that scored best on a validation part of its training half (its
+cross-entropy overfits); the critic keeps its final weights: on a small reference split the validation
+part is a few dozen images, too few to pick a critic by (the pick was then a critic of the first 25
+steps, whose held-out gap is noise around 0 even against clearly corrupted images).
+
+The functions here return the raw held-out values, which can be below 0 (the estimator's noise around
+0 for real vs real images); the metrics floor them at 0 and record the raw value
+(genbench.evaluation.estimates): the constant classifier/critic belongs to the family, and a
+held-out value below it only measures noise.
 """
 
 from __future__ import annotations
@@ -77,10 +84,6 @@ class Halves:
         """Images a side per step: the settings' batch, or fewer where the halves are smaller."""
         return min(settings.batch_size, len(self.real_train) - self.n_validation)
 
-    def kimg(self, settings: DivergenceSettings) -> float:
-        """Thousands of images (both sides) one estimator is shown: the total of its progress bar."""
-        return settings.steps * 2 * self.batch_size(settings) / 1000
-
 
 def make_halves(
     real: torch.Tensor, fake: torch.Tensor, settings: DivergenceSettings, device: torch.device
@@ -105,9 +108,11 @@ def _train(
     betas: tuple[float, float],
     settings: DivergenceSettings,
     progress: ProgressSink,
+    early_stopping: bool = True,
 ) -> nn.Module:
-    """Train a fresh estimator for at most ``settings.steps`` on random batches of the training halves
-    and return it at its best ``score_of`` on a validation part of them (early stopping)."""
+    """Train a fresh estimator for ``settings.steps`` on random batches of the training halves and
+    return it at its best ``score_of`` on a validation part of them (``early_stopping``), or as it
+    ends. The progress sink counts steps."""
     real, fake = halves.real_train, halves.fake_train
     n_fit = len(real) - halves.n_validation
     batch = halves.batch_size(settings)
@@ -123,11 +128,13 @@ def _train(
         loss.backward()
         optimizer.step()
         if step % VALIDATE_EVERY == 0 or step == settings.steps:
-            score = score_of(net, real[n_fit:], fake[n_fit:])
-            if score > best_score:
-                best_score, best_state = score, copy.deepcopy(net.state_dict())
-            progress.update(step * 2 * batch / 1000, step)
-    net.load_state_dict(best_state)
+            if early_stopping:
+                score = score_of(net, real[n_fit:], fake[n_fit:])
+                if score > best_score:
+                    best_score, best_state = score, copy.deepcopy(net.state_dict())
+            progress.update(step, step)
+    if early_stopping:
+        net.load_state_dict(best_state)
     return net.eval()
 
 
@@ -164,7 +171,8 @@ def _w1(net: nn.Module, real: torch.Tensor, fake: torch.Tensor) -> float:
 
 
 def jsd_estimate(halves: Halves, settings: DivergenceSettings, progress: ProgressSink | None = None) -> float:
-    """Jensen–Shannon divergence estimate in nats, in [0, log 2]: ``log 2 − held-out BCE``."""
+    """Jensen–Shannon divergence estimate in nats, at most log 2: ``log 2 − held-out BCE`` (raw: noise
+    can take it below 0)."""
     with _seeded(settings.seed, halves.real_train.device):
         net = _train(
             _classifier_loss,
@@ -175,20 +183,28 @@ def jsd_estimate(halves: Halves, settings: DivergenceSettings, progress: Progres
             settings,
             progress or SilentProgress(),
         )
-    return max(0.0, _jsd(net, halves.real_test, halves.fake_test))
+    return _jsd(net, halves.real_test, halves.fake_test)
 
 
 def w1_estimate(halves: Halves, settings: DivergenceSettings, progress: ProgressSink | None = None) -> float:
-    """Earth-Mover (W1) estimate: the held-out gap ``E f(real) − E f(fake)`` of a WGAN-GP critic."""
+    """Earth-Mover (W1) estimate: the held-out gap ``E f(real) − E f(fake)`` of a WGAN-GP critic with
+    its final weights (raw: noise can take it below 0)."""
 
     def loss(net: nn.Module, real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
         return _critic_loss(net, real, fake, settings.gp_weight)
 
     with _seeded(settings.seed, halves.real_train.device):
         net = _train(
-            loss, _w1, halves, settings.critic_lr, (0.5, 0.9), settings, progress or SilentProgress()
+            loss,
+            _w1,
+            halves,
+            settings.critic_lr,
+            (0.5, 0.9),
+            settings,
+            progress or SilentProgress(),
+            early_stopping=False,
         )
-    return max(0.0, _w1(net, halves.real_test, halves.fake_test))
+    return _w1(net, halves.real_test, halves.fake_test)
 
 
 @contextlib.contextmanager

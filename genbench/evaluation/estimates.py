@@ -1,12 +1,18 @@
 """The metric table's estimates (``computation=estimate(...)`` in genbench.core.metrics): each a fresh
 estimator (genbench.evaluation.divergence) trained on one pair of halves of the real and generated
-images, shared by every estimate of a request, and scored on the held-out halves."""
+images, shared by every estimate of a request, and scored on the held-out halves.
+
+An estimate is floored at 0 (:data:`FLOOR`): below it, a held-out value only measures the estimator's
+noise (real vs real reads around 0, either side). The raw value is recorded in the estimate's
+protocol (``raw_value``), so a 0 can be told from a clamped negative one."""
 
 from __future__ import annotations
 
 from genbench.core.metrics import METRICS, Metric
 from genbench.evaluation.computation import Computed, Request, resolve
 from genbench.evaluation.divergence import make_halves
+
+FLOOR = 0.0  # Estimates below it are noise; reported as it, recorded raw.
 
 
 def estimates(metrics: list[Metric], request: Request) -> dict[str, Computed]:
@@ -21,12 +27,13 @@ def estimates(metrics: list[Metric], request: Request) -> dict[str, Computed]:
     computed = {}
     for metric in metrics:
         estimator = resolve(metric.computation.argument)
-        setup.progress.start(f"{request.label}{metric.name}", halves.kimg(settings))
+        setup.progress.start(f"{request.label}{metric.name}", settings.steps, unit="steps")
         try:
-            value = estimator(halves, settings, setup.progress)
+            raw = estimator(halves, settings, setup.progress)
         finally:
             setup.progress.stop()
-        computed[metric.name] = Computed((value,), protocol)
+        floored = {**protocol, "raw_value": raw, "reported": f"max({FLOOR:g}, raw_value)"}
+        computed[metric.name] = Computed((max(FLOOR, raw),), floored)
     return computed
 
 

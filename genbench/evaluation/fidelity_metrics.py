@@ -40,9 +40,9 @@ def torch_fidelity_pass(
 
     if label is None:
         return compute(None)
-    setup.progress.start(label, (len(samples) + len(setup.reference)) / 1000)
+    setup.progress.start(label, len(samples) + len(setup.reference), unit="images")
     try:
-        return compute(lambda count: setup.progress.update(count / 1000, count))
+        return compute(lambda count: setup.progress.update(count, count))
     finally:
         setup.progress.stop()
 

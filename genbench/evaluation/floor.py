@@ -3,9 +3,13 @@
 Real images of the other split (train when the reference is the test split) go through the same
 metrics against the same reference images as every model, in place of generated samples. No model
 can be expected to beat it: it shows what each metric reads for "as good as real data" at this sample
-count, e.g. FD(real train, real test) and the estimators' noise level. It is computed once per dataset
-and protocol, cached under the cache folder, and written to ``<out>/floors/`` where the leaderboard
-shows it as a row with model ``(real data floor)``.
+count, e.g. FD(real train, real test) and the estimators' noise level.
+
+One place holds it: ``<out>/floors/<dataset>-floor-<hash>.json`` (its SHA-256 beside it, checked when
+read: genbench.core.checked_cache), one record per dataset and protocol, which the leaderboard shows
+as a row with model ``(real data floor)``. A later run of the same
+protocol reuses it where it has every metric asked for, and otherwise computes the missing ones and
+adds them to it.
 """
 
 from __future__ import annotations
@@ -16,17 +20,20 @@ from functools import partial
 from pathlib import Path
 
 from genbench.api import Split
-from genbench.core.checked_cache import Damaged, check_digest, load_checked, write_digest
+from genbench.core.checked_cache import Damaged, check_digest, load_checked, remove, write_digest
 from genbench.core.files import atomic_write_json, read_json
 from genbench.core.hashing import stable_hash, tensor_sha256
 from genbench.core.layout import FLOOR_MODEL, FLOORS_DIR
+from genbench.core.metrics import METRICS
 from genbench.core.record import RunRecord
 from genbench.evaluation.evaluate import evaluate
 from genbench.evaluation.setup import EvaluationSetup, reference_images
 
-# Bump when the floor's computation changes: cached floors are then recomputed. 2: KID subsets of at
-# most half a side (genbench.evaluation.fidelity.kid_subset_size).
-FLOOR_VERSION = 2
+# Bump when the floor's computation changes: floors of an earlier version are then replaced. 2: KID
+# subsets of at most half a side (genbench.evaluation.fidelity.kid_subset_size); 3: the W1 critic keeps
+# its final weights, estimates record their raw value.
+FLOOR_VERSION = 3
+VERSION_KEY = "floor_version"  # In a floor's protocol_summary.
 
 
 def floor_record(
@@ -34,14 +41,16 @@ def floor_record(
     held_out: Split,
     held_out_split: str,
     n_samples: int,
-    cache_dir: Path,
+    out: Path,
     warn: Callable[[str], None] = lambda message: None,
 ) -> RunRecord:
-    """The floor record for ``setup``'s dataset and protocol: from ``cache_dir``, or computed and cached.
+    """The floor record for ``setup``'s dataset and protocol, from ``<out>/floors/`` where it has every
+    metric asked for; otherwise computed (the metrics it had are kept) and written there.
 
     Its columns are named for ``n_samples`` like the models' beside it; where the held-out split is
-    smaller, all of it is used and its protocol's ``n_generated`` says so. A damaged cached record is
-    reported through ``warn`` and computed again.
+    smaller, all of it is used and its protocol's ``n_generated`` says so. A damaged record is
+    reported through ``warn`` and computed again; floors of an earlier version of this computation
+    are removed.
     """
     images = reference_images(held_out, n_samples)
     key_material = {
@@ -55,17 +64,14 @@ def floor_record(
         "inception": setup.inception.sha256,
         "divergence": dataclasses.asdict(setup.divergence),
     }
-    # One leaderboard row per protocol (a later run asking for more metrics replaces it); one cached
-    # record per protocol and metric selection.
-    protocol_key = stable_hash(key_material, 10)
-    record_key = stable_hash({**key_material, "metrics": sorted(setup.metrics)}, 10)
-    cached = cache_dir / FLOORS_DIR / f"{setup.dataset}-{record_key}.json"
-    run_id = f"{setup.dataset}-floor-{protocol_key}"
-    if cached.exists():
-        load = partial(_cached, cached, run_id)
-        if (found := load_checked(f"cached floor {cached}", load, warn, "computing it again")) is not None:
-            return found
+    run_id = f"{setup.dataset}-floor-{stable_hash(key_material, 10)}"
+    path = out / FLOORS_DIR / f"{run_id}.json"
+    load = partial(_checked, path, run_id)
+    earlier = load_checked(f"floor {path}", load, warn, "computing it again") if path.exists() else None
+    if earlier is not None and _columns(setup.metrics, n_samples) <= set(earlier.metrics):
+        return earlier
     evaluation = evaluate(images, setup, label=f"{setup.dataset}/floor/", named_for=n_samples)
+    before = earlier or RunRecord(run_id, setup.dataset, FLOOR_MODEL, None, "floor")
     record = RunRecord(
         run_id=run_id,
         dataset=setup.dataset,
@@ -73,18 +79,28 @@ def floor_record(
         seed=None,
         status="floor",
         held_out_split=held_out_split,
-        metrics=evaluation.metrics,
-        protocol=evaluation.protocol,
-        protocol_summary=setup.summary(),
+        metrics={**before.metrics, **evaluation.metrics},
+        protocol={**before.protocol, **evaluation.protocol},
+        protocol_summary={**setup.summary(), VERSION_KEY: FLOOR_VERSION},
     )
-    atomic_write_json(cached, record.to_dict())
-    write_digest(cached)
+    _remove_outdated(out, setup.dataset)
+    write_floor(out, record)
     return record
 
 
-def _cached(path: Path, run_id: str) -> RunRecord:
-    """The floor record cached at ``path``, checked against its recorded SHA-256 and its run id. A floor
-    cached before genbench recorded its SHA-256 is checked by its content alone, then recorded."""
+def _columns(metrics: tuple[str, ...], n_samples: int) -> set[str]:
+    """The columns a floor of these metrics has (those for conditional models do not apply)."""
+    return {
+        column.name(n_samples)
+        for metric in METRICS
+        if metric.name in metrics and metric.applies_to(conditional=False)
+        for column in metric.columns
+    }
+
+
+def _checked(path: Path, run_id: str) -> RunRecord:
+    """The floor record at ``path``, checked against its recorded SHA-256 and its run id. A floor
+    written before genbench recorded its SHA-256 is checked by its content alone, then recorded."""
     checked = check_digest(path)
     record = RunRecord.from_dict(read_json(path))
     if record.run_id != run_id or record.status != "floor":
@@ -94,6 +110,20 @@ def _cached(path: Path, run_id: str) -> RunRecord:
     return record
 
 
+def _remove_outdated(out: Path, dataset: str) -> None:
+    """Remove the floors of ``dataset`` an earlier version of the computation wrote: their numbers
+    would stand beside this version's as another protocol's."""
+    for path in (out / FLOORS_DIR).glob(f"{dataset}-floor-*.json"):
+        try:
+            version = read_json(path).get("protocol_summary", {}).get(VERSION_KEY, 0)
+        except (ValueError, OSError, AttributeError):  # Damaged: not this version's either.
+            version = 0
+        if version != FLOOR_VERSION:
+            remove(path)
+
+
 def write_floor(out: Path, record: RunRecord) -> None:
-    """Put a floor record where the leaderboard finds it."""
-    atomic_write_json(out / FLOORS_DIR / f"{record.run_id}.json", record.to_dict())
+    """Put a floor record where the leaderboard finds it, its SHA-256 recorded beside it."""
+    path = out / FLOORS_DIR / f"{record.run_id}.json"
+    atomic_write_json(path, record.to_dict())
+    write_digest(path)

@@ -11,24 +11,27 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 
 from genbench.options.config import RunOptions
-from genbench.options.declaration import Declared, declared
+from genbench.options.declaration import PANELS, Declared, declared
 
 SUITE_HELP = "A suite file (TOML) naming models, datasets, seeds, budget, overrides."
 
 
 def run_signature() -> inspect.Signature:
     """The signature typer reads for ``genbench run``: the SUITE argument, then one parameter per option,
-    in declaration order. Every option defaults to None (not given), so a suite's value can win over
-    the built-in default; flags default to False."""
+    the main options first, then each panel's (``--help`` groups them), in declaration order. Every
+    option defaults to None (not given), so a suite's value can win over the built-in default; flags
+    that are off by default default to False."""
     suite = inspect.Parameter(
         "suite",
         inspect.Parameter.POSITIONAL_OR_KEYWORD,
         default=None,
-        annotation=Annotated[Path | None, typer.Argument(help=SUITE_HELP)],
+        annotation=Annotated[Path | None, typer.Argument(help=SUITE_HELP, metavar="[SUITE.toml]")],
     )
-    return inspect.Signature([suite, *(_parameter(spec) for spec in _on_the_command_line())])
+    specs = sorted(_on_the_command_line(), key=lambda spec: _panel_order(spec.option.panel))
+    return inspect.Signature([suite, *(_parameter(spec) for spec in specs)])
 
 
 def given_on_the_command_line(values: Mapping[str, Any]) -> dict[str, Any]:
@@ -46,13 +49,21 @@ def _on_the_command_line() -> list[Declared]:
     return [spec for spec in declared(RunOptions) if spec.option.cli]
 
 
+def _panel_order(panel: str | None) -> int:
+    return 0 if panel is None else 1 + PANELS.index(panel)
+
+
 def _parameter(spec: Declared) -> inspect.Parameter:
     kind = spec.option.cli_type or spec.type
-    if kind is bool:  # --restart/--no-restart, from the name; typer shows "[default: no-restart]".
-        annotation: Any = Annotated[bool, typer.Option(help=f"{spec.option.help}.")]
-        default: Any = False
+    shown = {"help": _help(spec), "show_default": False, "rich_help_panel": spec.option.panel}
+    if kind is bool:  # --restart/--no-restart; one on by default, --report, is None when not given.
+        on = spec.default is True
+        negative = f"/--no-{spec.flag.removeprefix('--')}" if spec.option.negatable else ""
+        flags = spec.flag + negative
+        annotation: Any = Annotated[bool | None if on else bool, typer.Option(flags, metavar="", **shown)]
+        default: Any = None if on else False
     else:
-        annotation = Annotated[kind | None, typer.Option(spec.flag, help=_help(spec))]
+        annotation = Annotated[kind | None, typer.Option(spec.flag, metavar=spec.option.metavar, **shown)]
         default = None
     return inspect.Parameter(
         spec.name, inspect.Parameter.POSITIONAL_OR_KEYWORD, default=default, annotation=annotation
@@ -60,8 +71,11 @@ def _parameter(spec: Declared) -> inspect.Parameter:
 
 
 def _help(spec: Declared) -> str:
-    """The option's help with its default, e.g. ``Generated samples ... [default: 10000].``"""
+    """The option's help with its default, as rich markup: ``Generated samples ... [default: 10000].``
+    (typer would put a default given as text in parentheses)."""
     shown = spec.option.shown_default
     if shown is None and spec.default is not MISSING and spec.default is not None:
         shown = f"{spec.default:g}" if isinstance(spec.default, float) else str(spec.default)
-    return f"{spec.option.help} [default: {shown}]." if shown is not None else f"{spec.option.help}."
+    if shown is None or isinstance(spec.default, bool):
+        return escape(f"{spec.option.help}.")
+    return escape(f"{spec.option.help} [default: {shown}].")

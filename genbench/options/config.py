@@ -100,6 +100,7 @@ class RunOptions:
         check=names(),
         affects_results=True,
         resolved_as="model",
+        metavar="NAME,...",
     )
     datasets: tuple[str, ...] = option(
         DEFAULT_DATASETS,
@@ -112,6 +113,7 @@ class RunOptions:
         check=names(),
         affects_results=True,
         resolved_as="dataset",
+        metavar="NAME,...",
     )
     kimg: float = option(
         DEFAULT_KIMG,
@@ -120,6 +122,8 @@ class RunOptions:
         check=number(MAX_KIMG),
         group="budget",
         affects_results=True,
+        panel="Budget",
+        metavar="KIMG",
     )
     steps: int | None = option(
         None,
@@ -128,6 +132,8 @@ class RunOptions:
         check=count(1, MAX_STEPS),
         group="budget",
         affects_results=True,
+        panel="Budget",
+        metavar="STEPS",
     )
     seconds: float | None = option(
         None,
@@ -136,6 +142,8 @@ class RunOptions:
         check=number(MAX_SECONDS),
         group="budget",
         affects_results=True,
+        panel="Budget",
+        metavar="SECONDS",
     )
     seeds: tuple[int, ...] = option(
         (0,),
@@ -147,6 +155,7 @@ class RunOptions:
         check=names(high=MAX_SEED),
         affects_results=True,
         resolved_as="seed",
+        metavar="SEED,...",
     )
     device: str = option(
         "auto",
@@ -155,6 +164,8 @@ class RunOptions:
         check=one_of("auto", "cpu", "cuda"),
         affects_results=True,
         resolved_as="device",  # The device type: which GPU (cuda:0, cuda:1) does not matter.
+        panel="Hardware",
+        metavar="auto|cpu|cuda",
     )
     precision: str = option(
         "auto",
@@ -164,18 +175,23 @@ class RunOptions:
         check=one_of(*PRECISIONS),
         affects_results=True,
         resolved_as="precision",  # What auto resolved to for the run's model and device.
+        panel="Hardware",
+        metavar="auto|fp32|bf16",
     )
     out: Path = option(
         Path("results"),
         help="Output folder for run records and the leaderboard",
         check=folder,
         affects_results=False,
+        panel="Output",
+        metavar="FOLDER",
     )
     data_root: Path = option(
         default_factory=lambda: default_data_root(),
         help="Dataset folder",
         shown_default=f"${DATA_ROOT_ENV} or ~/.cache/genbench/data",
         affects_results=False,  # The data's hash is in the run identity, not where it was found.
+        metavar="FOLDER",
     )
     n_samples: int = option(
         DEFAULT_N_SAMPLES,
@@ -183,6 +199,8 @@ class RunOptions:
         suite="an integer",
         check=count(MIN_N_SAMPLES, MAX_N_SAMPLES),
         affects_results=True,
+        panel="Evaluation",
+        metavar="N",
     )
     log_every: int = option(
         50,
@@ -190,17 +208,21 @@ class RunOptions:
         suite="an integer",
         check=count(1, MAX_STEPS),
         affects_results=False,
+        panel="Output",
+        metavar="STEPS",
     )
     metrics: tuple[str, ...] = option(
         KNOWN_METRICS,
-        help="Comma-separated metrics to compute",
-        shown_default=f"all: {','.join(KNOWN_METRICS)}",
+        help=f"Metrics to compute, comma-separated, of: {', '.join(KNOWN_METRICS)}",
+        shown_default="all",
         cli_type=str,
         parse=partial(parse_list, option="--metrics"),
         suite=f"a list of metric names ({', '.join(KNOWN_METRICS)})",
         check=names(KNOWN_METRICS, "metric"),
         group="evaluation",
         affects_results=True,
+        panel="Evaluation",
+        metavar="NAME,...",
     )
     reference_split: SplitName = option(
         "test",
@@ -209,6 +231,8 @@ class RunOptions:
         check=one_of(*REFERENCE_SPLITS),
         group="evaluation",
         affects_results=True,
+        panel="Evaluation",
+        metavar="test|train",
     )
     n_reference: int | None = option(
         None,  # All of the split (at most its size: checked when the data is loaded).
@@ -218,6 +242,8 @@ class RunOptions:
         check=count(MIN_N_SAMPLES, MAX_N_SAMPLES),
         group="evaluation",
         affects_results=True,
+        panel="Evaluation",
+        metavar="N",
     )
     fid_weights: Path | None = option(
         default_factory=lambda: default_fid_weights(),
@@ -226,6 +252,8 @@ class RunOptions:
         check=existing_file("Inception weights file", FID_WEIGHTS_ENV),
         affects_results=True,
         resolved_as="inception_weights_sha256",  # The file's hash, wherever it lies.
+        panel="Evaluation",
+        metavar="FILE",
     )
     divergence_steps: int = option(
         DivergenceSettings.steps,
@@ -234,16 +262,19 @@ class RunOptions:
         check=count(1, MAX_DIVERGENCE_STEPS),
         group="evaluation",
         affects_results=True,
+        panel="Evaluation",
+        metavar="STEPS",
     )
     overrides: dict[str, dict[str, Any]] = option(  # model -> {hyperparameter: value}
         default_factory=dict,
-        help="Override a hyperparameter: MODEL.KEY=VALUE (repeatable), e.g. dcgan.lr=1e-4",
+        help="Set a model's hyperparameter, e.g. --set dcgan.lr=1e-4 (repeatable)",
         flag="--set",
         cli_type=list[str],
         parse=parse_set_options,
         suite="a table of per-model tables, e.g. [overrides.wgan]",
         affects_results=True,
         resolved_as="hparams",
+        metavar="MODEL.KEY=VALUE",
     )
     eval_every: float | None = option(
         None,  # Off when built directly; resolve_options defaults it to a tenth of the budget.
@@ -256,6 +287,8 @@ class RunOptions:
         default_from=_a_tenth_of_the_budget,
         group="evaluation",
         affects_results=True,
+        panel="Evaluation",
+        metavar="KIMG",
     )
     n_eval: int = option(
         DEFAULT_N_EVAL,
@@ -264,6 +297,8 @@ class RunOptions:
         check=count(MIN_N_SAMPLES, MAX_N_EVAL),
         group="evaluation",
         affects_results=True,
+        panel="Evaluation",
+        metavar="N",
     )
     checkpoint_every: float | None = option(
         None,  # Off (only on signals) when built directly; resolve_options: a tenth of the budget.
@@ -274,13 +309,30 @@ class RunOptions:
         zero_is_off=True,
         default_from=_a_tenth_of_the_budget,
         affects_results=False,  # Resume is exact: where checkpoints were taken changes nothing.
+        panel="Output",
+        metavar="KIMG",
     )
     restart: bool = option(
         False,
         help="Start every run over: no reusing finished runs, no resuming unfinished ones",
         affects_results=False,
+        panel="Output",
     )
-    quiet: bool = option(False, help="No progress bars (for CI and logs)", affects_results=False)
+    quiet: bool = option(
+        False, help="No progress bars (for CI and logs)", affects_results=False, panel="Output"
+    )
+    report: bool = option(
+        True,
+        help="Write report.html, the comparison page, at the end (--no-report: records and leaderboard only)",
+        affects_results=False,
+        panel="Output",
+    )
+    dry_run: bool = option(
+        False,
+        help="List the runs that would be trained, reused or resumed, with their folders; do nothing else",
+        affects_results=False,
+        negatable=False,
+    )
     # Where runs execute (genbench.running.executor): none of these changes a result.
     executor: str = option(
         "local",
@@ -289,6 +341,8 @@ class RunOptions:
         suite="local or ray",
         check=one_of(*EXECUTORS),
         affects_results=False,
+        panel="Ray",
+        metavar="local|ray",
     )
     ray_address: str | None = option(
         None,
@@ -296,6 +350,8 @@ class RunOptions:
         shown_default="$RAY_ADDRESS, else a Ray instance started for the sweep",
         suite="a Ray cluster address, e.g. 10.0.0.1:6379",
         affects_results=False,
+        panel="Ray",
+        metavar="HOST:PORT",
     )
     gpus_per_run: float | None = option(
         None,
@@ -304,6 +360,8 @@ class RunOptions:
         suite="a positive number (fractions share a GPU)",
         check=number(MAX_RESOURCES_PER_RUN, what="a positive number (fractions allowed)"),
         affects_results=False,
+        panel="Ray",
+        metavar="GPUS",
     )
     cpus_per_run: float | None = option(
         None,
@@ -312,6 +370,8 @@ class RunOptions:
         suite="a positive number",
         check=number(MAX_RESOURCES_PER_RUN, what="a positive number (fractions allowed)"),
         affects_results=False,
+        panel="Ray",
+        metavar="CPUS",
     )
     max_retries: int = option(
         2,
@@ -319,6 +379,8 @@ class RunOptions:
         suite="an integer",
         check=count(0, 100),
         affects_results=False,
+        panel="Ray",
+        metavar="N",
     )
     # Not options: set from the environment (see the README's Data and Caches).
     cache_dir: Path | None = field(default_factory=lambda: default_cache_dir())  # None: <out>/.cache

@@ -35,6 +35,8 @@ from typing import Any
 from genbench.api import Bounds
 from genbench.errors import UserError
 
+# The groups of ``genbench run --help``, in this order after the main options (Option.panel).
+PANELS = ("Budget", "Evaluation", "Output", "Hardware", "Ray")
 Check = Callable[[str, Any], None]  # (flag, value) -> None, or raise UserError naming the flag.
 TOML_TYPES: dict[type, tuple[type, ...]] = {  # A field's type -> the TOML values a suite may give.
     int: (int,),
@@ -66,6 +68,9 @@ class Option:
     # The value when neither a suite nor the command line gives one, from the other values (resolved
     # by genbench.options.config.resolve_options); None: the field's default.
     default_from: Callable[[dict[str, Any]], Any] | None = None
+    panel: str | None = None  # Where ``run --help`` lists it (PANELS); None: with the main options.
+    metavar: str | None = None  # What --help shows it takes, e.g. ``MODEL.KEY=VALUE``; None: its type.
+    negatable: bool = True  # A flag's --no- form (--no-quiet); False: the flag alone (--dry-run).
 
 
 @dataclass(frozen=True)

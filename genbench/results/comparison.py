@@ -37,7 +37,10 @@ from genbench.figures.curves import (
 from genbench.results.leaderboard import metric_columns, read_records, records_frame, variant_labels
 
 FINISHED = "finished"
-EVAL_X = {"kimg": ("eval_vs_kimg.png", KIMG_LABEL), "seconds": ("eval_vs_seconds.png", "training seconds")}
+EVAL_X = {
+    "kimg": ("eval_vs_kimg.png", KIMG_LABEL),
+    "seconds": ("eval_vs_seconds.png", "training seconds (optimisation only)"),  # train.jsonl's seconds.
+}
 SEED_LINE_WIDTH = 1.0
 
 

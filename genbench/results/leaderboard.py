@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from filelock import FileLock
 
 from genbench.core.files import atomic_write_text, is_read_only, remove_temporaries
 from genbench.core.layout import (
@@ -24,9 +23,12 @@ from genbench.core.layout import (
     METRICS_FILE,
     RUNS_DIR,
 )
+from genbench.core.locks import Lock
 from genbench.core.metrics import column_order, column_spec, higher_is_better, stem_of
 from genbench.core.record import RecordError, RunRecord
 from genbench.errors import UserError
+from genbench.results.floors import floor_groups, floor_protocol
+from genbench.results.folder_readme import write_folder_readme
 from genbench.results.records import read_record_file
 
 RUN_COLUMNS = [
@@ -51,6 +53,9 @@ PROTOCOL_COLUMNS = ["reference_split", "n_reference", "inception_weights", "clas
 SETUP_COLUMNS = ["setup", "budget_kimg"]
 # The metric a leaderboard is sorted by when none is chosen: the first of these stems present.
 DEFAULT_SORT_STEMS = ("fd_clf", "fid")
+# summarise()'s counts: the seeds that finished, and the runs that failed or diverged.
+OUTCOME_COLUMNS = ["seeds", "failed"]
+NOT_FINISHED = ("failed", "diverged")
 # The columns of a record's during_training (the cheap metric of --eval-every): its final and best values
 # are metric columns ("final_fd_clf_1k"), the kimg where the best was reached is not.
 FINAL_PREFIX, BEST_PREFIX, BEST_KIMG = "final_", "best_", "best_kimg"
@@ -83,6 +88,7 @@ def records_frame(records: Iterable[RunRecord], by: str | None = None) -> pd.Dat
     rows = [
         {
             **{c: getattr(r, c) for c in RUN_COLUMNS},
+            **({"setup": floor_protocol(r)} if r.model == FLOOR_MODEL else {}),  # Floors apart by it.
             **{c: r.protocol_summary.get(c) for c in PROTOCOL_COLUMNS},
             **r.metrics,
             **during_training_columns(r),
@@ -115,7 +121,7 @@ def during_training_columns(record: RunRecord) -> dict[str, Any]:
 def value_columns(frame: pd.DataFrame) -> list[str]:
     """The columns after the run and protocol columns, related ones together: the metrics, then other
     figures (best_kimg, a record's metric the table does not know, the summary's seconds)."""
-    others = [*RUN_COLUMNS, *PROTOCOL_COLUMNS, "seeds"]  # "seeds": summarise()'s count.
+    others = [*RUN_COLUMNS, *PROTOCOL_COLUMNS, *OUTCOME_COLUMNS]
     return column_order([c for c in frame.columns if c not in others])
 
 
@@ -169,7 +175,7 @@ def rebuild_leaderboard(out: Path, unreadable: list[str] | None = None) -> pd.Da
     folder that cannot be written the leaderboard is only returned."""
     try:
         out.mkdir(parents=True, exist_ok=True)
-        lock = FileLock(out / LEADERBOARD_LOCK)
+        lock = Lock(out / LEADERBOARD_LOCK)
         lock.acquire()
     except OSError as error:
         if not is_read_only(error):
@@ -179,6 +185,7 @@ def rebuild_leaderboard(out: Path, unreadable: list[str] | None = None) -> pd.Da
         frame = _leaderboard(out, unreadable)
         remove_temporaries(out, LEADERBOARD_FILE)  # Of a rebuild killed mid-write; none is being written.
         try:
+            write_folder_readme(out)  # On first use: what each file and folder here is.
             atomic_write_text(out / LEADERBOARD_FILE, frame.to_csv(index=False))
         except OSError as error:
             if not is_read_only(error):
@@ -196,32 +203,34 @@ def _leaderboard(out: Path, unreadable: list[str] | None) -> pd.DataFrame:
 
 
 def summarise(frame: pd.DataFrame, by: str | None = None) -> pd.DataFrame:
-    """Per dataset, model, setup and protocol: seeds, kimg, wall seconds and each metric as
-    ``mean ± std`` over seeds; per dataset the floor first, then best first by the mean of ``by``.
+    """Per dataset, model, setup and protocol: seeds that finished, runs that did not (``failed``:
+    failed or diverged), kimg, wall seconds and each metric as ``mean ± std`` over the finished seeds;
+    per dataset the floors first (one row each, never averaged), then best first by the mean of ``by``.
 
     Runs of one model with another budget, other hyperparameters or another evaluation (another
-    ``setup``) are another row, never more seeds. Runs that failed or diverged have no metrics and are
-    left out (the full leaderboard lists them with their error)."""
-    frame = frame[(frame["status"] == "finished") | (frame["model"] == FLOOR_MODEL)]
+    ``setup``) are another row, never more seeds."""
     figures = value_columns(frame)
     column = sort_column(frame, by)
-    keys = ["dataset", "model", "setup", *(c for c in PROTOCOL_COLUMNS if c in frame.columns)]
+    frame = frame.assign(_group=floor_groups(frame))
+    keys = ["dataset", "model", "setup", "_group", *(c for c in PROTOCOL_COLUMNS if c in frame.columns)]
     rows = []
     for _, group in frame.groupby(keys, sort=False, dropna=False):
         first = group.iloc[0]
+        done = group[~group["status"].isin(NOT_FINISHED)]  # Failed runs have no metrics to average.
         row: dict[str, Any] = {
             "dataset": first["dataset"],
             "model": first["model"],
             "setup": first["setup"],
             "budget_kimg": first["budget_kimg"],
-            "seeds": int(group["seed"].notna().sum()),
-            "kimg": group["kimg"].mean(),
-            "wall_seconds": group["wall_seconds"].mean(),
-            "_sort": group[column].mean() if column else None,
+            "seeds": int(done["seed"].notna().sum()),
+            "failed": int(group["status"].isin(NOT_FINISHED).sum()),
+            "kimg": done["kimg"].mean(),
+            "wall_seconds": done["wall_seconds"].mean(),
+            "_sort": done[column].mean() if column else None,
         }
         row.update({c: first[c] for c in PROTOCOL_COLUMNS if c in frame.columns})
         for figure in figures:
-            row[figure] = mean_std(group[figure])
+            row[figure] = mean_std(done[figure])
         rows.append(row)
     summary = pd.DataFrame(rows)
     if summary.empty:
@@ -260,36 +269,3 @@ def variant_labels(frame: pd.DataFrame) -> pd.Series:
     counts = setups.groupby([frame["dataset"], frame["model"]], dropna=False).transform("nunique")
     several = (counts > 1) & (frame["model"] != FLOOR_MODEL)
     return labels.where(~several, labels + " [" + setups + "]")
-
-
-# Rows of the closing table: where a run's seconds went, by groups of its record's phase_seconds keys.
-PHASE_ROWS = {
-    "seconds prepare": "prepare/",
-    "seconds train": "train",
-    "seconds sample": "sample",
-    "seconds pictures": "pictures",
-    "seconds eval": "metric/",
-}
-
-
-def with_phase_seconds(summary: pd.DataFrame, records: list[RunRecord]) -> pd.DataFrame:
-    """``summary`` with a ``seconds <phase>`` column per :data:`PHASE_ROWS` entry: the mean over a
-    row's runs (its seeds) of the seconds of that phase (a prefix ending in ``/`` sums its keys)."""
-    if summary.empty:
-        return summary
-    totals: dict[tuple[Any, ...], list[dict[str, float]]] = {}
-    for record in records:
-        phases = record.phase_seconds
-        if not phases:  # A record written before phases were timed: blank, not zero.
-            continue
-        row = {
-            name: sum(v for k, v in phases.items() if k == key or (key.endswith("/") and k.startswith(key)))
-            for name, key in PHASE_ROWS.items()
-        }
-        totals.setdefault((record.dataset, record.model, record.setup), []).append(row)
-    keys = list(zip(summary["dataset"], summary["model"], summary["setup"], strict=True))
-    for name in PHASE_ROWS:
-        summary[name] = [
-            pd.Series([row[name] for row in totals[key]]).mean() if key in totals else None for key in keys
-        ]
-    return summary

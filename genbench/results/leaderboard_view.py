@@ -9,6 +9,7 @@ which (dataset, model, seed; the figure's name in a table on its side), as panda
 
 from __future__ import annotations
 
+import difflib
 from typing import Any
 
 import pandas as pd
@@ -16,9 +17,12 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
-from genbench.core.layout import FLOOR_MODEL
 from genbench.core.metrics import is_spread
+from genbench.errors import UserError
+from genbench.results.floors import floor_labels, is_floor, several_floors
 from genbench.results.leaderboard import (
+    NOT_FINISHED,
+    OUTCOME_COLUMNS,
     PROTOCOL_COLUMNS,
     SETUP_COLUMNS,
     several_setups,
@@ -39,26 +43,51 @@ _COLUMN_EXTRA = 3
 
 def terminal_view(frame: pd.DataFrame, by: str | None = None) -> pd.DataFrame:
     """The columns worth a terminal: no bookkeeping, no protocol columns unless they differ between
-    rows, no setup columns unless a model has several setups, no figure nobody has, no spreads (unless
-    sorted by one); csv and markdown have all."""
-    drop = [c for c in TERMINAL_HIDDEN if c in frame.columns and c not in SETUP_COLUMNS]
-    if not several_setups(frame):
+    rows, no setup columns unless a model has several setups (or a dataset several floors), no figure
+    nobody has, no spreads (unless sorted by one); csv and markdown have all. Where a run failed or
+    diverged, its status and the first line of its error are shown."""
+    failures = "status" in frame.columns and bool(frame["status"].isin(NOT_FINISHED).any())
+    shown = set(SETUP_COLUMNS) | ({"status", "error"} if failures else set())
+    drop = [c for c in TERMINAL_HIDDEN if c in frame.columns and c not in shown]
+    if failures and "error" in frame.columns:
+        frame = frame.assign(error=frame["error"].map(first_line))
+    if not several_setups(frame) and not several_floors(frame):
         drop += [c for c in SETUP_COLUMNS if c in frame.columns]
     drop += [c for c in PROTOCOL_COLUMNS if c in frame.columns and frame[c].nunique(dropna=False) <= 1]
     for column in value_columns(frame):
-        empty = (frame[column].isna() | (frame[column] == "")).all()
-        if column != by and (empty or is_spread(column)):
+        if column != by and (_empty(frame[column]) or is_spread(column)):
             drop.append(column)
     frame = frame.drop(columns=list(dict.fromkeys(drop)))
-    if "seeds" in frame.columns:  # The floor has no seeds: a blank, not a 0 that reads like seed 0.
-        frame = frame.assign(seeds=frame["seeds"].astype("Int64").mask(frame["model"] == FLOOR_MODEL))
+    for count in (c for c in OUTCOME_COLUMNS if c in frame.columns):  # A floor has no seeds: a blank,
+        frame = frame.assign(**{count: frame[count].astype("Int64").mask(is_floor(frame))})  # not a 0.
     return frame
+
+
+def first_line(error: Any) -> Any:
+    """The first line of an error message (the rest is in the record and the run's error.log)."""
+    return error.strip().splitlines()[0] if isinstance(error, str) and error.strip() else error
+
+
+def choose_columns(frame: pd.DataFrame, names: list[str]) -> pd.DataFrame:
+    """Only the columns ``names``, in that order, after those that say which row is which (dataset,
+    model, seed; setup where a model has several); a name the frame lacks is a user error listing
+    the columns it has (with the nearest, where one is close)."""
+    unknown = [name for name in names if name not in frame.columns]
+    if unknown:
+        close = difflib.get_close_matches(unknown[0], [str(c) for c in frame.columns], n=1)
+        nearest = f" (did you mean {close[0]}?)" if close else ""
+        listed = ", ".join(map(str, frame.columns))
+        raise UserError(f"unknown column '{unknown[0]}' for --columns{nearest}; columns: {listed}")
+    keys = [c for c in ("dataset", "model", "seed") if c in frame.columns]
+    if "setup" in frame.columns and (several_setups(frame) or several_floors(frame)):
+        keys.append("setup")
+    return frame[list(dict.fromkeys([*keys, *names]))]
 
 
 def by_model(frame: pd.DataFrame) -> pd.DataFrame:
     """A summary turned on its side, one column per dataset/model (and setup, where a model has
     several) and one row per figure: a dozen metrics read better down than across."""
-    labels = (frame["dataset"].astype(str) + "/" + variant_labels(frame)).tolist()
+    labels = (frame["dataset"].astype(str) + "/" + floor_labels(frame, variant_labels(frame))).tolist()
     body = frame.drop(columns=["dataset", "model"]).astype(object)
     body = body.where(body.notna(), None).T
     body.columns = labels
@@ -66,16 +95,19 @@ def by_model(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def render(frame: pd.DataFrame, fmt: str, width: int = 200) -> str | Group:
-    """The frame as CSV or Markdown text, or as rich tables no wider than ``width`` characters."""
+    """The frame as CSV, JSON (a list of rows, null where empty) or Markdown text (without the columns
+    no row fills), or as rich tables no wider than ``width`` characters."""
     if fmt == "csv":
         return frame.to_csv(index=False)
+    if fmt == "json":
+        return frame.to_json(orient="records", indent=2, force_ascii=False) + "\n"
     if fmt == "markdown":  # Missing values (None for tabulate) as empty cells, not "nan".
+        frame = frame.drop(columns=[c for c in frame.columns if _empty(frame[c])])
         return frame.astype(object).where(frame.notna(), None).to_markdown(index=False, floatfmt=".4g") + "\n"
     cells = frame.map(_cell)
     keys = [c for c in frame.columns if c in KEY_COLUMNS]
-    blocks = column_blocks(
-        {str(c): max([len(str(c)), *cells[c].str.len()]) for c in frame.columns}, keys, width
-    )
+    needed = {str(c): max([_header_width(str(c), c in keys), *cells[c].str.len()]) for c in frame.columns}
+    blocks = column_blocks(needed, keys, width)
     return Group(*(_table(frame, cells, keys + block) for block in blocks))
 
 
@@ -104,6 +136,17 @@ def _table(frame: pd.DataFrame, cells: pd.DataFrame, columns: list[str]) -> Tabl
     for row in cells[columns].itertuples(index=False):
         table.add_row(*(Text(value) for value in row))
     return table
+
+
+def _header_width(header: str, key: bool) -> int:
+    """What a header needs: its length for a key column (never wrapped), else its longest word (rich
+    wraps a header between words)."""
+    return len(header) if key else max((len(word) for word in header.split()), default=0)
+
+
+def _empty(column: pd.Series) -> bool:
+    """Whether no row has a value in ``column``."""
+    return bool((column.isna() | (column.astype(str) == "")).all())
 
 
 def _cell(value: Any) -> str:

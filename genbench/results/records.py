@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import torch
-from filelock import FileLock
 
 from genbench.core.files import (
     atomic_write_json,
@@ -38,6 +37,7 @@ from genbench.core.layout import (
     RUNS_DIR,
     TRAIN_LOG_FILE,
 )
+from genbench.core.locks import Lock
 from genbench.core.record import FileDigest, RecordError, RunRecord
 from genbench.core.run_spec import RunSpec, SpecError
 
@@ -115,12 +115,13 @@ class RunFolder:
         path = self.file(name)
         return FileDigest(path.stat().st_size, file_sha256(path))
 
-    def lock(self, timeout: float = -1) -> FileLock:
+    def lock(self, timeout: float = -1) -> Lock:
         """An inter-process lock on this run (``timeout=0``: fail at once if another process holds it).
 
-        ``flock`` locks die with their process, so a killed run never leaves its folder locked."""
+        ``flock`` locks die with their process, so a killed run never leaves its folder locked; the
+        lock's file goes when it is released."""
         self.path.mkdir(parents=True, exist_ok=True)
-        return FileLock(self.file(LOCK_FILE), timeout=timeout)
+        return Lock(self.file(LOCK_FILE), timeout=timeout)
 
     def clear(self) -> None:
         """Remove every file of an earlier attempt (the lock stays: it is held)."""

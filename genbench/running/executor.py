@@ -27,7 +27,9 @@ from genbench.options.config import RunOptions
 from genbench.results.records import RunFolder
 from genbench.running.device import resolve_device
 from genbench.running.jobs import OnRecord, RunContext, RunJob
+from genbench.running.plan import planned
 from genbench.running.single_run import SingleRun
+from genbench.running.sweep_clock import SweepClock
 
 
 class Executor(Protocol):
@@ -69,16 +71,20 @@ class LocalExecutor:
     def run(self, context: RunContext, jobs: list[RunJob], on_record: OnRecord) -> list[RunRecord]:
         """Each job in turn; runs another process holds are done last, after waiting for it (it has
         usually finished them by then)."""
+        restart = context.restart
+        trains = [planned(job.folder, restart).action != "reuse" for job in jobs]
+        clock = SweepClock(len(jobs), sum(trains))
         records, waiting = [], []
-        for job in jobs:
-            record = run_or_reuse(context, job, wait=False)
+        for index, (job, training) in enumerate(zip(jobs, trains, strict=True), 1):
+            record = run_or_reuse(clock.context(context, index, job.run_id, training), job, wait=False)
+            clock.done(trained=training and record is not None)
             if record is None:
-                waiting.append(job)
+                waiting.append((index, job))
             else:
                 on_record(record)
                 records.append(record)
-        for job in waiting:
-            record = run_or_reuse(context, job, wait=True)
+        for index, job in waiting:
+            record = run_or_reuse(clock.context(context, index, job.run_id, trains=False), job, wait=True)
             assert record is not None  # Waiting always ends with a record.
             on_record(record)
             records.append(record)
@@ -132,7 +138,7 @@ def contained(context: RunContext, job: SingleRun) -> RunRecord:
     except KeyboardInterrupt:
         raise
     except Diverged as error:
-        record = job.failure_record("diverged", f"diverged: {error}")
+        record = job.failure_record("diverged", str(error))  # The status says "diverged": once.
     except torch.OutOfMemoryError:
         batch = job.hparams.batch_size
         record = job.failure_record(
@@ -156,5 +162,11 @@ def contained(context: RunContext, job: SingleRun) -> RunRecord:
         if torch.cuda.is_available():
             torch.cuda.empty_cache()
     job.folder.write_metrics(record)
-    context.announce(f"{run_name}: {record.status.upper()}: {record.error}")
+    context.announce(f"{run_name}: {record.status.upper()}: {failure_reason(record)}")
     return record
+
+
+def failure_reason(record: RunRecord) -> str:
+    """A failed or diverged run's error, without the status an older record repeated in it
+    (``diverged: diverged: …``)."""
+    return (record.error or "").removeprefix(f"{record.status}: ")

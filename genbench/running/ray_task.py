@@ -16,10 +16,10 @@ from typing import Any
 
 import torch
 from rich.console import Console
-from rich.progress import TaskID
+from rich.progress import BarColumn, TaskID
 
 from genbench.api import Hyperparameters
-from genbench.core.progress import progress_bars
+from genbench.core.progress import MIN_BAR, amount, progress_bars, rate
 from genbench.core.registry import PluginEntry
 from genbench.core.run_spec import RunSpec
 from genbench.results.records import RunFolder
@@ -103,39 +103,37 @@ class Reporter:
 
 
 class ReporterProgress:
-    """A task's :class:`~genbench.core.progress.ProgressSink`: sends kimg and it/s to the reporter, at most
-    every :data:`REPORT_SECONDS`."""
+    """A task's :class:`~genbench.core.progress.ProgressSink`: sends what is done and its rate (in the
+    bar's unit) to the reporter, at most every :data:`REPORT_SECONDS`."""
 
     def __init__(self, reporter: Any, run_id: str, label: str) -> None:
         self.reporter, self.run_id, self.label = reporter, run_id, label
-        self._started = self._sent = 0.0
-        self._first_step: int | None = None
-        self._total = 0.0
+        self._started = self._sent = self._first_done = 0.0
+        self._total, self._unit = 0.0, "kimg"
 
-    def start(self, label: str, total_kimg: float) -> None:
-        self._started, self._sent, self._first_step, self._total = time.monotonic(), 0.0, None, total_kimg
+    def start(self, label: str, total: float, unit: str = "kimg", done: float = 0.0) -> None:
+        self._started, self._sent, self._first_done = time.monotonic(), 0.0, done
+        self._total, self._unit = total, unit
 
-    def update(self, kimg: float, steps: int, logs: dict[str, float] | None = None) -> None:
+    def update(self, done: float, steps: int, logs: dict[str, float] | None = None) -> None:
         now = time.monotonic()
-        if self._first_step is None:
-            self._first_step = steps  # A resumed run's rate counts this process's steps only.
         if now - self._sent < REPORT_SECONDS:
             return
         self._sent = now
-        rate = (steps - self._first_step) / max(now - self._started, 1e-9)
-        line = {"label": self.label, "kimg": kimg, "total": self._total, "rate": rate}
-        self.reporter.update.remote(self.run_id, line)
+        per_second = (done - self._first_done) / max(now - self._started, 1e-9)  # This process's pace.
+        line = {"label": self.label, "done": done, "total": self._total, "unit": self._unit}
+        self.reporter.update.remote(self.run_id, {**line, "rate": per_second})
 
     def stop(self) -> None:
         self.reporter.done.remote(self.run_id)
 
 
 class RunLines:
-    """The driver's display: one line per running run (model, dataset, seed, node, kimg, it/s, time
-    left), in the layout of genbench.core.progress.progress_bars."""
+    """The driver's display: one line per running run (model, dataset, seed, node, done/total, rate,
+    time left), in the layout of genbench.core.progress.progress_bars; transient."""
 
     def __init__(self, console: Console) -> None:
-        self.progress = progress_bars(console, transient=True)
+        self.progress = progress_bars(console, BarColumn(bar_width=MIN_BAR), transient=True)
         self.tasks: dict[str, TaskID] = {}
         self.progress.start()
 
@@ -145,11 +143,11 @@ class RunLines:
             self.progress.remove_task(self.tasks.pop(run_id))
         for run_id, line in running.items():
             if run_id not in self.tasks:  # Tasks send no losses: the layout's last column stays empty.
-                self.tasks[run_id] = self.progress.add_task(
-                    line["label"], total=line["total"], rate="", logs=""
-                )
-            rate = f"{line['rate']:.1f} it/s"
-            self.progress.update(self.tasks[run_id], completed=line["kimg"], rate=rate)
+                task = self.progress.add_task(line["label"], total=line["total"], figures="", logs="")
+                self.tasks[run_id] = task
+            unit = line.get("unit", "kimg")
+            figures = f"{amount(line['done'], line['total'], unit)} {rate(line['rate'], unit)}"
+            self.progress.update(self.tasks[run_id], completed=line["done"], figures=figures)
 
     def stop(self) -> None:
         """Clear the lines."""

@@ -41,6 +41,7 @@ from genbench.figures import curves, pictures
 from genbench.results.records import software_versions, truncate_log
 from genbench.running.device import device_name
 from genbench.running.jobs import RunContext, RunJob
+from genbench.running.phase_timer import PICTURES_PHASE
 from genbench.running.resume import Unrestorable, load_resume, loads, remove_resume, restore, save_resume
 from genbench.running.train_state import TrainResult, TrainState
 from genbench.running.training import train
@@ -68,6 +69,8 @@ class SingleRun:
         self.model_entry, self.hparams = job.model_entry, job.hparams
         self.eval_column = f"fd_clf_{format_count(job.spec.evaluation.n_eval)}"
         self.reached_kimg: float | None = None  # For a failure record: how far training got.
+        # The bars' label: short, so that a terminal has room for the losses (messages give the id).
+        self.bar_label = f"{job.data.entry.name}/{job.model_entry.name} seed {job.spec.seed}"
 
     def execute(self) -> RunRecord:
         """Train (or resume), sample, evaluate and record; returns the ``metrics.json`` record."""
@@ -220,7 +223,8 @@ class SingleRun:
 
     def _train(self, model: Model, batches: DeviceBatches, state: TrainState) -> TrainResult:
         progress, training = self.context.progress, self.spec.training
-        progress.start(self.folder.run_id, training.budget.kimg)
+        # A resumed run's bar starts where it was.
+        progress.start(self.bar_label, training.budget.kimg, done=state.images_seen / 1000)
         try:
             with self.context.stop.deferred():
                 return train(model, batches, self.data.test, training, self, progress, state)
@@ -248,7 +252,7 @@ class SingleRun:
         pictured = time.monotonic()
         labels = balanced_labels(len(samples), self.data.shape.num_classes, samples.device)
         evaluation = evaluate(
-            samples, self.data.setup, labels if model.conditional else None, label=f"{self.folder.run_id}/"
+            samples, self.data.setup, labels if model.conditional else None, label=f"{self.bar_label}/"
         )
         phases = {
             "sample": sampled - started,
@@ -278,9 +282,12 @@ class SingleRun:
         kept = [name for name in (CHECKPOINT_FILE, BEST_CHECKPOINT_FILE) if self.folder.file(name).exists()]
         phases = {
             **{f"prepare/{name}": seconds for name, seconds in self.data.prepare_seconds.items()},
-            "train": result.seconds,
+            "train": result.seconds,  # Optimisation alone.
+            # The loop's evaluation, progress-strip samples and checkpoints.
+            **{name: seconds for name, seconds in result.side_seconds.items() if name != PICTURES_PHASE},
             **scored.phase_seconds,
         }
+        phases["pictures"] += result.side_seconds.get(PICTURES_PHASE, 0.0)
         return dataclasses.replace(
             self.base_record("finished"),
             **result.summary(),

@@ -15,17 +15,17 @@ import time
 from collections.abc import Callable
 
 import torch
-from filelock import FileLock
 
 from genbench.api import DataShape, Hyperparameters, Split, check_split
+from genbench.core.locks import Lock
 from genbench.core.metrics import metrics_of, uses_extractor
 from genbench.core.progress import ProgressSink, SilentProgress
 from genbench.core.record import RecordError, RunRecord
 from genbench.core.registry import PluginEntry, Registry
 from genbench.core.run_spec import EvaluationSpec, Provenance, RunSpec, Schedule, TrainingSpec
 from genbench.errors import OutOfSpaceError, UserError, one_line
-from genbench.evaluation.classifier import cached_classifier
-from genbench.evaluation.floor import floor_record, write_floor
+from genbench.evaluation.classifier import cached_classifier, peek_classifier
+from genbench.evaluation.floor import floor_record
 from genbench.evaluation.inception import InceptionWeights, resolve_inception_weights
 from genbench.evaluation.setup import EvaluationSetup, reference_images
 from genbench.options.config import RunOptions
@@ -37,6 +37,7 @@ from genbench.running.executor import Executor, LocalExecutor
 from genbench.running.fast_path import resolve_precision
 from genbench.running.interrupts import StopRequests
 from genbench.running.jobs import LoadedData, RunContext, RunJob
+from genbench.running.plan import PlannedRun, planned
 
 Job = tuple[PluginEntry, Hyperparameters, int]  # (model, hyperparameters, seed)
 
@@ -123,11 +124,34 @@ class Benchmark:
                 self.announce(self._inception_warning)  # Said only when a run computes metrics.
             return self.executor.run(self.context, jobs, self._finished)
 
+    def plan(self) -> list[PlannedRun]:
+        """What :meth:`run` would do with each run (train, resume or reuse it) and its folder, doing
+        none of it: the datasets are loaded and checked (their hashes name the folders), nothing is
+        trained, evaluated, downloaded or written. A run whose reference classifier is not cached yet
+        has no folder name yet."""
+        runs = []
+        self._find_inception_weights(download=False)
+        for entry in self.datasets:
+            train, test = self._load_splits(entry)
+            self._check_reference_size(entry.name, train, test)
+            self.data_sha256[entry.name] = data_sha256(train, test)
+            cached = self.options.cache_dir / "classifiers"
+            classifier = peek_classifier(entry.name, entry.cls.shape, self.data_sha256[entry.name], cached)
+            for model_entry, hparams, seed in self._jobs():
+                if classifier is None:
+                    runs.append(PlannedRun("train", f"{entry.name}/{model_entry.name} seed {seed}", None))
+                    continue
+                resolved = self._resolved(entry, classifier.weights_sha256, model_entry, hparams, seed)
+                folder = RunFolder(self.options.out, self._spec(resolved).run_id)
+                runs.append(planned(folder, self.options.restart))
+        return runs
+
     def _jobs(self) -> list[Job]:
         return [(model, hparams, seed) for model, hparams in self.models for seed in self.options.seeds]
 
     def _job(self, data: LoadedData, model_entry: PluginEntry, hparams: Hyperparameters, seed: int) -> RunJob:
-        spec = self._spec(self._resolved(data, model_entry, hparams, seed))
+        resolved = self._resolved(data.entry, data.classifier.weights_sha256, model_entry, hparams, seed)
+        spec = self._spec(resolved)
         return RunJob(spec, data, model_entry, hparams, RunFolder(self.options.out, spec.run_id))
 
     def _will_run(self, job: RunJob) -> bool:
@@ -174,7 +198,7 @@ class Benchmark:
         Under a lock on the cache: processes that share it compute each cached file once, one at a
         time, instead of writing it together."""
         self.options.cache_dir.mkdir(parents=True, exist_ok=True)
-        with FileLock(self.options.cache_dir / f".{entry.name}.lock"):
+        with Lock(self.options.cache_dir / f".{entry.name}.lock"):
             return self._prepare_unlocked(entry, train, test)
 
     def _prepare_unlocked(self, entry: PluginEntry, train: Split, test: Split) -> LoadedData:
@@ -217,15 +241,17 @@ class Benchmark:
         data.prepare_seconds["floor"] = time.perf_counter() - started
         return data
 
-    def _find_inception_weights(self) -> None:
+    def _find_inception_weights(self, download: bool | None = None) -> None:
         # Decided once, before any run: missing weights cost one warning line, not one per run.
         if not uses_extractor(self.options.metrics, "inception"):
             return
-        self.inception = resolve_inception_weights(self.options.fid_weights, self.options.download)
+        download = self.options.download if download is None else download
+        self.inception = resolve_inception_weights(self.options.fid_weights, download)
         if not self.inception.available:
-            # Said before the first run that computes metrics: not when every run is reused.
-            columns = ", ".join(c.label for m in metrics_of("inception") for c in m.columns if not c.spread)
-            self._inception_warning = f"warning: Inception columns ({columns}) empty: {self.inception.reason}"
+            # One line, said once, before the first run that computes metrics (not when every run is
+            # reused); the whole reason is in each run's metrics.json (the metrics' protocol).
+            asked = ", ".join(m.name for m in metrics_of("inception") if m.name in self.options.metrics)
+            self._inception_warning = f"warning: {asked} stay empty: no Inception weights (see --fid-weights)"
 
     def _floor(self, data: LoadedData) -> None:
         """Score the held-out real split like a model (cached), and show it in the leaderboard."""
@@ -234,26 +260,24 @@ class Benchmark:
         self.announce(
             f"{data.entry.name}: real-data floor ({held_out_split} vs {self.options.reference_split})…"
         )
-        record = floor_record(
-            data.setup,
-            held_out,
-            held_out_split,
-            self.options.n_samples,
-            self.options.cache_dir,
-            self.announce,
-        )
-        write_floor(self.options.out, record)
+        n_samples, out = self.options.n_samples, self.options.out
+        record = floor_record(data.setup, held_out, held_out_split, n_samples, out, self.announce)
         self.floors.append(record)
         rebuild_leaderboard(self.options.out)
 
     def _resolved(
-        self, data: LoadedData, model_entry: PluginEntry, hparams: Hyperparameters, seed: int
+        self,
+        dataset: PluginEntry,
+        classifier_sha256: str,
+        model_entry: PluginEntry,
+        hparams: Hyperparameters,
+        seed: int,
     ) -> ResolvedRun:
         """What the run resolved beside the options: its data, model, seed, device, precision, weights."""
         return ResolvedRun(
-            dataset=data.entry.name,
-            shape=dataclasses.asdict(data.shape),
-            data_sha256=self.data_sha256[data.entry.name],
+            dataset=dataset.name,
+            shape=dataclasses.asdict(dataset.cls.shape),
+            data_sha256=self.data_sha256[dataset.name],
             model=model_entry.name,
             model_distribution=model_entry.distribution,
             model_version=model_entry.version,
@@ -261,7 +285,7 @@ class Benchmark:
             seed=seed,
             device=self.device.type,
             precision=resolve_precision(self.options.precision, self.device, model_entry.cls),
-            classifier_sha256=data.classifier.weights_sha256,
+            classifier_sha256=classifier_sha256,
             inception_sha256=self.inception.sha256,
         )
 

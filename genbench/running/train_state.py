@@ -15,7 +15,10 @@ class TrainState:
 
     steps: int = 0
     images_seen: int = 0
-    seconds: float = 0.0  # Training seconds spent, in this and earlier processes.
+    seconds: float = 0.0  # Optimisation seconds spent, in this and earlier processes.
+    # Seconds of the loop's other work, by phase (genbench.running.phase_timer): evaluation, pictures,
+    # checkpoints.
+    side_seconds: dict[str, float] = field(default_factory=dict)
     last_logs: dict[str, float] = field(default_factory=dict)
     snapshots: list[tuple[float, torch.Tensor]] = field(default_factory=list)  # (kimg, uint8 images)
     best: dict[str, float] | None = None  # {"value", "kimg"} of the best cheap metric so far.
@@ -49,6 +52,7 @@ class TrainResult:
     seconds: float
     stopped_by: str  # "kimg", "steps" or "seconds"
     last_logs: dict[str, float]
+    side_seconds: dict[str, float] = field(default_factory=dict)  # TrainState.side_seconds.
 
     def summary(self) -> dict[str, object]:
         """The fields a run record carries."""

@@ -10,7 +10,6 @@ progress strip), the cheap metric (``--eval-every``) and resume checkpoints (``-
 from __future__ import annotations
 
 import math
-import time
 from collections.abc import Callable
 from typing import Any, Protocol
 
@@ -24,6 +23,7 @@ from genbench.core.progress import ProgressSink
 from genbench.core.run_spec import TrainingSpec
 from genbench.errors import Diverged, Interrupted
 from genbench.running.fast_path import StepOptions, Stepper
+from genbench.running.phase_timer import CHECKPOINT_PHASE, EVAL_PHASE, PICTURES_PHASE, PhaseTimer
 from genbench.running.resume import checkpoint_payload, preserved_rng
 from genbench.running.train_state import TrainResult, TrainState
 
@@ -122,7 +122,9 @@ def train(
     loop = _Loop(model, batches, test, spec, hooks, state)
     if state.stopped_by is None:
         loop.run(progress)
-    return TrainResult(state.steps, state.images_seen, state.seconds, state.stopped_by, state.last_logs)
+    return TrainResult(
+        state.steps, state.images_seen, state.seconds, state.stopped_by, state.last_logs, state.side_seconds
+    )
 
 
 class _Loop:
@@ -146,7 +148,7 @@ class _Loop:
         self.snapshot_kimg = spec.budget.kimg / SNAPSHOT_POINTS
         self.pending = state.pending  # Restored from a checkpoint onto the training device.
         self.pending[:] = [{k: v.to(batches.device) for k, v in logs.items()} for logs in self.pending]
-        self.started = time.monotonic() - state.seconds
+        self.timer = PhaseTimer(state.seconds, batches.device, state.side_seconds)
 
     def run(self, progress: ProgressSink) -> None:
         """Step until the budget is spent, doing at fixed points of it what the schedule asks."""
@@ -158,6 +160,11 @@ class _Loop:
         while (stopped_by := self._stop_reason()) is None:
             before, steps_before = state.images_seen, state.steps
             self._step()
+            if self._stop_reason() is not None:  # The budget is spent: the closing row logs this
+                if self.hooks.stop_requested():  # step, once (a resumed run writes it after a signal here).
+                    self._checkpoint()
+                    raise Interrupted(f"stopped at {state.images_seen / 1000:g} kimg")
+                continue
             self._at_fixed_points(before, steps_before)
             progress.update(
                 state.images_seen / 1000, state.steps, state.last_logs if not self.pending else None
@@ -212,7 +219,7 @@ class _Loop:
         return left if self.budget.steps is None else min(left, self.budget.steps - self.state.steps)
 
     def _stop_reason(self) -> str | None:
-        self.state.seconds = time.monotonic() - self.started
+        self.state.seconds = self.timer.optimising()
         return self.budget.stop_reason(self.state.images_seen, self.state.steps, self.state.seconds)
 
     def _log(
@@ -225,12 +232,13 @@ class _Loop:
         bad = sorted(key for key, value in row.items() if not math.isfinite(value))
         if bad:
             raise Diverged(f"{', '.join(bad)} became non-finite at {state.images_seen / 1000:g} kimg")
-        with preserved_rng():  # Looking at the model must not change how it trains.
+        # Looking at the model must not change how it trains; its time is not training time.
+        with preserved_rng(), self.timer.aside_as(EVAL_PHASE):
             if estimate or test is not None:
                 row.update(_test_estimates(self.model, test or self.test_subset, self.batches.device))
             if evaluate:
                 row.update(self._evaluate())
-        state.seconds = time.monotonic() - self.started
+        state.seconds = self.timer.optimising()
         self.hooks.write_logs(
             {"step": state.steps, "kimg": state.images_seen / 1000, "seconds": state.seconds, **row}
         )
@@ -238,7 +246,7 @@ class _Loop:
         state.last_logs = {**state.last_logs, **row}
 
     def _snapshot(self) -> torch.Tensor:
-        with preserved_rng():
+        with preserved_rng(), self.timer.aside_as(PICTURES_PHASE):
             return self.hooks.snapshot(self.model)
 
     def _evaluate(self) -> dict[str, float]:
@@ -254,8 +262,9 @@ class _Loop:
     def _checkpoint(self) -> None:
         """Save a resume checkpoint. Pending logs go into it, not into a row: the log of a run that
         stopped and resumed has exactly the rows of one that never stopped."""
-        self.state.seconds = time.monotonic() - self.started
-        self.hooks.save_checkpoint(checkpoint_payload(self.model, self.batches, self.state))
+        self.state.seconds = self.timer.optimising()
+        with self.timer.aside_as(CHECKPOINT_PHASE):
+            self.hooks.save_checkpoint(checkpoint_payload(self.model, self.batches, self.state))
 
 
 def _mean_logs(pending: list[dict[str, torch.Tensor]]) -> dict[str, float]:

@@ -50,11 +50,19 @@ def test_reported_floor_is_far_below_noise(digits, tmp_path: Path) -> None:
     noise = evaluate(_uniform_noise(train.images[:1000].shape), setup).metrics
     assert floor.metrics["fd_clf_1k"] * 20 < noise["fd_clf_1k"], (floor.metrics, noise)
     assert floor.metrics["kid_clf_1k"] * 20 < noise["kid_clf_1k"]
-    # Cached: asked again, the same record comes back without recomputing.
+    # One place holds it, <out>/floors/: asked again, the same record comes back without recomputing.
+    (written,) = (tmp_path / "floors").glob("*.json")
+    assert written.name == f"{floor.run_id}.json"
     assert floor_record(setup, train, "train", 1000, tmp_path) == floor
-    # Fewer metrics, same protocol: another record, but the same leaderboard row (run id).
+    # Fewer metrics, same protocol: the same record (it has them); more: the missing ones are added.
     fewer = floor_record(dataclasses.replace(setup, metrics=("fd_clf",)), train, "train", 1000, tmp_path)
-    assert list(fewer.metrics) == ["fd_clf_1k"] and fewer.run_id == floor.run_id
+    assert fewer == floor
+    wider = dataclasses.replace(setup, metrics=("fd_clf", "kid_clf", "isc_clf"))
+    more = floor_record(wider, train, "train", 1000, tmp_path)
+    assert set(more.metrics) == {*floor.metrics, "isc_clf_1k", "isc_std_clf_1k"}
+    assert more.run_id == floor.run_id
+    assert more.metrics["fd_clf_1k"] == floor.metrics["fd_clf_1k"]
+    assert sorted(p.name for p in (tmp_path / "floors").iterdir()) == [written.name, f"{written.name}.sha256"]
 
 
 def _noisy(images: torch.Tensor, level: float) -> torch.Tensor:

@@ -6,14 +6,13 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
 import torch
 from typer.testing import CliRunner
 
-from genbench.api import DataShape, Split
+from genbench.api import Split
 from genbench.cli import app
 from genbench.evaluation.inception import _EXPECTED_KEYS, resolve_inception_weights
 from genbench.options.config import RunOptions
@@ -69,6 +68,8 @@ NOT_AFFECTING = {
     "checkpoint_every": 0.5,
     "restart": True,
     "quiet": True,
+    "report": False,
+    "dry_run": True,
     "description": "another description",
     "executor": "ray",
     "ray_address": "127.0.0.1:6379",
@@ -173,14 +174,15 @@ def test_the_sweep_names_runs_after_the_plugin_version_and_the_device_type(fake_
     benchmark = Benchmark(options, fake_registry)
     benchmark.data_sha256["bars"] = "d" * 64
     (entry, hparams), dataset = benchmark.models[0], benchmark.datasets[0]
-    data = SimpleNamespace(
-        entry=dataset, shape=DataShape(1, 8, 3), classifier=SimpleNamespace(weights_sha256="c" * 64)
-    )
-    config = run_identity(options, benchmark._resolved(data, entry, hparams, seed=0))
+    classifier_sha256 = "c" * 64
+    resolved = benchmark._resolved(dataset, classifier_sha256, entry, hparams, seed=0)
+    config = run_identity(options, resolved)
     assert config["model_plugin"] == {"distribution": entry.distribution, "version": entry.version}
     assert config["device"] == "cpu" and config["precision"] == "fp32"
+    assert benchmark._spec(resolved).run_id == run_id("bars", entry.name, 0, config)
     upgraded = dataclasses.replace(entry, version=entry.version + ".post1")
-    assert benchmark._job(data, upgraded, hparams, 0).spec.run_id != run_id("bars", entry.name, 0, config)
+    upgraded_spec = benchmark._spec(benchmark._resolved(dataset, classifier_sha256, upgraded, hparams, 0))
+    assert upgraded_spec.run_id != run_id("bars", entry.name, 0, config)
 
 
 @pytest.mark.usefixtures("one_thread")

@@ -334,7 +334,7 @@ def test_a_deleted_config_of_an_unfinished_run_is_written_again(case: Reference)
     assert json.loads(config.read_text())["run_id"] == _run_dir(case.unfinished).name
 
 
-# The caches: the reference classifier, the floor and torch-fidelity's statistics.
+# The caches: the reference classifier, the floor (kept in <out>/floors/) and torch-fidelity's statistics.
 
 
 def test_a_damaged_classifier_cache_is_trained_again(case: Reference) -> None:
@@ -347,8 +347,8 @@ def test_a_damaged_classifier_cache_is_trained_again(case: Reference) -> None:
 
 
 @pytest.mark.parametrize("damage", ["garbage_bytes", "wrong_json_type", "right_keys_wrong_content"])
-def test_a_damaged_floor_cache_is_computed_again(case: Reference, damage: str) -> None:
-    (cached,) = (case.cache / "floors").glob("*.json")
+def test_a_damaged_floor_is_computed_again(case: Reference, damage: str) -> None:
+    (cached,) = (case.finished / "floors").glob("*.json")  # Its one place: <out>/floors/.
     before = json.loads(cached.read_text())
     {**DAMAGES, "right_keys_wrong_content": right_keys_wrong_content}[damage](cached)
     result = _run(case.finished)

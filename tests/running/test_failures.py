@@ -54,7 +54,7 @@ def test_a_sweep_goes_on_past_failing_runs_and_exits_1_with_a_summary(faulty: No
     }
     assert "raised RuntimeError: shape mismatch in layer 3" in records["raises"]["error"]
     assert "faulty" in records["raises"]["error"]  # The plugin is named.
-    assert records["goes-nan"]["error"].startswith("diverged: loss became non-finite at ")
+    assert records["goes-nan"]["error"].startswith("loss became non-finite at ")  # Its status says diverged.
     assert "at batch size 32; try --set out-of-memory.batch_size=16" in records["out-of-memory"]["error"]
     assert "ValueError: sampler not implemented" in records["sampling-fails"]["error"]
     traceback = (out / "runs" / records["raises"]["run_id"] / "error.log").read_text()
@@ -63,6 +63,8 @@ def test_a_sweep_goes_on_past_failing_runs_and_exits_1_with_a_summary(faulty: No
 
     # The summary names each failure in one line; no traceback reaches the terminal.
     assert "4 of 5 runs did not finish:" in result.stderr and "Traceback" not in result.output
+    assert "diverged: diverged" not in result.stderr.lower()  # Issue 19: "DIVERGED: diverged: …".
+    assert ": DIVERGED: loss became non-finite at " in result.stderr
     for model in ("raises", "goes-nan", "out-of-memory", "sampling-fails"):
         assert f"-{model}-seed0-" in result.stderr
     # The leaderboard lists every run with its status and error; the finished one keeps its metrics.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import time
 from pathlib import Path
 
 import fakes
@@ -80,3 +81,39 @@ def test_batches_cover_the_split_and_are_seeded() -> None:
 def test_quantisation_round_trips_uint8() -> None:
     values = torch.arange(256, dtype=torch.uint8).reshape(1, 1, 16, 16)
     assert torch.equal(to_uint8(to_unit_range(values)), values)
+
+
+@pytest.mark.parametrize("budget", [Budget(kimg=1.0), Budget(kimg=100.0, steps=32)])
+def test_the_last_step_gets_one_row_with_its_scalars_and_the_closing_estimates(budget: Budget) -> None:
+    # Issue 19: train.jsonl had two rows at the final step, one with the training scalars and one
+    # without (here the last step, 32, is also a multiple of log_every).
+    _, rows = _train(budget, log_every=4)
+    steps = [row["step"] for row in rows]
+    assert len(steps) == len(set(steps)), steps
+    assert steps[-1] == 32 and {"loss", "test/loss"} <= set(rows[-1])
+
+
+class SlowEvaluation(LogOnlyHooks):
+    """Hooks whose cheap metric takes a while (a diffusion model sampling for it, say)."""
+
+    def evaluate(self, model: object) -> dict[str, float]:
+        time.sleep(0.3)
+        return {"eval/fd_clf_1k": 1.0}
+
+
+def test_training_seconds_are_optimisation_alone() -> None:
+    # Issue 19: with --eval-every, a model spent 340 of 368 s sampling for the cheap metric, and
+    # train_seconds read 349 s (9 s without it). Evaluation has its own phase.
+    data = fakes.Bars(Path("unused"))
+    model = fakes.PixelGaussian.build(fakes.Bars.shape)
+    rows: list[dict[str, float]] = []
+    batches = DeviceBatches(data.load("train"), torch.device("cpu"), seed=0)
+    schedule = Schedule(log_every=5, eval_every_kimg=0.25)
+    started = time.monotonic()
+    hooks = SlowEvaluation(rows.append)
+    result = train(model, batches, data.load("test"), Budget(kimg=1.0), hooks, SilentProgress(), schedule)
+    wall = time.monotonic() - started
+    evaluating = result.side_seconds["eval_during_training"]
+    assert evaluating >= 4 * 0.3  # Every quarter of the budget (the last one in the closing row).
+    assert result.seconds < wall - evaluating + 0.05
+    assert rows[-1]["seconds"] == pytest.approx(result.seconds, abs=0.05)  # train.jsonl's too.

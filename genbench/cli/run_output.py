@@ -1,0 +1,66 @@
+"""What ``genbench run`` prints besides its progress bars: its messages, the closing table, where the
+records, the leaderboard and the report are, and the runs that did not finish."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from rich.console import Console, RenderableType
+
+from genbench.core.layout import LEADERBOARD_FILE, RUNS_DIR
+from genbench.core.record import RunRecord
+from genbench.errors import UserError
+from genbench.results.leaderboard import records_frame, summarise
+from genbench.results.leaderboard_view import by_model, render, terminal_view
+from genbench.results.phase_seconds import with_phase_seconds
+from genbench.results.report import build_report
+from genbench.running.executor import failure_reason
+
+
+def messages(console: Console) -> Callable[[str], None]:
+    """How messages reach ``console``: in a terminal, wrapped between words at its width (never
+    inside a number or a name); in a pipe or a log, one line each, whole, so grep finds them. Printed
+    as they are: "[3/8]" is not markup."""
+
+    def say(message: str) -> None:
+        console.print(message, highlight=False, markup=False, soft_wrap=not console.is_terminal)
+
+    return say
+
+
+def closing_table(floors: list[RunRecord], records: list[RunRecord], width: int) -> RenderableType | None:
+    """Each model's metrics over its seeds (runs that did not finish counted, not averaged), beside
+    its dataset's floor, with where the seconds went; None when there is nothing to show."""
+    if not records:
+        return None
+    summary = with_phase_seconds(summarise(records_frame(floors + records)), records)
+    rendered = render(by_model(terminal_view(summary)), "table", width)
+    assert not isinstance(rendered, str)  # A table for a terminal, not text.
+    return rendered
+
+
+def where_things_are(out: Path) -> str:
+    """The line that says where the run records and the leaderboard are."""
+    return f"run records: {out / RUNS_DIR}   leaderboard: {out / LEADERBOARD_FILE}"
+
+
+def write_report(out: Path, say: Callable[[str], None]) -> None:
+    """Write ``out``'s report.html (and its plots) and say where it is, or why there is none."""
+    try:
+        built = build_report(out)
+    except UserError as error:
+        say(f"report: not written ({error})")
+        return
+    for note in built.notes:
+        say(f"skipped: {' '.join(note.split())}")
+    say(f"report: {built.page}")
+
+
+def failures(records: list[RunRecord]) -> list[str]:
+    """A line per run that did not finish (none when all did), after one saying how many."""
+    failed = [record for record in records if not record.finished]
+    if not failed:
+        return []
+    lines = [f"  {record.run_id}: {record.status}: {failure_reason(record)}" for record in failed]
+    return [f"{len(failed)} of {len(records)} runs did not finish:", *lines]
