@@ -86,6 +86,8 @@ def save_image_grid(
     pixels = grid.mul(255).add_(0.5).clamp_(0, 255).permute(1, 2, 0).to(torch.uint8).numpy()
     rows = math.ceil(len(images) / cols)
     picture = labelled(Image.fromarray(pixels), rows, row_labels, title)
+    if images.shape[1] == 1:  # Grey images (make_grid repeats them to RGB): a third of the bytes.
+        picture = picture.convert("L")
     buffer = io.BytesIO()
     picture.save(buffer, format="png")
     atomic_write(Path(path), lambda f: f.write(buffer.getvalue()))
