@@ -14,15 +14,15 @@ _PLAIN = (1e-3, 1e5)  # Magnitudes written without an exponent.
 
 def number(value: float, digits: int = MEAN_DIGITS) -> str:
     """``value`` to ``digits`` significant digits, without an exponent between 0.001 and 100000
-    (``12345``, ``9.75``, ``0.0123``), else as ``2.7e6``; integers as they are."""
+    (``12350``, ``9.75``, ``0.0123``), else as ``2.7e6``; integers as they are."""
     if not math.isfinite(value):
         return str(value)
-    if float(value).is_integer() and abs(value) < _PLAIN[1]:
+    if float(value).is_integer() and abs(value) < 10**digits:
         return str(int(value))
     size = abs(value)
     if _PLAIN[0] <= size < _PLAIN[1]:
-        if size >= 10 ** (digits - 1):  # 12345.6 to 4 digits: 12346, not 1.235e+04.
-            return str(round(value))
+        if size >= 10 ** (digits - 1):  # 12345.6 to 4 digits: 12350, not 1.235e+04.
+            return str(int(round(value, digits - 1 - math.floor(math.log10(size)))))
         return f"{value:.{digits}g}"
     mantissa, exponent = f"{value:.{digits - 1}e}".split("e")
     mantissa = mantissa.rstrip("0").rstrip(".") if "." in mantissa else mantissa

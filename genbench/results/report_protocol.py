@@ -215,16 +215,25 @@ def column_note(dataset: DatasetReport, column: str) -> str:
         description = str(protocols[0].get("metric", column))
         units = protocols[0].get("units")
         unit = str(units.get(column, "")) if isinstance(units, dict) else ""
-    parts = [description, direction]
+    parts = [description, direction, *sample_notes(dataset, column)]
+    if unit:
+        parts.append(f"units: {unit}")
+    return "; ".join(parts)
+
+
+def sample_notes(dataset: DatasetReport, column: str) -> list[str]:
+    """How many images a metric column's value was computed from, as its runs' protocols record it:
+    generated vs reference images, and KID's subsets."""
+    protocols = [run.record.protocol.get(column) for run in dataset.runs]
+    protocols = [p for p in protocols if isinstance(p, dict)]
+    parts = []
     counts = sorted({json.dumps(p.get("n_generated")) for p in protocols if "n_generated" in p})
     if counts:
         parts.append(f"{' / '.join(counts)} generated vs {protocols[0].get('n_reference')} reference images")
     subsets = sorted({(p["kid_subsets"], p["kid_subset_size"]) for p in protocols if "kid_subset_size" in p})
     if subsets:
         parts.append(" / ".join(f"{count} subsets of {size} images a side" for count, size in subsets))
-    if unit:
-        parts.append(f"units: {unit}")
-    return "; ".join(parts)
+    return parts
 
 
 def _during_training_note(column: str) -> str | None:
