@@ -37,7 +37,7 @@ from genbench.core.files import atomic_write, read_json, read_jsonl
 from genbench.core.layout import CONFIG_FILE, FIGURES, TRAIN_LOG_FILE
 from genbench.core.metrics import column_spec, higher_is_better
 
-FIGURE_INCHES = (6.4, 3.6)  # One row of panels: shown this size (614 x 346 CSS px), two side by side.
+FIGURE_INCHES = (6.3, 3.6)  # One row of panels: shown this size (605 x 346 CSS px), two side by side.
 PANEL_INCHES = 2.2  # The height of each row of panels.
 DPI = 120  # A little sharper than the screen's pixels; the report shows a figure at its size in inches.
 COLOURS = 64  # The palette a figure is stored with: lines, text and a few fills need no more.

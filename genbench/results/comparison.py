@@ -132,7 +132,7 @@ def _write_eval_lines(folder: Path, dataset: str, logs: pd.DataFrame) -> list[Pa
     keys = sorted(k for k in logs.columns if k.startswith(EVAL_PREFIX))
     paths = []
     for x, (name, xlabel) in EVAL_X.items():
-        title = f"{dataset}: evaluation during training against {xlabel}, one line per seed"
+        title = f"{dataset}: evaluation during training, one line per seed"
         figure = new_figure(title, panel_inches(len(keys)))
         for ax, key in zip(panel_grid(figure, len(keys)), keys, strict=True):
             _draw_seed_lines(ax, logs, key, x)

@@ -26,7 +26,7 @@ ROW_INCHES = 0.42  # Per model row, room for a two-line label.
 FRAME_INCHES = 0.95  # Title, axis and tick labels.
 LOG_SPAN = 20.0  # A log axis where the largest value is this many times the smallest (all positive).
 LABEL_CHARACTERS = 22  # Row labels wrap at this width.
-_SEED_OFFSETS = (0.0, 0.14, -0.14, 0.07, -0.07)  # Seeds' dots, a little apart where they coincide.
+SEED_SPREAD = 0.3  # Seeds' dots are this far apart at most above and below their row: told apart.
 
 
 @dataclass(frozen=True)
@@ -76,7 +76,7 @@ def write_metric_chart(path: Path, metric: str, rows: list[ChartRow], floor: flo
     spec = column_spec(metric)
     unit = spec[1].unit if spec else ""
     ax.set_xlabel(f"{metric} ({unit})" if unit else metric, fontsize=8)
-    ax.tick_params(axis="x", labelsize=7)
+    ax.tick_params(axis="x", which="both", labelsize=7)
     ax.grid(axis="x", alpha=0.3)
     ax.spines[["top", "right"]].set_visible(False)
     save_figure(figure, path)
@@ -86,7 +86,9 @@ def _draw_row(ax: Axes, y: int, row: ChartRow) -> None:
     """The row's seeds as dots, its mean as a tick and its interval as a line through it."""
     colour = model_colour(row.model)
     summary = row.summary
-    offsets = [_SEED_OFFSETS[i % len(_SEED_OFFSETS)] for i in range(len(summary.values))]
+    n = len(summary.values)
+    step = min(0.12, 2 * SEED_SPREAD / (n - 1)) if n > 1 else 0.0
+    offsets = [(i - (n - 1) / 2) * step for i in range(n)]
     ax.scatter(
         summary.values, [y + o for o in offsets], s=22, color=colour, alpha=0.85,
         edgecolors="white", linewidths=0.5, zorder=3,
