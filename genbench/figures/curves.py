@@ -210,8 +210,9 @@ def _draw_panel(ax: Axes, frame: pd.DataFrame, keys: list[str], window: float, t
         held_out = key.startswith(TEST_PREFIX)
         label = f"{base} (held-out)" if held_out else key
         style = "o" if held_out else "-"
-        raw = {"alpha": RAW_ALPHA, "markersize": 3, "linewidth": 0.8}
-        ax.plot(points["kimg"], points[key], style, color=colour, **raw)
+        ax.plot(
+            points["kimg"], points[key], style, color=colour, alpha=RAW_ALPHA, markersize=3, linewidth=0.8
+        )
         smoothed = smooth(points["kimg"], points[key], window)
         ax.plot(points["kimg"], smoothed, "--" if held_out else "-", color=colour, linewidth=1.8, label=label)
     if title:

@@ -151,8 +151,8 @@ def _draw_seed_lines(ax: Axes, logs: pd.DataFrame, key: str, x: str) -> None:
         legend = None if label in labelled else label  # One legend entry per model, not per seed.
         labelled.add(str(label))
         colour = model_colour(str(run["model"].iloc[0]))
-        style = {"color": colour, "linewidth": SEED_LINE_WIDTH, "markersize": 3}
-        ax.plot(points[x], points[key], "o-", label=legend, **style)
+        width = SEED_LINE_WIDTH
+        ax.plot(points[x], points[key], "o-", label=legend, color=colour, linewidth=width, markersize=3)
     metric = key.removeprefix(EVAL_PREFIX)
     ax.set_title(metric, fontsize=9)
     ax.set_ylabel(axis_label(metric), fontsize=8)
