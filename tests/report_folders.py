@@ -83,9 +83,11 @@ def write_run(
     return folder
 
 
-def write_floor_record(out: Path, metrics: dict[str, float], dataset: str = "digits") -> None:
-    """The real-data floor of ``dataset``."""
-    record = {"run_id": f"{dataset}-floor-abc", "dataset": dataset, "model": FLOOR_MODEL, "seed": None}
+def write_floor_record(
+    out: Path, metrics: dict[str, float], dataset: str = "digits", key: str = "abc"
+) -> None:
+    """The real-data floor of ``dataset`` (``key``: its protocol's)."""
+    record = {"run_id": f"{dataset}-floor-{key}", "dataset": dataset, "model": FLOOR_MODEL, "seed": None}
     write_floor(out, RunRecord.from_dict({**record, "status": "floor", "metrics": metrics}))
 
 

@@ -16,6 +16,7 @@ import pandas as pd
 from genbench.core.layout import FLOOR_MODEL
 from genbench.core.metrics import column_spec, higher_is_better, is_spread
 from genbench.results.leaderboard import sort_column
+from genbench.results.setup_labels import differences, frame_facts
 from genbench.results.statistics import SeedSummary, seed_summary
 
 if TYPE_CHECKING:  # genbench.results.report_model builds on what this module returns.
@@ -103,15 +104,19 @@ def summarise_dataset(dataset: DatasetReport) -> Summary:
 
 
 def _floors(frame: pd.DataFrame, columns: list[SummaryColumn]) -> list[FloorRow]:
-    """One reference row per floor record, labelled by its protocol where there are several."""
+    """One reference row per floor record (one per protocol), never averaged; where there are several,
+    each labelled by what differs between them (``[n_samples 10k]``, ``[reference_split train]``)."""
     floors = frame[frame["model"] == FLOOR_MODEL]
+    ids = floors["run_id"].astype(str)
+    facts = {run_id: frame_facts(floors[ids == run_id]) for run_id in ids}
+    names = differences(facts, unknown=lambda run_id: run_id) if len(floors) > 1 else {}
     rows = []
-    for _, floor in floors.iterrows():
+    for run_id, (_, floor) in zip(ids, floors.iterrows(), strict=True):
         values = {c.name: float(floor[c.name]) for c in columns if pd.notna(floor[c.name])}
-        label = "real-data floor"
-        if len(floors) > 1:
-            label += f" ({floor['reference_split']} split, {floor['n_reference']} reference images)"
-        rows.append(FloorRow(label, values))
+        name = names.get(run_id, "")
+        if not values:  # A floor of another sample count than every run: nothing to compare with.
+            continue
+        rows.append(FloorRow("real-data floor" + (f" [{name}]" if name else ""), values))
     return rows
 
 

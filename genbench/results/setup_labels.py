@@ -11,7 +11,7 @@ frame itself shows (the budget, the sample count in the metric columns' names, t
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -69,9 +69,13 @@ def setup_keys(frame: pd.DataFrame) -> pd.Series:
     return frame["setup"].astype(object).where(frame["setup"].notna(), UNRECORDED).astype(str)
 
 
-def differences(facts: Mapping[str, Mapping[str, Any]]) -> dict[str, str]:
+def differences(
+    facts: Mapping[str, Mapping[str, Any]], unknown: Callable[[str], str] | None = None
+) -> dict[str, str]:
     """Per setup, the settings (of those every setup has) whose values differ between the setups, as
-    ``name value`` pairs; ``setup <hash>`` for a setup whose settings are not known to differ."""
+    ``name value`` pairs; for a setup whose settings are not known to differ, ``unknown(setup)``
+    (default ``setup <hash>``), added to the pairs where they alone do not tell setups apart."""
+    unknown = unknown or _by_hash
     shared = set.intersection(*(set(settings) for settings in facts.values())) if facts else set()
     differing = [key for key in shared if len({_text(facts[s][key]) for s in facts}) > 1]
     differing.sort(key=_rank)
@@ -81,13 +85,19 @@ def differences(facts: Mapping[str, Mapping[str, Any]]) -> dict[str, str]:
         pairs = [f"{short[key]} {_text(settings[key])}" for key in differing]
         if len(pairs) > MAX_SHOWN:
             pairs = [*pairs[: MAX_SHOWN - 1], f"+{len(pairs) - MAX_SHOWN + 1} more"]
-        names[setup] = ", ".join(pairs) or (UNRECORDED if setup == UNRECORDED else f"setup {setup[:8]}")
-    return names
+        names[setup] = ", ".join(pairs) or unknown(setup)
+    shared = [name for name in names.values() if list(names.values()).count(name) > 1]
+    # Settings that differ elsewhere but not between these: only their hash tells them apart.
+    return {s: f"{name}, {unknown(s)}" if name in shared else name for s, name in names.items()}
+
+
+def _by_hash(setup: str) -> str:
+    return UNRECORDED if setup == UNRECORDED else f"setup {setup[:8]}"
 
 
 def _facts(rows: pd.DataFrame, configs: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
     """One setup's settings: those the frame shows, overridden by its first run's config where known."""
-    facts = _frame_facts(rows)
+    facts = frame_facts(rows)
     run_ids = rows["run_id"].astype(str) if "run_id" in rows.columns else []  # A summary has none.
     for run_id in run_ids:
         if run_id in configs:
@@ -96,8 +106,9 @@ def _facts(rows: pd.DataFrame, configs: Mapping[str, Mapping[str, Any]]) -> dict
     return facts
 
 
-def _frame_facts(rows: pd.DataFrame) -> dict[str, Any]:
-    """What a leaderboard frame tells of a setup, under the names its config.json gives them."""
+def frame_facts(rows: pd.DataFrame) -> dict[str, Any]:
+    """What rows of a leaderboard frame tell of their setup (or a floor's protocol), under the names a
+    config.json gives them: the budget, the reference split and images, the sample count."""
     facts: dict[str, Any] = {}
     first = rows.iloc[0]
     if pd.notna(first.get("budget_kimg")):

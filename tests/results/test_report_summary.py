@@ -77,6 +77,20 @@ def test_the_page_shows_the_summary_first_with_its_intervals_arrows_and_best(tmp
     assert page.count("the Inception Score formula") <= 1  # A metric is described once.
 
 
+def test_floors_of_two_protocols_are_two_reference_rows_never_averaged(tmp_path: Path) -> None:
+    write_run(tmp_path, "vae", 0, {"fd_clf_1k": 10.0})
+    write_floor_record(tmp_path, {"fd_clf_1k": 0.2}, key="a")
+    write_floor_record(tmp_path, {"fd_clf_10k": 0.0}, key="b")
+    write_floor_record(tmp_path, {"fd_clf_1k": 0.3}, key="c")
+    (dataset,) = collect(tmp_path)
+    floors = [(floor.label, floor.values) for floor in summarise_dataset(dataset).floors]
+    # Floor b has no value in the summary's columns (no run has 10k samples): nothing to compare with.
+    assert floors == [
+        ("real-data floor [n_samples 1k, digits-floor-a]", {"fd_clf_1k": 0.2}),
+        ("real-data floor [n_samples 1k, digits-floor-c]", {"fd_clf_1k": 0.3}),
+    ]
+
+
 def test_a_metric_and_its_spread_are_described_once(tmp_path: Path) -> None:
     write_run(tmp_path, "vae", 0, {"kid_clf_1k": 3.0, KID_STD: 1.0})
     page = html.unescape(write_report(tmp_path).read_text())
