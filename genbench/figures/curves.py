@@ -14,8 +14,8 @@ figure's title names the run by its dataset, model and seed, and says how it was
 
 Figures are built on :class:`Figure` with the Agg canvas, never through ``pyplot``: no global state,
 no display, safe from any thread. They are drawn at the size the report shows them (their PNG
-records :data:`DPI`, from which the report takes that size) and stored with a palette of
-:data:`COLOURS` colours: a line drawing loses nothing visible by it and takes a third of the bytes.
+records :data:`DPI`, from which the report takes that size) and stored with the fixed palette of
+genbench.figures.palette: a line drawing loses nothing visible by it and takes a third of the bytes.
 """
 
 from __future__ import annotations
@@ -36,11 +36,11 @@ from PIL import Image
 from genbench.core.files import atomic_write, read_json, read_jsonl
 from genbench.core.layout import CONFIG_FILE, FIGURES, TRAIN_LOG_FILE
 from genbench.core.metrics import column_spec, higher_is_better
+from genbench.figures.palette import figure_palette
 
 FIGURE_INCHES = (6.3, 3.6)  # One row of panels: shown this size (605 x 346 CSS px), two side by side.
 PANEL_INCHES = 2.2  # The height of each row of panels.
 DPI = 120  # A little sharper than the screen's pixels; the report shows a figure at its size in inches.
-COLOURS = 64  # The palette a figure is stored with: lines, text and a few fills need no more.
 # The centred moving mean drawn over a series: the mean of the values within half a window of each
 # point, the window this fraction of the run's kimg. Centred, it does not lag; the same window for train
 # and held-out, so the two stay comparable. Enough to read a noisy GAN loss, short enough to keep its
@@ -173,13 +173,13 @@ def panel_grid(figure: Figure, n: int) -> list[Axes]:
 
 
 def save_figure(figure: Figure, path: Path) -> None:
-    """Render ``figure`` as a PNG at :data:`DPI` (recorded in the file), reduced to a palette of
-    :data:`COLOURS` colours, and write it atomically."""
+    """Render ``figure`` as a PNG at :data:`DPI` (recorded in the file), in the figures' palette
+    (genbench.figures.palette.figure_palette), and write it atomically."""
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", dpi=DPI)
     buffer.seek(0)
     with Image.open(buffer) as image:
-        reduced = image.convert("RGB").quantize(COLOURS, method=Image.Quantize.MEDIANCUT)
+        reduced = image.convert("RGB").quantize(palette=figure_palette(), dither=Image.Dither.NONE)
     output = io.BytesIO()
     reduced.save(output, format="png", optimize=True, dpi=(DPI, DPI))
     atomic_write(path, lambda f: f.write(output.getvalue()))
