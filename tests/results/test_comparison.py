@@ -14,7 +14,7 @@ from genbench.core.layout import FLOOR_MODEL, PLOTS_DIR, TRAIN_LOG_FILE
 from genbench.core.record import RunRecord
 from genbench.evaluation.floor import write_floor
 from genbench.figures.curves import DPI, FIGURE_INCHES
-from genbench.figures.palette import PALETTE, model_colour
+from genbench.figures.palette import MIXES, PALETTE, model_colour
 from genbench.results.comparison import chart_rows, finished_runs, write_comparison_plots
 from genbench.results.leaderboard import read_records, records_frame
 from genbench.results.metric_chart import CHART_INCHES, uses_log_axis
@@ -133,6 +133,13 @@ def test_write_comparison_plots_draws_metric_charts_and_eval_curves_per_dataset(
     for path in [*written["digits"], *written["fashion"]]:
         _assert_png(path)
     assert [log.read_bytes() for log in logs] == before
+    # Each model's dots in its own colour, even vae's one dot (an adaptive palette once dropped it).
+    with Image.open(digits / "metric_fd_clf_10k.png") as chart:
+        pixels = set(chart.convert("RGB").get_flattened_data())
+    for model in ("dcgan", "vae"):
+        rgb = tuple(int(model_colour(model)[i : i + 2], 16) for i in (1, 3, 5))
+        shades = {tuple(round(255 - a * (255 - c)) for c in rgb) for a in MIXES}
+        assert pixels & shades, model
 
 
 def test_a_dataset_with_only_failed_runs_gets_no_plots(tmp_path: Path) -> None:
