@@ -135,11 +135,12 @@ def _ordered(rows: list[SummaryRow], frame: pd.DataFrame) -> list[SummaryRow]:
 
 
 def _mark_best(rows: list[SummaryRow], columns: list[SummaryColumn]) -> list[SummaryRow]:
-    """The rows with the best mean of each column marked, where two or more rows have one (ties: all)."""
+    """The rows with the best mean of each column marked, where two or more rows have one (ties: all),
+    unless every row has the same mean: then none is better (precision 0 for every model)."""
     best: dict[str, set[str]] = {row.label: set() for row in rows}
     for column in columns:
         means = {row.label: row.cells[column.name].mean for row in rows if row.cells[column.name].n}
-        if len(means) < 2:
+        if len(set(means.values())) < 2:
             continue
         top = max(means.values()) if column.higher_is_better else min(means.values())
         for label, mean in means.items():

@@ -77,6 +77,14 @@ def test_the_page_shows_the_summary_first_with_its_intervals_arrows_and_best(tmp
     assert page.count("the Inception Score formula") <= 1  # A metric is described once.
 
 
+def test_no_model_is_best_where_every_model_has_the_same_mean(tmp_path: Path) -> None:
+    # A real 4-run report: precision 0 for dcgan and vae alike; neither is the best of its column.
+    for model in ("dcgan", "vae"):
+        write_run(tmp_path, model, 0, {FD: 10.0 if model == "dcgan" else 20.0, PRECISION: 0.0})
+    (dataset,) = collect(tmp_path)
+    assert [row.best for row in summarise_dataset(dataset).rows] == [{FD}, set()]
+
+
 def test_floors_of_two_protocols_are_two_reference_rows_never_averaged(tmp_path: Path) -> None:
     write_run(tmp_path, "vae", 0, {"fd_clf_1k": 10.0})
     write_floor_record(tmp_path, {"fd_clf_1k": 0.2}, key="a")
