@@ -9,8 +9,10 @@ Three figures, each skipped when it would be empty:
 
 Training scalars and their held-out ``test/`` points are drawn raw but faint, each with the same
 centred moving mean on top (:func:`smooth`): a trailing average lags behind the raw values and would
-open a train/held-out gap that the values do not have. ``eval/`` points are drawn as measured. Each
-figure's title names the run by its dataset, model and seed, and says how it was smoothed.
+open a train/held-out gap that the values do not have. For the same reason a training scalar, the mean
+over the steps of its log interval, is drawn at the middle of that interval (:func:`interval_middles`),
+a held-out point where it was measured. ``eval/`` points are drawn as measured. Each figure's title
+names the run by its dataset, model and seed, and says how it was smoothed.
 
 Figures are built on :class:`Figure` with the Agg canvas, never through ``pyplot``: no global state,
 no display, safe from any thread. They are drawn at the size the report shows them (their PNG
@@ -76,10 +78,13 @@ def write_run_curves(run_dir: Path) -> list[Path]:
         title = f"{run_title(run_dir)}: {_FIGURE_TITLES[name]}"
         if name != "eval":
             title += f"\n{smoothing_note(window)}"
-        figure = new_figure(title, panel_inches(1 if name == "losses" else len(panels)))
+        figure = new_figure(title, panel_inches(len(panels)))
         axes = panel_grid(figure, len(panels))
         for ax, (panel, keys) in zip(axes, panels.items(), strict=True):
             _draw_panel(ax, frame, keys, window, title="" if name == "losses" else panel)
+            ax.set_xlabel(KIMG_LABEL if len(panels) == 1 else "kimg", fontsize=8)
+        if len(panels) > 1:  # One long label for the figure: side by side, the panels' would overlap.
+            figure.supxlabel(KIMG_LABEL, fontsize=8)
         path = run_dir / FIGURES[name]
         save_figure(figure, path)
         written.append(path)
@@ -137,7 +142,16 @@ def smoothing_window(kimg: pd.Series) -> float:
 
 def smoothing_note(window: float) -> str:
     """How a figure's series are smoothed, for its title and caption."""
-    return f"faint: raw; bold: centred mean over {window:.2g} kimg, train and held-out alike (no lag)"
+    return (
+        "faint: raw, train values (each a log interval's mean) at the middle of their interval\n"
+        f"bold: centred mean over {window:.2g} kimg, the same for train and held-out (no lag)"
+    )
+
+
+def interval_middles(kimg: pd.Series) -> pd.Series:
+    """Where a training scalar's log rows are drawn: each is the mean over the steps since the row
+    before (the first, since 0 kimg), so at the middle of that interval, not at its end."""
+    return (kimg.shift(1, fill_value=0.0) + kimg) / 2
 
 
 def smooth(x: pd.Series, y: pd.Series, window: float) -> pd.Series:
@@ -209,15 +223,13 @@ def _draw_panel(ax: Axes, frame: pd.DataFrame, keys: list[str], window: float, t
             continue
         held_out = key.startswith(TEST_PREFIX)
         label = f"{base} (held-out)" if held_out else key
+        x = points["kimg"] if held_out else interval_middles(points["kimg"])
         style = "o" if held_out else "-"
-        ax.plot(
-            points["kimg"], points[key], style, color=colour, alpha=RAW_ALPHA, markersize=3, linewidth=0.8
-        )
-        smoothed = smooth(points["kimg"], points[key], window)
-        ax.plot(points["kimg"], smoothed, "--" if held_out else "-", color=colour, linewidth=1.8, label=label)
+        ax.plot(x, points[key], style, color=colour, alpha=RAW_ALPHA, markersize=3, linewidth=0.8)
+        smoothed = smooth(x, points[key], window)
+        ax.plot(x, smoothed, "--" if held_out else "-", color=colour, linewidth=1.8, label=label)
     if title:
         ax.set_title(title, fontsize=9)
-    ax.set_xlabel(KIMG_LABEL, fontsize=8)
     ylabel = "loss" if keys[0].startswith("loss") else axis_label(keys[0].removeprefix(EVAL_PREFIX))
     ax.set_ylabel(ylabel, fontsize=8)
     ax.tick_params(labelsize=7)

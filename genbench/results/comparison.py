@@ -136,7 +136,9 @@ def _write_eval_lines(folder: Path, dataset: str, logs: pd.DataFrame) -> list[Pa
         figure = new_figure(title, panel_inches(len(keys)))
         for ax, key in zip(panel_grid(figure, len(keys)), keys, strict=True):
             _draw_seed_lines(ax, logs, key, x)
-            ax.set_xlabel(xlabel, fontsize=8)
+            ax.set_xlabel(xlabel if len(keys) == 1 else x, fontsize=8)
+        if len(keys) > 1:  # One long label for the figure: side by side, the panels' would overlap.
+            figure.supxlabel(xlabel, fontsize=8)
         paths.append(folder / name)
         save_figure(figure, paths[-1])
     return paths

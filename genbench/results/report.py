@@ -55,10 +55,12 @@ RUN_PICTURES: dict[str, str] = {
     "images decoded along the line from its code to another's (the ends are the model's reconstructions), "
     "then that other real image.",
     CURVE_FILES["losses"]: "Training losses from train.jsonl against kimg, all networks on one axis; "
-    "faint: raw, bold: a centred moving mean (no lag), the same for held-out points.",
+    "faint: raw, bold: a centred moving mean (no lag), the same for held-out points; a training value, "
+    "the mean over its log interval, is drawn at the middle of that interval.",
     CURVE_FILES["estimates"]: "Every other scalar the model logs (its own divergence estimates and "
     "diagnostics), one panel each, with its held-out test/ points; train and held-out are smoothed "
-    "alike (faint: raw, bold: a centred moving mean, no lag), so a gap between them is in the values.",
+    "alike (faint: raw, bold: a centred moving mean, no lag) and a training value (the mean over its "
+    "log interval) is drawn at the middle of its interval, so a gap between them is in the values.",
     CURVE_FILES["eval"]: "Every eval/ metric measured during training (--eval-every), one panel each.",
 }
 

@@ -15,6 +15,7 @@ from genbench.figures.curves import (
     DPI,
     FIGURE_INCHES,
     group_series,
+    interval_middles,
     log_frame,
     run_title,
     smooth,
@@ -112,6 +113,13 @@ def test_train_and_held_out_are_smoothed_alike_without_lag() -> None:
     assert train[held_out.index][inside].tolist() == pytest.approx(recon[held_out.index][inside].tolist())
     assert smoothed_held_out[inside].tolist() == pytest.approx(train[held_out.index][inside].tolist())
     assert recon.ewm(span=10).mean().iloc[-1] > recon.iloc[-1] + 0.2  # What the trailing average did.
+
+
+def test_a_training_scalar_is_drawn_at_the_middle_of_its_log_interval() -> None:
+    # A log row's training scalars are means over the steps since the row before: drawn at the end of
+    # the interval they lag behind the held-out point measured there.
+    kimg = pd.Series([0.5, 1.0, 2.0])
+    assert interval_middles(kimg).tolist() == [0.25, 0.75, 1.5]
 
 
 def test_a_run_is_titled_by_its_dataset_model_and_seed_not_its_folder(tmp_path: Path) -> None:
