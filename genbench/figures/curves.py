@@ -7,14 +7,23 @@ Three figures, each skipped when it would be empty:
   diagnostics), one panel each, with its held-out ``test/<key>`` points on the same panel;
 * ``curves_eval.png``: every ``eval/<metric>`` measured during training, one panel each.
 
-Dense training scalars are drawn raw but faint with an exponential moving average on top; the sparse
-``test/`` and ``eval/`` points are drawn as they are. Figures are built on :class:`Figure` with the
-Agg canvas, never through ``pyplot``: no global state, no display, safe from any thread.
+Training scalars and their held-out ``test/`` points are drawn raw but faint, each with the same
+centred moving mean on top (:func:`smooth`): a trailing average lags behind the raw values and would
+open a train/held-out gap that the values do not have. For the same reason a training scalar, the mean
+over the steps of its log interval, is drawn at the middle of that interval (:func:`interval_middles`),
+a held-out point where it was measured. ``eval/`` points are drawn as measured. Each figure's title
+names the run by its dataset, model and seed, and says how it was smoothed.
+
+Figures are built on :class:`Figure` with the Agg canvas, never through ``pyplot``: no global state,
+no display, safe from any thread. They are drawn at the size the report shows them (their PNG
+records :data:`DPI`, from which the report takes that size) and stored with the fixed palette of
+genbench.figures.palette: a line drawing loses nothing visible by it and takes a third of the bytes.
 """
 
 from __future__ import annotations
 
 import io
+import math
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -24,28 +33,31 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from PIL import Image
 
-from genbench.core.files import atomic_write, read_jsonl
-from genbench.core.layout import FIGURES, TRAIN_LOG_FILE
-from genbench.core.metrics import higher_is_better
+from genbench.core.files import atomic_write, read_json, read_jsonl
+from genbench.core.layout import CONFIG_FILE, FIGURES, TRAIN_LOG_FILE
+from genbench.core.metrics import column_spec, higher_is_better
+from genbench.figures.palette import figure_palette
 
-FIGURE_INCHES = (12.0, 7.0)
-DPI = 100  # With FIGURE_INCHES: every PNG is 1200 x 700 pixels.
-# Span (in log rows) of the exponential moving average drawn over dense series: alpha = 2 / (span + 1),
-# so the last ~10 rows carry most of the weight; enough to read a noisy GAN loss, short enough to keep
-# its turns.
-SMOOTHING_SPAN = 10
+FIGURE_INCHES = (6.3, 3.6)  # One row of panels: shown this size (605 x 346 CSS px), two side by side.
+PANEL_INCHES = 2.2  # The height of each row of panels.
+DPI = 120  # A little sharper than the screen's pixels; the report shows a figure at its size in inches.
+# The centred moving mean drawn over a series: the mean of the values within half a window of each
+# point, the window this fraction of the run's kimg. Centred, it does not lag; the same window for train
+# and held-out, so the two stay comparable. Enough to read a noisy GAN loss, short enough to keep its
+# turns; a sparse held-out series (a point per several windows) is left as it is.
+SMOOTHING_FRACTION = 0.05
 RAW_ALPHA = 0.25  # The unsmoothed series, faint under the smoothed one.
 PANEL_COLUMNS = 3
 AXIS_KEYS = ("step", "kimg", "seconds")
 TEST_PREFIX = "test/"
 EVAL_PREFIX = "eval/"
 KIMG_LABEL = "kimg (thousands of real images shown)"
-_SMOOTHING_NOTE = f"faint: raw, bold: moving average over ~{SMOOTHING_SPAN} log rows"
 _FIGURE_TITLES = {
-    "losses": f"training losses ({_SMOOTHING_NOTE})",
-    "estimates": f"the model's own estimates, train ({_SMOOTHING_NOTE}) and held-out",
-    "eval": "evaluation during training",
+    "losses": "training losses",
+    "estimates": "the model's own estimates, train and held-out",
+    "eval": "evaluation during training (as measured)",
 }
 
 Panels = dict[str, list[str]]  # Panel title -> the log keys drawn on it.
@@ -60,19 +72,35 @@ def write_run_curves(run_dir: Path) -> list[Path]:
     frame = log_frame(read_jsonl(log))
     if "kimg" not in frame.columns:
         return []
+    window = smoothing_window(frame["kimg"])
     written = []
     for name, panels in group_series(frame.columns).items():
-        figure = new_figure(f"{run_dir.name}: {_FIGURE_TITLES[name]}")
-        if name == "losses":
-            _draw_panel(figure.add_subplot(), frame, panels["losses"], ylabel="loss")
-        else:
-            axes = panel_grid(figure, len(panels))
-            for ax, (title, keys) in zip(axes, panels.items(), strict=True):
-                _draw_panel(ax, frame, keys, ylabel=title, title=title)
+        title = f"{run_title(run_dir)}: {_FIGURE_TITLES[name]}"
+        if name != "eval":
+            title += f"\n{smoothing_note(window)}"
+        figure = new_figure(title, panel_inches(len(panels)))
+        axes = panel_grid(figure, len(panels))
+        for ax, (panel, keys) in zip(axes, panels.items(), strict=True):
+            _draw_panel(ax, frame, keys, window, title="" if name == "losses" else panel)
+            ax.set_xlabel(KIMG_LABEL if len(panels) == 1 else "kimg", fontsize=8)
+        if len(panels) > 1:  # One long label for the figure: side by side, the panels' would overlap.
+            figure.supxlabel(KIMG_LABEL, fontsize=8)
         path = run_dir / FIGURES[name]
         save_figure(figure, path)
         written.append(path)
     return written
+
+
+def run_title(run_dir: Path) -> str:
+    """The run as a reader names it, from its ``config.json``: ``digits · dcgan · seed 0``; the folder
+    name where the config cannot be read."""
+    try:
+        config = read_json(run_dir / CONFIG_FILE)
+    except (OSError, ValueError):  # ValueError: JSON and UnicodeDecode errors.
+        return run_dir.name
+    if not isinstance(config, dict) or not {"dataset", "model", "seed"} <= set(config):
+        return run_dir.name
+    return f"{config['dataset']} · {config['model']} · seed {config['seed']}"
 
 
 def log_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
@@ -106,17 +134,49 @@ def group_series(keys: Iterable[str]) -> dict[str, Panels]:
     return {name: panels for name, panels in groups.items() if panels}
 
 
-def smooth(values: pd.Series) -> pd.Series:
-    """The exponential moving average drawn over a dense series (span :data:`SMOOTHING_SPAN` rows)."""
-    return values.ewm(span=SMOOTHING_SPAN).mean()
+def smoothing_window(kimg: pd.Series) -> float:
+    """The width in kimg of the centred moving mean: :data:`SMOOTHING_FRACTION` of the kimg logged."""
+    finite = kimg.dropna()
+    return float(finite.max() - finite.min()) * SMOOTHING_FRACTION if len(finite) else 0.0
 
 
-def new_figure(title: str) -> Figure:
-    """A figure of the fixed size with an Agg canvas and ``title`` on top."""
-    figure = Figure(figsize=FIGURE_INCHES, dpi=DPI, layout="constrained")
+def smoothing_note(window: float) -> str:
+    """How a figure's series are smoothed, for its title and caption."""
+    return (
+        "faint: raw, train values (each a log interval's mean) at the middle of their interval\n"
+        f"bold: centred mean over {window:.2g} kimg, the same for train and held-out (no lag)"
+    )
+
+
+def interval_middles(kimg: pd.Series) -> pd.Series:
+    """Where a training scalar's log rows are drawn: each is the mean over the steps since the row
+    before (the first, since 0 kimg), so at the middle of that interval, not at its end."""
+    return (kimg.shift(1, fill_value=0.0) + kimg) / 2
+
+
+def smooth(x: pd.Series, y: pd.Series, window: float) -> pd.Series:
+    """The centred moving mean of ``y`` over ``x`` (sorted): at each point, the mean of the values whose
+    ``x`` lies within ``window / 2`` of its own; never later values only, so it does not lag."""
+    xs, ys = x.to_numpy(dtype=float), y.to_numpy(dtype=float)
+    sums = np.concatenate([[0.0], np.cumsum(ys)])
+    low = np.searchsorted(xs, xs - window / 2, side="left")
+    high = np.searchsorted(xs, xs + window / 2, side="right")
+    return pd.Series((sums[high] - sums[low]) / (high - low), index=y.index)
+
+
+def new_figure(title: str, inches: tuple[float, float] = FIGURE_INCHES) -> Figure:
+    """A figure of ``inches`` with an Agg canvas and ``title`` (if any) on top."""
+    figure = Figure(figsize=inches, dpi=DPI, layout="constrained")
     FigureCanvasAgg(figure)
-    figure.suptitle(title)
+    if title:
+        figure.suptitle(title, fontsize=10)
     return figure
+
+
+def panel_inches(n: int) -> tuple[float, float]:
+    """The size of a figure of ``n`` panels: :data:`FIGURE_INCHES` wide, a row per three panels."""
+    rows = max(1, math.ceil(n / PANEL_COLUMNS))
+    return FIGURE_INCHES[0], FIGURE_INCHES[1] if rows == 1 else 0.8 + PANEL_INCHES * rows
 
 
 def panel_grid(figure: Figure, n: int) -> list[Axes]:
@@ -127,33 +187,51 @@ def panel_grid(figure: Figure, n: int) -> list[Axes]:
 
 
 def save_figure(figure: Figure, path: Path) -> None:
-    """Render ``figure`` as a PNG of exactly ``FIGURE_INCHES * DPI`` pixels and write it atomically."""
+    """Render ``figure`` as a PNG at :data:`DPI` (recorded in the file), in the figures' palette
+    (genbench.figures.palette.figure_palette), and write it atomically."""
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", dpi=DPI)
-    atomic_write(path, lambda f: f.write(buffer.getvalue()))
+    buffer.seek(0)
+    with Image.open(buffer) as image:
+        reduced = image.convert("RGB").quantize(palette=figure_palette(), dither=Image.Dither.NONE)
+    output = io.BytesIO()
+    reduced.save(output, format="png", optimize=True, dpi=(DPI, DPI))
+    atomic_write(path, lambda f: f.write(output.getvalue()))
 
 
-def metric_label(metric: str) -> str:
-    """A metric's name with the direction that is better, for an axis label or title."""
-    return f"{metric} ({'higher' if higher_is_better(metric) else 'lower'} is better)"
+def axis_label(key: str) -> str:
+    """A panel's y label: the key, with the better direction and unit for a metric of the table."""
+    spec = column_spec(key)
+    if spec is None:
+        return key
+    unit = f"; {spec[1].unit}" if spec[1].unit else ""
+    return f"{key} ({'higher' if higher_is_better(key) else 'lower'} is better{unit})"
 
 
-def _draw_panel(ax: Axes, frame: pd.DataFrame, keys: list[str], ylabel: str, title: str = "") -> None:
-    """Each key over kimg, over the rows that have it; a ``test/`` key in the colour of its training key."""
+def _draw_panel(ax: Axes, frame: pd.DataFrame, keys: list[str], window: float, title: str = "") -> None:
+    """Each key over kimg, over the rows that have it; a ``test/`` key in the colour of its training key.
+    Training and held-out series are drawn alike (raw, faint, with the centred mean on top); eval
+    points as measured."""
     colours: dict[str, str] = {}
     for key in keys:
-        points = frame[["kimg", key]].dropna()
+        points = frame[["kimg", key]].dropna().sort_values("kimg")
         base = key.removeprefix(TEST_PREFIX)
         colour = colours.setdefault(base, f"C{len(colours)}")
-        if "/" in key:  # Sparse points (held-out, evaluation): drawn as measured.
-            label = f"{base} (held-out)" if key.startswith(TEST_PREFIX) else key.split("/", 1)[1]
-            ax.plot(points["kimg"], points[key], "o--", color=colour, markersize=4, label=label)
-        else:
-            ax.plot(points["kimg"], points[key], color=colour, alpha=RAW_ALPHA, linewidth=0.8)
-            ax.plot(points["kimg"], smooth(points[key]), color=colour, linewidth=1.8, label=key)
+        if key.startswith(EVAL_PREFIX):
+            label = key.removeprefix(EVAL_PREFIX)
+            ax.plot(points["kimg"], points[key], "o-", color=colour, markersize=4, label=label)
+            continue
+        held_out = key.startswith(TEST_PREFIX)
+        label = f"{base} (held-out)" if held_out else key
+        x = points["kimg"] if held_out else interval_middles(points["kimg"])
+        style = "o" if held_out else "-"
+        ax.plot(x, points[key], style, color=colour, alpha=RAW_ALPHA, markersize=3, linewidth=0.8)
+        smoothed = smooth(x, points[key], window)
+        ax.plot(x, smoothed, "--" if held_out else "-", color=colour, linewidth=1.8, label=label)
     if title:
-        ax.set_title(title)
-    ax.set_xlabel(KIMG_LABEL)
-    ax.set_ylabel(metric_label(ylabel) if keys[0].startswith(EVAL_PREFIX) else ylabel)
+        ax.set_title(title, fontsize=9)
+    ylabel = "loss" if keys[0].startswith("loss") else axis_label(keys[0].removeprefix(EVAL_PREFIX))
+    ax.set_ylabel(ylabel, fontsize=8)
+    ax.tick_params(labelsize=7)
     ax.grid(alpha=0.3)
-    ax.legend(fontsize="small")
+    ax.legend(fontsize=7)

@@ -10,6 +10,10 @@ The runner writes them into the run folder under these names:
 - :data:`ENCODED_INTERPOLATION_FILE` (``interpolation_encoded.png``): :func:`save_encoded_interpolation`,
   paths between the codes of pairs of real images (models with :meth:`~genbench.api.Model.encode`).
 
+Each picture but the samples says what it shows: a title above the grid and a label left of each
+row (the progress strip's kimg, the class, what a row interpolates between), drawn by
+:mod:`genbench.figures.labels`, which moves the grid right and down by its margins.
+
 Small images are magnified first, each pixel repeated (nearest neighbour) :func:`magnification` times
 so that an image is at least :data:`MIN_IMAGE_PIXELS` pixels on its shorter side: an 8x8 digit is
 drawn 32x32, a 28x28 one 56x56, a 32x32 one as it is. Grids are then torchvision's ``make_grid`` with
@@ -32,6 +36,7 @@ from pathlib import Path
 
 import torch
 import torchvision
+from PIL import Image
 
 from genbench.api import Model
 from genbench.blocks.modes import eval_mode
@@ -45,6 +50,7 @@ from genbench.core.layout import (  # noqa: F401
     INTERPOLATION_FILE,
     PROGRESS_FILE,
 )
+from genbench.figures.labels import labelled
 
 PROGRESS_IMAGES = 16  # Images per snapshot: one row of the progress strip.
 PADDING = 2  # Pixels between and around the images of a grid.
@@ -64,14 +70,26 @@ def grid_size(rows: int, cols: int, height: int, width: int) -> tuple[int, int]:
     return cols * (m * width + PADDING) + PADDING, rows * (m * height + PADDING) + PADDING
 
 
-def save_image_grid(images: torch.Tensor, cols: int, path: Path) -> None:
+def save_image_grid(
+    images: torch.Tensor,
+    cols: int,
+    path: Path,
+    row_labels: list[str] | None = None,
+    title: str | None = None,
+) -> None:
     """Save uint8 images ``(N, C, H, W)`` as a PNG grid, row-major with ``cols`` images per row, small
-    images magnified (nearest neighbour, :func:`magnification`)."""
+    images magnified (nearest neighbour, :func:`magnification`), with ``title`` above it and one of
+    ``row_labels`` left of each row where given (:func:`genbench.figures.labels.labelled`)."""
     m = magnification(*images.shape[-2:])
     images = images.cpu().repeat_interleave(m, dim=-2).repeat_interleave(m, dim=-1)
     grid = torchvision.utils.make_grid(images.float() / 255, nrow=cols, padding=PADDING)
+    pixels = grid.mul(255).add_(0.5).clamp_(0, 255).permute(1, 2, 0).to(torch.uint8).numpy()
+    rows = math.ceil(len(images) / cols)
+    picture = labelled(Image.fromarray(pixels), rows, row_labels, title)
+    if images.shape[1] == 1:  # Grey images (make_grid repeats them to RGB): a third of the bytes.
+        picture = picture.convert("L")
     buffer = io.BytesIO()
-    torchvision.utils.save_image(grid, buffer, format="png")
+    picture.save(buffer, format="png")
     atomic_write(Path(path), lambda f: f.write(buffer.getvalue()))
 
 
@@ -102,12 +120,13 @@ def snapshot(model: Model, seed: int, num_classes: int) -> torch.Tensor:
 
 
 def save_progress_strip(snapshots: list[tuple[float, torch.Tensor]], path: Path) -> None:
-    """One row per ``(kimg, images)`` snapshot, in the order given. The picture itself carries no
-    text: the report captions its rows with the kimg."""
+    """One row per ``(kimg, images)`` snapshot, in the order given, each labelled with its kimg."""
     if not snapshots:
         raise ValueError("a progress strip needs at least one snapshot")
     rows = [images for _, images in snapshots]
-    save_image_grid(torch.cat(rows), rows[0].shape[0], path)
+    labels = [f"{kimg:.3g} kimg" for kimg, _ in snapshots]
+    title = f"the same {rows[0].shape[0]} latents at points of training, one row each"
+    save_image_grid(torch.cat(rows), rows[0].shape[0], path, labels, title)
 
 
 def save_class_grid(model: Model, seed: int, num_classes: int, path: Path, per_class: int = 8) -> None:
@@ -122,6 +141,7 @@ def save_class_grid(model: Model, seed: int, num_classes: int, path: Path, per_c
     device = _device(model)
     labels = torch.arange(num_classes, device=device).repeat_interleave(per_class)
     generator = _generator(model, seed)
+    title = "one row per class"
     with _inference(model):
         try:
             latents = model.latents(per_class, generator)
@@ -129,7 +149,8 @@ def save_class_grid(model: Model, seed: int, num_classes: int, path: Path, per_c
             images = model.sample(len(labels), generator, labels)
         else:
             images = model.decode(latents.repeat(num_classes, *[1] * (latents.ndim - 1)), labels)
-    save_image_grid(to_uint8(images), per_class, path)
+            title += ", one latent per column"
+    save_image_grid(to_uint8(images), per_class, path, [f"class {k}" for k in range(num_classes)], title)
 
 
 def slerp(a: torch.Tensor, b: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
@@ -175,9 +196,10 @@ def save_interpolations(model: Model, seed: int, path: Path, pairs: int = 8, ste
     included), for ``pairs`` pairs drawn with a generator seeded with ``seed``. A conditional model's
     row keeps one class, rows cycling through the classes. None when written; without a latent API,
     the one-line reason there is no picture."""
-    labels = None
+    labels, classes = None, None
     if model.conditional:
-        labels = balanced_labels(pairs, model.shape.num_classes, _device(model)).repeat_interleave(steps)
+        classes = balanced_labels(pairs, model.shape.num_classes, _device(model))
+        labels = classes.repeat_interleave(steps)
     with _inference(model):
         try:
             ends = model.latents(2 * pairs, _generator(model, seed))
@@ -185,7 +207,12 @@ def save_interpolations(model: Model, seed: int, path: Path, pairs: int = 8, ste
             images = model.decode(paths.flatten(0, 1), labels)
         except NotImplementedError:
             return f"model '{model.name}' has no latent space, so no interpolation between latents"
-    save_image_grid(to_uint8(images), steps, path)
+    rows = [f"z{p + 1} to z{pairs + p + 1}" for p in range(pairs)]
+    if classes is not None:
+        rows = [f"{row}, class {int(k)}" for row, k in zip(rows, classes, strict=True)]
+    path_kind = "arc" if model.latent_prior == "normal" else "straight line"
+    title = f"each row: the {path_kind} between two latents of the {model.latent_prior} prior, ends included"
+    save_image_grid(to_uint8(images), steps, path, rows, title)
     return None
 
 
@@ -222,5 +249,7 @@ def save_encoded_interpolation(
             return f"model '{model.name}' has no encoder, so no interpolation between real images"
     rows = to_uint8(decoded).cpu().unflatten(0, (pairs, steps))
     grid = torch.cat([real[:pairs, None], rows, real[pairs:, None]], dim=1)
-    save_image_grid(grid.flatten(0, 1), steps + 2, path)
+    names = [f"test {p + 1} to {pairs + p + 1}" for p in range(pairs)]
+    title = "real image, decoded along the line between the two codes, real image"
+    save_image_grid(grid.flatten(0, 1), steps + 2, path, names, title)
     return None

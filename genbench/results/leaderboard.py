@@ -7,7 +7,7 @@ weights; each run's ``metrics.json`` holds the full protocol of every metric."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,6 +30,7 @@ from genbench.errors import UserError
 from genbench.results.floors import floor_groups, floor_protocol
 from genbench.results.folder_readme import write_folder_readme
 from genbench.results.records import read_record_file
+from genbench.results.setup_labels import setup_names
 
 RUN_COLUMNS = [
     "dataset",
@@ -258,14 +259,12 @@ def several_setups(frame: pd.DataFrame) -> bool:
     return bool((variant_labels(frame) != frame["model"].astype(str)).any())
 
 
-def variant_labels(frame: pd.DataFrame) -> pd.Series:
-    """Per row, the name to show for its model: the model's name, followed by ``[setup]`` where the
-    model has runs of several setups on the row's dataset (different experiments, shown apart; a
-    record older than setups counts as one more, ``[unrecorded]``, as :func:`summarise` groups it)."""
+def variant_labels(frame: pd.DataFrame, configs: Mapping[str, Mapping[str, Any]] | None = None) -> pd.Series:
+    """Per row, the name to show for its model: the model's name, followed by what differs where the
+    model has runs of several setups on the row's dataset (different experiments, shown apart):
+    ``dcgan [kimg 40]`` vs ``dcgan [kimg 4]``. What differs is read from the runs' ``configs`` (by run
+    id, :func:`genbench.results.setup_labels.run_configs`) where given, else from the frame; a record
+    older than setups counts as one more setup, ``[unrecorded]``, as :func:`summarise` groups it."""
     labels = frame["model"].astype(str)
-    if "setup" not in frame.columns:
-        return labels
-    setups = frame["setup"].astype(object).where(frame["setup"].notna(), "unrecorded").astype(str)
-    counts = setups.groupby([frame["dataset"], frame["model"]], dropna=False).transform("nunique")
-    several = (counts > 1) & (frame["model"] != FLOOR_MODEL)
-    return labels.where(~several, labels + " [" + setups + "]")
+    names = setup_names(frame, configs)
+    return labels.where(names == "", labels + " [" + names + "]")

@@ -34,7 +34,7 @@ from genbench.core.record import RunRecord
 from genbench.core.run_spec import RunSpec, SpecError
 from genbench.errors import UserError
 from genbench.figures.curves import write_run_curves
-from genbench.results.comparison import write_comparison_plots
+from genbench.results.comparison import CHART_PREFIX, write_comparison_plots
 from genbench.results.leaderboard import read_records, records_frame
 from genbench.results.records import read_spec_file
 from genbench.results.report_html import render_page
@@ -56,9 +56,12 @@ RUN_PICTURES: dict[str, str] = {
     "images decoded along the line from its code to another's (the ends are the model's reconstructions), "
     "then that other real image.",
     CURVE_FILES["losses"]: "Training losses from train.jsonl against kimg, all networks on one axis; "
-    "faint: raw, bold: moving average.",
+    "faint: raw, bold: a centred moving mean (no lag), the same for held-out points; a training value, "
+    "the mean over its log interval, is drawn at the middle of that interval.",
     CURVE_FILES["estimates"]: "Every other scalar the model logs (its own divergence estimates and "
-    "diagnostics), one panel each, with its held-out test/ points.",
+    "diagnostics), one panel each, with its held-out test/ points; train and held-out are smoothed "
+    "alike (faint: raw, bold: a centred moving mean, no lag) and a training value (the mean over its "
+    "log interval) is drawn at the middle of its interval, so a gap between them is in the values.",
     CURVE_FILES["eval"]: "Every eval/ metric measured during training (--eval-every), one panel each.",
 }
 
@@ -176,16 +179,30 @@ def read_png(path: Path, caption: str) -> Picture | None:
     if not whole or data[-8:-4] != b"IEND" or width == 0 or height == 0:
         warnings.warn(f"report: leaving out {path}: not a complete PNG file", stacklevel=2)
         return None
-    return Picture(path.name, caption, data, width, height)
+    return Picture(path.name, caption, data, width, height, png_dpi(data))
+
+
+def png_dpi(data: bytes) -> float | None:
+    """The resolution a whole PNG records (its pHYs chunk, in pixels per metre), or None."""
+    position = len(_PNG_SIGNATURE)
+    while position + 8 <= len(data):
+        length, kind = struct.unpack(">I4s", data[position : position + 8])
+        if kind == b"pHYs" and length == 9:
+            x, _, unit = struct.unpack(">IIB", data[position + 8 : position + 17])
+            return round(x * 0.0254, 1) if unit == 1 and x else None  # Unit 1: the metre.
+        if kind == b"IDAT":  # pHYs comes before the image data.
+            return None
+        position += 12 + length  # Length, type, data, CRC.
+    return None
 
 
 def _plot_caption(name: str) -> str:
     """What a comparison plot (genbench.results.comparison) shows, from its file name."""
     stem = name.removesuffix(".png")
-    if stem.startswith("bars_"):
+    if stem.startswith(CHART_PREFIX):
         return (
-            f"{stem.removeprefix('bars_')}: one bar per model, the mean over its finished seeds with the "
-            "sample std as error bar; the real-data floor, if any, as a dashed line."
+            f"{stem.removeprefix(CHART_PREFIX)}: a dot per finished seed, the mean with its 95% interval; "
+            "the real-data floor, if any, as a dashed line."
         )
     against = {"eval_vs_kimg": "images shown (kimg)", "eval_vs_seconds": "training seconds"}
     if stem in against:

@@ -16,13 +16,15 @@ _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 @dataclass(frozen=True)
 class Picture:
-    """A PNG to embed: its bytes, pixel size and caption."""
+    """A PNG to embed: its bytes, pixel size and caption, and the resolution it records (a figure drawn
+    at a size in inches records its dots per inch; a grid of images records none)."""
 
     name: str
     caption: str
     data: bytes
     width: int
     height: int
+    dpi: float | None = None
 
 
 @dataclass
@@ -53,10 +55,17 @@ class DatasetReport:
     runs: list[Run]  # In leaderboard order, floors included.
     plots: list[Picture]
 
+    def labels(self) -> dict[str, str]:
+        """Each run's model as the page names it (by run id): ``model [what differs]`` where the model
+        has runs of several setups (genbench.results.leaderboard.variant_labels, read from the configs)."""
+        configs = {run.run_id: run.spec.to_dict() for run in self.runs if run.spec is not None}
+        labels = variant_labels(self.frame, configs)
+        return dict(zip(self.frame["run_id"].astype(str), labels, strict=True))
+
     def models(self) -> dict[str, list[Run]]:
         """The runs of each model (no floors), models in leaderboard order, seeds in order; a model with
-        runs of several setups is one entry per setup, named ``model [setup]``."""
-        labels = dict(zip(self.frame["run_id"].astype(str), variant_labels(self.frame), strict=True))
+        runs of several setups is one entry per setup, named by what differs (:meth:`labels`)."""
+        labels = self.labels()
         by_model: dict[str, list[Run]] = {}
         for run in self.runs:
             if not run.is_floor:

@@ -221,8 +221,7 @@ def column_note(dataset: DatasetReport, column: str) -> str:
     know), direction and the sample counts and settings as recorded."""
     if column in COLUMN_NOTES:
         return COLUMN_NOTES[column]
-    protocols = [run.record.protocol.get(column) for run in dataset.runs]
-    protocols = [p for p in protocols if isinstance(p, dict)]
+    protocols = _protocols(dataset, column)
     direction = "higher is better" if higher_is_better(column) else "lower is better"
     spec = column_spec(column)
     if not protocols and spec is None:
@@ -235,16 +234,30 @@ def column_note(dataset: DatasetReport, column: str) -> str:
         description = str(protocols[0].get("metric", column))
         units = protocols[0].get("units")
         unit = str(units.get(column, "")) if isinstance(units, dict) else ""
-    parts = [description, direction]
+    parts = [description, direction, *sample_notes(dataset, column)]
+    if unit:
+        parts.append(f"units: {unit}")
+    return "; ".join(parts)
+
+
+def _protocols(dataset: DatasetReport, column: str) -> list[dict[str, Any]]:
+    """The protocols the dataset's runs recorded for ``column``."""
+    found = (run.record.protocol.get(column) for run in dataset.runs)
+    return [p for p in found if isinstance(p, dict)]
+
+
+def sample_notes(dataset: DatasetReport, column: str) -> list[str]:
+    """How many images a metric column's value was computed from, as its runs' protocols record it:
+    generated vs reference images, and KID's subsets."""
+    protocols = _protocols(dataset, column)
+    parts = []
     counts = sorted({json.dumps(p.get("n_generated")) for p in protocols if "n_generated" in p})
     if counts:
         parts.append(f"{' / '.join(counts)} generated vs {protocols[0].get('n_reference')} reference images")
     subsets = sorted({(p["kid_subsets"], p["kid_subset_size"]) for p in protocols if "kid_subset_size" in p})
     if subsets:
         parts.append(" / ".join(f"{count} subsets of {size} images a side" for count, size in subsets))
-    if unit:
-        parts.append(f"units: {unit}")
-    return "; ".join(parts)
+    return parts
 
 
 def _during_training_note(column: str) -> str | None:

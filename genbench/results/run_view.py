@@ -121,7 +121,9 @@ def _facts(view: RunView) -> list[tuple[str, str]]:
     seed = record.seed if record else config.get("seed")
     dataset = (record.dataset if record else None) or config.get("dataset", "?")
     facts.append(("run", f"{model} on {dataset}" + (f", seed {seed}" if seed is not None else "")))
-    budget = config.get("budget") or (record.budget if record else None) or {}
+    # config.json is the run's spec (training.budget); a config.json before the spec had "budget".
+    spec_budget = (config.get("training") or {}).get("budget") or config.get("budget")
+    budget = spec_budget or (record.budget if record else None) or {}
     if budget:
         facts.append(("budget", _budget(budget, record)))
     if record is not None and record.protocol_summary:

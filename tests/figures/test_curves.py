@@ -7,10 +7,21 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import pytest
 from PIL import Image
 
 from genbench.core.layout import FIGURES, TRAIN_LOG_FILE
-from genbench.figures.curves import DPI, FIGURE_INCHES, group_series, log_frame, smooth, write_run_curves
+from genbench.figures.curves import (
+    DPI,
+    FIGURE_INCHES,
+    group_series,
+    interval_middles,
+    log_frame,
+    run_title,
+    smooth,
+    smoothing_window,
+    write_run_curves,
+)
 from genbench.results.records import RunFolder
 
 PIXELS = (round(FIGURE_INCHES[0] * DPI), round(FIGURE_INCHES[1] * DPI))
@@ -81,9 +92,41 @@ def test_log_frame_keeps_each_key_only_where_logged_and_drops_non_finite_values(
 
 
 def test_smoothing_keeps_a_constant_series_and_damps_noise() -> None:
-    assert smooth(pd.Series([2.0] * 20)).tolist() == [2.0] * 20
+    kimg = pd.Series([0.1 * i for i in range(100)])
+    assert smooth(kimg[:20], pd.Series([2.0] * 20), 0.5).tolist() == pytest.approx([2.0] * 20)
     noisy = pd.Series([0.0, 1.0] * 50)
-    assert len(smooth(noisy)) == 100 and smooth(noisy).iloc[20:].std() < noisy.std() / 4
+    smoothed = smooth(kimg, noisy, 1.0)
+    assert len(smoothed) == 100 and smoothed.iloc[5:-5].std() < noisy.std() / 4
+
+
+def test_train_and_held_out_are_smoothed_alike_without_lag() -> None:
+    # Issue 19: a VAE's recon falling from 30 to 26 over 20 kimg, held-out equal to train. A trailing
+    # average (the EMA drawn before) lags: its train line sat above the held-out points, a gap the
+    # values do not have. The centred mean of a straight line is the line.
+    kimg = pd.Series([0.25 * i for i in range(81)])
+    recon = 30.0 - 0.2 * kimg
+    window = smoothing_window(kimg)
+    train = smooth(kimg, recon, window)
+    held_out = kimg[::8]
+    smoothed_held_out = smooth(held_out, recon[::8], window)
+    inside = (held_out > window) & (held_out < 20 - window)
+    assert train[held_out.index][inside].tolist() == pytest.approx(recon[held_out.index][inside].tolist())
+    assert smoothed_held_out[inside].tolist() == pytest.approx(train[held_out.index][inside].tolist())
+    assert recon.ewm(span=10).mean().iloc[-1] > recon.iloc[-1] + 0.2  # What the trailing average did.
+
+
+def test_a_training_scalar_is_drawn_at_the_middle_of_its_log_interval() -> None:
+    # A log row's training scalars are means over the steps since the row before: drawn at the end of
+    # the interval they lag behind the held-out point measured there.
+    kimg = pd.Series([0.5, 1.0, 2.0])
+    assert interval_middles(kimg).tolist() == [0.25, 0.75, 1.5]
+
+
+def test_a_run_is_titled_by_its_dataset_model_and_seed_not_its_folder(tmp_path: Path) -> None:
+    folder = RunFolder(tmp_path, "digits-dcgan-seed3-e79c9601d3")
+    folder.write_config({"dataset": "digits", "model": "dcgan", "seed": 3})
+    assert run_title(folder.path) == "digits · dcgan · seed 3"
+    assert run_title(tmp_path / "runs" / "elsewhere") == "elsewhere"  # No config: the folder's name.
 
 
 def test_write_run_curves_writes_only_figures_with_keys_and_leaves_the_log_alone(tmp_path: Path) -> None:

@@ -71,11 +71,20 @@ def _cell(png: np.ndarray, row: int, col: int) -> torch.Tensor:
     return pixels
 
 
-def _assert_grid(path: Path, rows: int, cols: int) -> np.ndarray:
+def _assert_grid(path: Path, rows: int, cols: int, labelled: bool = True) -> np.ndarray:
+    """The grid of ``path``: its bottom-right corner, the title above it and the row labels left of it
+    (each band holding text where ``labelled``)."""
     png = _png(path)
     width, height = grid_size(rows, cols, SHAPE.resolution, SHAPE.resolution)
-    assert (png.shape[1], png.shape[0]) == (width, height) == (cols * 34 + 2, rows * 34 + 2)
-    return png
+    assert (width, height) == (cols * 34 + 2, rows * 34 + 2)
+    left, top = png.shape[1] - width, png.shape[0] - height
+    assert (left > 0 and top > 0) if labelled else (left, top) == (0, 0)
+    if labelled:
+        assert (png[:top] < 128).any()  # The title.
+        for row in range(rows):  # Each row's label, beside its row.
+            band = png[top + row * 34 + 2 : top + (row + 1) * 34, :left]
+            assert (band < 128).any(), f"row {row} has no label"
+    return png[top:, left:]
 
 
 @pytest.mark.parametrize(("size", "times"), [(8, 4), (28, 2), (32, 1), (64, 1), (10, 4)])
@@ -118,7 +127,7 @@ def test_a_snapshot_is_repeatable_and_leaves_the_model_as_it_was(name: str) -> N
     assert [m.training for m in model.modules()] == modes
 
 
-def test_the_progress_strip_has_one_row_per_snapshot_in_order(tmp_path: Path) -> None:
+def test_the_progress_strip_has_one_row_per_snapshot_in_order_each_labelled(tmp_path: Path) -> None:
     model = _model("dcgan")
     snapshots = [(float(kimg), snapshot(model, kimg, SHAPE.num_classes)) for kimg in range(3)]
     save_progress_strip(snapshots, tmp_path / "progress.png")

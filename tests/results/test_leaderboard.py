@@ -193,14 +193,16 @@ def test_each_setup_of_a_model_is_its_own_row_and_name(tmp_path: Path) -> None:
     assert summary.loc[("dcgan", "long"), "fd_clf_10k"] == "12 ± 2.8"
     assert summary.loc[("dcgan", "short"), ["seeds", "budget_kimg", "fd_clf_10k"]].tolist() == [1, 2, "40"]
     names = list(by_model(terminal_view(summary.reset_index())).columns[1:])
-    assert names == ["digits/dcgan [long]", "digits/vae", "digits/dcgan [short]"]  # Best first.
+    # Named by what differs (the budget), not by the setup's hash; best first.
+    assert names == ["digits/dcgan [kimg 10]", "digits/vae", "digits/dcgan [kimg 2]"]
 
-    # A record from before setups were recorded is one more experiment, in the summary and its name.
+    # A record from before setups were recorded is one more experiment, in the summary and its name;
+    # where nothing the records show differs, the setup's hash is all there is to name it by.
     _record(tmp_path, "vae", 1, 30.0)
     summary = summarise(rebuild_leaderboard(tmp_path))
     assert sorted(by_model(terminal_view(summary)).columns[1:])[-2:] == [
+        "digits/vae [setup v]",
         "digits/vae [unrecorded]",
-        "digits/vae [v]",
     ]
 
 
