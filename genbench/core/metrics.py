@@ -223,6 +223,31 @@ METRICS: tuple[Metric, ...] = (
         "inception",
         torch_fidelity("prc"),
     ),
+    Metric(
+        "copying_clf",
+        (
+            Column("ct_clf_{n}", True, "C_T: below 0, samples nearer the training set than held-out images"),
+            Column("auth_clf_{n}", True, "the authentic fraction (copies are not authentic)"),
+        ),
+        f"copying of the train split in {_CLF}: the C_T statistic (Meehan et al. 2020; about 0 "
+        "without copying, well below 0 with) and the authentic fraction (Alaa et al. 2022)",
+        "classifier",
+        Computation("genbench.evaluation.generalisation:generalisation", "copying"),
+        details="both compare distances to the nearest training image with those of held-out test "
+        "images; neither is a quality score (noise is far from the training set: it reads authentic); "
+        "the floor row shows real images no model trained on",
+    ),
+    Metric(
+        "fd_gap_clf",
+        (
+            Column("fd_train_clf_{n}", note="against a seeded subset of the train split"),
+            Column("fd_test_clf_{n}", note="against the held-out half of the test split"),
+        ),
+        f"the train/test gap: Fréchet distance in {_CLF} to train images beside the distance to as "
+        "many held-out test images",
+        "classifier",
+        Computation("genbench.evaluation.generalisation:generalisation", "gap"),
+    ),
 )
 METRIC_NAMES: tuple[str, ...] = tuple(m.name for m in METRICS)
 _BY_NAME = {m.name: m for m in METRICS}

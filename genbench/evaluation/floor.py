@@ -70,7 +70,7 @@ def floor_record(
         except (RecordError, ValueError, OSError) as error:  # ValueError: JSON and UnicodeDecode errors.
             problem = " ".join(str(error).split()) or type(error).__name__
         warn(f"cached floor {cached} is damaged ({problem}); computing it again")
-    evaluation = evaluate(images, setup, label=f"{setup.dataset}/floor/", named_for=n_samples)
+    evaluation = evaluate(images, setup, label=f"{setup.dataset}/floor/", named_for=n_samples, floor=True)
     record = RunRecord(
         run_id=run_id,
         dataset=setup.dataset,

@@ -78,7 +78,7 @@ def evaluations(tmp_path_factory: pytest.TempPathFactory) -> dict[bool, Evaluati
     classifier = cached_classifier("bars", fakes.Bars.shape, train, test, cache, CPU)
     names = tuple(m.name for m in METRICS)
     setup: EvaluationSetup = make_setup(
-        "bars", test, classifier, cache, names, divergence=DivergenceSettings(steps=5)
+        "bars", test, classifier, cache, names, divergence=DivergenceSettings(steps=5), splits=(train, test)
     )
     labels = balanced_labels(N, fakes.Bars.shape.num_classes, CPU)
     return {flag: evaluate(train.images[:N], setup, labels if flag else None) for flag in (False, True)}
