@@ -248,6 +248,14 @@ METRICS: tuple[Metric, ...] = (
         "classifier",
         Computation("genbench.evaluation.generalisation:generalisation", "gap"),
     ),
+    Metric(
+        "fd_inf_clf",
+        (Column("fd_inf_clf"),),
+        f"FD∞ (Chong & Forsyth 2020): Fréchet distance in {_CLF} at 15 sub-sample sizes, regressed on "
+        "1/n and extrapolated to infinitely many samples",
+        "classifier",
+        Computation("genbench.evaluation.fd_infinity:fd_infinity"),
+    ),
 )
 METRIC_NAMES: tuple[str, ...] = tuple(m.name for m in METRICS)
 _BY_NAME = {m.name: m for m in METRICS}
