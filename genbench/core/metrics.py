@@ -32,8 +32,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 # Where a metric's features come from: the dataset's reference classifier, torch-fidelity's
-# Inception-v3 (weights may be unavailable), or estimators trained afresh on real vs generated images.
-EXTRACTORS = ("classifier", "inception", "estimator")
+# Inception-v3 (weights may be unavailable), estimators trained afresh on real vs generated images, or
+# the offline feature spaces: pixels through a PCA of the train split, a seeded random network.
+EXTRACTORS = ("classifier", "inception", "estimator", "pixel_pca", "random_cnn")
 MODELS = ("all", "conditional")  # Which models a metric applies to.
 _COUNT_SUFFIX = re.compile(r"_(\d+(\.\d+)?k|\d+)$")
 _REFERENCE = re.compile(r"^genbench\.evaluation\.\w+(\.\w+)*:\w+$")  # "module:function" in evaluation.
@@ -255,6 +256,21 @@ METRICS: tuple[Metric, ...] = (
         "1/n and extrapolated to infinitely many samples",
         "classifier",
         Computation("genbench.evaluation.fd_infinity:fd_infinity"),
+    ),
+    Metric(
+        "fd_pca",
+        (Column("fd_pca_{n}", key=_FD),),
+        "Fréchet distance of pixels through a fixed 64-component PCA of the train split",
+        "pixel_pca",
+        torch_fidelity("fid"),
+    ),
+    Metric(
+        "fd_rand",
+        (Column("fd_rand_{n}", key=_FD),),
+        "Fréchet distance in the features of the reference classifier's architecture with random, "
+        "seeded weights (never trained)",
+        "random_cnn",
+        torch_fidelity("fid"),
     ),
 )
 METRIC_NAMES: tuple[str, ...] = tuple(m.name for m in METRICS)
