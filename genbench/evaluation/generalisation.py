@@ -52,16 +52,17 @@ class Reference:
     n_held_out: int
 
 
-def held_out_halves(test_images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """The test split cut by a fixed seeded shuffle: (the floor's samples, the held-out reference)."""
-    order = torch.randperm(len(test_images), generator=torch.Generator().manual_seed(REFERENCE_SEED))
-    half = len(order) // 2
-    return test_images[order[:half]], test_images[order[half:]]
+def held_out_halves(n: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Indices of a test split of ``n`` images cut by a fixed seeded shuffle: (the floor's samples, the
+    held-out reference)."""
+    order = torch.randperm(n, generator=torch.Generator().manual_seed(REFERENCE_SEED))
+    return order[: n // 2], order[n // 2 :]
 
 
 def _reference(setup: EvaluationSetup) -> Reference:
     assert setup.train_images is not None and setup.test_images is not None
-    floor_samples, held_out = held_out_halves(setup.test_images)
+    floor_half, held_out_half = held_out_halves(len(setup.test_images))
+    floor_samples, held_out = setup.test_images[floor_half], setup.test_images[held_out_half]
     train = dataset_features(setup, "train", setup.train_images)
     held = dataset_features(setup, "test-held-out", held_out)
     training = TrainingSet.of(train, cell_count(len(held)))

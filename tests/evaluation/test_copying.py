@@ -114,14 +114,12 @@ def test_without_the_splits_the_columns_are_empty_with_the_reason(digits, tmp_pa
     assert "no train and test splits" in evaluation.protocol["ct_clf_50"]["unavailable"]
 
 
-def test_the_test_split_halves_are_fixed_and_cover_the_split(digits) -> None:
-    _, test, _, _ = digits
-    first, second = held_out_halves(test.images)
-    again = held_out_halves(test.images)
-    assert torch.equal(first, again[0]) and torch.equal(second, again[1])
-    assert len(first) == len(test) // 2 and len(first) + len(second) == len(test)
-    both = torch.cat([first, second]).long()  # A permutation of the split: the same pixel sums.
-    assert torch.equal(both.sum(0), test.images.long().sum(0)) and not torch.equal(both, test.images.long())
+def test_the_test_split_halves_are_fixed_disjoint_and_cover_it() -> None:
+    first, second = held_out_halves(360)
+    again = held_out_halves(360)
+    assert torch.equal(first, again[0]) and torch.equal(second, again[1]) and len(first) == 180
+    assert sorted(torch.cat([first, second]).tolist()) == list(range(360))
+    assert not torch.equal(first, torch.arange(180))  # Shuffled: not the split's head.
 
 
 def test_z_u_is_a_finite_z_score_below_zero_for_nearer_points() -> None:
