@@ -24,6 +24,7 @@ from genbench.options.command_line import given_on_the_command_line, run_signatu
 from genbench.options.config import RunOptions, resolve_options
 from genbench.options.environment import plugin_autoload
 from genbench.options.suite import load_suite
+from genbench.results.agreement import agreement_lines, feature_space_agreement
 from genbench.results.leaderboard import (
     read_records,
     rebuild_leaderboard,
@@ -184,6 +185,7 @@ def leaderboard(
             known = ", ".join(sorted(set(frame["dataset"]))) or "none"
             raise UserError(f"no runs on dataset '{data}' in {out}; datasets with runs: {known}")
         frame = frame[frame["dataset"] == data]
+    agreement = agreement_lines(feature_space_agreement(frame)) if format == "table" else []
     frame = summarise(frame, by) if summary else sort_frame(frame, by)
     if format == "table":
         frame = terminal_view(frame, by)
@@ -195,6 +197,8 @@ def leaderboard(
         typer.echo(rendered, nl=False)
     else:
         console.print(rendered)
+    for line in agreement:  # Below the table only: csv and markdown stay one table to parse.
+        typer.echo(line)
 
 
 @app.command()

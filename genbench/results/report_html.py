@@ -25,6 +25,7 @@ from genbench.results.leaderboard import (
     several_setups,
     value_columns,
 )
+from genbench.results.report_agreement import agreement_section
 from genbench.results.report_protocol import column_note, protocol_facts
 from genbench.results.report_style import SCRIPT, STYLE
 
@@ -143,6 +144,7 @@ def _dataset_section(dataset: DatasetReport) -> str:
 <p class="note">One row per run, the real-data floor first; click a column header to sort by it (best first
 for metrics, click again to reverse; empty cells stay last).</p>
 {leaderboard_table(dataset)}
+{agreement_section(dataset.frame)}
 <h3 id="plots-{key}">Comparison plots</h3>
 {_figures(dataset.plots, f"No comparison plots in plots/{dataset.name}/.")}
 <h3 id="models-{key}">Models</h3>
