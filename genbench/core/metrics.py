@@ -233,7 +233,7 @@ METRICS: tuple[Metric, ...] = (
         f"copying of the train split in {_CLF}: the C_T statistic (Meehan et al. 2020; about 0 "
         "without copying, well below 0 with) and the authentic fraction (Alaa et al. 2022)",
         "classifier",
-        Computation("genbench.evaluation.generalisation:generalisation", "copying"),
+        Computation("genbench.evaluation.feature_metrics:feature_metrics", "copying"),
         details="both compare distances to the nearest training image with those of held-out test "
         "images; neither is a quality score (noise is far from the training set: it reads authentic); "
         "the floor row shows real images no model trained on",
@@ -247,7 +247,7 @@ METRICS: tuple[Metric, ...] = (
         f"the train/test gap: Fréchet distance in {_CLF} to train images beside the distance to as "
         "many held-out test images",
         "classifier",
-        Computation("genbench.evaluation.generalisation:generalisation", "gap"),
+        Computation("genbench.evaluation.feature_metrics:feature_metrics", "gap"),
     ),
     Metric(
         "fd_inf_clf",
@@ -255,7 +255,7 @@ METRICS: tuple[Metric, ...] = (
         f"FD∞ (Chong & Forsyth 2020): Fréchet distance in {_CLF} at 15 sub-sample sizes, regressed on "
         "1/n and extrapolated to infinitely many samples",
         "classifier",
-        Computation("genbench.evaluation.fd_infinity:fd_infinity"),
+        Computation("genbench.evaluation.feature_metrics:feature_metrics", "fd_infinity"),
     ),
     Metric(
         "fd_pca",

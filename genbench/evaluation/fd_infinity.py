@@ -1,6 +1,6 @@
-"""The metric table's ``fd_inf_clf``: FD∞, the reference-classifier Fréchet distance extrapolated to
-infinitely many generated samples (Chong and Forsyth, "Effectively Unbiased FID and Inception Score and
-where to find them", CVPR 2020).
+"""The metric table's ``fd_inf_clf`` (through genbench.evaluation.feature_metrics): FD∞, the
+reference-classifier Fréchet distance extrapolated to infinitely many generated samples (Chong and
+Forsyth, "Effectively Unbiased FID and Inception Score and where to find them", CVPR 2020).
 
 FD is biased upwards by an amount that shrinks like 1/N in the number N of generated samples, so FD at
 one N ranks models fairly only against FD at the same N. Chong and Forsyth compute FD on random
@@ -19,8 +19,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.stats import linregress
 
-from genbench.core.metrics import Metric
-from genbench.evaluation.classifier_features import classifier_features, dataset_features
+from genbench.evaluation.classifier_features import dataset_features
 from genbench.evaluation.computation import Computed, Request
 from genbench.evaluation.frechet import Statistics, frechet_distance, statistics
 
@@ -62,13 +61,12 @@ def _subset_distance(
     return frechet_distance(statistics(subset), reference)
 
 
-def fd_infinity(metrics: list[Metric], request: Request) -> dict[str, Computed]:
-    """FD∞ in the reference classifier's features, against the setup's reference images."""
+def fd_infinity(request: Request, features: np.ndarray) -> Computed:
+    """``fd_inf_clf`` of samples with these classifier ``features``, against the setup's reference."""
     setup = request.setup
     reference = setup.once(
         "fd-infinity/reference", lambda: statistics(dataset_features(setup, "reference", setup.reference))
     )
-    value, fit = extrapolate(classifier_features(setup, request.samples), reference)
+    value, fit = extrapolate(features, reference)
     method = f"Chong & Forsyth 2020, mean FD of {DRAWS} random subsets at each size"
-    protocol = {**setup.classifier.protocol(), "method": method, "seed": SEED, **fit}
-    return {m.name: Computed((value,), protocol) for m in metrics}
+    return Computed((value,), {**setup.classifier.protocol(), "method": method, "seed": SEED, **fit})

@@ -1,4 +1,5 @@
-"""The metric table's generalisation metrics, in the reference classifier's features: whether samples
+"""Generalisation metrics of the metric table, in the reference classifier's features
+(genbench.evaluation.feature_metrics computes the features once for them and FD∞): whether samples
 copy the training split (``copying_clf``: C_T and the authentic fraction, genbench.evaluation.copying)
 and the train/test gap (``fd_gap_clf``: the Fréchet distance to training images beside the distance to
 as many held-out ones; a model that reproduces its training images is the nearer to the first).
@@ -17,8 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from genbench.core.metrics import Metric
-from genbench.evaluation.classifier_features import classifier_features, dataset_features
+from genbench.evaluation.classifier_features import dataset_features
 from genbench.evaluation.computation import Computed, Request
 from genbench.evaluation.copying import (
     MIN_SAMPLES_IN_CELL,
@@ -78,50 +78,58 @@ def _reference(setup: EvaluationSetup) -> Reference:
     )
 
 
-def generalisation(metrics: list[Metric], request: Request) -> dict[str, Computed]:
-    """``copying_clf`` and ``fd_gap_clf`` of the request's samples (of the test split's other half for
-    the floor), empty where the setup has no splits."""
+def _unavailable(request: Request) -> str | None:
+    """Why the request cannot be scored against the splits (None: it can)."""
     setup = request.setup
-    if setup.train_images is None or setup.test_images is None:
-        missing = {"unavailable": "the evaluation setup holds no train and test splits"}
-        return {m.name: Computed((None,) * len(m.columns), missing) for m in metrics}
+    return (
+        "the evaluation setup holds no train and test splits"
+        if setup.train_images is None or setup.test_images is None
+        else None
+    )
+
+
+def _prepared(request: Request, features: np.ndarray) -> tuple[Reference, np.ndarray, dict[str, object]]:
+    """The dataset's reference, the features scored (for the floor: of the test split's other half) and
+    the protocol fields both metrics share."""
+    setup = request.setup
     reference = setup.once("generalisation", lambda: _reference(setup))
-    samples = reference.floor_samples if request.floor else request.samples
-    features = classifier_features(setup, samples)
+    if request.floor:
+        features = dataset_features(setup, "test-floor-half", reference.floor_samples)
     shared = {
         **setup.classifier.protocol(),
         "n_train": reference.n_train,
         "n_held_out": reference.n_held_out,
         "held_out": f"half of the test split (seeded shuffle, seed {REFERENCE_SEED})",
-        **(
-            {"samples": "the test split's other half (real images no model trained on)"}
-            if request.floor
-            else {}
-        ),
     }
-    computed = {}
-    for metric in metrics:
-        argument = metric.computation.argument
-        values, protocol = (
-            _copying(reference, features) if argument == "copying" else _gap(reference, features)
-        )
-        computed[metric.name] = Computed(values, {**shared, "method": METHODS[argument], **protocol})
-    return computed
+    if request.floor:
+        shared["samples"] = "the test split's other half (real images no model trained on)"
+    return reference, features, shared
 
 
-def _copying(reference: Reference, features: np.ndarray) -> tuple[tuple[float | None, ...], dict[str, int]]:
-    """C_T and the authentic fraction, with the cells C_T used."""
+def copying(request: Request, features: np.ndarray) -> Computed:
+    """``copying_clf`` of samples with these classifier ``features``: C_T and the authentic fraction,
+    with the cells C_T used (empty where the setup holds no splits)."""
+    if (missing := _unavailable(request)) is not None:
+        return Computed((None, None), {"unavailable": missing})
+    reference, features, shared = _prepared(request, features)
     test = data_copying(reference.training, features, reference.held_out)
     protocol = {
+        **shared,
+        "method": METHODS["copying"],
         "cells": test.cells,
         "cells_used": test.cells_used,
         "min_samples_in_cell": MIN_SAMPLES_IN_CELL,
     }
-    return (test.c_t, authenticity(reference.training, features)), protocol
+    return Computed((test.c_t, authenticity(reference.training, features)), protocol)
 
 
-def _gap(reference: Reference, features: np.ndarray) -> tuple[tuple[float | None, ...], dict[str, int]]:
-    """FD to the training images and to the held-out ones."""
+def gap(request: Request, features: np.ndarray) -> Computed:
+    """``fd_gap_clf`` of samples with these classifier ``features``: FD to the training images and to
+    as many held-out ones (empty where the setup holds no splits)."""
+    if (missing := _unavailable(request)) is not None:
+        return Computed((None, None), {"unavailable": missing})
+    reference, features, shared = _prepared(request, features)
     sample_statistics = statistics(features)
     train = frechet_distance(sample_statistics, reference.train_statistics)
-    return (train, frechet_distance(sample_statistics, reference.held_out_statistics)), {}
+    held_out = frechet_distance(sample_statistics, reference.held_out_statistics)
+    return Computed((train, held_out), {**shared, "method": METHODS["gap"]})
