@@ -111,6 +111,8 @@ class Metric:
     computation: Computation
     models: str = "all"  # One of MODELS: "conditional" metrics need the labels samples were drawn for.
     details: str = ""  # What the report's column glossary adds (the README says it below its table).
+    # Computed when --metrics is not given; False: asked for by name only (a cost most runs need not pay).
+    default: bool = True
 
     @property
     def glossary(self) -> str:
@@ -271,9 +273,11 @@ METRICS: tuple[Metric, ...] = (
         "seeded weights (never trained)",
         "random_cnn",
         torch_fidelity("fid"),
+        default=False,  # 2.4 s of CPU a run at 28x28; fd_pca already gives an untrained second space.
     ),
 )
 METRIC_NAMES: tuple[str, ...] = tuple(m.name for m in METRICS)
+DEFAULT_METRICS: tuple[str, ...] = tuple(m.name for m in METRICS if m.default)  # Without --metrics.
 _BY_NAME = {m.name: m for m in METRICS}
 # Column stem without its count ("kid_std_clf") -> (metric, column): the leaderboard's names resolved.
 _BY_STEM = {c.label: (m, c) for m in METRICS for c in m.columns}
