@@ -38,7 +38,8 @@ def random_checkpoint(channels: int) -> dict[str, object]:
             # shrinks it about threefold a layer, to features near 0.01 whose FD reads ~0 everywhere.
             if isinstance(layer, nn.Conv2d | nn.Linear):
                 nn.init.kaiming_normal_(layer.weight, nonlinearity="relu")
-                nn.init.zeros_(layer.bias)
+                if layer.bias is not None:
+                    nn.init.zeros_(layer.bias)
     state = {k: v.detach().clone() for k, v in network.state_dict().items()}
     return {"state_dict": state, "channels": channels, "num_classes": 1, "width": WIDTH}
 
