@@ -13,7 +13,10 @@ from genbench.evaluation.setup import EvaluationSetup
 
 
 def _classifier(setup: EvaluationSetup) -> ReferenceClassifier:
-    return setup.once("classifier", lambda: load_classifier(setup.classifier.path, setup.device))
+    # Keyed by device too: a Ray task gets the driver's prepared work with its own device.
+    return setup.once(
+        f"classifier/{setup.device}", lambda: load_classifier(setup.classifier.path, setup.device)
+    )
 
 
 @torch.inference_mode()
