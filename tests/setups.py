@@ -28,8 +28,10 @@ def make_setup(
     n_reference: int | None = None,
     inception: InceptionWeights = NO_INCEPTION,
     divergence: DivergenceSettings = FAST_DIVERGENCE,
+    splits: tuple[Split, Split] | None = None,
 ) -> EvaluationSetup:
-    """An evaluation setup on ``reference`` (all of it, or ``n_reference`` images) on the CPU."""
+    """An evaluation setup on ``reference`` (all of it, or ``n_reference`` images) on the CPU; ``splits``
+    (train, test) for the metrics that compare with the training split (none without)."""
     return EvaluationSetup(
         dataset=dataset,
         reference_split=split,
@@ -40,4 +42,6 @@ def make_setup(
         divergence=divergence,
         device=CPU,
         cache_root=cache_root,
+        train_images=None if splits is None else splits[0].images,
+        test_images=None if splits is None else splits[1].images,
     )

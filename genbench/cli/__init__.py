@@ -27,6 +27,7 @@ from genbench.options.config import RunOptions, resolve_options
 from genbench.options.environment import plugin_autoload
 from genbench.options.lists import parse_list
 from genbench.options.suite import load_suite
+from genbench.results.agreement import agreement_lines, feature_space_agreement
 from genbench.results.leaderboard import (
     read_records,
     rebuild_leaderboard,
@@ -208,6 +209,7 @@ def leaderboard(
             known = ", ".join(sorted(set(frame["dataset"]))) or "none"
             raise UserError(f"no runs on dataset '{data}' in {out}; datasets with runs: {known}")
         frame = frame[frame["dataset"] == data]
+    agreement = agreement_lines(feature_space_agreement(frame)) if format == "table" else []
     frame = summarise(frame, by) if summary else sort_frame(frame, by)
     if columns is not None:
         frame = choose_columns(frame, list(parse_list(columns, option="--columns")))
@@ -216,6 +218,8 @@ def leaderboard(
     if format == "table" and summary:  # On its side, as `genbench run` ends: a column per model fits.
         frame = by_model(frame)
     _print(render(frame, format, Console().width))
+    for line in agreement:  # Below the table only: csv and markdown stay one table to parse.
+        typer.echo(line)
 
 
 def _print(rendered: str | RenderableType) -> None:

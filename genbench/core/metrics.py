@@ -32,8 +32,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 # Where a metric's features come from: the dataset's reference classifier, torch-fidelity's
-# Inception-v3 (weights may be unavailable), or estimators trained afresh on real vs generated images.
-EXTRACTORS = ("classifier", "inception", "estimator")
+# Inception-v3 (weights may be unavailable), estimators trained afresh on real vs generated images, or
+# the offline feature spaces: pixels through a PCA of the train split, a seeded random network.
+EXTRACTORS = ("classifier", "inception", "estimator", "pixel_pca", "random_cnn")
 MODELS = ("all", "conditional")  # Which models a metric applies to.
 _COUNT_SUFFIX = re.compile(r"_(\d+(\.\d+)?k|\d+)$")
 _REFERENCE = re.compile(r"^genbench\.evaluation\.\w+(\.\w+)*:\w+$")  # "module:function" in evaluation.
@@ -110,6 +111,8 @@ class Metric:
     computation: Computation
     models: str = "all"  # One of MODELS: "conditional" metrics need the labels samples were drawn for.
     details: str = ""  # What the report's column glossary adds (the README says it below its table).
+    # Computed when --metrics is not given; False: asked for by name only (a cost most runs need not pay).
+    default: bool = True
 
     @property
     def glossary(self) -> str:
@@ -231,8 +234,58 @@ METRICS: tuple[Metric, ...] = (
         "inception",
         torch_fidelity("prc"),
     ),
+    Metric(
+        "copying_clf",
+        (
+            Column("ct_clf_{n}", True, "C_T: below 0, samples nearer the training set than held-out images"),
+            Column("auth_clf_{n}", True, "the authentic fraction (copies are not authentic)"),
+        ),
+        f"copying of the train split in {_CLF}: the C_T statistic (Meehan et al. 2020; about 0 "
+        "without copying, well below 0 with) and the authentic fraction (Alaa et al. 2022)",
+        "classifier",
+        Computation("genbench.evaluation.feature_metrics:feature_metrics", "copying"),
+        details="both compare distances to the nearest training image with those of held-out test "
+        "images; neither is a quality score (noise is far from the training set: it reads authentic); "
+        "the floor row shows real images no model trained on",
+    ),
+    Metric(
+        "fd_gap_clf",
+        (
+            Column("fd_train_clf_{n}", note="against a seeded subset of the train split"),
+            Column("fd_test_clf_{n}", note="against the held-out half of the test split"),
+        ),
+        f"the train/test gap: Fréchet distance in {_CLF} to train images beside the distance to as "
+        "many held-out test images",
+        "classifier",
+        Computation("genbench.evaluation.feature_metrics:feature_metrics", "gap"),
+    ),
+    Metric(
+        "fd_inf_clf",
+        (Column("fd_inf_clf"),),
+        f"FD∞ (Chong & Forsyth 2020): Fréchet distance in {_CLF} at 15 sub-sample sizes, regressed on "
+        "1/n and extrapolated to infinitely many samples",
+        "classifier",
+        Computation("genbench.evaluation.feature_metrics:feature_metrics", "fd_infinity"),
+    ),
+    Metric(
+        "fd_pca",
+        (Column("fd_pca_{n}", key=_FD),),
+        "Fréchet distance of pixels through a fixed 64-component PCA of the train split",
+        "pixel_pca",
+        torch_fidelity("fid"),
+    ),
+    Metric(
+        "fd_rand",
+        (Column("fd_rand_{n}", key=_FD),),
+        "Fréchet distance in the features of the reference classifier's architecture with random, "
+        "seeded weights (never trained)",
+        "random_cnn",
+        torch_fidelity("fid"),
+        default=False,  # 2.4 s of CPU a run at 28x28; fd_pca already gives an untrained second space.
+    ),
 )
 METRIC_NAMES: tuple[str, ...] = tuple(m.name for m in METRICS)
+DEFAULT_METRICS: tuple[str, ...] = tuple(m.name for m in METRICS if m.default)  # Without --metrics.
 _BY_NAME = {m.name: m for m in METRICS}
 # Column stem without its count ("kid_std_clf") -> (metric, column): the leaderboard's names resolved.
 _BY_STEM = {c.label: (m, c) for m in METRICS for c in m.columns}

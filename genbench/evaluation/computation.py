@@ -25,12 +25,15 @@ from genbench.evaluation.setup import EvaluationSetup
 @dataclass(frozen=True)
 class Request:
     """What a computation is given: uint8 samples, what they are compared with, the labels a
-    conditional model drew them for (None: unconditional) and the prefix of progress bar names."""
+    conditional model drew them for (None: unconditional) and the prefix of progress bar names.
+    ``floor``: the samples are the real-data floor's real images, not a model's (a computation that
+    compares with the training split scores images no model trained on instead)."""
 
     samples: torch.Tensor
     setup: EvaluationSetup
     labels: torch.Tensor | None = None
     label: str = ""
+    floor: bool = False
 
 
 @dataclass(frozen=True)

@@ -81,12 +81,14 @@ def evaluate(
     labels: torch.Tensor | None = None,
     label: str = "",
     named_for: int | None = None,
+    floor: bool = False,
 ) -> Evaluation:
     """Every metric of ``setup.metrics`` for uint8 ``samples``; ``labels`` are the classes a conditional
     model was asked for (None for unconditional models: no metric for conditional models only).
     ``label`` names progress bars. Columns carry the sample count ``named_for`` (default: the number of
-    samples) and come in the order of the metric table."""
-    request = Request(samples, setup, labels, label)
+    samples) and come in the order of the metric table. ``floor``: the samples are the real-data
+    floor's real images (genbench.evaluation.computation.Request)."""
+    request = Request(samples, setup, labels, label, floor)
     chosen = [m for m in METRICS if m.name in setup.metrics and m.applies_to(conditional=labels is not None)]
     groups: dict[tuple[Compute, str], list[Metric]] = {}
     for entry in chosen:

@@ -1,10 +1,12 @@
 """The metric table's torch-fidelity metrics (``computation=torch_fidelity(...)`` in
-genbench.core.metrics): FD, KID, precision/recall and IS, in the reference classifier's features or
-with Inception-v3, every metric of one extractor in one pass (genbench.evaluation.fidelity)."""
+genbench.core.metrics): FD, KID, precision/recall and IS, in the reference classifier's features, with
+Inception-v3, or in the offline feature spaces (pixel PCA, random network), every metric of one
+extractor in one pass (genbench.evaluation.fidelity)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Mapping
+from dataclasses import replace
 
 import torch
 
@@ -12,6 +14,8 @@ from genbench.core.metrics import Metric
 from genbench.evaluation.computation import Computed, Request
 from genbench.evaluation.fidelity import Extractor, classifier_extractor, fidelity_metrics, protocol_settings
 from genbench.evaluation.inception import EXTRACTOR_NAME as INCEPTION_EXTRACTOR
+from genbench.evaluation.pixel_pca import pixel_pca_extractor
+from genbench.evaluation.random_network import random_network_extractor
 from genbench.evaluation.setup import EvaluationSetup
 
 
@@ -47,6 +51,17 @@ def torch_fidelity_pass(
         setup.progress.stop()
 
 
+def _offline_extractor(name: str, setup: EvaluationSetup) -> tuple[Extractor, Mapping[str, object]] | None:
+    """The extractor a metric table's ``extractor`` names, other than Inception, with what its metrics'
+    protocol records of it (None: it cannot be had with this setup)."""
+    if name == "pixel_pca":
+        return pixel_pca_extractor(setup)
+    if name == "random_cnn":
+        return random_network_extractor(setup)
+    extractor = replace(classifier_extractor(setup.classifier), batch_size=setup.batch_size)
+    return extractor, setup.classifier.protocol()
+
+
 def torch_fidelity(metrics: list[Metric], request: Request) -> dict[str, Computed]:
     """torch-fidelity's metrics (each metric's computation argument) in the reference classifier's
     features, or with Inception-v3 (None for each where its weights could not be had); each column
@@ -61,8 +76,11 @@ def torch_fidelity(metrics: list[Metric], request: Request) -> dict[str, Compute
         extractor = Extractor(INCEPTION_EXTRACTOR, weights.path, weights.key, rgb=True, batch_size=64)
         shared, label = weights.protocol(), f"{request.label}inception-metrics"
     else:
-        extractor = classifier_extractor(setup.classifier)
-        shared, label = setup.classifier.protocol(), None  # Seconds: no progress bar.
+        offline = _offline_extractor(metrics[0].extractor, setup)
+        if offline is None:
+            missing = {"unavailable": "the evaluation setup holds no train split to fit the feature space on"}
+            return {m.name: Computed((None,) * len(m.columns), missing) for m in metrics}
+        (extractor, shared), label = offline, None  # Seconds: no progress bar.
     asked = {m.computation.argument for m in metrics}
     result = torch_fidelity_pass(samples, setup, asked, extractor, label)
     computed = {}

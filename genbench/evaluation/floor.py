@@ -70,7 +70,7 @@ def floor_record(
     earlier = load_checked(f"floor {path}", load, warn, "computing it again") if path.exists() else None
     if earlier is not None and _columns(setup.metrics, n_samples) <= set(earlier.metrics):
         return earlier
-    evaluation = evaluate(images, setup, label=f"{setup.dataset}/floor/", named_for=n_samples)
+    evaluation = evaluate(images, setup, label=f"{setup.dataset}/floor/", named_for=n_samples, floor=True)
     before = earlier or RunRecord(run_id, setup.dataset, FLOOR_MODEL, None, "floor")
     record = RunRecord(
         run_id=run_id,

@@ -4,10 +4,11 @@ Made once per dataset by the sweep, read by every computation (genbench.evaluati
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import torch
 
@@ -20,6 +21,7 @@ from genbench.evaluation.classifier import ClassifierInfo
 from genbench.evaluation.inception import InceptionWeights
 
 REFERENCE_SEED = 0  # Which images a reference capped below its split's size uses: part of the protocol.
+T = TypeVar("T")
 QUANTISATION = "uint8, generated images mapped from [-1, 1] with round(); grayscale as RGB for Inception"
 
 
@@ -46,6 +48,22 @@ class EvaluationSetup:
     device: torch.device
     cache_root: Path
     progress: ProgressSink = field(default_factory=SilentProgress)
+    # Images per feature-extractor batch: no value may depend on it (genbench.testing's metric checks).
+    batch_size: int = 256
+    # The dataset's splits, for the metrics that compare with what models trained on (copying, the
+    # train/test gap) or fit a feature space on it (pixel PCA); None: those metrics are left empty.
+    train_images: torch.Tensor | None = None
+    test_images: torch.Tensor | None = None
+    # What computations prepare from the dataset once for all its runs (see once()).
+    prepared: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    def once(self, key: str, build: Callable[[], T]) -> T:
+        """``build()``, computed once per setup, i.e. once per dataset in a sweep (once per run on a Ray
+        worker, which gets its own copy): what a computation derives from the dataset for every run,
+        such as the training split's features."""
+        if key not in self.prepared:
+            self.prepared[key] = build()
+        return self.prepared[key]
 
     @cached_property
     def fingerprint(self) -> str:

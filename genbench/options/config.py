@@ -48,7 +48,7 @@ __all__ = [  # Also here for their many importers.
     "parse_seeds",
     "resolve_options",
 ]
-from genbench.core.metrics import METRIC_NAMES
+from genbench.core.metrics import DEFAULT_METRICS, METRIC_NAMES
 from genbench.core.record import MAX_SEED
 from genbench.options.flags import env_flag
 
@@ -58,7 +58,8 @@ DEFAULT_KIMG = 40.0  # Quick default: digits (1,437 train images) for ~28 epochs
 DEFAULT_N_SAMPLES = 10_000
 DEFAULT_N_EVAL = 1_000  # Samples of the cheap metric during training (fd_clf_1k).
 EVAL_POINTS = 10  # Default --eval-every and --checkpoint-every: this many points of the budget.
-# Metrics a run computes (all by default), in the order of genbench.core.metrics.METRICS, which declares them.
+# Metrics a run can compute, in the order of genbench.core.metrics.METRICS, which declares them and which
+# of them a run computes by default (all but the opt-in ones).
 KNOWN_METRICS = METRIC_NAMES
 REFERENCE_SPLITS = ("train", "test")
 # auto: bf16 autocast on CUDA for models that declare it safe, float32 otherwise (genbench.running.fast_path).
@@ -212,9 +213,9 @@ class RunOptions:
         metavar="STEPS",
     )
     metrics: tuple[str, ...] = option(
-        KNOWN_METRICS,
-        help=f"Metrics to compute, comma-separated, of: {', '.join(KNOWN_METRICS)}",
-        shown_default="all",
+        DEFAULT_METRICS,
+        help="Comma-separated metrics to compute",
+        shown_default=f"all but the opt-in {','.join(m for m in KNOWN_METRICS if m not in DEFAULT_METRICS)}",
         cli_type=str,
         parse=partial(parse_list, option="--metrics"),
         suite=f"a list of metric names ({', '.join(KNOWN_METRICS)})",

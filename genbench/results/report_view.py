@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from genbench.core.metrics import column_order, higher_is_better
 from genbench.figures.palette import model_colour
+from genbench.results.agreement import Agreement, feature_space_agreement
 from genbench.results.comparison import CHART_PREFIX
 from genbench.results.leaderboard import PROTOCOL_COLUMNS, RUN_COLUMNS, is_metric_column, value_columns
 from genbench.results.metric_chart import LOG_SPAN, uses_log_axis
@@ -95,6 +96,7 @@ class DatasetView:
     models: list[ModelView]
     facts: list[Fact]
     glossary: list[GlossaryEntry]
+    agreement: list[Agreement]  # The models' FD rankings compared across feature spaces.
 
 
 def slug(name: str) -> str:
@@ -129,6 +131,7 @@ def dataset_view(dataset: DatasetReport) -> DatasetView:
         models,
         protocol_facts(dataset),
         glossary(dataset, columns),
+        feature_space_agreement(dataset.frame),
     )
 
 

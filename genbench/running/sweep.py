@@ -233,6 +233,8 @@ class Benchmark:
             device=self.context.device,
             cache_root=options.cache_dir / "fidelity",
             progress=self.context.progress,
+            train_images=train.images,
+            test_images=test.images,
         )
         data = LoadedData(entry, shape, train, test, classifier, setup)
         data.prepare_seconds["classifier"] = time.perf_counter() - started

@@ -12,6 +12,10 @@ test runner can call them. A plugin's test file needs two lines per class::
 
 or calls :func:`check_model` / :func:`check_dataset` directly. Importing this module does not need
 pytest; the two ``*_contract_tests`` helpers import it when called.
+
+A metric checks itself with :func:`check_metric` (genbench.testing.metric_checks): on real images, it
+must score best at the real-data floor, worsen with noise, blur and dropped classes, ignore the batch
+size, tell precision from recall, and repeat itself exactly.
 """
 
 from __future__ import annotations
@@ -25,6 +29,8 @@ from genbench.errors import DataNotFoundError
 from genbench.testing.dataset_checks import check_dataset
 from genbench.testing.failures import ContractError, ModelCheck, require
 from genbench.testing.inputs import SHAPES
+from genbench.testing.metric_checks import CHECKS as METRIC_CHECKS
+from genbench.testing.metric_checks import CheckResult, MetricUnderTest, check_metric, run_metric_checks
 from genbench.testing.sampling_checks import (
     check_encoding,
     check_estimates,
@@ -41,9 +47,12 @@ from genbench.testing.training_checks import (
 )
 
 __all__ = [
+    "METRIC_CHECKS",
     "MODEL_CHECKS",
     "SHAPES",
+    "CheckResult",
     "ContractError",
+    "MetricUnderTest",
     "check_builds_on_the_current_device",
     "check_checkpoint",
     "check_dataset",
@@ -52,12 +61,14 @@ __all__ = [
     "check_hyperparameters",
     "check_labels",
     "check_latents",
+    "check_metric",
     "check_model",
     "check_resume",
     "check_sampling",
     "check_training_steps",
     "dataset_contract_tests",
     "model_contract_tests",
+    "run_metric_checks",
 ]
 
 MODEL_CHECKS: tuple[ModelCheck, ...] = (

@@ -60,7 +60,10 @@ def test_metrics_on_the_command_line_and_in_suites_are_the_table_names(tmp_path:
     suite = tmp_path / "suite.toml"
     suite.write_text(f"metrics = {every!r}\n")
     assert resolve_options(load_suite(suite), {}).metrics == tuple(every)
-    assert resolve_options({}, {}).metrics == tuple(every)  # All by default.
+    opt_in = {m.name for m in METRICS if not m.default}
+    assert opt_in == {"fd_rand"}  # Each opt-in metric says why on its table entry.
+    default = tuple(n for n in every if n not in opt_in)
+    assert resolve_options({}, {}).metrics == default  # The rest by default.
 
     refused = ["run", "--metrics", "fd_clf,sharpness", "--models", "nope", "--out", str(tmp_path / "out")]
     result = CliRunner().invoke(app, refused)  # The metrics are refused first (else: the model).
@@ -78,7 +81,7 @@ def evaluations(tmp_path_factory: pytest.TempPathFactory) -> dict[bool, Evaluati
     classifier = cached_classifier("bars", fakes.Bars.shape, train, test, cache, CPU)
     names = tuple(m.name for m in METRICS)
     setup: EvaluationSetup = make_setup(
-        "bars", test, classifier, cache, names, divergence=DivergenceSettings(steps=5)
+        "bars", test, classifier, cache, names, divergence=DivergenceSettings(steps=5), splits=(train, test)
     )
     labels = balanced_labels(N, fakes.Bars.shape.num_classes, CPU)
     return {flag: evaluate(train.images[:N], setup, labels if flag else None) for flag in (False, True)}

@@ -1,0 +1,104 @@
+"""What each metric of the table costs one run's evaluation, in CPU seconds, at 28x28.
+
+Scores 10,000 "generated" images (Fashion-MNIST train images with a little noise: a stand-in for a
+model, the cost does not depend on what the images show) against the test split, one computation of
+the metric table at a time, with one torch thread as the runs use on a shared CPU, and prints the
+process CPU seconds and wall seconds of each beside the machine's load average. The reference
+statistics of torch-fidelity are computed before timing, as a run finds them cached, by a first call
+on 20 images; that call also does what a computation prepares once per dataset (the training split's
+features, its PCA) and is printed apart, as "once per dataset": the sweep does it once for all runs.
+The metrics that were there before are timed in the same process: the baseline for the new ones.
+
+Usage: python benchmarks/evaluation_cost.py [--metrics fd_clf,copying_clf] [--n-samples 10000]
+       [--cache DIR] [--data-root DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import torch
+
+from genbench.core.metrics import METRICS
+from genbench.core.registry import Registry
+from genbench.evaluation.classifier import cached_classifier
+from genbench.evaluation.computation import Request, compute_function
+from genbench.evaluation.inception import InceptionWeights
+from genbench.evaluation.setup import EvaluationSetup
+from genbench.options.config import DivergenceSettings
+
+DATASET = "fashion-mnist"
+CPU = torch.device("cpu")
+
+
+def _timed(work: Callable[[], object]) -> tuple[float, float]:
+    """Process CPU seconds and wall seconds of ``work()``."""
+    cpu, wall = time.process_time(), time.perf_counter()
+    work()
+    return time.process_time() - cpu, time.perf_counter() - wall
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--metrics", default=",".join(m.name for m in METRICS if m.extractor != "inception"))
+    parser.add_argument("--n-samples", type=int, default=10_000)
+    parser.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()) / "genbench-cost-cache")
+    parser.add_argument("--data-root", type=Path, default=Path("~/.cache/genbench/data").expanduser())
+    args = parser.parse_args()
+    torch.set_num_threads(1)
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    dataset = Registry.discover().dataset(DATASET).cls(args.data_root, download=False)
+    train, test = dataset.load("train"), dataset.load("test")
+    classifier = cached_classifier(DATASET, dataset.shape, train, test, args.cache / "classifiers", CPU)
+    names = tuple(args.metrics.split(","))
+    setup = EvaluationSetup(
+        DATASET,
+        "test",
+        test.images,
+        classifier,
+        InceptionWeights(None, reason="timing"),
+        names,
+        DivergenceSettings(),
+        CPU,
+        args.cache / "fidelity",
+        train_images=train.images,
+        test_images=test.images,
+    )
+    generator = torch.Generator().manual_seed(0)
+    picked = train.images[torch.randperm(len(train), generator=generator)[: args.n_samples]]
+    noise = torch.randint(-8, 9, picked.shape, generator=generator)
+    samples = (picked.int() + noise).clamp(0, 255).to(torch.uint8)
+    request = Request(samples, setup)
+    print(f"load average before: {os.getloadavg()}; {os.cpu_count()} CPUs; one torch thread")
+    seen: set[str] = set()
+    for metric in METRICS:
+        if metric.name not in names or metric.name in seen or metric.models == "conditional":
+            continue
+        # Computed together as evaluation computes them: one call per computation function and extractor.
+        group = [
+            m
+            for m in METRICS
+            if m.name in names
+            and m.models == "all"
+            and m.extractor == metric.extractor
+            and m.computation.function == metric.computation.function
+        ]
+        seen |= {m.name for m in group}
+        compute = compute_function(metric)
+        # Warm: the reference statistics and what is prepared once per dataset, as a run finds them.
+        warm = _timed(lambda compute=compute, group=group: compute(group, Request(samples[:20], setup)))
+        cpu, wall = _timed(lambda compute=compute, group=group: compute(group, request))
+        label = ",".join(m.name for m in group)
+        print(
+            f"{label}: {cpu:.1f} s CPU, {wall:.1f} s wall per run (load {os.getloadavg()[0]:.1f}); "
+            f"once per dataset: {warm[0]:.1f} s CPU"
+        )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,135 @@
+"""Generalisation metrics of the metric table, in the reference classifier's features
+(genbench.evaluation.feature_metrics computes the features once for them and FD∞): whether samples
+copy the training split (``copying_clf``: C_T and the authentic fraction, genbench.evaluation.copying)
+and the train/test gap (``fd_gap_clf``: the Fréchet distance to training images beside the distance to
+as many held-out ones; a model that reproduces its training images is the nearer to the first).
+
+Each compares with the dataset's splits as the sweep loaded them (``EvaluationSetup.train_images`` and
+``test_images``). The test split is cut once, by a fixed seeded shuffle, into two halves: the second is
+the held-out set every model is compared with, the first stands in for a model's samples in the
+real-data floor, so the floor row reads what real images that no model trained on read (the floor's
+own images, train images where the reference is the test split, would read as perfect copies).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from genbench.evaluation.classifier_features import dataset_features
+from genbench.evaluation.computation import Computed, Request
+from genbench.evaluation.copying import (
+    MIN_SAMPLES_IN_CELL,
+    TrainingSet,
+    authenticity,
+    cell_count,
+    data_copying,
+)
+from genbench.evaluation.frechet import Statistics, frechet_distance, statistics
+from genbench.evaluation.setup import REFERENCE_SEED, EvaluationSetup
+
+# What each computation argument computes, as its protocol says.
+METHODS = {
+    "copying": "C_T: Meehan et al. 2020 (Mann-Whitney U per k-means cell of the training features); "
+    "authenticity: Alaa et al. 2022",
+    "gap": "Frechet distance (torch-fidelity's) to a seeded subset of the train split and to the "
+    "held-out half of the test split, of equal size",
+}
+
+
+@dataclass(frozen=True)
+class Reference:
+    """What a dataset's runs are compared with, prepared once per dataset."""
+
+    training: TrainingSet
+    held_out: tuple[np.ndarray, np.ndarray]  # The held-out half's k-means cells and training distances.
+    floor_samples: torch.Tensor  # The other half of the test split: the floor's "samples".
+    train_statistics: Statistics  # Of as many training images as the held-out half holds.
+    held_out_statistics: Statistics
+    n_train: int
+    n_held_out: int
+
+
+def held_out_halves(n: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Indices of a test split of ``n`` images cut by a fixed seeded shuffle: (the floor's samples, the
+    held-out reference)."""
+    order = torch.randperm(n, generator=torch.Generator().manual_seed(REFERENCE_SEED))
+    return order[: n // 2], order[n // 2 :]
+
+
+def _reference(setup: EvaluationSetup) -> Reference:
+    assert setup.train_images is not None and setup.test_images is not None
+    floor_half, held_out_half = held_out_halves(len(setup.test_images))
+    floor_samples, held_out = setup.test_images[floor_half], setup.test_images[held_out_half]
+    train = dataset_features(setup, "train", setup.train_images)
+    held = dataset_features(setup, "test-held-out", held_out)
+    training = TrainingSet.of(train, cell_count(len(held)))
+    order = np.random.default_rng(REFERENCE_SEED).permutation(len(train))[: len(held)]
+    return Reference(
+        training,
+        training.cell_distances(held),
+        floor_samples,
+        statistics(train[order]),
+        statistics(held),
+        len(train),
+        len(held),
+    )
+
+
+def _unavailable(request: Request) -> str | None:
+    """Why the request cannot be scored against the splits (None: it can)."""
+    setup = request.setup
+    return (
+        "the evaluation setup holds no train and test splits"
+        if setup.train_images is None or setup.test_images is None
+        else None
+    )
+
+
+def _prepared(request: Request, features: np.ndarray) -> tuple[Reference, np.ndarray, dict[str, object]]:
+    """The dataset's reference, the features scored (for the floor: of the test split's other half) and
+    the protocol fields both metrics share."""
+    setup = request.setup
+    reference = setup.once("generalisation", lambda: _reference(setup))
+    if request.floor:
+        features = dataset_features(setup, "test-floor-half", reference.floor_samples)
+    shared = {
+        **setup.classifier.protocol(),
+        "n_train": reference.n_train,
+        "n_held_out": reference.n_held_out,
+        "held_out": f"half of the test split (seeded shuffle, seed {REFERENCE_SEED})",
+    }
+    if request.floor:
+        shared["samples"] = "the test split's other half (real images no model trained on)"
+    return reference, features, shared
+
+
+def copying(request: Request, features: np.ndarray) -> Computed:
+    """``copying_clf`` of samples with these classifier ``features``: C_T and the authentic fraction,
+    with the cells C_T used (empty where the setup holds no splits)."""
+    if (missing := _unavailable(request)) is not None:
+        return Computed((None, None), {"unavailable": missing})
+    reference, features, shared = _prepared(request, features)
+    test = data_copying(reference.training, features, reference.held_out)
+    protocol = {
+        **shared,
+        "method": METHODS["copying"],
+        "cells": test.cells,
+        "cells_used": test.cells_used,
+        "min_samples_in_cell": MIN_SAMPLES_IN_CELL,
+    }
+    return Computed((test.c_t, authenticity(reference.training, features)), protocol)
+
+
+def gap(request: Request, features: np.ndarray) -> Computed:
+    """``fd_gap_clf`` of samples with these classifier ``features``: FD to the training images and to
+    as many held-out ones (empty where the setup holds no splits)."""
+    if (missing := _unavailable(request)) is not None:
+        return Computed((None, None), {"unavailable": missing})
+    reference, features, shared = _prepared(request, features)
+    sample_statistics = statistics(features)
+    train = frechet_distance(sample_statistics, reference.train_statistics)
+    held_out = frechet_distance(sample_statistics, reference.held_out_statistics)
+    return Computed((train, held_out), {**shared, "method": METHODS["gap"]})

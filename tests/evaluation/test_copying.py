@@ -1,0 +1,142 @@
+"""Copying and the train/test gap: a model that returns training images, exactly or with a little
+noise, is flagged by C_T, the authentic fraction and the gap; a model returning held-out images is not,
+and neither is the real-data floor, which reads real images no model trained on."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from conftest import session_cache
+from setups import CPU, make_setup
+
+from genbench import DataShape, Hyperparameters, Model, Split
+from genbench.core.images import to_unit_range
+from genbench.evaluation.classifier import ClassifierInfo, cached_classifier
+from genbench.evaluation.copying import TrainingSet, authenticity, data_copying, z_u
+from genbench.evaluation.evaluate import Evaluation, evaluate, generate
+from genbench.evaluation.floor import floor_record
+from genbench.evaluation.generalisation import held_out_halves
+from genbench.evaluation.setup import EvaluationSetup
+
+METRICS = ("copying_clf", "fd_gap_clf")
+N = 400
+
+pytestmark = pytest.mark.usefixtures("one_thread")  # See conftest.one_thread.
+
+
+class Bank(Model):
+    """A fake model that returns images of a fixed bank (drawn with the generator), plus Gaussian
+    noise of ``noise`` (a fraction of the [-1, 1] range's half-width)."""
+
+    name = "bank"
+
+    @dataclass
+    class Hparams(Hyperparameters):
+        noise: float = 0.0
+
+    def __init__(self, shape: DataShape, hparams: Hparams, bank: torch.Tensor) -> None:
+        super().__init__(shape, hparams)
+        self.bank = to_unit_range(bank)
+        self.noise = hparams.noise
+
+    def train_step(self, images: torch.Tensor, labels: torch.Tensor) -> dict[str, torch.Tensor]:
+        raise NotImplementedError("a bank is not trained")
+
+    def sample(self, n: int, generator: torch.Generator, labels: torch.Tensor | None = None) -> torch.Tensor:
+        picked = self.bank[torch.randint(len(self.bank), (n,), generator=generator)]
+        noise = torch.randn(picked.shape, generator=generator) * self.noise
+        return (picked + noise).clamp(-1, 1)
+
+
+@pytest.fixture(scope="module")
+def digits(tmp_path_factory: pytest.TempPathFactory) -> tuple[Split, Split, ClassifierInfo, EvaluationSetup]:
+    from genbench_builtin.datasets import Digits
+
+    dataset = Digits(Path("unused"))
+    train, test = dataset.load("train"), dataset.load("test")
+    cache = session_cache(tmp_path_factory)
+    classifier = cached_classifier("digits", Digits.shape, train, test, cache / "classifiers", CPU)
+    setup = make_setup(
+        "digits", test, classifier, tmp_path_factory.mktemp("fidelity"), METRICS, splits=(train, test)
+    )
+    return train, test, classifier, setup
+
+
+def _scored(bank: torch.Tensor, noise: float, setup: EvaluationSetup) -> dict[str, float]:
+    model = Bank(DataShape(1, 8, 10), Bank.Hparams(noise), bank)
+    evaluation: Evaluation = evaluate(generate(model, N, seed=0, device=CPU), setup)
+    return {name.removesuffix(f"_{N}"): value for name, value in evaluation.metrics.items()}  # type: ignore[misc]
+
+
+@pytest.mark.parametrize("noise", [0.0, 0.03], ids=["exact", "noisy"])
+def test_a_model_returning_training_images_is_flagged(digits, noise: float) -> None:
+    train, _, _, setup = digits
+    scores = _scored(train.images, noise, setup)
+    assert scores["ct_clf"] < -5, scores  # A z-score: held-out images read about N(0, 1).
+    assert scores["auth_clf"] < 0.05, scores
+    # Nearer what it copies: the reverse of real held-out images' gap (next test, and the floor).
+    assert scores["fd_train_clf"] < scores["fd_test_clf"], scores
+
+
+def test_a_model_returning_held_out_images_is_not_flagged(digits) -> None:
+    _, test, _, setup = digits
+    scores = _scored(test.images, 0.0, setup)
+    assert -2 < scores["ct_clf"] < 3, scores
+    assert scores["auth_clf"] > 0.4, scores
+    # The classifier was trained on the train split, so real held-out images sit nearer the test
+    # split in its features: the reverse of a copier's gap (the floor row shows it too).
+    assert scores["fd_train_clf"] > scores["fd_test_clf"], scores
+
+
+def test_the_floor_reads_real_images_no_model_trained_on(digits, tmp_path: Path) -> None:
+    train, test, _, setup = digits
+    # The floor's images are train images (the reference is the test split): scored as samples they
+    # would read as perfect copies; the floor scores the test split's other half instead.
+    floor = floor_record(setup, train, "train", N, tmp_path)
+    metrics = floor.metrics
+    assert -2.5 < metrics[f"ct_clf_{N}"] < 2.5 and metrics[f"auth_clf_{N}"] > 0.4, metrics
+    assert metrics[f"fd_train_clf_{N}"] > metrics[f"fd_test_clf_{N}"], metrics
+    protocol = floor.protocol[f"ct_clf_{N}"]
+    assert "other half" in protocol["samples"] and protocol["n_held_out"] == len(test) - len(test) // 2
+    assert protocol["cells_used"] == protocol["cells"] >= 2
+    copies = evaluate(train.images[:N], setup).metrics  # The same images, as a model's samples.
+    assert copies[f"ct_clf_{N}"] < -5 and copies[f"auth_clf_{N}"] == 0
+
+
+def test_without_the_splits_the_columns_are_empty_with_the_reason(digits, tmp_path: Path) -> None:
+    train, test, classifier, _ = digits
+    evaluation = evaluate(train.images[:50], make_setup("digits", test, classifier, tmp_path, METRICS))
+    assert set(evaluation.metrics.values()) == {None}
+    assert "no train and test splits" in evaluation.protocol["ct_clf_50"]["unavailable"]
+
+
+def test_the_test_split_halves_are_fixed_disjoint_and_cover_it() -> None:
+    first, second = held_out_halves(360)
+    again = held_out_halves(360)
+    assert torch.equal(first, again[0]) and torch.equal(second, again[1]) and len(first) == 180
+    assert sorted(torch.cat([first, second]).tolist()) == list(range(360))
+    assert not torch.equal(first, torch.arange(180))  # Shuffled: not the split's head.
+
+
+def test_z_u_is_a_finite_z_score_below_zero_for_nearer_points() -> None:
+    rng = np.random.default_rng(0)
+    same = [z_u(rng.exponential(size=300), rng.exponential(size=300)) for _ in range(50)]
+    assert abs(np.mean(same)) < 0.4 and 0.6 < np.std(same) < 1.4  # About N(0, 1) under the null.
+    copies = z_u(np.zeros(10_000), rng.exponential(size=5_000))  # A p-value would underflow to 0 here.
+    assert np.isfinite(copies) and copies < -50
+    assert z_u(np.ones(5), np.ones(5)) == 0.0  # All tied: no evidence either way.
+
+
+def test_c_t_and_authenticity_on_points() -> None:
+    rng = np.random.default_rng(0)
+    train = TrainingSet.of(rng.normal(size=(2000, 4)), n_cells=4)
+    held_out = train.cell_distances(rng.normal(size=(400, 4)))
+    fresh = rng.normal(size=(400, 4))
+    assert abs(data_copying(train, fresh, held_out).c_t) < 2.5  # type: ignore[arg-type]
+    assert 0.3 < authenticity(train, fresh) < 0.9
+    few = data_copying(train, rng.normal(size=(20, 4)), held_out)
+    assert few.c_t is None and few.cells_used == 0  # No cell with more than 20 samples.
