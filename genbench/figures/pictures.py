@@ -64,15 +64,24 @@ def grid_size(rows: int, cols: int, height: int, width: int) -> tuple[int, int]:
     return cols * (m * width + PADDING) + PADDING, rows * (m * height + PADDING) + PADDING
 
 
-def save_image_grid(images: torch.Tensor, cols: int, path: Path) -> None:
-    """Save uint8 images ``(N, C, H, W)`` as a PNG grid, row-major with ``cols`` images per row, small
-    images magnified (nearest neighbour, :func:`magnification`)."""
+def grid_image(images: torch.Tensor, cols: int) -> torch.Tensor:
+    """uint8 images ``(N, C, H, W)`` as one uint8 picture ``(3, H', W')`` on the CPU, row-major with
+    ``cols`` images per row, small images magnified (nearest neighbour, :func:`magnification`)."""
     m = magnification(*images.shape[-2:])
     images = images.cpu().repeat_interleave(m, dim=-2).repeat_interleave(m, dim=-1)
-    grid = torchvision.utils.make_grid(images.float() / 255, nrow=cols, padding=PADDING)
+    return torchvision.utils.make_grid(images, nrow=cols, padding=PADDING)
+
+
+def save_picture(picture: torch.Tensor, path: Path) -> None:
+    """Save a uint8 picture ``(C, H, W)`` as a PNG."""
     buffer = io.BytesIO()
-    torchvision.utils.save_image(grid, buffer, format="png")
+    torchvision.utils.save_image(picture.float() / 255, buffer, format="png")
     atomic_write(Path(path), lambda f: f.write(buffer.getvalue()))
+
+
+def save_image_grid(images: torch.Tensor, cols: int, path: Path) -> None:
+    """Save uint8 images ``(N, C, H, W)`` as a PNG grid (:func:`grid_image`)."""
+    save_picture(grid_image(images, cols), path)
 
 
 @contextmanager
@@ -101,13 +110,18 @@ def snapshot(model: Model, seed: int, num_classes: int) -> torch.Tensor:
         return to_uint8(model.sample(PROGRESS_IMAGES, _generator(model, seed), labels)).cpu()
 
 
-def save_progress_strip(snapshots: list[tuple[float, torch.Tensor]], path: Path) -> None:
-    """One row per ``(kimg, images)`` snapshot, in the order given. The picture itself carries no
-    text: the report captions its rows with the kimg."""
+def progress_strip(snapshots: list[tuple[float, torch.Tensor]]) -> torch.Tensor:
+    """One row per ``(kimg, images)`` snapshot, in the order given, as a uint8 picture (:func:`grid_image`).
+    The picture itself carries no text: the report captions its rows with the kimg."""
     if not snapshots:
         raise ValueError("a progress strip needs at least one snapshot")
     rows = [images for _, images in snapshots]
-    save_image_grid(torch.cat(rows), rows[0].shape[0], path)
+    return grid_image(torch.cat(rows), rows[0].shape[0])
+
+
+def save_progress_strip(snapshots: list[tuple[float, torch.Tensor]], path: Path) -> None:
+    """Save :func:`progress_strip` as a PNG."""
+    save_picture(progress_strip(snapshots), path)
 
 
 def save_class_grid(model: Model, seed: int, num_classes: int, path: Path, per_class: int = 8) -> None:

@@ -36,7 +36,7 @@ from genbench.options.environment import (
     default_data_root,
     default_fid_weights,
 )
-from genbench.options.lists import parse_list, parse_seeds
+from genbench.options.lists import parse_list, parse_repeated_lists, parse_seeds
 from genbench.options.overrides import parse_set_options
 
 __all__ = [  # Also here for their many importers.
@@ -284,6 +284,17 @@ class RunOptions:
         affects_results=False,
     )
     quiet: bool = option(False, help="No progress bars (for CI and logs)", affects_results=False)
+    track: tuple[str, ...] = option(
+        (),
+        help="Stream each run to these trackers while it trains, e.g. tensorboard (comma-separated or "
+        "repeated; `genbench plugins` lists them)",
+        shown_default="none",
+        cli_type=list[str],
+        parse=partial(parse_repeated_lists, option="--track"),
+        suite="a list of tracker names",
+        check=names(empty=True),
+        affects_results=False,  # Watching a run never changes it: the same run folder, the same numbers.
+    )
     # Where runs execute (genbench.running.executor): none of these changes a result.
     executor: str = option(
         "local",

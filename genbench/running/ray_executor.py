@@ -100,7 +100,7 @@ class RayExecutor:
             if job.data.entry.name not in shared:
                 shared[job.data.entry.name] = ray.put(_portable(job.data))
             fields = (job.model_entry, job.hparams, job.seed, job.config, job.folder)
-            ref = task.remote(shared[job.data.entry.name], *fields, options, reporter)
+            ref = task.remote(shared[job.data.entry.name], *fields, options, reporter, context.trackers)
             pending[ref] = job
         lines = RunLines(context.progress.console) if isinstance(context.progress, RichProgress) else None
         records = []

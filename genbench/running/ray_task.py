@@ -23,6 +23,7 @@ from genbench.results.records import RunFolder
 from genbench.running.interrupts import StopRequests
 from genbench.running.jobs import RunJob, run_or_reuse
 from genbench.running.single_run import LoadedData, RunContext
+from genbench.tracking import Tracker
 
 REPORT_SECONDS = 0.5  # A task sends at most this often; the driver polls as often.
 
@@ -36,9 +37,11 @@ def run_task(
     folder: RunFolder,
     options: RunOptions,
     reporter: Any,
+    trackers: tuple[Tracker, ...] = (),
 ) -> tuple[str, Any]:
     """One run in a Ray worker: ``("record", record)``, or ``("unreachable", why)`` when this node
-    cannot see the folders the driver wrote (the preparation is never redone here)."""
+    cannot see the folders the driver wrote (the preparation is never redone here). ``trackers`` are
+    copies of the driver's, with its settings (an MLflow tracking URI); they write from this worker."""
     import ray  # Only inside a Ray worker.
 
     node = platform.node()
@@ -56,7 +59,7 @@ def run_task(
     data = dataclasses.replace(data, setup=dataclasses.replace(data.setup, device=device))
     label = f"{model_entry.name} {data.entry.name} seed{seed} @{node}"
     progress = ReporterProgress(reporter, folder.run_id, label)
-    context = RunContext(options, device, progress, reporter.say.remote, StopRequests())
+    context = RunContext(options, device, progress, reporter.say.remote, StopRequests(), trackers)
     job = RunJob(data, model_entry, hparams, seed, config, folder)
     with context.stop.installed():  # ray.cancel's KeyboardInterrupt arrives as SIGINT: checkpoint, stop.
         record = run_or_reuse(context, job, wait=True)

@@ -49,7 +49,9 @@ from genbench.running.device import device_name
 from genbench.running.fast_path import StepOptions
 from genbench.running.interrupts import StopRequests
 from genbench.running.resume import load_resume, remove_resume, restore_rng_state, save_resume
+from genbench.running.trackers import Trackers, step_of, tracked_run
 from genbench.running.training import Schedule, TrainResult, TrainState, train
+from genbench.tracking import RunEnd, RunStatus, TrackedRun, Tracker
 
 GRID_IMAGES = 64
 PROGRESS_SEED = 1_000_003  # The fixed latents of the progress strip: the same for every model and run.
@@ -79,6 +81,7 @@ class RunContext:
     progress: ProgressSink
     announce: Callable[[str], None]
     stop: StopRequests
+    trackers: tuple[Tracker, ...] = ()  # --track: built and checked once, by the sweep.
 
 
 class SingleRun:
@@ -98,6 +101,7 @@ class SingleRun:
         self.seed, self.config, self.folder = seed, config, folder
         self.eval_column = f"fd_clf_{format_count(context.options.n_eval)}"
         self.reached_kimg: float | None = None  # For a failure record: how far training got.
+        self.trackers = Trackers(context.trackers, context.announce, folder.run_id)
 
     def execute(self) -> RunRecord:
         """Train (or resume), sample, evaluate and record; returns the ``metrics.json`` record."""
@@ -116,6 +120,7 @@ class SingleRun:
             model, batches = self._build()
             state = None
         state = state or self._start()
+        self.trackers.start(self._tracked_run(state))
 
         # Train until the budget is spent; a signal checkpoints and stops.
         result = self._train(model, batches, state)
@@ -131,6 +136,7 @@ class SingleRun:
         nrow = self.data.shape.num_classes if model.conditional else 8
         pictures.save_image_grid(samples[:GRID_IMAGES], nrow, folder.file(SAMPLES_FILE))
         skipped = self._pictures(model, state)
+        self._track_pictures(samples[:GRID_IMAGES], nrow, state, result)
         curves.write_run_curves(folder.path)
         pictured = time.monotonic()
 
@@ -165,10 +171,11 @@ class SingleRun:
             metrics=evaluation.metrics,
             protocol=evaluation.protocol,
             files={name: folder.digest(name) for name in kept},
+            tracker_failures=dict(self.trackers.failures),
         )
         folder.write_metrics(record)
         remove_resume(folder.path)
-        return record
+        return self.end_tracking(record)
 
     def base_record(self, status: str) -> RunRecord:
         """The fields every record has, finished or not."""
@@ -190,7 +197,28 @@ class SingleRun:
 
     def failure_record(self, status: str, error: str) -> RunRecord:
         """The record of a run that failed or diverged: no metrics, the reason, how far it got."""
-        return dataclasses.replace(self.base_record(status), error=error, kimg=self.reached_kimg)
+        record = dataclasses.replace(self.base_record(status), error=error, kimg=self.reached_kimg)
+        return dataclasses.replace(record, tracker_failures=dict(self.trackers.failures))
+
+    def end_tracking(self, record: RunRecord) -> RunRecord:
+        """Tell the trackers how the run ended, once its record is written (nothing computed waits on
+        a tracker); one that fails now is noted in the record, written again."""
+        if not self.trackers.watching:
+            return record
+        step = None if record.kimg is None else step_of(record.kimg)
+        status: RunStatus = "finished" if record.finished else "failed"
+        status = "diverged" if record.status == "diverged" else status
+        self.trackers.end(RunEnd(status, step, record.metrics, record.error))
+        if self.trackers.failures == record.tracker_failures:
+            return record
+        record = dataclasses.replace(record, tracker_failures=dict(self.trackers.failures))
+        self.folder.write_metrics(record)
+        return record
+
+    def stop_tracking(self, status: RunStatus, error: str) -> None:
+        """Tell the trackers the run stopped without a record (a signal; a full disk)."""
+        step = None if self.reached_kimg is None else step_of(self.reached_kimg)
+        self.trackers.end(RunEnd(status, step, error=error))
 
     # The training loop's hooks.
 
@@ -312,9 +340,25 @@ class SingleRun:
                     schedule,
                     state,
                     StepOptions(self.config.get("precision", "fp32"), announce=self.context.announce),
+                    self.trackers,
                 )
         finally:
             self.context.progress.stop()
+
+    def _tracked_run(self, state: TrainState) -> TrackedRun:
+        """The run as its trackers see it; it resumes when this process restored a checkpoint."""
+        resumed_at = state.images_seen if state.resumes else None
+        identity = (self.data.entry.name, self.model_entry.name, self.seed)
+        config = self._resolved_config()
+        return tracked_run(self.folder.run_id, self.folder.path, identity, self.hparams, config, resumed_at)
+
+    def _track_pictures(
+        self, samples: torch.Tensor, cols: int, state: TrainState, result: TrainResult
+    ) -> None:
+        """The final progress strip and sample grid, for the trackers."""
+        if self.trackers.watching:
+            strip, grid = pictures.progress_strip(state.snapshots), pictures.grid_image(samples, cols)
+            self.trackers.log_images(result.images_seen, {"progress": strip, "samples": grid})
 
     def _final_checkpoint(self, model: Model, result: TrainResult) -> dict[str, Any]:
         return {"model": model.checkpoint_state(), "steps": result.steps, "images_seen": result.images_seen}

@@ -37,6 +37,7 @@ from genbench.running.fast_path import resolve_precision
 from genbench.running.interrupts import StopRequests
 from genbench.running.jobs import RunJob
 from genbench.running.single_run import LoadedData, RunContext
+from genbench.running.trackers import build_trackers
 
 Job = tuple[PluginEntry, Hyperparameters, int]  # (model, hyperparameters, seed)
 
@@ -60,10 +61,11 @@ class Benchmark:
             for entry in map(registry.model, options.models)
         ]
         self.datasets = [registry.dataset(name) for name in options.datasets]
+        trackers = build_trackers(registry, options.track)  # Checked now: a typo never costs a sweep.
         self.stop = StopRequests()
         self.executor = make_executor(options)
         self.context = RunContext(
-            options, self.executor.local_device(), progress or SilentProgress(), announce, self.stop
+            options, self.executor.local_device(), progress or SilentProgress(), announce, self.stop, trackers
         )
         self.run_device = self.context.device  # The executor's, once connected (a cluster's GPUs).
         self.inception = InceptionWeights(None, reason="not asked for (--metrics)")

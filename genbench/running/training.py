@@ -25,6 +25,7 @@ from genbench.errors import Diverged, Interrupted
 from genbench.options.config import Budget
 from genbench.running.fast_path import StepOptions, Stepper
 from genbench.running.resume import preserved_rng, rng_state
+from genbench.running.trackers import Trackers
 
 # Held-out estimates are computed at this many evenly spaced points of the budget (and at the end),
 # on at most this many test images, so their cost does not grow with the budget.
@@ -171,6 +172,7 @@ def train(
     schedule: Schedule | None = None,
     state: TrainState | None = None,
     step_options: StepOptions | None = None,
+    trackers: Trackers | None = None,
 ) -> TrainResult:
     """Train ``model`` on ``batches`` until ``budget`` is spent, from ``state`` (a resumed run) or
     from the start.
@@ -180,11 +182,12 @@ def train(
     Raises :class:`Diverged` on a non-finite log and :class:`Interrupted` after checkpointing when
     ``hooks.stop_requested()``. ``step_options`` choose the precision and whether the step may be
     captured in a CUDA graph (genbench.running.fast_path); by default, the plain float32 eager step.
+    ``trackers`` (``--track``) see each log row, snapshot and checkpoint, like ``progress`` its updates.
     """
     schedule = schedule or Schedule()
     state = state or TrainState()
     stepper = Stepper(model, batches.device, step_options or StepOptions())
-    loop = _Loop(model, batches, test, budget, hooks, schedule, state, stepper)
+    loop = _Loop(model, batches, test, budget, hooks, schedule, state, stepper, trackers or Trackers())
     if state.stopped_by is None:
         loop.run(progress)
     return TrainResult(state.steps, state.images_seen, state.seconds, state.stopped_by, state.last_logs)
@@ -203,9 +206,11 @@ class _Loop:
         schedule: Schedule,
         state: TrainState,
         stepper: Stepper,
+        trackers: Trackers,
     ) -> None:
         self.model, self.batches, self.test, self.budget = model, batches, test, budget
         self.hooks, self.schedule, self.state, self.stepper = hooks, schedule, state, stepper
+        self.trackers = trackers
         self.batch_size = min(model.hparams.batch_size, len(batches))
         self.test_subset = _test_subset(test, batches.device)
         self.estimate_kimg = budget.kimg / TEST_ESTIMATE_POINTS
@@ -218,7 +223,7 @@ class _Loop:
         state, schedule, hooks = self.state, self.schedule, self.hooks
         self.model.train()
         if not state.snapshots:
-            state.snapshots.append((0.0, self._snapshot()))
+            self._snapshot()
         progress.update(state.images_seen / 1000, state.steps, state.last_logs or None)
         while (stopped_by := self._stop_reason()) is None:
             # Take one optimisation step on a batch drawn on the device (a captured step: a few).
@@ -239,7 +244,7 @@ class _Loop:
 
             # Sample the fixed latents for the progress strip.
             if crossed(before, after, self.snapshot_kimg):
-                state.snapshots.append((after / 1000, self._snapshot()))
+                self._snapshot()
 
             # Checkpoint now and then, and before stopping when a signal asks to.
             stop = hooks.stop_requested()
@@ -252,7 +257,7 @@ class _Loop:
         # Close with the logs of the last steps, estimates on the whole test split and a last snapshot.
         self._log(estimate=False, evaluate=schedule.eval_every_kimg is not None, test=_all_test(self.test))
         if state.snapshots[-1][0] < state.images_seen / 1000:
-            state.snapshots.append((state.images_seen / 1000, self._snapshot()))
+            self._snapshot()
         state.stopped_by = stopped_by
         self._checkpoint()
         progress.update(state.images_seen / 1000, state.steps, state.last_logs)
@@ -282,15 +287,18 @@ class _Loop:
             if evaluate:
                 row.update(self._evaluate())
         state.seconds = time.monotonic() - self.started
-        self.hooks.write_logs(
-            {"step": state.steps, "kimg": state.images_seen / 1000, "seconds": state.seconds, **row}
-        )
+        line = {"step": state.steps, "kimg": state.images_seen / 1000, "seconds": state.seconds, **row}
+        self.hooks.write_logs(line)
+        self.trackers.log_row(line)
         state.log_rows = (state.log_rows or 0) + 1
         state.last_logs = {**state.last_logs, **row}
 
-    def _snapshot(self) -> torch.Tensor:
+    def _snapshot(self) -> None:
+        """Samples of the fixed latents now, for the progress strip (and the trackers)."""
         with preserved_rng():
-            return self.hooks.snapshot(self.model)
+            images = self.hooks.snapshot(self.model)
+        self.state.snapshots.append((self.state.images_seen / 1000, images))
+        self.trackers.log_snapshot(self.state.images_seen, images)
 
     def _evaluate(self) -> dict[str, float]:
         """The cheap metric now; the best weights so far are kept."""
@@ -307,6 +315,7 @@ class _Loop:
         stopped and resumed has exactly the rows of one that never stopped."""
         self.state.seconds = time.monotonic() - self.started
         self.hooks.save_checkpoint(checkpoint_payload(self.model, self.batches, self.state))
+        self.trackers.checkpointed(self.state.images_seen)
 
 
 def _mean_logs(pending: list[dict[str, torch.Tensor]]) -> dict[str, float]:

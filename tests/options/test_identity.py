@@ -69,6 +69,7 @@ NOT_AFFECTING = {
     "checkpoint_every": 0.5,
     "restart": True,
     "quiet": True,
+    "track": ("tensorboard", "mlflow"),
     "description": "another description",
     "executor": "ray",
     "ray_address": "127.0.0.1:6379",
