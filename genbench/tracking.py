@@ -19,6 +19,7 @@ tracker shares, so runs with different batch sizes line up, and a resumed run co
 
 from __future__ import annotations
 
+import json
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -44,6 +45,24 @@ class TrackedRun:
     config: Mapping[str, Any]  # The run's configuration (its config.json): nested, JSON values.
     resumed_at: int | None = None  # None: a fresh start. Otherwise the step of the resume checkpoint
     # it continues from: every row and image after that step comes again, none at or before it.
+
+    def flat_config(self) -> dict[str, int | float | str]:
+        """:attr:`config` as one level of ``a.b`` keys (``hparams.lr``, ``budget.kimg``): numbers and
+        strings, with booleans and lists as JSON (``true``, ``["fd_clf", "kid_clf"]``) and nulls left
+        out. What hyperparameter tables (TensorBoard's HParams, MLflow's params) take."""
+        flat: dict[str, int | float | str] = {}
+
+        def add(prefix: str, value: object) -> None:
+            if isinstance(value, Mapping):
+                for key, item in value.items():
+                    add(f"{prefix}.{key}" if prefix else str(key), item)
+            elif isinstance(value, (bool, list, tuple)):
+                flat[prefix] = json.dumps(value)
+            elif isinstance(value, (int, float, str)):
+                flat[prefix] = value
+
+        add("", self.config)
+        return flat
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,6 @@ imported only when a run is tracked, so genbench works without it.
 from __future__ import annotations
 
 import importlib.util
-import json
 import time
 from collections.abc import Mapping
 from typing import Any
@@ -94,20 +93,9 @@ class TensorBoardTracker(Tracker):
 
 
 def hyperparameters(run: TrackedRun) -> dict[str, Any]:
-    """The run's configuration flattened to ``a.b`` keys of numbers and strings, with its label."""
-    flat: dict[str, Any] = {"label": run.label}
-
-    def add(prefix: str, value: Any) -> None:
-        if isinstance(value, Mapping):
-            for key, item in value.items():
-                add(f"{prefix}.{key}" if prefix else str(key), item)
-        elif isinstance(value, (bool, list, tuple)):
-            flat[prefix] = json.dumps(value)  # Readable as a column: true, ["fd_clf", "kid_clf"].
-        elif isinstance(value, (int, float, str)):
-            flat[prefix] = value
-
-    add("", {k: v for k, v in run.config.items() if k not in LEFT_OUT})
-    return flat
+    """The run's configuration as flat ``a.b`` keys, with its label, less what is not configuration."""
+    flat = {k: v for k, v in run.flat_config().items() if k.split(".")[0] not in LEFT_OUT}
+    return {"label": run.label, **flat}
 
 
 def _end_content(end: RunEnd) -> bytes:
