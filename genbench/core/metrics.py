@@ -1,29 +1,32 @@
-"""The metric table: every metric a run can ask for, declared once as a :class:`Metric` (its name in
-``--metrics`` and suites, the leaderboard columns it fills and which way each is better, what it
-means, the feature extractor it reads and the models it applies to). Everything else reads it: the
-``--metrics`` and suite validation (``genbench.options.config.KNOWN_METRICS``), evaluation, which loops
-over it (``genbench.evaluation.evaluate``), the leaderboard's column order and sort direction, and the
-report's column glossary. It imports nothing but the standard library, so results code can read it
-without torch-fidelity.
+"""The metric table: every metric a run can ask for, declared once as a :class:`Metric`: its name in
+``--metrics`` and suites, the leaderboard columns it fills (which way each is better, which is a
+spread, its unit), what it means, the feature extractor it reads, the models it applies to, and how it
+is computed. Everything else reads it: the ``--metrics`` and suite validation
+(``genbench.options.config.KNOWN_METRICS``), evaluation, which loops over it and calls each metric's
+computation (``genbench.evaluation.evaluate``), the sweep's Inception warning, the leaderboard's columns,
+their order, sort direction and spreads, and the report's column glossary. It imports nothing but the
+standard library, so the results layer reads it without torch.
 
 Column names carry the number of generated samples (``fid_10k``) except for the estimates whose
 sample use is recorded in their protocol (``jsd_clf``, ``w1_critic``) and constants (``acc_clf_real``).
 
-Adding a metric takes one entry here and one computation, and its row in the README:
+A computation is code of ``genbench.evaluation``, which this layer may not import: a :class:`Metric`
+names it (``"module:function"``, like an entry point) and evaluation resolves the name, refusing to
+import while one does not resolve. Adding a metric takes:
 
-1. one :class:`Metric` in :data:`METRICS` below (where it sits is where its columns sit);
-2. one computation under its name in ``genbench.evaluation.computations.COMPUTATIONS``: a function
-   that gets the chosen metrics of one extractor and the samples, and returns, per metric, its values
-   in column order and what its protocol records beyond the shared fields (a metric torch-fidelity
-   computes reuses the torch-fidelity one: a line in ``_TORCH_FIDELITY`` there);
-3. its row in the README's metric table, with the description as written here.
-
-Evaluation refuses to import while a metric of the table has no computation (or a computation no
-metric), and tests/evaluation/test_metric_table.py checks the README's table against this one.
+1. one :class:`Metric` in :data:`METRICS` below (where it sits is where its columns sit), naming its
+   computation: torch-fidelity's own metric (:func:`torch_fidelity`), a fresh estimator trained on
+   real vs generated halves (:func:`estimate`), or any function of ``genbench.evaluation`` with the
+   signature of ``genbench.evaluation.computation.Compute``;
+2. that one function, unless the metric reuses torch-fidelity's (its columns then name the result
+   keys they show);
+3. its test, and its row in the README's metric table, with the description as written here
+   (tests/evaluation/test_metric_table.py checks the README's table against this one).
 """
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -33,30 +36,78 @@ from dataclasses import dataclass
 EXTRACTORS = ("classifier", "inception", "estimator")
 MODELS = ("all", "conditional")  # Which models a metric applies to.
 _COUNT_SUFFIX = re.compile(r"_(\d+(\.\d+)?k|\d+)$")
+_REFERENCE = re.compile(r"^genbench\.evaluation\.\w+(\.\w+)*:\w+$")  # "module:function" in evaluation.
+
+
+@dataclass(frozen=True)
+class Computation:
+    """How a metric is computed: ``function`` names a function of ``genbench.evaluation`` as
+    ``"module:function"`` (evaluation resolves it: this layer may not import it) and ``argument`` is
+    what that function needs of this metric beyond the table (torch-fidelity's metric name, the
+    estimator to train). Metrics with one function and one extractor are computed in one call, so they
+    share its work: one torch-fidelity pass per extractor, one pair of halves for the estimates."""
+
+    function: str
+    argument: str = ""
+
+    def __post_init__(self) -> None:
+        if not _REFERENCE.match(self.function):
+            raise ValueError(f"a computation is 'genbench.evaluation.MODULE:FUNCTION', got {self.function!r}")
+
+    @property
+    def references(self) -> tuple[str, ...]:
+        """The functions this computation names: its own, and its argument where that names one too
+        (an estimator): evaluation resolves them all when it is imported."""
+        return (self.function, self.argument) if _REFERENCE.match(self.argument) else (self.function,)
+
+
+def torch_fidelity(metric: str) -> Computation:
+    """torch-fidelity's ``metric`` (``fid``, ``kid``, ``prc`` or ``isc``) in the metric's extractor:
+    each of its columns shows the torch-fidelity result its ``key`` names."""
+    return Computation("genbench.evaluation.fidelity_metrics:torch_fidelity", metric)
+
+
+def estimate(estimator: str) -> Computation:
+    """The held-out estimate of a fresh network trained on halves of the real and generated images:
+    ``estimator`` names its function (``"module:function"``, given the halves, the settings and a
+    progress sink)."""
+    return Computation("genbench.evaluation.estimates:estimates", estimator)
 
 
 @dataclass(frozen=True)
 class Column:
     """One leaderboard column of a metric: its stem (``"{n}"`` stands for the sample count), which
-    way is better, and what it holds beyond its metric's description (empty for the main value)."""
+    way is better, what it holds beyond its metric's description (empty for the main value), whether
+    it is a spread (a standard deviation: shown in tables, never ranked by default or plotted), its
+    unit where it has one, and for torch-fidelity's metrics the result key it shows."""
 
     stem: str
     higher_is_better: bool = False
     note: str = ""
+    spread: bool = False
+    unit: str = ""
+    key: str = ""
 
     def name(self, n: int) -> str:
         """The column's name for ``n`` generated samples."""
         return self.stem.format(n=format_count(n))
 
+    @property
+    def label(self) -> str:
+        """The column's name without its sample count: ``kid_std`` for ``kid_std_{n}``."""
+        return self.stem.removesuffix("_{n}")
+
 
 @dataclass(frozen=True)
 class Metric:
-    """A metric as named in ``--metrics`` and suites, with the columns it fills, in order."""
+    """A metric as named in ``--metrics`` and suites, with the columns it fills, in order, and how it
+    is computed."""
 
     name: str
     columns: tuple[Column, ...]
     description: str  # The README table's text (checked there); recorded in each column's protocol.
     extractor: str  # One of EXTRACTORS.
+    computation: Computation
     models: str = "all"  # One of MODELS: "conditional" metrics need the labels samples were drawn for.
     details: str = ""  # What the report's column glossary adds (the README says it below its table).
 
@@ -74,23 +125,29 @@ class Metric:
         return self.models == "all" or conditional
 
 
-def _std(stem: str, over: str) -> Column:
-    return Column(stem, note=f"the standard deviation over {over}")
+def _std(stem: str, over: str, key: str) -> Column:
+    return Column(stem, note=f"the standard deviation over {over}", spread=True, key=key)
 
 
+# torch-fidelity's result keys (torch_fidelity.metric_*.KEY_METRIC_*; a test checks them).
+_FD = "frechet_inception_distance"
+_KID, _KID_STD = "kernel_inception_distance_mean", "kernel_inception_distance_std"
+_ISC, _ISC_STD = "inception_score_mean", "inception_score_std"
 _CLF = "the reference classifier's features"
 METRICS: tuple[Metric, ...] = (
     Metric(
         "fd_clf",
-        (Column("fd_clf_{n}"),),
+        (Column("fd_clf_{n}", key=_FD),),
         "Fréchet distance in the features of the dataset's reference classifier",
         "classifier",
+        torch_fidelity("fid"),
     ),
     Metric(
         "kid_clf",
-        (Column("kid_clf_{n}"), _std("kid_std_clf_{n}", "KID subsets")),
+        (Column("kid_clf_{n}", key=_KID), _std("kid_std_clf_{n}", "KID subsets", _KID_STD)),
         f"kernel distance (KID, mean and std over subsets) in {_CLF}",
         "classifier",
+        torch_fidelity("kid"),
         details="its kernel (x.y/d + 1)^3 on these features, which are not normalised, makes the numbers "
         "large (digits: about 1e4 at the real-data floor, 2.7e6 for uniform noise): compare them within "
         "a dataset only; unbiased, so at the floor it can be negative: noise, within about one "
@@ -98,15 +155,17 @@ METRICS: tuple[Metric, ...] = (
     ),
     Metric(
         "prc_clf",
-        (Column("precision_clf_{n}", True), Column("recall_clf_{n}", True)),
+        (Column("precision_clf_{n}", True, key="precision"), Column("recall_clf_{n}", True, key="recall")),
         f"precision/recall (k=3) in {_CLF}",
         "classifier",
+        torch_fidelity("prc"),
     ),
     Metric(
         "isc_clf",
-        (Column("isc_clf_{n}", True), _std("isc_std_clf_{n}", "splits")),
+        (Column("isc_clf_{n}", True, key=_ISC), _std("isc_std_clf_{n}", "splits", _ISC_STD)),
         "classifier score: the Inception Score formula on the reference classifier's logits",
         "classifier",
+        torch_fidelity("isc"),
     ),
     Metric(
         "acc_clf",
@@ -117,56 +176,68 @@ METRICS: tuple[Metric, ...] = (
         "conditional models: the classifier's accuracy on samples for their requested labels, beside its "
         "accuracy on the real test split (the ceiling)",
         "classifier",
+        Computation("genbench.evaluation.accuracy:accuracy"),
         models="conditional",
     ),
     Metric(
         "jsd_clf",
-        (Column("jsd_clf"),),
+        (Column("jsd_clf", unit=f"nats, in [0, log 2 = {math.log(2):.4f}]"),),
         "Jensen–Shannon estimate (nats, 0..log 2) of a fresh real-vs-generated classifier: "
         "log 2 − held-out BCE",
         "estimator",
+        estimate("genbench.evaluation.divergence:jsd_estimate"),
     ),
     Metric(
         "w1_critic",
-        (Column("w1_critic"),),
+        (Column("w1_critic", unit="[-1, 1] pixels, L2"),),
         "Earth-Mover (W1) estimate of a fresh WGAN-GP critic (gradient penalty 10): "
         "held-out E f(real) − E f(generated)",
         "estimator",
+        estimate("genbench.evaluation.divergence:w1_estimate"),
     ),
     Metric(
         "fid",
-        (Column("fid_{n}"),),
+        (Column("fid_{n}", key=_FD),),
         "Fréchet Inception distance (torch-fidelity, Inception-v3 2048-d features)",
         "inception",
+        torch_fidelity("fid"),
     ),
     Metric(
         "kid",
-        (Column("kid_{n}"), _std("kid_std_{n}", "KID subsets")),
+        (Column("kid_{n}", key=_KID), _std("kid_std_{n}", "KID subsets", _KID_STD)),
         "kernel Inception distance (KID, mean and std over subsets)",
         "inception",
+        torch_fidelity("kid"),
     ),
     Metric(
         "isc",
-        (Column("isc_{n}", True), _std("isc_std_{n}", "splits")),
+        (Column("isc_{n}", True, key=_ISC), _std("isc_std_{n}", "splits", _ISC_STD)),
         "Inception Score (torch-fidelity, mean and std over splits)",
         "inception",
+        torch_fidelity("isc"),
     ),
     Metric(
         "prc",
-        (Column("precision_{n}", True), Column("recall_{n}", True)),
+        (Column("precision_{n}", True, key="precision"), Column("recall_{n}", True, key="recall")),
         "precision/recall (k=3) in Inception-v3 2048-d features",
         "inception",
+        torch_fidelity("prc"),
     ),
 )
 METRIC_NAMES: tuple[str, ...] = tuple(m.name for m in METRICS)
 _BY_NAME = {m.name: m for m in METRICS}
 # Column stem without its count ("kid_std_clf") -> (metric, column): the leaderboard's names resolved.
-_BY_STEM = {c.stem.removesuffix("_{n}"): (m, c) for m in METRICS for c in m.columns}
+_BY_STEM = {c.label: (m, c) for m in METRICS for c in m.columns}
 
 
 def metric(name: str) -> Metric:
     """The metric called ``name`` (a KeyError naming it where there is none)."""
     return _BY_NAME[name]
+
+
+def metrics_of(extractor: str) -> tuple[Metric, ...]:
+    """The metrics that read ``extractor``, in table order."""
+    return tuple(m for m in METRICS if m.extractor == extractor)
 
 
 def uses_extractor(names: Iterable[str], extractor: str) -> bool:
@@ -179,11 +250,6 @@ def column_spec(name: str) -> tuple[Metric, Column] | None:
     return _BY_STEM.get(stem_of(name))
 
 
-def column(stem: str, n: int) -> str:
-    """The column name of a stem for ``n`` generated samples: ``column("fid_{n}", 10000) == "fid_10k"``."""
-    return stem.format(n=format_count(n))
-
-
 def stem_of(name: str) -> str:
     """A column name without its sample count: ``fid_10k`` -> ``fid``, ``w1_critic`` -> ``w1_critic``."""
     return _COUNT_SUFFIX.sub("", name)
@@ -194,6 +260,12 @@ def higher_is_better(name: str) -> bool:
     outside the table (distances logged during training) are better small."""
     spec = column_spec(name)
     return spec is not None and spec[1].higher_is_better
+
+
+def is_spread(name: str) -> bool:
+    """Whether this column is a spread of the table (a standard deviation over subsets or splits)."""
+    spec = column_spec(name)
+    return spec is not None and spec[1].spread
 
 
 def column_order(names: list[str]) -> list[str]:

@@ -2,11 +2,11 @@
 every model, each metric recorded with how it was obtained (its protocol).
 
 ``evaluate`` loops over the metric table (genbench.core.metrics.METRICS) and computes each metric asked for
-with its computation (genbench.evaluation.computations): torch-fidelity in the reference classifier's
-features and with Inception-v3 (genbench.evaluation.fidelity), the classifier's accuracy on conditional
-samples, and fresh estimators trained on real vs generated images (genbench.evaluation.divergence).
-Metrics of one computation and one extractor are computed together (one torch-fidelity pass per
-extractor, one pair of halves for the estimators).
+with the computation its entry names (genbench.evaluation.computation): torch-fidelity in the reference
+classifier's features and with Inception-v3 (genbench.evaluation.fidelity_metrics), the classifier's
+accuracy on conditional samples (genbench.evaluation.accuracy), and fresh estimators trained on real vs
+generated images (genbench.evaluation.estimates). Metrics of one computation and one extractor are
+computed together (one torch-fidelity pass per extractor, one pair of halves for the estimators).
 """
 
 from __future__ import annotations
@@ -20,12 +20,13 @@ import torch
 from genbench.api import Model
 from genbench.contract import count_out_of_range
 from genbench.core.images import balanced_labels, to_uint8
-from genbench.core.metrics import METRICS, Metric
-from genbench.evaluation.computations import COMPUTATIONS, Computation, Computed, Request, torch_fidelity_pass
-from genbench.evaluation.fidelity import classifier_extractor
+from genbench.core.metrics import METRICS, Metric, metric
+from genbench.evaluation.computation import Compute, Computed, Request, check_computations, compute_function
 from genbench.evaluation.setup import EvaluationSetup
 
 SAMPLE_BATCH = 500
+CHEAP_METRIC = "fd_clf"  # What --eval-every measures during training.
+check_computations(METRICS)  # Every metric of the table has its computation, or evaluation does not import.
 
 
 def generate(model: Model, n: int, seed: int, device: torch.device) -> torch.Tensor:
@@ -56,10 +57,13 @@ def generate_counted(model: Model, n: int, seed: int, device: torch.device) -> t
 def cheap_fd(model: Model, setup: EvaluationSetup, n: int, seed: int) -> float:
     """Reference-classifier FD of ``n`` samples: the cheap metric evaluated during training.
 
-    Same reference images, cached statistics and quantisation as the final evaluation, fewer samples;
-    FD is biased upwards at small n, so compare it only with values at the same n."""
+    Same reference images, cached statistics, quantisation and computation as the final evaluation,
+    fewer samples; FD is biased upwards at small n, so compare it only with values at the same n."""
     samples = generate(model, n, seed=seed, device=setup.device)
-    return torch_fidelity_pass(samples, setup, {"fid"}, classifier_extractor(setup.classifier))["fid"]
+    cheap = metric(CHEAP_METRIC)
+    value = compute_function(cheap)([cheap], Request(samples, setup))[cheap.name].values[0]
+    assert value is not None  # The reference classifier is always there, unlike Inception's weights.
+    return value
 
 
 @dataclass(frozen=True)
@@ -84,22 +88,22 @@ def evaluate(
     samples) and come in the order of the metric table."""
     request = Request(samples, setup, labels, label)
     chosen = [m for m in METRICS if m.name in setup.metrics and m.applies_to(conditional=labels is not None)]
-    groups: dict[tuple[Computation, str], list[Metric]] = {}
-    for metric in chosen:
-        groups.setdefault((COMPUTATIONS[metric.name], metric.extractor), []).append(metric)
+    groups: dict[tuple[Compute, str], list[Metric]] = {}
+    for entry in chosen:
+        groups.setdefault((compute_function(entry), entry.extractor), []).append(entry)
     computed: dict[str, Computed] = {}
     seconds: dict[str, float] = {}  # Metrics computed together share one entry, "fd_clf,kid_clf".
     for (compute, _), metrics in groups.items():
         started = time.perf_counter()
         computed.update(compute(metrics, request))
-        seconds[",".join(metric.name for metric in metrics)] = time.perf_counter() - started
+        seconds[",".join(m.name for m in metrics)] = time.perf_counter() - started
     base = setup.base_protocol(len(samples))
     n = named_for or len(samples)
     values: dict[str, float | None] = {}
     protocol: dict[str, dict[str, Any]] = {}
-    for metric in chosen:
-        result = computed[metric.name]
-        for column, value in zip(metric.columns, result.values, strict=True):
+    for entry in chosen:
+        result = computed[entry.name]
+        for column, value in zip(entry.columns, result.values, strict=True):
             values[column.name(n)] = value
-            protocol[column.name(n)] = {"metric": metric.description, **base, **result.protocol}
+            protocol[column.name(n)] = {"metric": entry.description, **base, **result.protocol}
     return Evaluation(values, protocol, seconds)

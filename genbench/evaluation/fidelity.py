@@ -13,10 +13,6 @@ import torch
 import torch_fidelity
 from threadpoolctl import threadpool_limits
 from torch_fidelity.feature_extractor_base import FeatureExtractorBase
-from torch_fidelity.metric_fid import KEY_METRIC_FID
-from torch_fidelity.metric_isc import KEY_METRIC_ISC_MEAN, KEY_METRIC_ISC_STD
-from torch_fidelity.metric_kid import KEY_METRIC_KID_MEAN, KEY_METRIC_KID_STD
-from torch_fidelity.metric_prc import KEY_METRIC_PRECISION, KEY_METRIC_RECALL
 from torch_fidelity.registry import FEATURE_EXTRACTORS_REGISTRY
 
 from genbench.core.images import to_unit_range
@@ -28,13 +24,7 @@ KID_SUBSET_SIZE = 1000  # torch-fidelity's default, reduced where a side has few
 KID_SUBSETS = 100  # torch-fidelity's default.
 ISC_SPLITS = 10
 REPORT_EVERY = 256  # Images read between progress reports.
-# torch-fidelity's metrics and the values fidelity_metrics returns for each, in their columns' order.
-RESULT_KEYS = {
-    "fid": ("fid",),
-    "kid": ("kid", "kid_std"),
-    "prc": ("precision", "recall"),
-    "isc": ("isc", "isc_std"),
-}
+TWO_INPUT_METRICS = ("fid", "kid", "prc")  # torch-fidelity's metrics that compare with the reference.
 _LAYER_FOR_METRIC = {"fid": "features", "kid": "features", "prc": "features", "isc": "logits"}
 
 
@@ -159,12 +149,13 @@ def fidelity_metrics(
     """torch-fidelity's ``fid``, ``kid``, ``prc`` and ``isc`` (those in ``metrics``) of uint8 ``images``
     against uint8 ``reference`` images, in one pass of the extractor over each.
 
-    Returns ``fid``, ``kid``, ``kid_std``, ``precision``, ``recall``, ``isc``, ``isc_std`` as asked. The
+    Returns torch-fidelity's results by its own keys (``frechet_inception_distance``,
+    ``kernel_inception_distance_mean``, ``precision``, ...: the keys of the metric table's columns). The
     reference features are cached by torch-fidelity under ``reference_cache_name``, which must change
     whenever the reference images or the extractor's weights change (None: no cache). ``on_read``
     hears how many images (generated, then reference) have been read so far.
     """
-    binary = any(m in metrics for m in ("fid", "kid", "prc"))
+    binary = any(m in metrics for m in TWO_INPUT_METRICS)
     # torch-fidelity's KID and FID run in NumPy: its BLAS gets as many threads as torch has, as more
     # than that competes with torch's own threads (30 times slower on a busy two-core machine).
     cache_name = reference_cache_name if binary else None
@@ -177,10 +168,7 @@ def fidelity_metrics(
             input2_cache_name=reference_cache_name if binary else None,
             cache=binary and reference_cache_name is not None,
             cache_root=str(cache_root),
-            fid="fid" in metrics,
-            kid="kid" in metrics,
-            prc="prc" in metrics,
-            isc="isc" in metrics,
+            **dict.fromkeys(metrics, True),  # fid=True, kid=True, ...: the metrics asked for.
             kid_subsets=KID_SUBSETS,
             kid_subset_size=kid_subset_size(len(images), len(reference)),
             isc_splits=min(ISC_SPLITS, len(images)),
@@ -191,16 +179,7 @@ def fidelity_metrics(
             save_cpu_ram=True,  # No DataLoader worker processes: the images are already in memory.
             verbose=False,
         ))
-    names = {
-        KEY_METRIC_FID: "fid",
-        KEY_METRIC_KID_MEAN: "kid",
-        KEY_METRIC_KID_STD: "kid_std",
-        KEY_METRIC_PRECISION: "precision",
-        KEY_METRIC_RECALL: "recall",
-        KEY_METRIC_ISC_MEAN: "isc",
-        KEY_METRIC_ISC_STD: "isc_std",
-    }
-    return {names[key]: float(value) for key, value in result.items() if key in names}
+    return {key: float(value) for key, value in result.items()}
 
 
 def _after(on_read: Callable[[int], None] | None, offset: int) -> Callable[[int], None] | None:

@@ -1,6 +1,6 @@
 """What every model of a dataset is compared with, and how: the reference images, the reference
 classifier and Inception weights, the metrics asked for, and the protocol fields every metric records.
-Made once per dataset by the sweep, read by every computation (genbench.evaluation.computations)."""
+Made once per dataset by the sweep, read by every computation (genbench.evaluation.computation)."""
 
 from __future__ import annotations
 

@@ -24,7 +24,7 @@ from matplotlib.axes import Axes
 
 from genbench.core.files import read_jsonl
 from genbench.core.layout import FLOOR_MODEL, PLOTS_DIR, RUNS_DIR, TRAIN_LOG_FILE
-from genbench.core.metrics import higher_is_better
+from genbench.core.metrics import higher_is_better, is_spread
 from genbench.figures.curves import (
     EVAL_PREFIX,
     KIMG_LABEL,
@@ -48,8 +48,8 @@ def write_comparison_plots(out: Path) -> dict[str, list[Path]]:
     frame = records_frame(read_records(out).records)
     if frame.empty:
         return {}
-    # Spreads (the std columns) and bookkeeping (where the best was) are figures to read, not to compare.
-    metrics = [m for m in metric_columns(frame) if "_std" not in m and m != "best_kimg"]
+    # Spreads (the std columns) are figures to read, not to compare.
+    metrics = [m for m in metric_columns(frame) if not is_spread(m)]
     written: dict[str, list[Path]] = {}
     for dataset, rows in frame.groupby("dataset", sort=True):
         folder = out / PLOTS_DIR / str(dataset)

@@ -24,7 +24,7 @@ from genbench.core.layout import (
     METRICS_FILE,
     RUNS_DIR,
 )
-from genbench.core.metrics import column_order, higher_is_better, stem_of
+from genbench.core.metrics import column_order, column_spec, higher_is_better, stem_of
 from genbench.core.record import RecordError, RunRecord
 from genbench.errors import UserError
 from genbench.results.records import read_record_file
@@ -51,6 +51,9 @@ PROTOCOL_COLUMNS = ["reference_split", "n_reference", "inception_weights", "clas
 SETUP_COLUMNS = ["setup", "budget_kimg"]
 # The metric a leaderboard is sorted by when none is chosen: the first of these stems present.
 DEFAULT_SORT_STEMS = ("fd_clf", "fid")
+# The columns of a record's during_training (the cheap metric of --eval-every): its final and best values
+# are metric columns ("final_fd_clf_1k"), the kimg where the best was reached is not.
+FINAL_PREFIX, BEST_PREFIX, BEST_KIMG = "final_", "best_", "best_kimg"
 
 
 @dataclass
@@ -87,8 +90,8 @@ def records_frame(records: Iterable[RunRecord], by: str | None = None) -> pd.Dat
         for r in records
     ]
     frame = pd.DataFrame(rows)
-    frame = frame.reindex(columns=RUN_COLUMNS + PROTOCOL_COLUMNS + metric_columns(frame))
-    for column in metric_columns(frame):  # JSON null (a metric that could not be computed) -> NaN.
+    frame = frame.reindex(columns=RUN_COLUMNS + PROTOCOL_COLUMNS + value_columns(frame))
+    for column in value_columns(frame):  # JSON null (a metric that could not be computed) -> NaN.
         frame[column] = pd.to_numeric(frame[column], errors="coerce")
     for column in ("seed", "steps", "n_reference"):  # Integers, blank where absent (the floor has no seed).
         frame[column] = pd.to_numeric(frame[column], errors="coerce").astype("Int64")
@@ -103,16 +106,31 @@ def during_training_columns(record: RunRecord) -> dict[str, Any]:
     if not metric:
         return {}
     return {
-        f"final_{metric}": during.get("final"),
-        f"best_{metric}": during.get("best"),
-        "best_kimg": during.get("best_kimg"),
+        f"{FINAL_PREFIX}{metric}": during.get("final"),
+        f"{BEST_PREFIX}{metric}": during.get("best"),
+        BEST_KIMG: during.get("best_kimg"),
     }
 
 
-def metric_columns(frame: pd.DataFrame) -> list[str]:
-    """The metric columns of a leaderboard frame, related metrics together."""
+def value_columns(frame: pd.DataFrame) -> list[str]:
+    """The columns after the run and protocol columns, related ones together: the metrics, then other
+    figures (best_kimg, a record's metric the table does not know, the summary's seconds)."""
     others = [*RUN_COLUMNS, *PROTOCOL_COLUMNS, "seeds"]  # "seeds": summarise()'s count.
     return column_order([c for c in frame.columns if c not in others])
+
+
+def metric_columns(frame: pd.DataFrame) -> list[str]:
+    """The metric columns of a frame, related ones together: the metric table's, at the end of training
+    or during it (``final_fd_clf_1k``)."""
+    return [c for c in value_columns(frame) if is_metric_column(c)]
+
+
+def is_metric_column(column: str) -> bool:
+    """Whether a leaderboard column holds a metric of the table, at the end of training or during it."""
+    for prefix in (FINAL_PREFIX, BEST_PREFIX):
+        if column.startswith(prefix) and column_spec(column.removeprefix(prefix)) is not None:
+            return True
+    return column_spec(column) is not None
 
 
 def sort_column(frame: pd.DataFrame, by: str | None) -> str | None:
@@ -185,7 +203,7 @@ def summarise(frame: pd.DataFrame, by: str | None = None) -> pd.DataFrame:
     ``setup``) are another row, never more seeds. Runs that failed or diverged have no metrics and are
     left out (the full leaderboard lists them with their error)."""
     frame = frame[(frame["status"] == "finished") | (frame["model"] == FLOOR_MODEL)]
-    metrics = metric_columns(frame)
+    figures = value_columns(frame)
     column = sort_column(frame, by)
     keys = ["dataset", "model", "setup", *(c for c in PROTOCOL_COLUMNS if c in frame.columns)]
     rows = []
@@ -202,8 +220,8 @@ def summarise(frame: pd.DataFrame, by: str | None = None) -> pd.DataFrame:
             "_sort": group[column].mean() if column else None,
         }
         row.update({c: first[c] for c in PROTOCOL_COLUMNS if c in frame.columns})
-        for metric in metrics:
-            row[metric] = mean_std(group[metric])
+        for figure in figures:
+            row[figure] = mean_std(group[figure])
         rows.append(row)
     summary = pd.DataFrame(rows)
     if summary.empty:

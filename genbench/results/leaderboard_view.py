@@ -17,12 +17,12 @@ from rich.table import Table
 from rich.text import Text
 
 from genbench.core.layout import FLOOR_MODEL
-from genbench.core.metrics import stem_of
+from genbench.core.metrics import is_spread
 from genbench.results.leaderboard import (
     PROTOCOL_COLUMNS,
     SETUP_COLUMNS,
-    metric_columns,
     several_setups,
+    value_columns,
     variant_labels,
 )
 
@@ -39,15 +39,15 @@ _COLUMN_EXTRA = 3
 
 def terminal_view(frame: pd.DataFrame, by: str | None = None) -> pd.DataFrame:
     """The columns worth a terminal: no bookkeeping, no protocol columns unless they differ between
-    rows, no setup columns unless a model has several setups, no metric nobody has, no std columns
-    (unless sorted by one); csv and markdown have all."""
+    rows, no setup columns unless a model has several setups, no figure nobody has, no spreads (unless
+    sorted by one); csv and markdown have all."""
     drop = [c for c in TERMINAL_HIDDEN if c in frame.columns and c not in SETUP_COLUMNS]
     if not several_setups(frame):
         drop += [c for c in SETUP_COLUMNS if c in frame.columns]
     drop += [c for c in PROTOCOL_COLUMNS if c in frame.columns and frame[c].nunique(dropna=False) <= 1]
-    for column in metric_columns(frame):
+    for column in value_columns(frame):
         empty = (frame[column].isna() | (frame[column] == "")).all()
-        if column != by and (empty or "_std" in stem_of(column)):
+        if column != by and (empty or is_spread(column)):
             drop.append(column)
     frame = frame.drop(columns=list(dict.fromkeys(drop)))
     if "seeds" in frame.columns:  # The floor has no seeds: a blank, not a 0 that reads like seed 0.

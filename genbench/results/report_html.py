@@ -21,8 +21,9 @@ from genbench.results.leaderboard import (
     PROTOCOL_COLUMNS,
     RUN_COLUMNS,
     SETUP_COLUMNS,
-    metric_columns,
+    is_metric_column,
     several_setups,
+    value_columns,
 )
 from genbench.results.report_protocol import column_note, protocol_facts
 from genbench.results.report_style import SCRIPT, STYLE
@@ -157,9 +158,9 @@ def leaderboard_table(dataset: DatasetReport) -> str:
     varying = [c for c in PROTOCOL_COLUMNS if frame[c].nunique(dropna=False) > 1]
     if several_setups(frame):  # Runs of one model that are different experiments: say which is which.
         varying = [*SETUP_COLUMNS, *varying]
-    metrics = [c for c in metric_columns(frame) if frame[c].notna().any()]
-    columns = [*TABLE_RUN_COLUMNS, *varying, *metrics]
-    head = "".join(_header(frame, column, column in metrics) for column in columns)
+    figures = [c for c in value_columns(frame) if frame[c].notna().any()]
+    columns = [*TABLE_RUN_COLUMNS, *varying, *figures]
+    head = "".join(_header(frame, column, is_metric_column(column)) for column in columns)
     records = {run.run_id: run.record for run in dataset.runs}
     rows = [_row(row, columns, records.get(str(row["run_id"]))) for _, row in frame.iterrows()]
     notes = "".join(f"<dt>{esc(c)}</dt><dd>{esc(column_note(dataset, c))}</dd>" for c in columns)

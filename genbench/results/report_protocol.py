@@ -12,7 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from genbench.core.metrics import METRICS, column_spec, higher_is_better
+from genbench.core.metrics import column_spec, higher_is_better, metrics_of
+from genbench.results.leaderboard import BEST_KIMG, BEST_PREFIX, FINAL_PREFIX
 
 if TYPE_CHECKING:  # genbench.results.report renders through this module.
     from genbench.results.report_model import DatasetReport, Run
@@ -168,7 +169,7 @@ FACTS: list[tuple[str, str, Callable[[Run], str | None]]] = [
     ("Reference classifier", "feature extractor of the *_clf metrics, trained once per dataset", _classifier),
     (
         "Inception-v3",
-        f"feature extractor of {', '.join(m.name for m in METRICS if m.extractor == 'inception')}",
+        f"feature extractor of {', '.join(m.name for m in metrics_of('inception'))}",
         _inception,
     ),
     ("Divergence estimators", "fresh networks trained on real vs generated halves", _estimators),
@@ -195,9 +196,9 @@ def protocol_facts(dataset: DatasetReport) -> list[Fact]:
 
 
 def column_note(dataset: DatasetReport, column: str) -> str:
-    """What a leaderboard column holds: a run column's note, or a metric's description (from the metric
-    table, genbench.core.metrics; from its recorded protocol for a column the table does not know), direction
-    and the sample counts and settings as recorded."""
+    """What a leaderboard column holds: a run column's note, or a metric's description and unit (from the
+    metric table, genbench.core.metrics; from its recorded protocol for a column the table does not
+    know), direction and the sample counts and settings as recorded."""
     if column in COLUMN_NOTES:
         return COLUMN_NOTES[column]
     protocols = [run.record.protocol.get(column) for run in dataset.runs]
@@ -209,8 +210,11 @@ def column_note(dataset: DatasetReport, column: str) -> str:
     if spec is not None:
         metric, spec_column = spec
         description = metric.glossary + (f"; this column: {spec_column.note}" if spec_column.note else "")
+        unit = spec_column.unit
     else:
         description = str(protocols[0].get("metric", column))
+        units = protocols[0].get("units")
+        unit = str(units.get(column, "")) if isinstance(units, dict) else ""
     parts = [description, direction]
     counts = sorted({json.dumps(p.get("n_generated")) for p in protocols if "n_generated" in p})
     if counts:
@@ -218,22 +222,21 @@ def column_note(dataset: DatasetReport, column: str) -> str:
     subsets = sorted({(p["kid_subsets"], p["kid_subset_size"]) for p in protocols if "kid_subset_size" in p})
     if subsets:
         parts.append(" / ".join(f"{count} subsets of {size} images a side" for count, size in subsets))
-    units = protocols[0].get("units") if protocols else None
-    if isinstance(units, dict) and column in units:
-        parts.append(f"units: {units[column]}")
+    if unit:
+        parts.append(f"units: {unit}")
     return "; ".join(parts)
 
 
 def _during_training_note(column: str) -> str | None:
     """The note of a column made from a record's ``during_training`` (genbench.results.leaderboard)."""
-    if column == "best_kimg":
+    if column == BEST_KIMG:
         return "kimg at which the metric measured during training (--eval-every) was best"
-    if column.startswith("final_"):
-        metric = column.removeprefix("final_")
+    if column.startswith(FINAL_PREFIX):
+        metric = column.removeprefix(FINAL_PREFIX)
         return (
             f"the last value of {metric} measured during training (--eval-every): on the final weights and "
             f"with the run's seed, so the same samples and value as the final {metric} where that exists"
         )
-    if column.startswith("best_"):
-        return f"the best value of {column.removeprefix('best_')} measured during training (--eval-every)"
+    if column.startswith(BEST_PREFIX):
+        return f"the best value of {column.removeprefix(BEST_PREFIX)} measured during training (--eval-every)"
     return None

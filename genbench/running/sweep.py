@@ -18,7 +18,7 @@ import torch
 from filelock import FileLock
 
 from genbench.api import Hyperparameters, Split, check_split
-from genbench.core.metrics import uses_extractor
+from genbench.core.metrics import metrics_of, uses_extractor
 from genbench.core.progress import ProgressSink, SilentProgress
 from genbench.core.record import RecordError, RunRecord
 from genbench.core.registry import PluginEntry, Registry
@@ -214,7 +214,7 @@ class Benchmark:
         self.inception = resolve_inception_weights(self.options.fid_weights, self.options.download)
         if not self.inception.available:
             # Said before the first run that computes metrics: not when every run is reused.
-            columns = "fid, kid, isc, precision, recall"
+            columns = ", ".join(c.label for m in metrics_of("inception") for c in m.columns if not c.spread)
             self._inception_warning = f"warning: Inception columns ({columns}) empty: {self.inception.reason}"
 
     def _floor(self, data: LoadedData) -> None:

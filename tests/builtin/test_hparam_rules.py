@@ -32,11 +32,21 @@ BAD = {
     "dropout": [1.0, -0.5],
     "d_dropout": [1.0],
     "a": [float("nan")],
+    "res_blocks": [0],
+    "timesteps": [0],
+    "sample_steps": [0],
+    "grad_clip": [0.0, float("nan")],
+    "ema_decay": [1.0, -0.1],
+    "label_dropout": [1.0, -0.1],
+    "beta_start": [0.0, 1.0],
+    "beta_end": [1.5],
+    "guidance_scale": [-1.0, float("inf")],
 }
 
 
 def test_there_are_built_in_models() -> None:
-    assert {"dcgan", "vae", "wgan", "wgan-gp", "gan", "cgan", "acgan", "lsgan"} <= {e.name for e in BUILTIN}
+    names = {"dcgan", "vae", "wgan", "wgan-gp", "gan", "cgan", "acgan", "lsgan", "ddpm", "flow-matching"}
+    assert names | {"ddpm-cond", "flow-matching-cond"} <= {e.name for e in BUILTIN}
 
 
 @pytest.mark.parametrize("entry", BUILTIN, ids=[e.name for e in BUILTIN])

@@ -12,12 +12,11 @@ import pytest
 from rich.console import Console
 
 from genbench.core.layout import FLOOR_MODEL
-from genbench.core.metrics import METRICS, column_order, higher_is_better, stem_of
+from genbench.core.metrics import column_order, higher_is_better, stem_of
 from genbench.core.record import RunRecord
 from genbench.errors import UserError
 from genbench.evaluation.floor import write_floor
-from genbench.options.config import KNOWN_METRICS
-from genbench.results.leaderboard import rebuild_leaderboard, sort_frame, summarise
+from genbench.results.leaderboard import metric_columns, rebuild_leaderboard, sort_frame, summarise
 from genbench.results.leaderboard_view import by_model, column_blocks, render, terminal_view
 from genbench.results.records import RunFolder
 
@@ -164,7 +163,24 @@ def test_metric_columns_keep_related_metrics_together() -> None:
     ]
     assert stem_of("kid_std_1.5k") == "kid_std" and stem_of("acc_clf_real") == "acc_clf_real"
     assert higher_is_better("recall_10k") and not higher_is_better("kid_std_clf_10k")
-    assert tuple(m.name for m in METRICS) == KNOWN_METRICS  # --metrics and suites read the table.
+
+
+def test_only_the_tables_columns_are_metrics_and_its_spreads_are_not_ranked(tmp_path: Path) -> None:
+    _record(tmp_path, "dcgan", 0, 10.0)
+    path = tmp_path / "runs" / "digits-dcgan-seed0-abc" / "metrics.json"
+    record = json.loads(path.read_text())
+    record["metrics"].update({"kid_std_clf_10k": 0.5, "sharpness_10k": 3.0})  # sharpness: not in the table.
+    record["during_training"] = {"metric": "fd_clf_1k", "final": 12.0, "best": 11.0, "best_kimg": 4.0}
+    path.write_text(json.dumps(record))
+    frame = rebuild_leaderboard(tmp_path)
+    assert metric_columns(frame) == ["fd_clf_10k", "kid_std_clf_10k", "best_fd_clf_1k", "final_fd_clf_1k"]
+    assert frame.loc[0, "sharpness_10k"] == 3.0 and frame.loc[0, "best_kimg"] == 4.0  # Shown all the same.
+    for column in ("sharpness_10k", "best_kimg"):
+        with pytest.raises(UserError, match=f"unknown metric '{column}' for --by"):
+            sort_frame(frame, column)
+    view = terminal_view(frame)
+    assert "kid_std_clf_10k" not in view.columns and "sharpness_10k" in view.columns
+    assert "kid_std_clf_10k" in terminal_view(frame, by="kid_std_clf_10k").columns
 
 
 def test_each_setup_of_a_model_is_its_own_row_and_name(tmp_path: Path) -> None:

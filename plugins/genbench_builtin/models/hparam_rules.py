@@ -21,8 +21,10 @@ def _finite(value: float) -> bool:
 RULES: dict[str, tuple[Callable[[Any], bool], str]] = {
     "count": (lambda v: v >= 1, "at least 1"),  # Sizes, dimensions, steps per step.
     "positive": (lambda v: _finite(v) and v > 0, "a finite positive number"),  # Rates, weights.
-    "beta": (lambda v: 0 <= v < 1, "in [0, 1)"),  # Adam's moment decays.
+    "beta": (lambda v: 0 <= v < 1, "in [0, 1)"),  # Adam's moment decays, an EMA's decay.
     "fraction": (lambda v: 0 <= v < 1, "in [0, 1)"),  # Dropout probabilities.
+    "probability": (lambda v: 0 < v < 1, "in (0, 1)"),  # Diffusion noise variances (a beta_t).
+    "nonnegative": (lambda v: _finite(v) and v >= 0, "a finite number at least 0"),  # Guidance scales.
     "finite": (_finite, "a finite number"),  # Targets and other unbounded reals.
 }
 
@@ -31,9 +33,12 @@ RULES: dict[str, tuple[Callable[[Any], bool], str]] = {
 FIELD_RULES: dict[str, str] = {
     **dict.fromkeys(("batch_size", "latent_dim", "base_channels", "width", "label_dim"), "count"),
     **dict.fromkeys(("n_critic", "d_steps"), "count"),
-    **dict.fromkeys(("lr", "clip", "gp_weight"), "positive"),
-    **dict.fromkeys(("beta1", "beta2"), "beta"),
-    **dict.fromkeys(("dropout", "d_dropout"), "fraction"),
+    **dict.fromkeys(("res_blocks", "timesteps", "sample_steps"), "count"),  # Diffusion and flow models.
+    **dict.fromkeys(("lr", "clip", "gp_weight", "grad_clip"), "positive"),
+    **dict.fromkeys(("beta1", "beta2", "ema_decay"), "beta"),
+    **dict.fromkeys(("dropout", "d_dropout", "label_dropout"), "fraction"),
+    **dict.fromkeys(("beta_start", "beta_end"), "probability"),
+    "guidance_scale": "nonnegative",
     **dict.fromkeys(("a", "b", "c"), "finite"),  # LSGAN's targets.
 }
 

@@ -1,0 +1,25 @@
+"""The metric table's ``acc_clf``: the reference classifier's accuracy on a conditional model's samples
+for the labels they were drawn for, beside its accuracy on the real test split (the ceiling)."""
+
+from __future__ import annotations
+
+from genbench.api import Split
+from genbench.core.images import balanced_labels
+from genbench.core.metrics import Metric
+from genbench.evaluation.classifier import classifier_accuracy, load_classifier
+from genbench.evaluation.computation import Computed, Request
+
+# How the labels were drawn, as the protocol records it: named from the function, so it cannot go stale.
+_DRAWN_BY = f"{balanced_labels.__module__}.{balanced_labels.__name__}"
+REQUESTED_LABELS = f"balanced: 0, 1, ..., K-1, 0, 1, ... ({_DRAWN_BY})"
+
+
+def accuracy(metrics: list[Metric], request: Request) -> dict[str, Computed]:
+    """The reference classifier's accuracy on generated images for the labels they were asked for,
+    beside its accuracy on the real test split (the ceiling)."""
+    setup, labels = request.setup, request.labels
+    assert labels is not None  # A metric for conditional models only (Metric.models).
+    classifier = load_classifier(setup.classifier.path, setup.device)
+    value = classifier_accuracy(classifier, Split(request.samples.cpu(), labels.cpu()), setup.device)
+    protocol = {**setup.classifier.protocol(), "requested_labels": REQUESTED_LABELS}
+    return {m.name: Computed((value, setup.classifier.test_accuracy), protocol) for m in metrics}
