@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import textwrap
+import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -247,3 +248,9 @@ def test_no_tracker_costs_no_call() -> None:
     trackers.start(TrackedRun("r", "r", Path("unused"), "d", "m", 0, {}))
     assert not trackers.watching
     trackers.log_row({})  # No "kimg": it would fail if it looked at the row.
+
+
+def test_the_builtin_tracker_is_registered_through_an_entry_point_like_the_models() -> None:
+    project = tomllib.loads((Path(__file__).resolve().parents[2] / "pyproject.toml").read_text())["project"]
+    assert project["entry-points"]["genbench"]["builtin_trackers"] == "genbench_builtin.trackers"
+    assert project["optional-dependencies"]["tensorboard"] == ["tensorboard>=2.14"]
