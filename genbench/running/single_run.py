@@ -49,9 +49,9 @@ from genbench.running.device import device_name
 from genbench.running.fast_path import StepOptions
 from genbench.running.interrupts import StopRequests
 from genbench.running.resume import load_resume, remove_resume, restore_rng_state, save_resume
-from genbench.running.trackers import Trackers, step_of, tracked_run
+from genbench.running.trackers import Trackers, tracked_run
 from genbench.running.training import Schedule, TrainResult, TrainState, train
-from genbench.tracking import RunEnd, RunStatus, TrackedRun, Tracker
+from genbench.tracking import TrackedRun, Tracker
 
 GRID_IMAGES = 64
 PROGRESS_SEED = 1_000_003  # The fixed latents of the progress strip: the same for every model and run.
@@ -136,7 +136,7 @@ class SingleRun:
         nrow = self.data.shape.num_classes if model.conditional else 8
         pictures.save_image_grid(samples[:GRID_IMAGES], nrow, folder.file(SAMPLES_FILE))
         skipped = self._pictures(model, state)
-        self._track_pictures(samples[:GRID_IMAGES], nrow, state, result)
+        self.trackers.log_final_pictures(result.images_seen, state.snapshots, samples[:GRID_IMAGES], nrow)
         curves.write_run_curves(folder.path)
         pictured = time.monotonic()
 
@@ -175,7 +175,7 @@ class SingleRun:
         )
         folder.write_metrics(record)
         remove_resume(folder.path)
-        return self.end_tracking(record)
+        return self.trackers.end_with(record, folder.write_metrics)
 
     def base_record(self, status: str) -> RunRecord:
         """The fields every record has, finished or not."""
@@ -199,26 +199,6 @@ class SingleRun:
         """The record of a run that failed or diverged: no metrics, the reason, how far it got."""
         record = dataclasses.replace(self.base_record(status), error=error, kimg=self.reached_kimg)
         return dataclasses.replace(record, tracker_failures=dict(self.trackers.failures))
-
-    def end_tracking(self, record: RunRecord) -> RunRecord:
-        """Tell the trackers how the run ended, once its record is written (nothing computed waits on
-        a tracker); one that fails now is noted in the record, written again."""
-        if not self.trackers.watching:
-            return record
-        step = None if record.kimg is None else step_of(record.kimg)
-        status: RunStatus = "finished" if record.finished else "failed"
-        status = "diverged" if record.status == "diverged" else status
-        self.trackers.end(RunEnd(status, step, record.metrics, record.error))
-        if self.trackers.failures == record.tracker_failures:
-            return record
-        record = dataclasses.replace(record, tracker_failures=dict(self.trackers.failures))
-        self.folder.write_metrics(record)
-        return record
-
-    def stop_tracking(self, status: RunStatus, error: str) -> None:
-        """Tell the trackers the run stopped without a record (a signal; a full disk)."""
-        step = None if self.reached_kimg is None else step_of(self.reached_kimg)
-        self.trackers.end(RunEnd(status, step, error=error))
 
     # The training loop's hooks.
 
@@ -351,14 +331,6 @@ class SingleRun:
         identity = (self.data.entry.name, self.model_entry.name, self.seed)
         config = self._resolved_config()
         return tracked_run(self.folder.run_id, self.folder.path, identity, self.hparams, config, resumed_at)
-
-    def _track_pictures(
-        self, samples: torch.Tensor, cols: int, state: TrainState, result: TrainResult
-    ) -> None:
-        """The final progress strip and sample grid, for the trackers."""
-        if self.trackers.watching:
-            strip, grid = pictures.progress_strip(state.snapshots), pictures.grid_image(samples, cols)
-            self.trackers.log_images(result.images_seen, {"progress": strip, "samples": grid})
 
     def _final_checkpoint(self, model: Model, result: TrainResult) -> dict[str, Any]:
         return {"model": model.checkpoint_state(), "steps": result.steps, "images_seen": result.images_seen}

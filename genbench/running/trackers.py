@@ -21,11 +21,12 @@ from typing import Any
 
 import torch
 
+from genbench.core.record import RunRecord
 from genbench.core.registry import Registry
 from genbench.errors import UserError
-from genbench.figures.pictures import grid_image
+from genbench.figures.pictures import grid_image, progress_strip
 from genbench.running.resume import preserved_rng
-from genbench.tracking import RunEnd, TrackedRun, Tracker
+from genbench.tracking import RunEnd, RunStatus, TrackedRun, Tracker
 
 
 def build_trackers(registry: Registry, names: Iterable[str]) -> tuple[Tracker, ...]:
@@ -98,6 +99,32 @@ class Trackers:
         if self._watching:
             self._each("end", end)
         self._watching = []
+
+    def log_final_pictures(
+        self, step: int, snapshots: list[tuple[float, torch.Tensor]], samples: torch.Tensor, cols: int
+    ) -> None:
+        """The whole progress strip and the final sample grid (uint8 samples, ``cols`` a row)."""
+        if self._watching:
+            strip, grid = progress_strip(snapshots), grid_image(samples, cols)
+            self._each("log_images", step, {"progress": strip, "samples": grid})
+
+    def end_with(self, record: RunRecord, write: Callable[[RunRecord], None]) -> RunRecord:
+        """Tell the trackers how the run ended, once its record is written (nothing computed waits on
+        a tracker); a tracker that fails now is noted in the record, written again with ``write``."""
+        if not self._watching:
+            return record
+        status: RunStatus = "finished" if record.finished else "failed"
+        status = "diverged" if record.status == "diverged" else status
+        step = None if record.kimg is None else step_of(record.kimg)
+        self.end(RunEnd(status, step, record.metrics, record.error))
+        if self.failures != record.tracker_failures:
+            record = dataclasses.replace(record, tracker_failures=dict(self.failures))
+            write(record)
+        return record
+
+    def stop(self, status: RunStatus, kimg: float | None, error: str) -> None:
+        """The run stopped without a record (a signal, a full disk) at ``kimg`` (None: unknown)."""
+        self.end(RunEnd(status, None if kimg is None else step_of(kimg), error=error))
 
     def _each(self, method: str, *args: Any) -> None:
         for tracker in list(self._watching):

@@ -59,10 +59,15 @@ class TensorBoardTracker(Tracker):
             self._writer.add_text("run", f"{run.label} ({run.run_id})", 0)
 
     def log_row(self, step: int, row: Mapping[str, float]) -> None:
-        """Each scalar of the row at ``step``."""
-        for key, value in row.items():
-            if key not in AXES:
-                self._writer.add_scalar(key if "/" in key else f"train/{key}", value, step)
+        """Each scalar of the row at ``step``, as one event (a row costs one protobuf, not one a key)."""
+        from tensorboard.compat.proto.summary_pb2 import Summary
+
+        values = [
+            Summary.Value(tag=key if "/" in key else f"train/{key}", simple_value=float(value))
+            for key, value in row.items()
+            if key not in AXES
+        ]
+        self._writer.file_writer.add_summary(Summary(value=values), step)
 
     def log_images(self, step: int, images: Mapping[str, torch.Tensor]) -> None:
         """Each picture at ``step``."""
