@@ -6,7 +6,7 @@ against its contract.
 
 import importlib.metadata as _metadata
 
-from genbench.api import API_VERSION, Dataset, DataShape, Hyperparameters, Model, Split
+from genbench.api import API_VERSION, Bounds, Dataset, DataShape, Hyperparameters, Model, Split
 from genbench.errors import DataNotFoundError, UserError
 from genbench.hookspecs import hookimpl
 from genbench.tracking import RunEnd, TrackedRun, Tracker
@@ -18,6 +18,7 @@ except _metadata.PackageNotFoundError:  # A source tree that was never installed
 
 __all__ = [
     "API_VERSION",
+    "Bounds",
     "DataNotFoundError",
     "DataShape",
     "Dataset",

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,7 +23,7 @@ from typing import Any, ClassVar, Literal
 import torch
 from torch import nn
 
-from genbench.errors import UserError
+from genbench.errors import UserError, one_line
 
 API_VERSION = "1.0"
 """The version of this plugin API. A plugin module may require a range with ``GENBENCH_API = ">=1,<2"``;
@@ -132,6 +133,54 @@ class Hyperparameters:
     batch_size: int = 64
 
 
+@dataclass(frozen=True)
+class Bounds:
+    """Where a number may lie, with genbench's one message for a value outside:
+    ``<name> must be <what>, got <value>``, for an option (``--kimg``) and a hyperparameter
+    (``dcgan.lr``) alike. NaN is never inside. A model checks its ``Hparams`` in ``__post_init__``::
+
+        Bounds(low=0, low_open=True, finite=True).check("my-gan.lr", self.lr)
+
+    Each end is included unless it is ``*_open``; ``finite`` refuses infinities where no end does.
+    ``what`` is what the message says a value outside must be (e.g. ``"in [0, 1)"``); by default the
+    end it crosses (``"at least 1"``, ``"above 0"``, ``"at most 1e+06"``, ``"finite"``)."""
+
+    low: float | None = None
+    high: float | None = None
+    low_open: bool = False
+    high_open: bool = False
+    finite: bool = False
+    what: str | None = None
+
+    def problem(self, value: float) -> str | None:
+        """What ``value`` must be instead (the message's ``<what>``); None when it lies inside."""
+        if math.isnan(value):
+            return "a number"
+        crossed = self._crossed(value)
+        return None if crossed is None else self.what or crossed
+
+    def check(self, name: str, value: float) -> None:
+        """Raise :class:`~genbench.errors.UserError` naming ``name`` when ``value`` lies outside."""
+        problem = self.problem(value)
+        if problem is not None:
+            shown = f"{value:,}" if isinstance(value, int) else str(value)  # As given: 1e+300, -1.0.
+            raise UserError(f"{name} must be {problem}, got {shown}")
+
+    def _crossed(self, value: float) -> str | None:
+        if self.low is not None and (value <= self.low if self.low_open else value < self.low):
+            return f"above {_bound(self.low)}" if self.low_open else f"at least {_bound(self.low)}"
+        if self.high is not None and (value >= self.high if self.high_open else value > self.high):
+            return f"below {_bound(self.high)}" if self.high_open else f"at most {_bound(self.high)}"
+        if self.finite and math.isinf(value):
+            return "finite"
+        return None
+
+
+def _bound(value: float) -> str:
+    """A bound as messages write it: 1,000,000,000 (an int), 1e+06 (a float)."""
+    return f"{value:,}" if isinstance(value, int) else f"{value:g}"
+
+
 class Model(nn.Module, ABC):
     """A model plugin. Subclasses set ``name``, ``description``, ``conditional`` and ``Hparams``.
 
@@ -175,7 +224,7 @@ class Model(nn.Module, ABC):
         except (ValueError, TypeError) as error:  # The dataclass's own validation, in __post_init__.
             given = ", ".join(f"{k}={v!r}" for k, v in overrides.items()) or "the defaults"
             raise UserError(
-                f"model '{cls.name}' ({cls.__module__}) refuses {given}: {type(error).__name__}: {error}"
+                f"model '{cls.name}' ({cls.__module__}) refuses {given}: {one_line(error)}"
             ) from error
         json.dumps(dataclasses.asdict(hparams))  # Run records store them as JSON: fail now, not at the end.
         return hparams

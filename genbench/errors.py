@@ -1,8 +1,18 @@
-"""Errors a user can fix. The CLI prints their message on one line and exits with code 2."""
+"""Errors a user can fix (the CLI prints their message on one line and exits with code 2), the run's own
+exceptions, and :func:`one_line`, the one way any error is written into a message."""
 
 from __future__ import annotations
 
 import errno
+
+
+def one_line(error: BaseException, limit: int | None = None) -> str:
+    """``error`` as one line for a message: ``Type: message``, white space (newlines included) folded,
+    and cut to ``limit`` characters (ending in "…") where a message must stay short."""
+    line = " ".join(f"{type(error).__name__}: {error}".split())
+    if limit is not None and len(line) > limit:
+        return line[: limit - 1] + "…"
+    return line
 
 
 class UserError(Exception):

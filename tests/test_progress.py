@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 
 from rich.console import Console
+from rich.progress import Progress
 
 from genbench.core.progress import PlainProgress, RichProgress, progress_for
 
@@ -54,3 +55,23 @@ def test_a_terminal_gets_rich_bars_and_a_pipe_plain_lines() -> None:
     plain.update(1.0, 10)
     plain.stop()
     assert pipe.file.getvalue().startswith("run: 1.00/1 kimg (100%)")  # type: ignore[attr-defined]
+
+
+def test_local_bars_and_the_ray_drivers_lines_have_one_layout() -> None:
+    from genbench.running.ray_task import RunLines
+
+    console = Console(file=io.StringIO(), force_terminal=True, width=150)
+    local = RichProgress(console)
+    local.start("dcgan digits seed0", 1.0)
+    local.update(0.5, 10, {"loss_d": 0.25})
+    cluster = RunLines(console)
+    cluster.show({"run": {"label": "dcgan digits seed0 @node", "kimg": 0.5, "total": 1.0, "rate": 3.0}})
+
+    def layout(progress: Progress) -> list[tuple[type, object]]:
+        return [(type(column), getattr(column, "text_format", None)) for column in progress.columns]
+
+    assert local._progress is not None and layout(local._progress) == layout(cluster.progress)
+    local.stop()
+    cluster.stop()
+    shown = console.file.getvalue()  # type: ignore[attr-defined]
+    assert "0.50/1 kimg" in shown and "loss_d=0.25" in shown  # The cluster's lines are transient.

@@ -38,6 +38,8 @@ class EMA(nn.Module):
     synchronisation: the decay is computed as a tensor.
     """
 
+    num_updates: torch.Tensor  # A buffer: saved with the average, so a resumed ramp goes on where it was.
+
     def __init__(self, network: nn.Module, decay: float = 0.999, warmup: bool = True) -> None:
         super().__init__()
         if not 0.0 <= decay < 1.0:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from typing import cast
 
 import torch
 import torch.nn.functional as F
@@ -161,7 +162,7 @@ class UNet(nn.Module):
         h = self.stem(x)
         skips = []
         for i, blocks in enumerate(self.down):
-            for block in blocks:
+            for block in cast(nn.ModuleList, blocks):
                 h = block(h, emb)
             skips.append(h)
             if i < len(self.downsample):
@@ -170,7 +171,7 @@ class UNet(nn.Module):
         h = self.middle[1](h, emb)
         for i in reversed(range(len(self.up))):
             h = torch.cat([h, skips[i]], dim=1)
-            for block in self.up[i]:
+            for block in cast(nn.ModuleList, self.up[i]):
                 h = block(h, emb)
             if i > 0:  # Nearest-neighbour then a convolution: no checkerboard of transposed convs.
                 h = self.upsample[i - 1](F.interpolate(h, scale_factor=2.0, mode="nearest"))

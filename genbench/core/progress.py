@@ -53,16 +53,7 @@ class RichProgress:
         self._started = 0.0
 
     def start(self, label: str, total_kimg: float) -> None:
-        self._progress = Progress(
-            TextColumn("[bold]{task.description}"),
-            BarColumn(),
-            TextColumn("{task.completed:.2f}/{task.total:g} kimg"),
-            TextColumn("{task.fields[rate]}"),
-            TimeRemainingColumn(),
-            TextColumn("{task.fields[logs]}"),
-            console=self.console,
-            transient=False,
-        )
+        self._progress = progress_bars(self.console, transient=False)
         self._progress.start()
         self._task = self._progress.add_task(label, total=total_kimg, rate="", logs="")
         self._started = time.monotonic()
@@ -126,6 +117,22 @@ class PlainProgress:
         if self._pending is not None:  # The last state, unless a line already said it.
             self.write(self._pending)
             self._pending = None
+
+
+def progress_bars(console: Console, *, transient: bool) -> Progress:
+    """genbench's one rich layout of runs in progress, here and on a Ray cluster's driver: a bar per
+    run with its label, kimg done of the budget, it/s, time left and the latest losses. Its tasks take
+    the fields ``rate`` and ``logs`` (text). ``transient``: the bars go when stopped."""
+    return Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed:.2f}/{task.total:g} kimg"),
+        TextColumn("{task.fields[rate]}"),
+        TimeRemainingColumn(),
+        TextColumn("{task.fields[logs]}"),
+        console=console,
+        transient=transient,
+    )
 
 
 def progress_for(console: Console) -> ProgressSink:

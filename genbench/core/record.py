@@ -16,7 +16,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 SCHEMA_VERSION = 1  # Bump when a field changes meaning or a required field is added.
-MAX_SEED = 2**63 - 1  # Seeds are int64 in the leaderboard (pandas) and in torch.
+# The largest seed a run takes, here and on the command line (genbench.options.config): each run seeds
+# NumPy's global generator, whose seeds stop at 2**32 - 1 (torch and Python take larger ones).
+MAX_SEED = 2**32 - 1
 STATUSES = ("finished", "failed", "diverged", "floor")
 
 
@@ -115,7 +117,7 @@ class RunRecord:
         if self.seed is None and self.status != "floor":
             raise RecordError("no seed")
         if self.seed is not None and not 0 <= self.seed <= MAX_SEED:
-            raise RecordError(f"seed {self.seed} is outside 0..2**63-1")
+            raise RecordError(f"seed {self.seed} is outside 0..{MAX_SEED:,}")
 
 
 _REQUIRED = ("run_id", "dataset", "model", "status", "seed")

@@ -25,7 +25,7 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from genbench import hookspecs
 from genbench.api import API_VERSION
 from genbench.contract import Kind, class_problem
-from genbench.errors import PluginConflictError, UnknownNameError, UserError
+from genbench.errors import PluginConflictError, UnknownNameError, UserError, one_line
 
 ENTRY_POINT_GROUP = "genbench"
 PLUGINS_ENV = "GENBENCH_PLUGINS"
@@ -73,7 +73,7 @@ class GenbenchPluginManager(pluggy.PluginManager):
                 self.register(plugin, name=name)
                 self.check_pending()  # Every plugin before this one passed: only this one can fail.
             except (pluggy.PluginValidationError, ValueError) as error:
-                problem = self._unknown_hooks(plugin) or _one_line(error)
+                problem = self._unknown_hooks(plugin) or one_line(error)
                 if self.is_registered(plugin):
                     self.unregister(plugin)
         if problem is not None:
@@ -112,7 +112,7 @@ class GenbenchPluginManager(pluggy.PluginManager):
                 try:
                     plugin = entry_point.load()
                 except Exception as error:  # Any error in a third party's import must not stop us.
-                    self.broken.append(BrokenPlugin(name, *source, _one_line(error)))
+                    self.broken.append(BrokenPlugin(name, *source, one_line(error)))
                     continue
                 self.add(plugin, name=name, source=source)
 
@@ -124,13 +124,13 @@ class GenbenchPluginManager(pluggy.PluginManager):
                 module = importlib.import_module(name)
             except ModuleNotFoundError as error:
                 if error.name != name:
-                    self.broken.append(BrokenPlugin(name, name, "", _one_line(error)))
+                    self.broken.append(BrokenPlugin(name, name, "", one_line(error)))
                     continue
                 raise UserError(
                     f"{PLUGINS_ENV} names module '{name}', which cannot be imported: {error}"
                 ) from error
             except Exception as error:
-                self.broken.append(BrokenPlugin(name, name, "", _one_line(error)))
+                self.broken.append(BrokenPlugin(name, name, "", one_line(error)))
                 continue
             self.add(module)
 
@@ -168,10 +168,6 @@ def make_plugin_manager(plugins: Iterable[object] = (), autoload: bool = True) -
     for plugin in plugins:
         pm.add(plugin)
     return pm
-
-
-def _one_line(error: BaseException) -> str:
-    return " ".join(f"{type(error).__name__}: {error}".split())
 
 
 @dataclass(frozen=True)
@@ -226,7 +222,7 @@ class Registry:
                 try:
                     registered = list(impl.function() or ())
                 except Exception as error:
-                    broken.append(BrokenPlugin(impl.plugin_name, *source, _one_line(error)))
+                    broken.append(BrokenPlugin(impl.plugin_name, *source, one_line(error)))
                     continue
                 for obj in registered:
                     problem = class_problem(kind, obj)

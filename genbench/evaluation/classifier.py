@@ -8,12 +8,12 @@ statistics. Checkpoints hold only tensors and plain values: they load with ``wei
 
 from __future__ import annotations
 
-import hashlib
-import json
 import math
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
+from functools import partial
 from pathlib import Path
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -21,9 +21,12 @@ from torch import nn
 
 from genbench.api import DataShape, Split
 from genbench.core.batches import DeviceBatches
-from genbench.core.files import atomic_torch_save, atomic_write_json, file_sha256, read_json
+from genbench.core.checked_cache import Damaged, check_digest, load_checked
+from genbench.core.files import atomic_torch_save, atomic_write, atomic_write_json, file_sha256, read_json
+from genbench.core.hashing import stable_hash, tensor_sha256
 from genbench.core.images import to_unit_range
 from genbench.core.progress import ProgressSink, SilentProgress
+from genbench.options import identity
 
 ARCHITECTURE = "refclf-v2"
 FEATURE_DIM = 64
@@ -92,14 +95,6 @@ class ClassifierInfo:
         }
 
 
-def split_fingerprint(split: Split) -> str:
-    """SHA-256 of a split's images and labels: the classifier depends on the data, not its name."""
-    digest = hashlib.sha256()
-    digest.update(split.images.contiguous().numpy().tobytes())
-    digest.update(split.labels.contiguous().numpy().tobytes())
-    return digest.hexdigest()
-
-
 def cached_classifier(
     dataset: str,
     shape: DataShape,
@@ -110,26 +105,32 @@ def cached_classifier(
     recipe: Recipe = Recipe(),
     progress: ProgressSink | None = None,
     warn: Callable[[str], None] = lambda message: None,
+    *,
+    data_sha256: str | None = None,
 ) -> ClassifierInfo:
     """The reference classifier for this dataset: loaded from the cache, or trained and cached. A
     damaged cache entry (its record unreadable, its weights not those the record names) is reported
-    through ``warn`` and trained again (the same recipe and seed: the same weights)."""
+    through ``warn`` and trained again (the same recipe and seed: the same weights).
+
+    ``data_sha256`` is the splits' hash (:func:`genbench.options.identity.data_sha256`), which the
+    sweep already made for the run identity: the data is hashed once, not once more here."""
     key_material = {
         "dataset": dataset,
         "shape": asdict(shape),
-        "train_sha256": split_fingerprint(train),
+        "data_sha256": data_sha256 or identity.data_sha256(train, test),
         "architecture": ARCHITECTURE,
         "recipe": asdict(recipe),
     }
-    key = hashlib.sha256(json.dumps(key_material, sort_keys=True).encode()).hexdigest()[:16]
+    key = stable_hash(key_material, 16)
     path = cache_dir / f"{dataset}-{key}.pt"
     sidecar = path.with_suffix(".json")
     if path.exists() or sidecar.exists():
-        problem = _cache_problem(path, sidecar)
-        if problem is None:
-            meta = read_json(sidecar)
-            return ClassifierInfo(path, key, meta["weights_sha256"], meta["test_accuracy"])
-        warn(f"cached reference classifier {problem}; training it again")
+        load = partial(_cached, path, key)
+        found = load_checked(f"cached reference classifier {path}", load, warn, "training it again")
+        if found is not None:
+            return found
+    elif (adopted := _adopt_legacy(key_material, key, path, train)) is not None:
+        return adopted
 
     progress = progress or SilentProgress()
     progress.start(f"{dataset}/reference-classifier", recipe_images(recipe, len(train)) / 1000)
@@ -144,26 +145,45 @@ def cached_classifier(
     return ClassifierInfo(path, key, weights_sha256, accuracy)
 
 
-def _cache_problem(path: Path, sidecar: Path) -> str | None:
-    """What is wrong with a cached classifier (its weights and their record), None if it is sound."""
+def _adopt_legacy(key_material: dict[str, Any], key: str, path: Path, train: Split) -> ClassifierInfo | None:
+    """The classifier that genbench 0.2 cached under its older key (its train split's values in place
+    of the data hash), copied to ``key``; None when there is none, or it is damaged.
+
+    Adopted, not trained again: its weights' hash is part of the run id of every run scored with it,
+    and training is not bit-for-bit repeatable on every GPU, so new weights would make every run of
+    the dataset new. Remove once caches written before the data hash was shared are gone."""
+    legacy_material = {**key_material, "train_sha256": tensor_sha256(train.images, train.labels)}
+    del legacy_material["data_sha256"]
+    legacy = path.with_name(f"{key_material['dataset']}-{stable_hash(legacy_material, 16)}.pt")
+    try:
+        found = _cached(legacy, key) if legacy.exists() else None
+    except (OSError, ValueError):  # Damaged (a ValueError) or unreadable: trained again, as if missing.
+        return None
+    if found is not None:
+        data = legacy.read_bytes()
+        atomic_write(path, lambda f: f.write(data))
+        kept = {"test_accuracy": found.test_accuracy, "weights_sha256": found.weights_sha256}
+        atomic_write_json(path.with_suffix(".json"), {**key_material, **kept})
+        found = replace(found, path=path)
+    return found
+
+
+def _cached(path: Path, key: str) -> ClassifierInfo:
+    """The classifier cached at ``path``, checked: its record (``.json`` beside it) readable, and its
+    weights those whose SHA-256 the record holds; :class:`Damaged` (or a JSON error) if not."""
+    sidecar = path.with_suffix(".json")
     try:
         meta = read_json(sidecar)
-    except FileNotFoundError:
-        return f"{sidecar} is missing"
-    except (OSError, ValueError) as error:  # ValueError: JSON and UnicodeDecode errors.
-        return f"{sidecar} is unreadable ({type(error).__name__})"
+    except FileNotFoundError as error:
+        raise Damaged(f"{sidecar.name} is missing") from error
     if (
         not isinstance(meta, dict)
         or not isinstance(meta.get("weights_sha256"), str)
         or not isinstance(meta.get("test_accuracy"), int | float)
     ):
-        return f"{sidecar} is not a classifier record"
-    try:
-        if file_sha256(path) != meta["weights_sha256"]:
-            return f"{path} does not match its record's SHA-256 (damaged)"
-    except OSError as error:
-        return f"{path} is unreadable ({error.strerror or error})"
-    return None
+        raise Damaged(f"{sidecar.name} is not a classifier record")
+    check_digest(path, meta["weights_sha256"])
+    return ClassifierInfo(path, key, meta["weights_sha256"], meta["test_accuracy"])
 
 
 def checkpoint(classifier: ReferenceClassifier, shape: DataShape, recipe: Recipe) -> dict[str, object]:

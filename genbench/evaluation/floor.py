@@ -11,16 +11,16 @@ shows it as a row with model ``(real data floor)``.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
-import json
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
-from typing import Any
 
 from genbench.api import Split
+from genbench.core.checked_cache import Damaged, check_digest, load_checked, write_digest
 from genbench.core.files import atomic_write_json, read_json
+from genbench.core.hashing import stable_hash, tensor_sha256
 from genbench.core.layout import FLOOR_MODEL, FLOORS_DIR
-from genbench.core.record import RecordError, RunRecord
+from genbench.core.record import RunRecord
 from genbench.evaluation.evaluate import evaluate
 from genbench.evaluation.setup import EvaluationSetup, reference_images
 
@@ -49,7 +49,7 @@ def floor_record(
         "dataset": setup.dataset,
         "held_out_split": held_out_split,
         "n_samples": n_samples,
-        "held_out_sha256": hashlib.sha256(images.contiguous().numpy().tobytes()).hexdigest(),
+        "held_out_sha256": tensor_sha256(images),
         "reference": setup.cache_name(""),
         "classifier": setup.classifier.key,
         "inception": setup.inception.sha256,
@@ -57,19 +57,14 @@ def floor_record(
     }
     # One leaderboard row per protocol (a later run asking for more metrics replaces it); one cached
     # record per protocol and metric selection.
-    protocol_key = _hash(key_material)
-    record_key = _hash({**key_material, "metrics": sorted(setup.metrics)})
+    protocol_key = stable_hash(key_material, 10)
+    record_key = stable_hash({**key_material, "metrics": sorted(setup.metrics)}, 10)
     cached = cache_dir / FLOORS_DIR / f"{setup.dataset}-{record_key}.json"
     run_id = f"{setup.dataset}-floor-{protocol_key}"
     if cached.exists():
-        try:
-            record = RunRecord.from_dict(read_json(cached))
-            if record.run_id == run_id and record.status == "floor":
-                return record
-            problem = "another floor's record"
-        except (RecordError, ValueError, OSError) as error:  # ValueError: JSON and UnicodeDecode errors.
-            problem = " ".join(str(error).split()) or type(error).__name__
-        warn(f"cached floor {cached} is damaged ({problem}); computing it again")
+        load = partial(_cached, cached, run_id)
+        if (found := load_checked(f"cached floor {cached}", load, warn, "computing it again")) is not None:
+            return found
     evaluation = evaluate(images, setup, label=f"{setup.dataset}/floor/", named_for=n_samples)
     record = RunRecord(
         run_id=run_id,
@@ -83,11 +78,20 @@ def floor_record(
         protocol_summary=setup.summary(),
     )
     atomic_write_json(cached, record.to_dict())
+    write_digest(cached)
     return record
 
 
-def _hash(material: dict[str, Any]) -> str:
-    return hashlib.sha256(json.dumps(material, sort_keys=True).encode()).hexdigest()[:10]
+def _cached(path: Path, run_id: str) -> RunRecord:
+    """The floor record cached at ``path``, checked against its recorded SHA-256 and its run id. A floor
+    cached before genbench recorded its SHA-256 is checked by its content alone, then recorded."""
+    checked = check_digest(path)
+    record = RunRecord.from_dict(read_json(path))
+    if record.run_id != run_id or record.status != "floor":
+        raise Damaged("another floor's record")
+    if not checked:
+        write_digest(path)
+    return record
 
 
 def write_floor(out: Path, record: RunRecord) -> None:

@@ -19,7 +19,7 @@ from pathlib import Path
 import torch
 from torch_fidelity.feature_extractor_inceptionv3 import URL_INCEPTION_V3
 
-from genbench.errors import UserError
+from genbench.errors import UserError, one_line
 from genbench.options.config import FID_WEIGHTS_ENV, NO_DOWNLOAD_ENV
 
 EXTRACTOR_NAME = "inception-v3-compat"
@@ -91,8 +91,8 @@ def resolve_inception_weights(
     try:
         _download(cached, timeout)
     except Exception as error:  # Whatever went wrong, the other metrics must still be computed.
-        message = f"{type(error).__name__}: {' '.join(str(error).split())[:200]}"
-        return InceptionWeights(None, reason=f"Inception weights not downloaded ({message}; {where})")
+        reason = f"Inception weights not downloaded ({one_line(error, 200)}; {where})"
+        return InceptionWeights(None, reason=reason)
     return _found(cached, "downloaded")
 
 
@@ -102,7 +102,7 @@ def weights_problem(path: Path) -> str | None:
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as error:  # Not a torch file, another pickle, a truncated download...
-        return f"{type(error).__name__}: {' '.join(str(error).split())[:120]}"
+        return one_line(error, 120)
     if not isinstance(state, dict):
         return f"it holds a {type(state).__name__}, not a state dict"
     missing = [key for key in _EXPECTED_KEYS if key not in state]

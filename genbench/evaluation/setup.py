@@ -4,7 +4,6 @@ Made once per dataset by the sweep, read by every computation (genbench.evaluati
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -13,6 +12,7 @@ from typing import Any
 import torch
 
 from genbench.api import Split
+from genbench.core.hashing import tensor_sha256
 from genbench.core.metrics import uses_extractor
 from genbench.core.progress import ProgressSink, SilentProgress
 from genbench.evaluation.classifier import ClassifierInfo
@@ -50,7 +50,7 @@ class EvaluationSetup:
     @cached_property
     def fingerprint(self) -> str:
         """SHA-256 of the reference images: cached statistics follow the data, not just its name."""
-        return hashlib.sha256(self.reference.contiguous().numpy().tobytes()).hexdigest()
+        return tensor_sha256(self.reference)
 
     def cache_name(self, extractor_key: str) -> str:
         """torch-fidelity's cache name for the reference features: one per (dataset, split, n, data,

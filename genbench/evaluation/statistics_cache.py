@@ -3,7 +3,8 @@ changed since genbench first used it, or that does not load, is deleted so that 
 computes it again; a full disk under the cache is the one-line full-disk error.
 
 torch-fidelity writes its files (``<cache name>-...pt``) without a checksum; genbench records the
-SHA-256 of each the first time it sees it, in ``<cache name>.sha256.json`` beside them.
+SHA-256 of each the first time it sees it, beside it (``<file>.sha256``, as every checked cache does:
+:mod:`genbench.core.checked_cache`).
 """
 
 from __future__ import annotations
@@ -17,46 +18,34 @@ from typing import TypeVar
 
 import torch
 
-from genbench.core.files import atomic_write_json, file_sha256, read_json
+from genbench.core.checked_cache import check_digest, digest_path, remove, write_digest
 
 T = TypeVar("T")
-
-
-def _manifest(cache_root: Path, name: str) -> Path:
-    return cache_root / f"{name}.sha256.json"
 
 
 def _files(cache_root: Path, name: str) -> list[Path]:
     return sorted(cache_root.glob(f"{name}-*.pt"))
 
 
-def _digests(cache_root: Path, name: str) -> dict[str, str]:
-    try:
-        digests = read_json(_manifest(cache_root, name))
-    except (OSError, ValueError):  # Missing or damaged: the files are checked by loading instead.
-        return {}
-    return digests if isinstance(digests, dict) else {}
-
-
 def drop_damaged(cache_root: Path, name: str) -> list[str]:
-    """Delete the cached files of ``name`` that differ from their recorded SHA-256; returns them."""
-    digests = _digests(cache_root, name)
-    dropped = []
-    for path in _files(cache_root, name):
-        if path.name in digests and file_sha256(path) != digests[path.name]:
-            path.unlink(missing_ok=True)
-            dropped.append(path.name)
-    return dropped
+    """Delete the cached files of ``name`` that differ from their recorded SHA-256; returns them. A file
+    with no SHA-256 recorded yet is left to :func:`drop_unloadable`."""
+    return _drop(cache_root, name, check_digest)
 
 
 def drop_unloadable(cache_root: Path, name: str) -> list[str]:
     """Delete the cached files of ``name`` that do not load; returns them."""
+    return _drop(cache_root, name, lambda path: torch.load(path, map_location="cpu", weights_only=False))
+
+
+def _drop(cache_root: Path, name: str, check: Callable[[Path], object]) -> list[str]:
+    """Delete the cached files of ``name`` (with their recorded SHA-256) that ``check`` raises for."""
     dropped = []
     for path in _files(cache_root, name):
         try:
-            torch.load(path, map_location="cpu", weights_only=False)
-        except Exception:  # Truncated, garbage, not a torch file.
-            path.unlink(missing_ok=True)
+            check(path)
+        except Exception:  # Damaged: other bytes, truncated, garbage, not a torch file.
+            remove(path)
             dropped.append(path.name)
     return dropped
 
@@ -64,10 +53,9 @@ def drop_unloadable(cache_root: Path, name: str) -> list[str]:
 def record_digests(cache_root: Path, name: str) -> None:
     """Record the SHA-256 of cached files of ``name`` not recorded yet (the first time genbench sees
     them, just after torch-fidelity wrote or read them)."""
-    digests = _digests(cache_root, name)
-    new = {p.name: file_sha256(p) for p in _files(cache_root, name) if p.name not in digests}
-    if new:
-        atomic_write_json(_manifest(cache_root, name), {**digests, **new})
+    for path in _files(cache_root, name):
+        if not digest_path(path).exists():
+            write_digest(path)
 
 
 @contextmanager

@@ -52,6 +52,7 @@ __all__ = [  # Also here for their many importers.
     "resolve_options",
 ]
 from genbench.core.metrics import METRIC_NAMES
+from genbench.core.record import MAX_SEED
 from genbench.options.flags import env_flag
 
 DEFAULT_MODELS = ("dcgan", "vae")
@@ -73,7 +74,6 @@ MAX_SECONDS = 1e7  # About 116 days.
 MAX_N_SAMPLES = 10**6  # Samples held in memory at once (3 GB of 32x32 colour images).
 MAX_N_EVAL = 10**5
 MAX_DIVERGENCE_STEPS = 10**6
-MAX_SEED = 2**32 - 1  # NumPy's seeds stop there.
 EXECUTORS = ("local", "ray")  # Who does the runs: this process, one after another, or a Ray cluster.
 MAX_RESOURCES_PER_RUN = 1024  # GPUs or CPUs one run may ask Ray for.
 

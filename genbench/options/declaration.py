@@ -26,13 +26,13 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import math
 import typing
 from collections.abc import Callable
 from dataclasses import MISSING, dataclass
 from pathlib import Path
 from typing import Any
 
+from genbench.api import Bounds
 from genbench.errors import UserError
 
 Check = Callable[[str, Any], None]  # (flag, value) -> None, or raise UserError naming the flag.
@@ -126,34 +126,25 @@ def _field_types(cls: type) -> dict[str, Any]:
     return plain
 
 
-# Bounds: each returns a Check. Limits are about sense, not hardware: a value beyond them is a typo or
-# an attack, and would start work that fails late or never ends.
+# Bounds: each returns a Check, built on genbench.api.Bounds, the checker (and the message) that
+# models' hyperparameters use too. Limits are about sense, not hardware: a value beyond them is a typo
+# or an attack, and would start work that fails late or never ends.
 
 
 def number(high: float, *, low: float = 0.0, what: str = "positive") -> Check:
     """A finite number above ``low`` (``what`` says so) and at most ``high``."""
+    above, at_most = Bounds(low=low, low_open=True, what=what), Bounds(high=high)
 
     def check(flag: str, value: float) -> None:
-        if math.isnan(value):
-            raise UserError(f"{flag} must be a number, got {value}")
-        if not value > low:
-            raise UserError(f"{flag} must be {what}, got {value}")
-        if value > high:
-            raise UserError(f"{flag} must be at most {high:g}, got {value}")
+        above.check(flag, value)
+        at_most.check(flag, value)
 
     return check
 
 
 def count(low: int, high: int) -> Check:
     """An integer from ``low`` to ``high``."""
-
-    def check(flag: str, value: int) -> None:
-        if value < low:
-            raise UserError(f"{flag} must be at least {low}, got {value}")
-        if value > high:
-            raise UserError(f"{flag} must be at most {high:,}, got {value:,}")
-
-    return check
+    return Bounds(low=low, high=high).check
 
 
 def one_of(*choices: str) -> Check:
@@ -172,6 +163,7 @@ def names(
 ) -> Check:
     """A list without repeats, non-empty unless ``empty`` (of ``known`` names when given; each at most
     ``high``)."""
+    at_most = Bounds(high=high)
 
     def check(flag: str, values: tuple[Any, ...]) -> None:
         if not values and not empty:
@@ -181,9 +173,8 @@ def names(
         unknown = [name for name in values if known is not None and name not in known]
         if unknown:
             raise UserError(f"unknown {what} {', '.join(unknown)}; known: {', '.join(known or ())}")
-        too_large = [value for value in values if high is not None and value > high]
-        if too_large:
-            raise UserError(f"{flag} values must be at most {high:,}, got {too_large[0]:,}")
+        for value in values if high is not None else ():  # Numbers (seeds); names have no bound.
+            at_most.check(f"{flag} values", value)
 
     return check
 

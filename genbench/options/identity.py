@@ -7,12 +7,12 @@ weights of the reference classifier and of Inception, and the numeric precision.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 from dataclasses import dataclass
 from importlib import metadata
 from typing import Any
 
 from genbench.api import Split
+from genbench.core.hashing import tensor_sha256
 from genbench.options.config import RunOptions
 from genbench.options.declaration import declared
 
@@ -81,9 +81,5 @@ def result_options(options: RunOptions) -> dict[str, Any]:
 def data_sha256(*splits: Split) -> str:
     """SHA-256 of the splits' images and labels (and their shapes): other data files give another hash,
     wherever they were found."""
-    digest = hashlib.sha256()
-    for split in splits:
-        for tensor in (split.images, split.labels):
-            digest.update(repr((str(tensor.dtype), tuple(tensor.shape))).encode())
-            digest.update(tensor.contiguous().numpy().tobytes())
-    return digest.hexdigest()
+    tensors = [tensor for split in splits for tensor in (split.images, split.labels)]
+    return tensor_sha256(*tensors, layout=True)

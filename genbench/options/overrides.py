@@ -1,7 +1,8 @@
 """Hyperparameter overrides: ``--set wgan.n_critic=2`` on the command line, ``[overrides.wgan]`` in a suite.
 
-Values are converted to the type of the hyperparameter's default, so a typo or a wrong type is refused
-before any run starts, with the model, the key and what it takes.
+Values are converted to the type of the hyperparameter's default (:func:`typed_overrides`), so a typo or
+a wrong type is refused before any run starts, with the model, the key and what it takes; the model's
+own ``Model.resolve_hparams`` then applies them, checked by name and by its ``Hparams``.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import dataclasses
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from genbench.api import Hyperparameters, Model
+from genbench.api import Model
 from genbench.errors import UserError
 from genbench.options.flags import FALSE_WORDS, TRUE_WORDS
 
@@ -21,7 +22,7 @@ Overrides = dict[str, dict[str, Any]]  # model name -> {hyperparameter: value}
 def parse_set_options(items: Iterable[str]) -> Overrides:
     """``["wgan.n_critic=2", "vae.recon=mse"]`` -> ``{"wgan": {"n_critic": "2"}, "vae": {"recon": "mse"}}``.
 
-    Values stay strings here; :func:`resolve_hparams` converts them once the model class is known.
+    Values stay strings here; :func:`typed_overrides` converts them once the model class is known.
     """
     overrides: Overrides = {}
     for item in items:
@@ -33,16 +34,17 @@ def parse_set_options(items: Iterable[str]) -> Overrides:
     return overrides
 
 
-def resolve_hparams(model_cls: type[Model], overrides: Mapping[str, Any]) -> Hyperparameters:
-    """The model's hyperparameters with ``overrides`` converted to each default's type and applied."""
+def typed_overrides(model_cls: type[Model], overrides: Mapping[str, Any]) -> dict[str, Any]:
+    """``overrides`` (``--set`` strings, or a suite's values) converted to the type of each default of
+    the model's hyperparameters, for ``model_cls.resolve_hparams(**typed)``; names it does not have
+    are passed as given, for it to refuse."""
     # The declared defaults, read without building the dataclass: its own checks (__post_init__) run
     # once, in Model.resolve_hparams, which turns a plugin's ValueError into one line naming it.
     defaults = {f.name: _declared_default(f) for f in dataclasses.fields(model_cls.Hparams)}
-    converted = {
+    return {
         key: convert(model_cls.name, key, value, defaults[key]) if defaults.get(key) is not None else value
         for key, value in overrides.items()
     }
-    return model_cls.resolve_hparams(**converted)
 
 
 def _declared_default(spec: dataclasses.Field[Any]) -> Any:

@@ -9,7 +9,6 @@ failed or diverged. Two processes never work on one run folder at once (:meth:`R
 from __future__ import annotations
 
 import errno
-import hashlib
 import json
 import os
 import platform
@@ -28,6 +27,7 @@ from genbench.core.files import (
     read_jsonl,
     remove_temporaries,
 )
+from genbench.core.hashing import stable_hash
 from genbench.core.layout import (
     CONFIG_FILE,
     LOCK_FILE,
@@ -42,7 +42,7 @@ from genbench.core.record import FileDigest, RecordError, RunRecord
 
 def config_hash(config: dict[str, Any]) -> str:
     """A short stable hash of a JSON-serialisable config."""
-    return hashlib.sha256(json.dumps(config, sort_keys=True).encode()).hexdigest()[:10]
+    return stable_hash(config, 10)
 
 
 def setup_hash(config: dict[str, Any]) -> str:

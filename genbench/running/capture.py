@@ -28,6 +28,7 @@ from collections.abc import Callable
 import torch
 
 from genbench.api import Model
+from genbench.errors import one_line
 
 CAPTURE_ENV = "GENBENCH_CAPTURE"
 WARMUP_PERIODS = 3  # Eager periods before capture, as PyTorch's CUDA graph examples warm up.
@@ -121,8 +122,7 @@ class GraphStep:
             vars(self.model).update(scalars)  # The capture ran the step's Python once: undo it.
             for optimizer in self.model.optimizers.values():
                 optimizer.zero_grad(set_to_none=True)
-            reason = " ".join(str(error).split())[:160]
-            self.failure = f"CUDA graph capture failed ({type(error).__name__}: {reason})"
+            self.failure = f"CUDA graph capture failed ({one_line(error, 200)})"
             self.inputs, self.outputs = [], []
             return False
         self.graph = graph

@@ -21,7 +21,7 @@ from genbench.core.files import atomic_write_text
 from genbench.core.layout import ERROR_LOG_FILE
 from genbench.core.record import RecordError, RunRecord
 from genbench.core.registry import PluginEntry
-from genbench.errors import Diverged, Interrupted, OutOfSpaceError
+from genbench.errors import Diverged, Interrupted, OutOfSpaceError, one_line
 from genbench.results.records import RunFolder
 from genbench.running.single_run import LoadedData, RunContext, SingleRun
 
@@ -114,7 +114,7 @@ def contained(context: RunContext, job: SingleRun) -> RunRecord:
             raise  # Not the run's fault, and every later run would hit it too.
         name = f"{job.model_entry.name} ({job.model_entry.distribution})"
         atomic_write_text(job.folder.file(ERROR_LOG_FILE), traceback.format_exc())
-        message = " ".join(f"{type(error).__name__}: {error}".split())
+        message = one_line(error)
         record = job.failure_record("failed", f"{name} raised {message} (traceback in {ERROR_LOG_FILE})")
     else:
         scores = ", ".join(f"{k}={v:.4g}" for k, v in record.metrics.items() if v is not None)

@@ -23,7 +23,7 @@ import torch
 
 from genbench.core.progress import RichProgress, SilentProgress
 from genbench.core.record import RunRecord
-from genbench.errors import Interrupted, UserError
+from genbench.errors import Interrupted, UserError, one_line
 from genbench.options.config import RunOptions
 from genbench.running.device import resolve_device
 from genbench.running.jobs import OnRecord, RunJob
@@ -67,7 +67,7 @@ class RayExecutor:
             )
         except (ConnectionError, ValueError, RuntimeError) as error:
             raise UserError(
-                f"could not connect to the Ray cluster at {address}: {_one_line(error)}"
+                f"could not connect to the Ray cluster at {address}: {one_line(error)}"
             ) from error
         try:
             yield
@@ -192,10 +192,6 @@ def _check_address(address: str, label: str) -> None:
         socket.create_connection((host, int(port)), timeout=5).close()
     except OSError as error:
         raise UserError(
-            f"no Ray cluster answers at {label} {address} ({error.strerror or _one_line(error)}); start one "
+            f"no Ray cluster answers at {label} {address} ({error.strerror or one_line(error)}); start one "
             "with `ray start --head`, or leave --ray-address out to start one on this machine"
         ) from error
-
-
-def _one_line(error: BaseException) -> str:
-    return " ".join(f"{type(error).__name__}: {error}".split())

@@ -14,9 +14,10 @@ from typing import Any
 
 import torch
 from rich.console import Console
-from rich.progress import BarColumn, Progress, TaskID, TextColumn
+from rich.progress import TaskID
 
 from genbench.api import Hyperparameters
+from genbench.core.progress import progress_bars
 from genbench.core.registry import PluginEntry
 from genbench.options.config import RunOptions
 from genbench.results.records import RunFolder
@@ -124,17 +125,11 @@ class ReporterProgress:
 
 
 class RunLines:
-    """The driver's display: one line per running run (model, dataset, seed, node, kimg, it/s)."""
+    """The driver's display: one line per running run (model, dataset, seed, node, kimg, it/s, time
+    left), in the layout of genbench.core.progress.progress_bars."""
 
     def __init__(self, console: Console) -> None:
-        self.progress = Progress(
-            TextColumn("[bold]{task.description}"),
-            BarColumn(),
-            TextColumn("{task.completed:.2f}/{task.total:g} kimg"),
-            TextColumn("{task.fields[rate]}"),
-            console=console,
-            transient=True,
-        )
+        self.progress = progress_bars(console, transient=True)
         self.tasks: dict[str, TaskID] = {}
         self.progress.start()
 
@@ -143,8 +138,10 @@ class RunLines:
         for run_id in set(self.tasks) - set(running):
             self.progress.remove_task(self.tasks.pop(run_id))
         for run_id, line in running.items():
-            if run_id not in self.tasks:
-                self.tasks[run_id] = self.progress.add_task(line["label"], total=line["total"], rate="")
+            if run_id not in self.tasks:  # Tasks send no losses: the layout's last column stays empty.
+                self.tasks[run_id] = self.progress.add_task(
+                    line["label"], total=line["total"], rate="", logs=""
+                )
             rate = f"{line['rate']:.1f} it/s"
             self.progress.update(self.tasks[run_id], completed=line["kimg"], rate=rate)
 

@@ -5,23 +5,25 @@ torch CPU and each CUDA device), the position in the shuffled data, and the trai
 images and seconds done, progress snapshots, best metric so far). It is written atomically next to the
 previous good one and loaded with ``torch.load(weights_only=True)``. On disk the checkpoint is the
 serialised payload with its SHA-256 beside it, so a damaged file (truncated, bit flips, another file)
-is never loaded: it is reported and the previous one is used instead, or the run starts over.
+is never loaded: it is reported and the previous one is used instead, or the run starts over (a checked
+cache, :mod:`genbench.core.checked_cache`).
 """
 
 from __future__ import annotations
 
-import hashlib
 import io
 import os
 import random
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 
+from genbench.core.checked_cache import Damaged, check_bytes, load_checked, sha256_of
 from genbench.core.files import atomic_write
 from genbench.core.layout import PREVIOUS_RESUME_FILE, RESUME_FILE
 
@@ -87,7 +89,7 @@ def save_resume(folder: Path, payload: dict[str, Any]) -> None:
     outer = io.BytesIO()
     wrapped = {
         "format": FORMAT,
-        "sha256": hashlib.sha256(data).hexdigest(),
+        "sha256": sha256_of(data),
         "payload": torch.frombuffer(bytearray(data), dtype=torch.uint8),
     }
     torch.save(wrapped, outer)
@@ -98,20 +100,20 @@ def save_resume(folder: Path, payload: dict[str, Any]) -> None:
 
 
 def read_resume(path: Path) -> dict[str, Any]:
-    """One resume checkpoint file, verified; ValueError (or torch's and pickle's errors) if damaged."""
+    """One resume checkpoint file, verified against the SHA-256 it holds; :class:`Damaged` (or torch's
+    and pickle's errors) if damaged."""
     wrapped = torch.load(path, map_location="cpu", weights_only=True)
     if not isinstance(wrapped, dict) or wrapped.get("format") != FORMAT:
-        raise ValueError("not a genbench resume checkpoint")
+        raise Damaged("not a genbench resume checkpoint")
     payload_bytes = wrapped.get("payload")
     if not isinstance(payload_bytes, torch.Tensor) or payload_bytes.dtype != torch.uint8:
-        raise ValueError("no payload")
+        raise Damaged("no payload")
     data = payload_bytes.numpy().tobytes()
-    if hashlib.sha256(data).hexdigest() != wrapped.get("sha256"):
-        raise ValueError("its SHA-256 does not match its content (damaged)")
+    check_bytes(data, wrapped.get("sha256"))
     payload = torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
     missing = [key for key in _REQUIRED_KEYS if not isinstance(payload, dict) or key not in payload]
     if missing:
-        raise ValueError(f"no {', '.join(missing)}")
+        raise Damaged(f"no {', '.join(missing)}")
     return payload
 
 
@@ -123,12 +125,10 @@ def load_resume(folder: Path, warn: Callable[[str], None]) -> dict[str, Any] | N
     """
     candidates = [folder / name for name in (RESUME_FILE, PREVIOUS_RESUME_FILE) if (folder / name).exists()]
     for index, path in enumerate(candidates):
-        try:
-            return read_resume(path)
-        except Exception as error:  # Any damaged file: pickle, zip, EOF, checksum or shape errors alike.
-            reason = " ".join(f"{type(error).__name__}: {error}".split())[:200]
-            then = f"using {candidates[index + 1].name}" if index + 1 < len(candidates) else "starting over"
-            warn(f"checkpoint {path} is damaged ({reason}); {then}")
+        then = f"using {candidates[index + 1].name}" if index + 1 < len(candidates) else "starting over"
+        payload = load_checked(f"checkpoint {path}", partial(read_resume, path), warn, then)
+        if payload is not None:
+            return payload
     return None
 
 

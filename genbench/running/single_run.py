@@ -39,6 +39,7 @@ from genbench.core.metrics import format_count
 from genbench.core.progress import ProgressSink
 from genbench.core.record import RunRecord
 from genbench.core.registry import PluginEntry
+from genbench.errors import one_line
 from genbench.evaluation.classifier import ClassifierInfo
 from genbench.evaluation.evaluate import cheap_fd, evaluate, generate_counted
 from genbench.evaluation.setup import EvaluationSetup
@@ -277,7 +278,7 @@ class SingleRun:
             restore_rng_state(payload["rng"])
             state = TrainState.from_dict(payload["state"])
         except Exception as error:  # Whatever a mismatched payload raises: keys, shapes, types.
-            reason = " ".join(f"{type(error).__name__}: {error}".split())[:200]
+            reason = one_line(error, 200)
             raise _Unrestorable(f"the resume checkpoint does not fit this run ({reason})") from error
         self._check_config()
         log = self.folder.file(TRAIN_LOG_FILE)

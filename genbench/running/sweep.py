@@ -22,14 +22,14 @@ from genbench.core.metrics import metrics_of, uses_extractor
 from genbench.core.progress import ProgressSink, SilentProgress
 from genbench.core.record import RecordError, RunRecord
 from genbench.core.registry import PluginEntry, Registry
-from genbench.errors import OutOfSpaceError, UserError
+from genbench.errors import OutOfSpaceError, UserError, one_line
 from genbench.evaluation.classifier import cached_classifier
 from genbench.evaluation.floor import floor_record, write_floor
 from genbench.evaluation.inception import InceptionWeights, resolve_inception_weights
 from genbench.evaluation.setup import EvaluationSetup, reference_images
 from genbench.options.config import RunOptions
 from genbench.options.identity import ResolvedRun, data_sha256, run_identity
-from genbench.options.overrides import resolve_hparams
+from genbench.options.overrides import typed_overrides
 from genbench.results.leaderboard import rebuild_leaderboard
 from genbench.results.records import RunFolder, run_id
 from genbench.running.executor import make_executor
@@ -56,8 +56,9 @@ class Benchmark:
         self.options = options
         self.registry = registry
         self.announce = announce
+        overrides = options.overrides
         self.models = [
-            (entry, resolve_hparams(entry.cls, options.overrides.get(entry.name, {})))
+            (entry, entry.cls.resolve_hparams(**typed_overrides(entry.cls, overrides.get(entry.name, {}))))
             for entry in map(registry.model, options.models)
         ]
         self.datasets = [registry.dataset(name) for name in options.datasets]
@@ -144,7 +145,7 @@ class Benchmark:
         except UserError:
             raise
         except Exception as error:
-            raise UserError(f"{owner} failed to load: {type(error).__name__}: {error}") from error
+            raise UserError(f"{owner} failed to load: {one_line(error)}") from error
         for name, split in zip(("train", "test"), splits, strict=True):
             check_split(split, entry.cls.shape, f"{owner}, {name} split")  # A Split, as declared.
         return splits
@@ -184,6 +185,7 @@ class Benchmark:
             self.context.device,
             progress=self.context.progress,
             warn=self.announce,
+            data_sha256=self.data_sha256[entry.name],  # Hashed once, for the run identity.
         )
         self.announce(f"{entry.name}: reference classifier test accuracy {classifier.test_accuracy:.3f}")
         setup = EvaluationSetup(

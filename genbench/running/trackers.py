@@ -23,10 +23,12 @@ import torch
 
 from genbench.core.record import RunRecord
 from genbench.core.registry import Registry
-from genbench.errors import UserError
+from genbench.errors import UserError, one_line
 from genbench.figures.pictures import grid_image, progress_strip
 from genbench.running.resume import preserved_rng
 from genbench.tracking import RunEnd, RunStatus, TrackedRun, Tracker
+
+LIMIT = 300  # Characters of a tracker's error in a warning and in the record.
 
 
 def build_trackers(registry: Registry, names: Iterable[str]) -> tuple[Tracker, ...]:
@@ -42,7 +44,7 @@ def build_trackers(registry: Registry, names: Iterable[str]) -> tuple[Tracker, .
         except UserError as error:
             raise UserError(f"{owner}: {error}") from error
         except Exception as error:  # A third party's bug: one line, not a traceback.
-            raise UserError(f"{owner} cannot start: {_one_line(error)}") from error
+            raise UserError(f"{owner} cannot start: {one_line(error, LIMIT)}") from error
         trackers.append(tracker)
     return tuple(trackers)
 
@@ -135,16 +137,12 @@ class Trackers:
                     getattr(tracker, method)(*args)
             except Exception as error:  # Any failure of a tracker: the run goes on without it.
                 self._watching.remove(tracker)
-                message = f"{method}: {_one_line(error)}"
+                message = f"{method}: {one_line(error, LIMIT)}"
                 self.failures[tracker.name] = message
                 self.announce(
                     f"warning: {self.run_id}: tracker '{tracker.name}' failed ({message}); "
                     "the run goes on without it"
                 )
-
-
-def _one_line(error: BaseException) -> str:
-    return " ".join(f"{type(error).__name__}: {error}".split())[:300]
 
 
 def tracked_run(

@@ -12,6 +12,7 @@ import torch
 
 from genbench.api import DataShape, Model
 from genbench.contract import log_value_problem
+from genbench.errors import one_line
 from genbench.testing.failures import ContractError, fail, listed, model_check, require
 from genbench.testing.inputs import build, through_bytes, train_on_batch
 
@@ -143,7 +144,7 @@ def check_checkpoint(model_cls: type[Model], shape: DataShape) -> None:
     except Exception as error:
         fail(
             "checkpoint",
-            f"it does not load with weights_only=True ({type(error).__name__}: {error})",
+            f"it does not load with weights_only=True ({one_line(error)})",
             "keep tensors, numbers, strings, lists and dicts in checkpoint_state",
         )
     fresh = build(model_cls, shape, seed=1)

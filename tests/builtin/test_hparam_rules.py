@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 from genbench import UserError
 from genbench.cli import app
 from genbench.core.registry import Registry
-from genbench.options.overrides import resolve_hparams
+from genbench.options.overrides import typed_overrides
 
 REGISTRY = Registry.discover()
 BUILTIN = [e for e in REGISTRY.entries() if e.kind == "model" and e.distribution == "genbench"]
@@ -59,7 +59,7 @@ def test_defaults_pass_and_bad_values_name_the_model_and_field(entry: object) ->
     for name in checked:
         for value in BAD[name]:
             with pytest.raises(UserError, match=rf"^{cls.name}\.{name} must be "):
-                resolve_hparams(cls, {name: value})
+                cls.resolve_hparams(**typed_overrides(cls, {name: value}))
 
 
 @pytest.mark.parametrize("entry", BUILTIN, ids=[e.name for e in BUILTIN])

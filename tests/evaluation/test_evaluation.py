@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
+import json
 import math
 import os
 from pathlib import Path
@@ -13,6 +16,7 @@ import torch
 from setups import make_setup
 from torch_fidelity.metric_fid import fid_features_to_statistics, fid_statistics_to_metric
 
+import genbench.evaluation.classifier
 from genbench import Model, hookimpl
 from genbench.core.images import balanced_labels, to_unit_range
 from genbench.core.registry import Registry
@@ -68,6 +72,35 @@ def test_cache_key_changes_with_seed_data_and_recipe(bars_classifier) -> None:
         cached_classifier("bars", fakes.Bars.shape, changed, test, info.path.parent, CPU, FAST).key
         != info.key
     )
+
+
+def test_a_classifier_cached_under_the_older_key_is_adopted_not_trained_again(
+    bars_classifier, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """genbench 0.2 keyed the classifier by its train split's values alone: its weights, whose hash is
+    in every run id, are kept (a retrained classifier can differ on a GPU, and every run with it)."""
+    info, train, test = bars_classifier
+    old_fingerprint = hashlib.sha256(train.images.numpy().tobytes() + train.labels.numpy().tobytes())
+    material = {
+        "dataset": "bars",
+        "shape": dataclasses.asdict(fakes.Bars.shape),
+        "train_sha256": old_fingerprint.hexdigest(),
+        "architecture": info.architecture,
+        "recipe": dataclasses.asdict(FAST),
+    }
+    key = hashlib.sha256(json.dumps(material, sort_keys=True).encode()).hexdigest()[:16]
+    (tmp_path / f"bars-{key}.pt").write_bytes(info.path.read_bytes())
+    sidecar = {**material, "test_accuracy": info.test_accuracy, "weights_sha256": info.weights_sha256}
+    (tmp_path / f"bars-{key}.json").write_text(json.dumps(sidecar))
+
+    def no_training(*args: object) -> None:
+        raise AssertionError("trained again")
+
+    monkeypatch.setattr(genbench.evaluation.classifier, "train_classifier", no_training)
+    adopted = cached_classifier("bars", fakes.Bars.shape, train, test, tmp_path, CPU, FAST)
+    assert (adopted.path, adopted.key) == (tmp_path / info.path.name, info.key)
+    assert (adopted.weights_sha256, adopted.test_accuracy) == (info.weights_sha256, info.test_accuracy)
+    assert cached_classifier("bars", fakes.Bars.shape, train, test, tmp_path, CPU, FAST) == adopted
 
 
 def test_fd_is_torch_fidelity_frechet_distance_on_classifier_features(

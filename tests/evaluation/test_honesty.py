@@ -118,7 +118,7 @@ def test_real_statistics_are_cached_per_split_n_and_extractor(
     assert extracted(test, other) == 100 + len(test)  # Another extractor (weights).
     assert extracted(test) == 100  # The first one's statistics are still there.
     # One statistics file per (split, n, extractor), each with the checksum genbench keeps beside it.
-    files = [path for path in cache.glob("genbench-digits-*") if not path.name.endswith(".sha256.json")]
+    files = [path for path in cache.glob("genbench-digits-*") if path.suffix != ".sha256"]
     names = {path.name.split("-genbench-classifier-")[0] for path in files}
     assert len(names) == 4, names
 

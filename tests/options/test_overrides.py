@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from genbench.cli import app
 from genbench.errors import UserError
-from genbench.options.overrides import convert, parse_set_options, resolve_hparams
+from genbench.options.overrides import convert, parse_set_options, typed_overrides
 
 
 def test_set_options_are_grouped_by_model() -> None:
@@ -24,7 +24,9 @@ def test_set_options_are_grouped_by_model() -> None:
 
 
 def test_values_take_the_type_of_the_default() -> None:
-    hparams = resolve_hparams(fakes.PixelGaussian, {"lr": "1e-3", "batch_size": "16"})
+    typed = typed_overrides(fakes.PixelGaussian, {"lr": "1e-3", "batch_size": "16"})
+    assert typed == {"lr": 0.001, "batch_size": 16}
+    hparams = fakes.PixelGaussian.resolve_hparams(**typed)
     assert hparams.lr == 0.001 and hparams.batch_size == 16
     assert convert("m", "flag", "yes", False) is True and convert("m", "flag", "0", True) is False
     assert convert("m", "n", 3.0, 1) == 3 and convert("m", "name", "mse", "bce") == "mse"
@@ -35,7 +37,7 @@ def test_values_take_the_type_of_the_default() -> None:
 
 def test_unknown_hyperparameters_are_refused_by_name() -> None:
     with pytest.raises(UserError, match="model 'pixel-gaussian' has no hyperparameter n_critic"):
-        resolve_hparams(fakes.PixelGaussian, {"n_critic": "5"})
+        fakes.PixelGaussian.resolve_hparams(**typed_overrides(fakes.PixelGaussian, {"n_critic": "5"}))
 
 
 def test_cli_records_overridden_values(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
@@ -85,4 +87,4 @@ def test_a_plugins_own_value_error_is_one_line_naming_the_plugin() -> None:
     cls = type("Picky", (fakes.PixelGaussian,), {"name": "picky", "Hparams": Hparams})
     refused = r"^model 'picky' \(.*\) refuses lr=2\.0: ValueError: lr must be at most 1$"
     with pytest.raises(UserError, match=refused):
-        resolve_hparams(cls, {"lr": "2"})
+        cls.resolve_hparams(**typed_overrides(cls, {"lr": "2"}))

@@ -6,11 +6,17 @@ import errno
 import os
 from pathlib import Path
 
+import numpy as np
 import pytest
+import torch
 
 from genbench.core.files import atomic_write, atomic_write_json, read_json, read_jsonl
-from genbench.core.record import SCHEMA_VERSION, RecordError, RunRecord
+from genbench.core.record import MAX_SEED, SCHEMA_VERSION, RecordError, RunRecord
+from genbench.errors import UserError
+from genbench.options.config import RunOptions
 from genbench.results.records import RunFolder, run_id, setup_hash, truncate_log
+from genbench.running.resume import preserved_rng
+from genbench.running.single_run import seed_everything
 
 
 def test_a_failed_write_leaves_the_previous_file_and_no_temporaries(tmp_path: Path) -> None:
@@ -113,6 +119,23 @@ def test_a_record_is_validated_upgraded_or_refused_in_one_line() -> None:
         with pytest.raises(RecordError, match=message) as refused:
             RunRecord.from_dict(data)
         assert "\n" not in str(refused.value)
+
+
+def test_the_largest_seed_is_the_one_every_generator_a_run_seeds_takes() -> None:
+    """One bound, for the command line and the record: NumPy's global generator stops at 2**32 - 1."""
+    assert MAX_SEED == 2**32 - 1
+    with preserved_rng():
+        seed_everything(MAX_SEED)  # Python, NumPy and torch take it...
+        torch.Generator().manual_seed(MAX_SEED)  # ...as do the data's and the samples' generators.
+        with pytest.raises(ValueError):
+            np.random.seed(MAX_SEED + 1)  # ...and NumPy nothing larger.
+    assert RunOptions(seeds=(0, MAX_SEED)).seeds == (0, MAX_SEED)
+    with pytest.raises(UserError, match="--seeds values must be at most 4,294,967,295"):
+        RunOptions(seeds=(MAX_SEED + 1,))
+    record = {"run_id": "r", "dataset": "digits", "model": "dcgan", "status": "finished"}
+    assert RunRecord.from_dict({**record, "seed": MAX_SEED}).seed == MAX_SEED
+    with pytest.raises(RecordError, match=r"seed 4294967296 is outside 0\.\.4,294,967,295"):
+        RunRecord.from_dict({**record, "seed": MAX_SEED + 1})
 
 
 def test_damaged_log_lines_are_skipped_and_counted_never_the_rows_after(tmp_path: Path) -> None:

@@ -22,7 +22,7 @@ import torch
 from PIL import Image
 
 from genbench.api import DataShape, Split, SplitName
-from genbench.errors import UserError
+from genbench.errors import UserError, one_line
 from genbench_builtin.datasets.user_images import (
     MODES,
     SPLIT_RULE,
@@ -81,7 +81,7 @@ def _decode(files: Files, mode: str, resolution: int) -> Split:
                 images.append(to_square(image, pil_mode, resolution))
         except (OSError, ValueError, Image.DecompressionBombError) as error:
             raise UserError(
-                f"{path} cannot be read as an image ({type(error).__name__}: {error}); replace or remove it"
+                f"{path} cannot be read as an image ({one_line(error)}); replace or remove it"
             ) from error
     labels = np.array([label for _, label in files], dtype=np.int64)
     return Split(torch.from_numpy(np.stack(images)), torch.from_numpy(labels))

@@ -21,7 +21,7 @@ import torch
 from PIL import Image
 
 from genbench.api import DataShape, Split, SplitName
-from genbench.errors import UserError
+from genbench.errors import UserError, one_line
 from genbench_builtin.datasets.user_images import (
     MODES,
     SPLIT_RULE,
@@ -59,7 +59,7 @@ def _read(spec: ImagesSpec) -> tuple[bytes, dict[str, tuple[np.ndarray, np.ndarr
         data = path.read_bytes()
         archive = np.load(io.BytesIO(data), allow_pickle=False)
     except (OSError, ValueError, zipfile.BadZipFile) as error:
-        raise UserError(f"{path} cannot be read as an .npz file ({type(error).__name__}: {error})") from error
+        raise UserError(f"{path} cannot be read as an .npz file ({one_line(error)})") from error
     keys = set(getattr(archive, "files", []))
     layout = ("all",) if set(KEYS["all"]) <= keys else ("train", "test")
     if not all(set(KEYS[part]) <= keys for part in layout):

@@ -22,14 +22,13 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from genbench import DataShape, Hyperparameters, UserError
+from genbench import DataShape, Hyperparameters
 from genbench.blocks.latent import LatentModel
 from genbench.blocks.modes import eval_mode
 from genbench_builtin.models.dcgan import ESTIMATE_SEED, bce_step_logs, discriminator_bce, jsd_from_logits
 from genbench_builtin.models.hparam_rules import check_hparams
 from genbench_builtin.models.mlp import (
     LEAKY_SLOPE,
-    check_dropout,
     check_prior,
     he_init,
     mlp_discriminator,
@@ -77,11 +76,7 @@ class BCEGAN(LatentModel):
     discriminator: nn.Module
 
     def __init__(self, shape: DataShape, hparams: BCEGANHparams) -> None:
-        check_prior(self.name, hparams.prior)
-        check_dropout(self.name, d_dropout=hparams.d_dropout)
-        for field in ("latent_dim", "width", "d_steps"):
-            if getattr(hparams, field) < 1:
-                raise UserError(f"{self.name}.{field} must be at least 1, got {getattr(hparams, field)}")
+        check_prior(self.name, hparams.prior)  # Its numbers' bounds: BCEGANHparams.__post_init__.
         super().__init__(shape, hparams)
 
     def _make_optimizers(self) -> None:

@@ -6,26 +6,18 @@ diverges at 0 kimg or fails inside torch."""
 from __future__ import annotations
 
 import dataclasses
-import math
-from collections.abc import Callable
-from typing import Any
 
-from genbench.errors import UserError
+from genbench.api import Bounds
 
-
-def _finite(value: float) -> bool:
-    return math.isfinite(value)
-
-
-# Rule name -> (test, what the value must be).
-RULES: dict[str, tuple[Callable[[Any], bool], str]] = {
-    "count": (lambda v: v >= 1, "at least 1"),  # Sizes, dimensions, steps per step.
-    "positive": (lambda v: _finite(v) and v > 0, "a finite positive number"),  # Rates, weights.
-    "beta": (lambda v: 0 <= v < 1, "in [0, 1)"),  # Adam's moment decays, an EMA's decay.
-    "fraction": (lambda v: 0 <= v < 1, "in [0, 1)"),  # Dropout probabilities.
-    "probability": (lambda v: 0 < v < 1, "in (0, 1)"),  # Diffusion noise variances (a beta_t).
-    "nonnegative": (lambda v: _finite(v) and v >= 0, "a finite number at least 0"),  # Guidance scales.
-    "finite": (_finite, "a finite number"),  # Targets and other unbounded reals.
+# Rule name -> its bounds (genbench.api.Bounds: the checker and the message of the options, too).
+RULES: dict[str, Bounds] = {
+    "count": Bounds(low=1),  # Sizes, dimensions, steps per step.
+    "positive": Bounds(low=0, low_open=True, finite=True, what="a finite positive number"),  # Rates.
+    "beta": Bounds(low=0, high=1, high_open=True, what="in [0, 1)"),  # Adam's moment decays.
+    "fraction": Bounds(low=0, high=1, high_open=True, what="in [0, 1)"),  # Dropout probabilities.
+    "probability": Bounds(low=0, high=1, low_open=True, high_open=True, what="in (0, 1)"),  # A beta_t.
+    "nonnegative": Bounds(low=0, finite=True, what="a finite number at least 0"),  # Guidance scales.
+    "finite": Bounds(finite=True, what="a finite number"),  # Targets and other unbounded reals.
 }
 
 
@@ -48,9 +40,5 @@ def check_hparams(model: str, hparams: object) -> None:
     ``hparams`` that breaks its rule (:data:`FIELD_RULES`)."""
     for spec in dataclasses.fields(hparams):  # type: ignore[arg-type]
         rule = FIELD_RULES.get(spec.name)
-        if rule is None:
-            continue
-        value = getattr(hparams, spec.name)
-        test, must_be = RULES[rule]
-        if not test(value):
-            raise UserError(f"{model}.{spec.name} must be {must_be}, got {value!r}")
+        if rule is not None:
+            RULES[rule].check(f"{model}.{spec.name}", getattr(hparams, spec.name))

@@ -106,10 +106,3 @@ class LabelConcat(nn.Module):
     def forward(self, inputs: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
         """``net``'s output for ``inputs`` ``(B, ...)`` and int labels ``(B,)``."""
         return self.net(torch.cat([inputs.flatten(1), self.embedding(labels)], dim=1))
-
-
-def check_dropout(model: str, **rates: float) -> None:
-    """Refuse a dropout probability outside [0, 1), naming the hyperparameter."""
-    for name, rate in rates.items():
-        if not 0 <= rate < 1:
-            raise UserError(f"{model}.{name} must lie in [0, 1); got {rate}")

@@ -24,7 +24,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from genbench import DataShape, Hyperparameters, UserError
+from genbench import DataShape, Hyperparameters
 from genbench.blocks.conv_ladder import LadderPlan, ladder_plan
 from genbench.blocks.latent import LatentModel
 from genbench.blocks.modes import eval_mode
@@ -68,9 +68,7 @@ class WassersteinGAN(LatentModel):
     capturable = True
 
     def __init__(self, shape: DataShape, hparams: Hyperparameters) -> None:
-        super().__init__(shape, hparams)
-        if self.hparams.n_critic < 1:
-            raise UserError(f"{self.name}.n_critic must be at least 1, got {self.hparams.n_critic}")
+        super().__init__(shape, hparams)  # n_critic >= 1: its Hparams' __post_init__ (hparam_rules).
         self.plan: LadderPlan = ladder_plan(shape.resolution, self.hparams.base_channels)
         # Both papers keep DCGAN's generator, batch norm included; only the critic changes.
         self.generator = build_generator(self.plan, self.hparams.latent_dim, shape.channels)

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from genbench import RunEnd, TrackedRun, Tracker, UserError
+from genbench.errors import one_line
 
 AXES = ("step", "kimg", "seconds")  # Row keys that are the axes, not metrics.
 DEFAULT_EXPERIMENT = "genbench"
@@ -62,9 +63,8 @@ class MLflowTracker(Tracker):
             with _requests(CHECK_REQUESTS):
                 self.experiment_id = self._experiment_id()
         except Exception as error:  # Whatever the store raises: a refused connection, a bad URI.
-            reason = " ".join(str(error).split())[:200]
             raise UserError(
-                f"the MLflow tracking URI {self.uri} does not answer ({type(error).__name__}: {reason}); "
+                f"the MLflow tracking URI {self.uri} does not answer ({one_line(error, 200)}); "
                 "start the server or set MLFLOW_TRACKING_URI"
             ) from error
 
