@@ -9,6 +9,7 @@ import importlib.metadata as _metadata
 from genbench.api import API_VERSION, Bounds, Dataset, DataShape, Hyperparameters, Model, Split
 from genbench.errors import DataNotFoundError, UserError
 from genbench.hookspecs import hookimpl
+from genbench.tracking import RunEnd, TrackedRun, Tracker
 
 try:
     __version__ = _metadata.version("genbench")  # pyproject.toml's: the one place the version is written.
@@ -23,7 +24,10 @@ __all__ = [
     "Dataset",
     "Hyperparameters",
     "Model",
+    "RunEnd",
     "Split",
+    "TrackedRun",
+    "Tracker",
     "UserError",
     "__version__",
     "hookimpl",

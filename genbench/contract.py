@@ -9,6 +9,7 @@ The checks themselves are in :mod:`genbench.testing` (which imports this module,
 
 from __future__ import annotations
 
+import inspect
 import numbers
 import re
 from typing import Literal
@@ -16,9 +17,11 @@ from typing import Literal
 import torch
 
 from genbench.api import Dataset, DataShape, Model
+from genbench.tracking import Tracker
 
 NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_-]*$")  # A plugin's registered name.
-Kind = Literal["model", "dataset"]
+Kind = Literal["model", "dataset", "tracker"]
+BASES: dict[str, type] = {"model": Model, "dataset": Dataset, "tracker": Tracker}  # What a kind subclasses.
 
 SAMPLE_LOW, SAMPLE_HIGH = -1.0, 1.0  # Models give images in [-1, 1]; genbench quantises that to uint8.
 
@@ -74,8 +77,8 @@ def range_problem(what: str, images: torch.Tensor) -> str | None:
 
 def class_problem(kind: Kind, obj: object) -> str | None:
     """Why ``obj`` cannot be registered as a ``kind``: not a genbench class, an invalid ``name``, a
-    dataset without ``shape``; None when it can."""
-    base = Model if kind == "model" else Dataset
+    dataset without ``shape``, a tracker that leaves a method unwritten; None when it can."""
+    base = BASES[kind]
     if not (isinstance(obj, type) and issubclass(obj, base)):
         return f"registered {obj!r} as a {kind}, but it is not a genbench.{base.__name__} subclass"
     name = getattr(obj, "name", None)
@@ -86,4 +89,7 @@ def class_problem(kind: Kind, obj: object) -> str | None:
         )
     if kind == "dataset" and not isinstance(getattr(obj, "shape", None), DataShape):
         return f"registered dataset '{name}' without a `shape` (a genbench.DataShape class attribute)"
+    if kind == "tracker" and inspect.isabstract(obj):
+        missing = ", ".join(sorted(getattr(obj, "__abstractmethods__", ())))
+        return f"registered tracker '{name}' without {missing}: a tracker implements start, log_row and end"
     return None

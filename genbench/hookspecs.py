@@ -7,6 +7,8 @@ A plugin is a module (or object) with functions marked ``@hookimpl``::
     @hookimpl
     def register_models():
         return [MyGAN]
+
+Models, datasets and trackers (:mod:`genbench.tracking`) are registered alike.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from collections.abc import Iterable
 import pluggy
 
 from genbench.api import Dataset, Model
+from genbench.tracking import Tracker
 
 PROJECT_NAME = "genbench"
 
@@ -31,3 +34,8 @@ def register_models() -> Iterable[type[Model]]:
 @hookspec
 def register_datasets() -> Iterable[type[Dataset]]:
     """Return the dataset classes this plugin provides."""
+
+
+@hookspec
+def register_trackers() -> Iterable[type[Tracker]]:
+    """Return the tracker classes this plugin provides (``genbench run --track NAME``)."""

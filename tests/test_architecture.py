@@ -13,7 +13,14 @@ PACKAGE = ROOT / "genbench"
 # The folder a module is in says who may depend on it. The plugin API (what a plugin author imports) is
 # the top level (api, hookspecs, errors, contract and the package face) with blocks/ and testing/;
 # everything else is internal. Each layer may import only the layers named here (besides itself).
-PUBLIC_TOP_LEVEL = {"genbench", "genbench.api", "genbench.hookspecs", "genbench.errors", "genbench.contract"}
+PUBLIC_TOP_LEVEL = {
+    "genbench",
+    "genbench.api",
+    "genbench.hookspecs",
+    "genbench.errors",
+    "genbench.contract",
+    "genbench.tracking",
+}
 PUBLIC_PACKAGES = {"blocks", "testing"}
 MAY_IMPORT = {
     "api": set(),

@@ -3,6 +3,7 @@ contract: a plugin written from that page alone works."""
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
 import re
 from pathlib import Path
@@ -12,7 +13,9 @@ import pytest
 
 import genbench
 import genbench.testing
-from genbench import api, hookspecs
+from genbench import api, hookspecs, tracking
+from genbench.contract import class_problem
+from genbench.running.trackers import Trackers
 
 DOC = (Path(__file__).parents[1] / "docs" / "plugins.md").read_text()
 
@@ -33,6 +36,8 @@ API = [
     *_public(api.Dataset),
     *_public(api.DataShape),
     *_public(api.Split),
+    *_public(tracking.Tracker),
+    *_public(tracking.TrackedRun),
     *((f"testing.{name}", getattr(genbench.testing, name)) for name in genbench.testing.__all__),
 ]
 
@@ -94,3 +99,27 @@ def test_the_example_model_keeps_the_contract() -> None:
     genbench.testing.check_model(namespace["MyGAN"], genbench.testing.SHAPES[:1])
     with pytest.raises(genbench.UserError, match=r"my-gan\.lr must be positive"):
         namespace["MyGAN"].resolve_hparams(lr=-1)
+
+
+def test_the_example_tracker_keeps_the_contract_and_resumes_without_repeats(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    block = next(b for b in re.findall(r"```python\n(.*?)```", DOC, re.S) if "class CsvTracker(Tracker)" in b)
+    namespace: dict[str, Any] = {}
+    exec(compile(block, "docs/plugins.md", "exec"), namespace)
+    tracker_cls = namespace["CsvTracker"]
+    assert class_problem("tracker", tracker_cls) is None
+    monkeypatch.setenv("CSV_TRACKER_DIR", str(tmp_path / "csv"))
+    warnings: list[str] = []
+    trackers = Trackers([tracker_cls()], warnings.append, "run")
+    run = tracking.TrackedRun("run", "d / m / seed 0", tmp_path, "d", "m", 0, {})
+    trackers.start(run)
+    for kimg in (0.1, 0.2, 0.3):  # Killed after 0.3 kimg, its checkpoint at 0.2.
+        trackers.log_row({"kimg": kimg, "loss": kimg})
+    trackers.start(dataclasses.replace(run, resumed_at=200))
+    for kimg in (0.3, 0.4):
+        trackers.log_row({"kimg": kimg, "loss": kimg})
+    trackers.end(tracking.RunEnd("finished", 400, {"fd_clf_1k": 12.5}))
+    rows = (tmp_path / "csv" / "run.csv").read_text().splitlines()
+    assert [row for row in rows if ",loss," in row] == [f"{s},loss,{s / 1000}" for s in (100, 200, 300, 400)]
+    assert rows[-1] == "400,final/fd_clf_1k,12.5" and warnings == []

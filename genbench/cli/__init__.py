@@ -157,7 +157,7 @@ def _check_writable(folder: Path, what: str) -> None:
 
 @app.command()
 def plugins() -> None:
-    """List installed model and dataset plugins."""
+    """List installed models, datasets and trackers, and the plugins that failed to load."""
     rows = plugin_rows(Registry.discover(autoload=plugin_autoload()))
     console = Console()
     if console.is_terminal:

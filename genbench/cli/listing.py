@@ -1,4 +1,4 @@
-"""What ``genbench plugins`` prints: every installed model and dataset, and the plugins that failed.
+"""What ``genbench plugins`` prints: every installed model, dataset and tracker, and the plugins that failed.
 
 Names are never cut: a user greps for them and types them into ``--models``. A terminal gets a rich
 table whose short columns keep their full width, the description (last) wrapping in what is left; a

@@ -69,6 +69,8 @@ class RunRecord:
     precision: str | None = None  # What the run trained in (fp32, bf16).
     phase_seconds: dict[str, float] = field(default_factory=dict)  # Where the time went, by phase.
     files: dict[str, FileDigest] = field(default_factory=dict)  # Checkpoints it vouches for, by name.
+    # Trackers (--track) that raised during the run, with the first error: they stopped watching it.
+    tracker_failures: dict[str, str] = field(default_factory=dict)
     schema_version: int = SCHEMA_VERSION
 
     @property
@@ -154,6 +156,7 @@ _TYPES: dict[str, tuple[type, ...]] = {
     "wall_seconds": _NUMBER,
     "held_out_split": (str,),
     "files": (dict,),
+    "tracker_failures": (dict,),
     "schema_version": (int,),
 }
 

@@ -1,4 +1,5 @@
-"""Plugin discovery: a fresh pluggy manager per run, and the registry of models and datasets it yields.
+"""Plugin discovery: a fresh pluggy manager per run, and the registry of models, datasets and trackers
+it yields.
 
 Built-in plugins are found through the same ``genbench`` entry point group as third-party ones; the
 core never imports them. ``autoload=False`` leaves entry points alone (tests then register fake plugins
@@ -28,6 +29,11 @@ from genbench.errors import PluginConflictError, UnknownNameError, UserError, on
 
 ENTRY_POINT_GROUP = "genbench"
 PLUGINS_ENV = "GENBENCH_PLUGINS"
+# Trackers that come in packages of their own: what `--track NAME` says when the package is missing.
+TRACKER_PACKAGES = {
+    "mlflow": "the MLflow tracker is the package genbench-mlflow: pip install genbench-mlflow "
+    "(from genbench's source: pip install ./plugins/genbench_mlflow)",
+}
 
 
 
@@ -166,7 +172,7 @@ def make_plugin_manager(plugins: Iterable[object] = (), autoload: bool = True) -
 
 @dataclass(frozen=True)
 class PluginEntry:
-    """One registered model or dataset class and where it came from."""
+    """One registered model, dataset or tracker class and where it came from."""
 
     name: str
     kind: Kind
@@ -178,7 +184,7 @@ class PluginEntry:
 
 
 class Registry:
-    """Models and datasets by name, built from every plugin's registration hooks.
+    """Models, datasets and trackers by name, built from every plugin's registration hooks.
 
     A name two plugins claim is in neither table but in ``conflicts``: listing works, and only a run
     that asks for that name fails, naming the packages that claim it."""
@@ -187,10 +193,11 @@ class Registry:
         self.broken = list(broken)
         self.models: dict[str, PluginEntry] = {}
         self.datasets: dict[str, PluginEntry] = {}
+        self.trackers: dict[str, PluginEntry] = {}
         self.conflicts: dict[tuple[Kind, str], list[PluginEntry]] = {}
         for entry in entries:
             key = (entry.kind, entry.name)
-            table = self.models if entry.kind == "model" else self.datasets
+            table = self._table(entry.kind)
             if key in self.conflicts:
                 self.conflicts[key].append(entry)
             elif entry.name in table:
@@ -204,7 +211,12 @@ class Registry:
         that raises, or registers something unusable, makes its plugin broken, not the registry."""
         entries: list[PluginEntry] = []
         broken = list(pm.broken)
-        for kind, hook in (("model", pm.hook.register_models), ("dataset", pm.hook.register_datasets)):
+        hooks: tuple[tuple[Kind, Any], ...] = (
+            ("model", pm.hook.register_models),
+            ("dataset", pm.hook.register_datasets),
+            ("tracker", pm.hook.register_trackers),
+        )
+        for kind, hook in hooks:
             for impl in hook.get_hookimpls():  # In registration order.
                 source = pm.sources.get(id(impl.plugin), (impl.plugin_name, ""))
                 try:
@@ -239,11 +251,16 @@ class Registry:
         cls = entry.cls.configure(argument)
         return dataclasses.replace(entry, name=cls.name, cls=cls, description=cls.description)
 
+    def tracker(self, name: str) -> PluginEntry:
+        """The tracker called ``name`` (``--track``); a user error naming the nearest one otherwise."""
+        return self._lookup(self.trackers, "tracker", name)
+
     def entries(self) -> list[PluginEntry]:
-        """Every usable entry, models first, each kind sorted by name."""
-        return [self.models[n] for n in sorted(self.models)] + [
-            self.datasets[n] for n in sorted(self.datasets)
-        ]
+        """Every usable entry: models, datasets, then trackers, each kind sorted by name."""
+        return [table[n] for table in (self.models, self.datasets, self.trackers) for n in sorted(table)]
+
+    def _table(self, kind: Kind) -> dict[str, PluginEntry]:
+        return {"model": self.models, "dataset": self.datasets, "tracker": self.trackers}[kind]
 
     def conflicting(self) -> list[tuple[PluginEntry, str]]:
         """Each entry whose name another plugin claims too, with the reason it is not used."""
@@ -263,10 +280,11 @@ class Registry:
             available = ", ".join(sorted(table)) or "none installed"
             close = difflib.get_close_matches(name, table, n=1)
             nearest = f" (did you mean {close[0]}?)" if close else ""
+            hint = f"; {TRACKER_PACKAGES[name]}" if kind == "tracker" and name in TRACKER_PACKAGES else ""
             failed = "".join(
                 f"; plugin {b.name} ({b.distribution}) failed to load: {b.error}" for b in self.broken
             )
-            raise UnknownNameError(f"unknown {kind} '{name}'{nearest}; available: {available}{failed}")
+            raise UnknownNameError(f"unknown {kind} '{name}'{nearest}; available: {available}{hint}{failed}")
         return table[name]
 
 

@@ -70,6 +70,14 @@ def grid_size(rows: int, cols: int, height: int, width: int) -> tuple[int, int]:
     return cols * (m * width + PADDING) + PADDING, rows * (m * height + PADDING) + PADDING
 
 
+def grid_image(images: torch.Tensor, cols: int) -> torch.Tensor:
+    """uint8 images ``(N, C, H, W)`` as one uint8 picture ``(3, H', W')`` on the CPU, row-major with
+    ``cols`` images per row, small images magnified (nearest neighbour, :func:`magnification`)."""
+    m = magnification(*images.shape[-2:])
+    images = images.cpu().repeat_interleave(m, dim=-2).repeat_interleave(m, dim=-1)
+    return torchvision.utils.make_grid(images, nrow=cols, padding=PADDING)
+
+
 def save_image_grid(
     images: torch.Tensor,
     cols: int,
@@ -77,13 +85,10 @@ def save_image_grid(
     row_labels: list[str] | None = None,
     title: str | None = None,
 ) -> None:
-    """Save uint8 images ``(N, C, H, W)`` as a PNG grid, row-major with ``cols`` images per row, small
-    images magnified (nearest neighbour, :func:`magnification`), with ``title`` above it and one of
-    ``row_labels`` left of each row where given (:func:`genbench.figures.labels.labelled`)."""
-    m = magnification(*images.shape[-2:])
-    images = images.cpu().repeat_interleave(m, dim=-2).repeat_interleave(m, dim=-1)
-    grid = torchvision.utils.make_grid(images.float() / 255, nrow=cols, padding=PADDING)
-    pixels = grid.mul(255).add_(0.5).clamp_(0, 255).permute(1, 2, 0).to(torch.uint8).numpy()
+    """Save uint8 images ``(N, C, H, W)`` as a PNG grid (:func:`grid_image`), with ``title`` above it
+    and one of ``row_labels`` left of each row where given (:func:`genbench.figures.labels.labelled`)."""
+    grid = grid_image(images, cols)
+    pixels = grid.permute(1, 2, 0).numpy()
     rows = math.ceil(len(images) / cols)
     picture = labelled(Image.fromarray(pixels), rows, row_labels, title)
     if images.shape[1] == 1:  # Grey images (make_grid repeats them to RGB): a third of the bytes.
@@ -117,6 +122,15 @@ def snapshot(model: Model, seed: int, num_classes: int) -> torch.Tensor:
     labels = balanced_labels(PROGRESS_IMAGES, num_classes, _device(model)) if model.conditional else None
     with _inference(model):
         return to_uint8(model.sample(PROGRESS_IMAGES, _generator(model, seed), labels)).cpu()
+
+
+def progress_strip(snapshots: list[tuple[float, torch.Tensor]]) -> torch.Tensor:
+    """One row per ``(kimg, images)`` snapshot, in the order given, as a uint8 picture (:func:`grid_image`)
+    without text, for trackers (which caption it themselves)."""
+    if not snapshots:
+        raise ValueError("a progress strip needs at least one snapshot")
+    rows = [images for _, images in snapshots]
+    return grid_image(torch.cat(rows), rows[0].shape[0])
 
 
 def save_progress_strip(snapshots: list[tuple[float, torch.Tensor]], path: Path) -> None:

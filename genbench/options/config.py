@@ -35,7 +35,7 @@ from genbench.options.environment import (
     default_data_root,
     default_fid_weights,
 )
-from genbench.options.lists import parse_list, parse_seeds
+from genbench.options.lists import parse_list, parse_repeated_lists, parse_seeds
 from genbench.options.overrides import parse_set_options
 
 __all__ = [  # Also here for their many importers.
@@ -333,6 +333,19 @@ class RunOptions:
         help="List the runs that would be trained, reused or resumed, with their folders; do nothing else",
         affects_results=False,
         negatable=False,
+    )
+    track: tuple[str, ...] = option(
+        (),
+        help="Stream each run to these trackers while it trains, e.g. tensorboard (comma-separated or "
+        "repeated; `genbench plugins` lists them)",
+        shown_default="none",
+        cli_type=list[str],
+        parse=partial(parse_repeated_lists, option="--track"),
+        suite="a list of tracker names",
+        check=names(empty=True),
+        affects_results=False,  # Watching a run never changes it: the same run folder, the same numbers.
+        panel="Output",
+        metavar="NAME,...",
     )
     # Where runs execute (genbench.running.executor): none of these changes a result.
     executor: str = option(

@@ -163,12 +163,15 @@ def one_of(*choices: str) -> Check:
     return check
 
 
-def names(known: tuple[str, ...] | None = None, what: str = "value", high: int | None = None) -> Check:
-    """A non-empty list without repeats (of ``known`` names when given; each at most ``high``)."""
+def names(
+    known: tuple[str, ...] | None = None, what: str = "value", high: int | None = None, empty: bool = False
+) -> Check:
+    """A list without repeats, non-empty unless ``empty`` (of ``known`` names when given; each at most
+    ``high``)."""
     at_most = Bounds(high=high)
 
     def check(flag: str, values: tuple[Any, ...]) -> None:
-        if not values:
+        if not values and not empty:
             raise UserError(f"{flag} needs at least one value")
         if len(set(values)) != len(values):
             raise UserError(f"{flag} lists a value twice: {','.join(map(str, values))}")

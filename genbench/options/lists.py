@@ -13,6 +13,11 @@ def parse_list(text: str, option: str) -> tuple[str, ...]:
     return items
 
 
+def parse_repeated_lists(texts: list[str], option: str) -> tuple[str, ...]:
+    """A repeatable option of comma-separated lists: ``["a,b", "c"]`` -> ``("a", "b", "c")``."""
+    return tuple(item for text in texts for item in parse_list(text, option))
+
+
 def parse_seeds(text: str) -> tuple[int, ...]:
     """``"0,1,2"`` -> ``(0, 1, 2)``; seeds are non-negative integers."""
     seeds = []

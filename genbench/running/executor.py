@@ -134,8 +134,10 @@ def contained(context: RunContext, job: SingleRun) -> RunRecord:
         record = job.execute()
     except Interrupted as error:
         error.saved = True  # Stopped inside a run: its resume checkpoints are on disk.
+        job.trackers.stop("interrupted", job.reached_kimg, str(error))
         raise
     except KeyboardInterrupt:
+        job.trackers.stop("interrupted", job.reached_kimg, "KeyboardInterrupt")
         raise
     except Diverged as error:
         record = job.failure_record("diverged", str(error))  # The status says "diverged": once.
@@ -148,6 +150,7 @@ def contained(context: RunContext, job: SingleRun) -> RunRecord:
         )
     except Exception as error:  # A plugin's bug must not end the sweep: record it and go on.
         if OutOfSpaceError.wrapping(error) is not None:
+            job.trackers.stop("failed", job.reached_kimg, str(error))
             raise  # Not the run's fault, and every later run would hit it too.
         name = f"{job.model_entry.name} ({job.model_entry.distribution})"
         atomic_write_text(job.folder.file(ERROR_LOG_FILE), traceback.format_exc())
@@ -162,6 +165,7 @@ def contained(context: RunContext, job: SingleRun) -> RunRecord:
         if torch.cuda.is_available():
             torch.cuda.empty_cache()
     job.folder.write_metrics(record)
+    record = job.trackers.end_with(record, job.folder.write_metrics)
     context.announce(f"{run_name}: {record.status.upper()}: {failure_reason(record)}")
     return record
 

@@ -22,6 +22,7 @@ from genbench.evaluation.classifier import ClassifierInfo
 from genbench.evaluation.setup import EvaluationSetup
 from genbench.results.records import RunFolder
 from genbench.running.interrupts import StopRequests
+from genbench.tracking import Tracker
 
 OnRecord = Callable[[RunRecord], None]  # Called in the driver as each run's record comes in.
 
@@ -50,6 +51,7 @@ class RunContext:
     announce: Callable[[str], None]
     stop: StopRequests
     restart: bool = False  # --restart: no reusing finished runs, no resuming unfinished ones.
+    trackers: tuple[Tracker, ...] = ()  # --track: built and checked once, by the sweep.
 
 
 @dataclass(frozen=True)

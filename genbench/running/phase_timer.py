@@ -2,8 +2,8 @@
 
 Training seconds (the budget's ``--seconds`` cap, ``train.jsonl``'s ``seconds``, a record's
 ``train_seconds``) are optimisation alone; the held-out estimates and the cheap metric
-(``eval_during_training``), the progress strip's samples (``pictures``) and the resume checkpoints
-(``checkpoints``) are timed apart, into the run's ``phase_seconds``.
+(``eval_during_training``), the progress strip's samples (``pictures``), the resume checkpoints
+(``checkpoints``) and the trackers' calls (``tracking``) are timed apart, into the run's ``phase_seconds``.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from collections.abc import Iterator
 import torch
 
 EVAL_PHASE, PICTURES_PHASE, CHECKPOINT_PHASE = "eval_during_training", "pictures", "checkpoints"
+TRACKING_PHASE = "tracking"  # The calls of --track's trackers.
 
 
 class PhaseTimer:

@@ -100,8 +100,9 @@ class RayExecutor:
         for job in jobs:
             if job.data.entry.name not in shared:
                 shared[job.data.entry.name] = ray.put(_portable(job.data))
-            data = shared[job.data.entry.name]
-            pending[task.remote(data, job.model_entry, job.hparams, job.spec, settings, reporter)] = job
+            fields = (job.model_entry, job.hparams, job.spec, settings, reporter, context.trackers)
+            ref = task.remote(shared[job.data.entry.name], *fields)
+            pending[ref] = job
         lines = RunLines(context.progress.console) if isinstance(context.progress, RichProgress) else None
         records = []
         try:

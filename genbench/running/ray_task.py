@@ -26,6 +26,7 @@ from genbench.results.records import RunFolder
 from genbench.running.executor import run_or_reuse
 from genbench.running.interrupts import StopRequests
 from genbench.running.jobs import LoadedData, RunContext, RunJob
+from genbench.tracking import Tracker
 
 REPORT_SECONDS = 0.5  # A task sends at most this often; the driver polls as often.
 
@@ -46,9 +47,11 @@ def run_task(
     spec: RunSpec,
     settings: TaskSettings,
     reporter: Any,
+    trackers: tuple[Tracker, ...] = (),
 ) -> tuple[str, Any]:
     """One run in a Ray worker: ``("record", record)``, or ``("unreachable", why)`` when this node
-    cannot see the folders the driver wrote (the preparation is never redone here)."""
+    cannot see the folders the driver wrote (the preparation is never redone here). ``trackers`` are
+    copies of the driver's, with its settings (an MLflow tracking URI); they write from this worker."""
     import ray  # Only inside a Ray worker.
 
     node = platform.node()
@@ -66,7 +69,7 @@ def run_task(
     data = dataclasses.replace(data, setup=dataclasses.replace(data.setup, device=device))
     label = f"{model_entry.name} {data.entry.name} seed{spec.seed} @{node}"
     progress = ReporterProgress(reporter, spec.run_id, label)
-    context = RunContext(device, progress, reporter.say.remote, StopRequests(), settings.restart)
+    context = RunContext(device, progress, reporter.say.remote, StopRequests(), settings.restart, trackers)
     job = RunJob(spec, data, model_entry, hparams, RunFolder(settings.out, spec.run_id))
     with context.stop.installed():  # ray.cancel's KeyboardInterrupt arrives as SIGINT: checkpoint, stop.
         record = run_or_reuse(context, job, wait=True)

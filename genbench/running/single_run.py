@@ -43,8 +43,10 @@ from genbench.running.device import device_name
 from genbench.running.jobs import RunContext, RunJob
 from genbench.running.phase_timer import PICTURES_PHASE
 from genbench.running.resume import Unrestorable, load_resume, loads, remove_resume, restore, save_resume
+from genbench.running.trackers import Trackers, tracked_run
 from genbench.running.train_state import TrainResult, TrainState
 from genbench.running.training import train
+from genbench.tracking import TrackedRun
 
 GRID_IMAGES = 64
 PROGRESS_SEED = 1_000_003  # The fixed latents of the progress strip: the same for every model and run.
@@ -71,6 +73,7 @@ class SingleRun:
         self.reached_kimg: float | None = None  # For a failure record: how far training got.
         # The bars' label: short, so that a terminal has room for the losses (messages give the id).
         self.bar_label = f"{job.data.entry.name}/{job.model_entry.name} seed {job.spec.seed}"
+        self.trackers = Trackers(context.trackers, context.announce, self.folder.run_id)
 
     def execute(self) -> RunRecord:
         """Train (or resume), sample, evaluate and record; returns the ``metrics.json`` record."""
@@ -79,20 +82,21 @@ class SingleRun:
         # Seed everything and build the model; resume from the last good checkpoint, or record the spec
         # before any work.
         model, batches, state = self._build_and_resume()
+        self.trackers.start(self._tracked_run(state))
 
         # Train until the budget is spent; a signal checkpoints and stops.
         result = self._train(model, batches, state)
         atomic_torch_save(self.folder.file(CHECKPOINT_FILE), self._final_checkpoint(model, result))
 
         # Sample, save the pictures and curves, and evaluate.
-        scored = self._score(model, state)
+        scored = self._score(model, state, result)
 
         # Record: metrics.json marks the run finished, vouching for the checkpoints by size and hash;
-        # the resume checkpoints are no longer needed.
+        # the resume checkpoints are no longer needed; the trackers get the record.
         record = self._finished_record(result, state, scored, time.monotonic() - started)
         self.folder.write_metrics(record)
         remove_resume(self.folder.path)
-        return record
+        return self.trackers.end_with(record, self.folder.write_metrics)
 
     def base_record(self, status: str) -> RunRecord:
         """The fields every record has, finished or not."""
@@ -114,7 +118,8 @@ class SingleRun:
 
     def failure_record(self, status: str, error: str) -> RunRecord:
         """The record of a run that failed or diverged: no metrics, the reason, how far it got."""
-        return dataclasses.replace(self.base_record(status), error=error, kimg=self.reached_kimg)
+        record = dataclasses.replace(self.base_record(status), error=error, kimg=self.reached_kimg)
+        return dataclasses.replace(record, tracker_failures=dict(self.trackers.failures))
 
     # The training loop's hooks.
 
@@ -227,14 +232,21 @@ class SingleRun:
         progress.start(self.bar_label, training.budget.kimg, done=state.images_seen / 1000)
         try:
             with self.context.stop.deferred():
-                return train(model, batches, self.data.test, training, self, progress, state)
+                return train(model, batches, self.data.test, training, self, progress, state, self.trackers)
         finally:
             progress.stop()
+
+    def _tracked_run(self, state: TrainState) -> TrackedRun:
+        """The run as its trackers see it; it resumes when this process restored a checkpoint."""
+        resumed_at = state.images_seen if state.resumes else None
+        identity = (self.data.entry.name, self.model_entry.name, self.spec.seed)
+        config = self._spec_with_environment().to_dict()  # As config.json holds it.
+        return tracked_run(self.folder.run_id, self.folder.path, identity, self.hparams, config, resumed_at)
 
     def _final_checkpoint(self, model: Model, result: TrainResult) -> dict[str, Any]:
         return {"model": model.checkpoint_state(), "steps": result.steps, "images_seen": result.images_seen}
 
-    def _score(self, model: Model, state: TrainState) -> _Scored:
+    def _score(self, model: Model, state: TrainState, result: TrainResult) -> _Scored:
         """Sample with a seeded generator; save the grid, the pictures and the curves; evaluate (a
         conditional model drew sample i for class balanced_labels[i])."""
         started, seed, device = time.monotonic(), self.spec.seed, self.context.device
@@ -248,6 +260,7 @@ class SingleRun:
         nrow = self.data.shape.num_classes if model.conditional else 8
         pictures.save_image_grid(samples[:GRID_IMAGES], nrow, self.folder.file(SAMPLES_FILE))
         skipped = self._pictures(model, state)
+        self.trackers.log_final_pictures(result.images_seen, state.snapshots, samples[:GRID_IMAGES], nrow)
         curves.write_run_curves(self.folder.path)
         pictured = time.monotonic()
         labels = balanced_labels(len(samples), self.data.shape.num_classes, samples.device)

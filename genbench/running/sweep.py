@@ -38,6 +38,7 @@ from genbench.running.fast_path import resolve_precision
 from genbench.running.interrupts import StopRequests
 from genbench.running.jobs import LoadedData, RunContext, RunJob
 from genbench.running.plan import PlannedRun, planned
+from genbench.running.trackers import build_trackers
 
 Job = tuple[PluginEntry, Hyperparameters, int]  # (model, hyperparameters, seed)
 
@@ -73,10 +74,16 @@ class Benchmark:
             n_reference=options.n_reference,
             divergence=options.divergence,
         )
+        trackers = build_trackers(registry, options.track)  # Checked now: a typo never costs a sweep.
         self.stop = StopRequests()
         self.executor = make_executor(options)
         self.context = RunContext(
-            self.executor.local_device(), progress or SilentProgress(), announce, self.stop, options.restart
+            self.executor.local_device(),
+            progress or SilentProgress(),
+            announce,
+            self.stop,
+            options.restart,
+            trackers,
         )
         self.run_device = self.context.device  # The executor's, once connected (a cluster's GPUs).
         self.inception = InceptionWeights(None, reason="not asked for (--metrics)")

@@ -23,8 +23,15 @@ from genbench.core.progress import ProgressSink
 from genbench.core.run_spec import TrainingSpec
 from genbench.errors import Diverged, Interrupted
 from genbench.running.fast_path import StepOptions, Stepper
-from genbench.running.phase_timer import CHECKPOINT_PHASE, EVAL_PHASE, PICTURES_PHASE, PhaseTimer
+from genbench.running.phase_timer import (
+    CHECKPOINT_PHASE,
+    EVAL_PHASE,
+    PICTURES_PHASE,
+    TRACKING_PHASE,
+    PhaseTimer,
+)
 from genbench.running.resume import checkpoint_payload, preserved_rng
+from genbench.running.trackers import Trackers
 from genbench.running.train_state import TrainResult, TrainState
 
 # Held-out estimates are computed at this many evenly spaced points of the budget (and at the end),
@@ -106,6 +113,7 @@ def train(
     hooks: TrainingHooks,
     progress: ProgressSink,
     state: TrainState | None = None,
+    trackers: Trackers | None = None,
 ) -> TrainResult:
     """Train ``model`` on ``batches`` until ``spec.budget`` is spent, from ``state`` (a resumed run) or
     from the start.
@@ -114,12 +122,13 @@ def train(
     per read), averaged over those steps and passed to ``hooks.write_logs`` with step, kimg and seconds.
     Raises :class:`Diverged` on a non-finite log and :class:`Interrupted` after checkpointing when
     ``hooks.stop_requested()``. The step runs in ``spec.precision``, captured in a CUDA graph where the
-    model and device allow it (genbench.running.fast_path).
+    model and device allow it (genbench.running.fast_path). ``trackers`` (``--track``) see each log row,
+    snapshot and checkpoint, like ``progress`` its updates; their calls are timed apart from training.
     """
     state = state or TrainState()
     # Built even with nothing left to train: its stepper lays the model out for the device (channels-last)
     # as it was when an uninterrupted run went on to sample.
-    loop = _Loop(model, batches, test, spec, hooks, state)
+    loop = _Loop(model, batches, test, spec, hooks, state, trackers or Trackers())
     if state.stopped_by is None:
         loop.run(progress)
     return TrainResult(
@@ -138,9 +147,10 @@ class _Loop:
         spec: TrainingSpec,
         hooks: TrainingHooks,
         state: TrainState,
+        trackers: Trackers,
     ) -> None:
         self.model, self.batches, self.test, self.hooks, self.state = model, batches, test, hooks, state
-        self.budget, self.schedule = spec.budget, spec.schedule
+        self.budget, self.schedule, self.trackers = spec.budget, spec.schedule, trackers
         self.stepper = Stepper(model, batches.device, StepOptions(spec.precision, announce=hooks.announce))
         self.batch_size = min(model.hparams.batch_size, len(batches))
         self.test_subset = _test_subset(test, batches.device)
@@ -155,7 +165,7 @@ class _Loop:
         state = self.state
         self.model.train()
         if not state.snapshots:
-            state.snapshots.append((0.0, self._snapshot()))
+            self._snapshot()
         progress.update(state.images_seen / 1000, state.steps, state.last_logs or None)
         while (stopped_by := self._stop_reason()) is None:
             before, steps_before = state.images_seen, state.steps
@@ -193,7 +203,7 @@ class _Loop:
 
         # Sample the fixed latents for the progress strip.
         if crossed(before, after, self.snapshot_kimg):
-            state.snapshots.append((after / 1000, self._snapshot()))
+            self._snapshot()
 
         # Checkpoint now and then, and before stopping when a signal asks to.
         stop = self.hooks.stop_requested()
@@ -209,7 +219,7 @@ class _Loop:
             estimate=False, evaluate=self.schedule.eval_every_kimg is not None, test=_all_test(self.test)
         )
         if state.snapshots[-1][0] < state.images_seen / 1000:
-            state.snapshots.append((state.images_seen / 1000, self._snapshot()))
+            self._snapshot()
         state.stopped_by = stopped_by
         self._checkpoint()
 
@@ -239,15 +249,20 @@ class _Loop:
             if evaluate:
                 row.update(self._evaluate())
         state.seconds = self.timer.optimising()
-        self.hooks.write_logs(
-            {"step": state.steps, "kimg": state.images_seen / 1000, "seconds": state.seconds, **row}
-        )
+        line = {"step": state.steps, "kimg": state.images_seen / 1000, "seconds": state.seconds, **row}
+        self.hooks.write_logs(line)
+        with self.timer.aside_as(TRACKING_PHASE):
+            self.trackers.log_row(line)
         state.log_rows = (state.log_rows or 0) + 1
         state.last_logs = {**state.last_logs, **row}
 
-    def _snapshot(self) -> torch.Tensor:
+    def _snapshot(self) -> None:
+        """Samples of the fixed latents now, for the progress strip (and the trackers)."""
         with preserved_rng(), self.timer.aside_as(PICTURES_PHASE):
-            return self.hooks.snapshot(self.model)
+            images = self.hooks.snapshot(self.model)
+        self.state.snapshots.append((self.state.images_seen / 1000, images))
+        with self.timer.aside_as(TRACKING_PHASE):
+            self.trackers.log_snapshot(self.state.images_seen, images)
 
     def _evaluate(self) -> dict[str, float]:
         """The cheap metric now; the best weights so far are kept."""
@@ -265,6 +280,8 @@ class _Loop:
         self.state.seconds = self.timer.optimising()
         with self.timer.aside_as(CHECKPOINT_PHASE):
             self.hooks.save_checkpoint(checkpoint_payload(self.model, self.batches, self.state))
+        with self.timer.aside_as(TRACKING_PHASE):
+            self.trackers.checkpointed(self.state.images_seen)
 
 
 def _mean_logs(pending: list[dict[str, torch.Tensor]]) -> dict[str, float]:

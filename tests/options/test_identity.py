@@ -70,6 +70,7 @@ NOT_AFFECTING = {
     "quiet": True,
     "report": False,
     "dry_run": True,
+    "track": ("tensorboard", "mlflow"),
     "description": "another description",
     "executor": "ray",
     "ray_address": "127.0.0.1:6379",

@@ -125,6 +125,30 @@ def test_a_ray_sweep_writes_what_a_local_one_does(cluster: None, local_sweep: Pa
 
 
 @needs_ray
+def test_trackers_write_from_the_workers(
+    cluster: None, local_sweep: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytest.importorskip("tensorboard")
+    from tensorboard_events import events, expected_series, scalar_series
+
+    monkeypatch.setenv("GENBENCH_PLUGINS", "fakes,ray_models,genbench_builtin.trackers")
+    out = tmp_path / "ray"
+    result = _run(
+        out, "--models", "pixel-gaussian", "--seeds", "0,1", "--executor", "ray", "--track", "tensorboard"
+    )
+    assert result.exit_code == 0, result.output
+    for run_id, record in _records(out).items():
+        assert (
+            record["metrics"] == _records(local_sweep)[run_id]["metrics"] and not record["tracker_failures"]
+        )
+        folder = out / "runs" / run_id
+        (event_file,) = folder.glob("events.out.tfevents.*")
+        assert int(event_file.name.rsplit(".", 2)[1]) != os.getpid()  # Written by the worker, not here.
+        rows = [json.loads(line) for line in (folder / "train.jsonl").read_text().splitlines()]
+        assert scalar_series(events(folder), ("train/", "test/", "eval/")) == expected_series(rows)
+
+
+@needs_ray
 def test_a_killed_worker_costs_only_the_work_since_its_checkpoint(
     cluster: None, local_sweep: Path, pids: Path, tmp_path: Path
 ) -> None:

@@ -46,8 +46,8 @@ RUN = [
 ]  # fmt: skip
 
 
-def _command(out: Path) -> list[str]:
-    return [sys.executable, "-c", "from genbench.cli import main; main()", *RUN, "--out", str(out)]
+def _command(out: Path, *extra: str) -> list[str]:
+    return [sys.executable, "-c", "from genbench.cli import main; main()", *RUN, "--out", str(out), *extra]
 
 
 @pytest.fixture(scope="module")
@@ -65,8 +65,8 @@ def env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     }
 
 
-def _finish(out: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(_command(out), env=env, capture_output=True, text=True, timeout=600)
+def _finish(out: Path, env: dict[str, str], *extra: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(_command(out, *extra), env=env, capture_output=True, text=True, timeout=600)
 
 
 def _run_dir(out: Path) -> Path:
@@ -94,12 +94,12 @@ def _ready(out: Path, at_kimg: float) -> bool:
     return bool(rows) and rows[-1]["kimg"] >= at_kimg and not list(run.glob(".resume.pt.*"))
 
 
-def _start_and_stop(out: Path, env: dict[str, str], sig: int, at_kimg: float) -> tuple[int, str]:
-    """Start a run and send ``sig`` once it has trained past ``at_kimg`` with checkpoints saved; returns
-    its exit status and stderr. The process is frozen (SIGSTOP) while the files are looked at, so it is
-    stopped in the state that was checked."""
+def _start_and_stop(out: Path, env: dict[str, str], sig: int, at_kimg: float, *extra: str) -> tuple[int, str]:
+    """Start a run (``extra``: more options) and send ``sig`` once it has trained past ``at_kimg`` with
+    checkpoints saved; returns its exit status and stderr. The process is frozen (SIGSTOP) while the
+    files are looked at, so it is stopped in the state that was checked."""
     pipes = {"stdout": subprocess.PIPE, "stderr": subprocess.PIPE, "text": True}
-    process = subprocess.Popen(_command(out), env=env, **pipes)
+    process = subprocess.Popen(_command(out, *extra), env=env, **pipes)
     deadline = time.monotonic() + 300
     while time.monotonic() < deadline and process.poll() is None:
         process.send_signal(signal.SIGSTOP)
@@ -166,6 +166,33 @@ def test_a_stopped_run_resumes_to_the_same_result(
     if corrupt:
         assert f"checkpoint {run / RESUME_FILE} is damaged" in resumed.stderr
     _same_run(run, uninterrupted)
+
+
+def test_a_tracked_run_killed_and_resumed_shows_every_step_once_in_tensorboard(
+    tmp_path: Path, env: dict[str, str]
+) -> None:
+    pytest.importorskip("tensorboard")
+    from tensorboard.backend.event_processing.event_file_loader import EventFileLoader
+    from tensorboard_events import events, expected_series, scalar_series
+
+    out, track = tmp_path / "results", ("--track", "tensorboard")
+    env = {**env, "GENBENCH_PLUGINS": "genbench_builtin.trackers"}  # Also where no entry point is installed.
+    returncode, _ = _start_and_stop(out, env, signal.SIGKILL, 7.5, *track)
+    assert returncode == -signal.SIGKILL
+    resumed = _finish(out, env, *track)
+    assert resumed.returncode == 0 and "resuming at" in resumed.stderr, resumed.stderr
+    run = _run_dir(out)
+    record = json.loads((run / "metrics.json").read_text())
+    first, _purging = sorted(run.glob("events.out.tfevents.*"))  # One file per process.
+    (resumed_at,) = (round(kimg * 1000) for kimg in record["resumed_at_kimg"])
+    assert max(event.step for event in EventFileLoader(str(first)).Load()) > resumed_at  # Logged again.
+    # Rows the killed process logged after its checkpoint come again: TensorBoard shows each once, and
+    # none is missing.
+    accumulator = events(run)
+    rows = read_jsonl(run / "train.jsonl")
+    assert scalar_series(accumulator, ("train/", "test/", "eval/")) == expected_series(rows)
+    shown = [event.step for event in accumulator.Images("pictures/fixed_latents")]
+    assert shown == [round(kimg * 1000) for kimg in record["progress_kimg"]]
 
 
 def test_rng_state_round_trips_through_a_weights_only_checkpoint(tmp_path: Path) -> None:
