@@ -17,7 +17,7 @@ from genbench.core.metrics import uses_extractor
 from genbench.core.progress import ProgressSink, SilentProgress
 from genbench.evaluation.classifier import ClassifierInfo
 from genbench.evaluation.inception import InceptionWeights
-from genbench.options.config import DivergenceSettings
+from genbench.options.config import DivergenceSettings, IntervalSettings
 
 REFERENCE_SEED = 0  # Which images a reference capped below its split's size uses: part of the protocol.
 QUANTISATION = "uint8, generated images mapped from [-1, 1] with round(); grayscale as RGB for Inception"
@@ -46,6 +46,7 @@ class EvaluationSetup:
     device: torch.device
     cache_root: Path
     progress: ProgressSink = field(default_factory=SilentProgress)
+    intervals: IntervalSettings = field(default_factory=IntervalSettings)  # Each metric's, over the samples.
 
     @cached_property
     def fingerprint(self) -> str:

@@ -28,7 +28,14 @@ from genbench.results.leaderboard import (
 
 # Left out of the terminal view (bookkeeping), kept in csv and markdown.
 TERMINAL_HIDDEN = [
-    "status", "budget_kimg", "steps", "stopped_by", "train_seconds", "device", "run_id", "error"
+    "status",
+    "budget_kimg",
+    "steps",
+    "stopped_by",
+    "train_seconds",
+    "device",
+    "run_id",
+    "error",
 ]
 # Repeated in every block of a table too wide for the terminal: they say which row is which.
 # "" is the figure-name column of a table turned on its side (by_model).

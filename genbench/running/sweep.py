@@ -194,6 +194,7 @@ class Benchmark:
             inception=self.inception,
             metrics=options.metrics,
             divergence=options.divergence,
+            intervals=options.intervals,
             device=self.context.device,
             cache_root=options.cache_dir / "fidelity",
             progress=self.context.progress,

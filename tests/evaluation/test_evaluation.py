@@ -15,6 +15,7 @@ from torch_fidelity.metric_fid import fid_features_to_statistics, fid_statistics
 
 from genbench import Model, hookimpl
 from genbench.core.images import balanced_labels, to_unit_range
+from genbench.core.metrics import bound_of
 from genbench.core.registry import Registry
 from genbench.evaluation.classifier import ClassifierInfo, Recipe, cached_classifier, load_classifier
 from genbench.evaluation.evaluate import evaluate, generate
@@ -41,7 +42,9 @@ def bars_classifier(tmp_path_factory: pytest.TempPathFactory) -> tuple[Classifie
 
 def _fd_clf(images: torch.Tensor, setup: EvaluationSetup) -> float:
     """The reference-classifier FD of uint8 ``images``, as the evaluation reports it."""
-    (fd,) = evaluate(images, setup).metrics.values()  # The setup asks for fd_clf only.
+    values = evaluate(images, setup).metrics  # The setup asks for fd_clf only: its value and interval.
+    (name,) = [name for name in values if bound_of(name) is None]
+    fd = values[name]
     assert fd is not None
     return fd
 
@@ -105,13 +108,25 @@ def test_evaluation_names_the_sample_count_and_records_its_protocol(bars_classif
     evaluation = evaluate(train.images[:200], setup, labels=train.labels[:200])
     assert list(evaluation.metrics) == [
         "fd_clf_200",
+        "fd_clf_200_lo",
+        "fd_clf_200_hi",
         "kid_clf_200",
+        "kid_clf_200_lo",
+        "kid_clf_200_hi",
         "kid_std_clf_200",
         "precision_clf_200",
+        "precision_clf_200_lo",
+        "precision_clf_200_hi",
         "recall_clf_200",
+        "recall_clf_200_lo",
+        "recall_clf_200_hi",
         "isc_clf_200",
+        "isc_clf_200_lo",
+        "isc_clf_200_hi",
         "isc_std_clf_200",
         "acc_clf_200",
+        "acc_clf_200_lo",
+        "acc_clf_200_hi",
         "acc_clf_real",
     ]
     assert all(math.isfinite(v) for v in evaluation.metrics.values())
@@ -136,6 +151,7 @@ def test_missing_inception_weights_leave_those_columns_empty_and_say_why(
     inception = ["fid_100", "kid_100", "kid_std_100", "isc_100", "isc_std_100", "precision_100", "recall_100"]
     assert all(evaluation.metrics[name] is None for name in inception)
     assert all(evaluation.protocol[name]["unavailable"] == "no weights in this test" for name in inception)
+    assert evaluation.metrics["fid_100_lo"] is None and evaluation.metrics["recall_100_hi"] is None
     assert math.isfinite(evaluation.metrics["fd_clf_100"])
 
 
