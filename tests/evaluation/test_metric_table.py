@@ -23,9 +23,9 @@ from genbench.core.images import balanced_labels
 from genbench.core.metrics import (
     METRICS,
     Column,
-    bound_of,
     Computation,
     Metric,
+    bound_of,
     column_order,
     column_spec,
     estimate,
