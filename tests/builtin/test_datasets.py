@@ -433,7 +433,9 @@ def test_a_mismatching_cifar10_archive_is_named(cifar_root: tuple[Path, dict]) -
     assert "data_batch_3" in message
 
 
-def test_a_cifar10_batch_of_the_wrong_shape_is_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_cifar10_batch_of_the_wrong_shape_is_named(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     train, train_labels = cifar_files.make_images(10, seed=1)
     test, test_labels = cifar_files.make_images(4, seed=2)
     md5s = cifar_files.write_cifar(tmp_path, train, train_labels, test, test_labels)
