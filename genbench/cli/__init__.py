@@ -156,19 +156,23 @@ def plugins() -> None:
 def leaderboard(
     out: Annotated[Path, typer.Option(help="Output folder holding run records.")] = Path("results"),
     data: Annotated[str | None, typer.Option(help="Only this dataset.")] = None,
-    format: Annotated[str, typer.Option(help="table, csv or markdown.")] = "table",
+    format: Annotated[str, typer.Option(help="table, csv, json or markdown.")] = "table",
     by: Annotated[
         str | None,
         typer.Option(help="Sort by this metric column, best first, e.g. fid_10k [default: fd_clf_<n>]."),
     ] = None,
     summary: Annotated[
-        bool, typer.Option(help="One row per dataset and model: each metric as mean ± std over seeds.")
+        bool,
+        typer.Option(
+            help="One row per dataset and model: each metric as mean ± half-width of its 95% interval over "
+            "seeds (csv and json: mean, interval, median and per-seed values as columns)."
+        ),
     ] = False,
 ) -> None:
     """Rebuild the leaderboard from the run records and print it: one row per run and a real-data
     floor row per dataset."""
-    if format not in ("table", "csv", "markdown"):
-        raise UserError(f"--format must be table, csv or markdown, got '{format}'")
+    if format not in ("table", "csv", "json", "markdown"):
+        raise UserError(f"--format must be table, csv, json or markdown, got '{format}'")
     if not out.is_dir():
         raise UserError(f"no results folder at {out}; run `genbench run` first or pass --out")
     found = read_records(out)
@@ -184,7 +188,7 @@ def leaderboard(
             known = ", ".join(sorted(set(frame["dataset"]))) or "none"
             raise UserError(f"no runs on dataset '{data}' in {out}; datasets with runs: {known}")
         frame = frame[frame["dataset"] == data]
-    frame = summarise(frame, by) if summary else sort_frame(frame, by)
+    frame = summarise(frame, by, numeric=format in ("csv", "json")) if summary else sort_frame(frame, by)
     if format == "table":
         frame = terminal_view(frame, by)
         if summary:  # On its side, as `genbench run` ends: a column per model fits a terminal.

@@ -93,7 +93,9 @@ def format_seed_summary(summary: SeedSummary) -> str:
         return ""
     if summary.half_width is None:
         return f"{summary.mean:.4g} ({ONE_SEED})"
-    return f"{summary.mean:.4g} ± {summary.half_width:.2g} ({summary.n} seeds)"
+    # Two significant digits, without the exponent .2g gives 130 (1.3e+02).
+    half_width = float(f"{summary.half_width:.2g}")
+    return f"{summary.mean:.4g} ± {half_width:g} ({summary.n} seeds)"
 
 
 @dataclass(frozen=True)
