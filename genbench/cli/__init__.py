@@ -24,6 +24,7 @@ from genbench.options.command_line import given_on_the_command_line, run_signatu
 from genbench.options.config import RunOptions, resolve_options
 from genbench.options.environment import plugin_autoload
 from genbench.options.suite import load_suite
+from genbench.results import compare_view
 from genbench.results.leaderboard import (
     read_records,
     rebuild_leaderboard,
@@ -199,6 +200,32 @@ def leaderboard(
         typer.echo(rendered, nl=False)
     else:
         console.print(rendered)
+
+
+@app.command()
+def compare(
+    model_a: Annotated[
+        str, typer.Argument(help="Model A (MODEL@SETUP for one setup of a model with several).")
+    ],
+    model_b: Annotated[str, typer.Argument(help="Model B.")],
+    out: Annotated[Path, typer.Option(help="Output folder holding run records.")] = Path("results"),
+    data: Annotated[
+        str | None, typer.Option(help="Only this dataset [default: every dataset with runs of both].")
+    ] = None,
+    metric: Annotated[str | None, typer.Option(help="Only this metric column, e.g. fd_clf_10k.")] = None,
+) -> None:
+    """Whether model A beats model B, metric by metric, over their seeds: the difference with its 95%
+    interval, Welch's t-test, the probability of improvement and a verdict."""
+    skipped: list[str] = []
+    try:
+        found = compare_view.comparisons(out, model_a, model_b, data, metric, skipped)
+    finally:
+        _skipped(skipped)
+    console = Console()
+    for compared in found.values():
+        console.print(compare_view.heading(compared), markup=False, highlight=False, soft_wrap=True)
+        console.print(render(compare_view.comparison_frame(compared), "table", console.width))
+    console.print(compare_view.FOOTNOTE, markup=False, highlight=False, soft_wrap=True)
 
 
 @app.command()
