@@ -14,6 +14,7 @@ from genbench.core.record import RunRecord
 from genbench.evaluation.floor import write_floor
 from genbench.results.leaderboard import read_records, records_frame
 from genbench.results.records import RunFolder
+from genbench.results.report import write_report
 from genbench.results.significance import seed_runs, significance_matrix
 from genbench.results.statistics import A_BETTER, B_BETTER, NEED_MORE_SEEDS, NO_DIFFERENCE
 
@@ -149,3 +150,16 @@ def test_the_significance_matrix_compares_every_pair_best_first(out: Path) -> No
     assert matrix.loc["dcgan", "vae"].verdict == A_BETTER and matrix.loc["vae", "dcgan"].verdict == B_BETTER
     assert matrix.loc["dcgan", "gan"].verdict == NEED_MORE_SEEDS
     assert math.isclose(matrix.loc["dcgan", "vae"].difference, -10.0)
+
+
+def test_the_report_shows_a_significance_matrix_per_dataset(out: Path) -> None:
+    page = write_report(out).read_text()
+    section = page.split('id="significance-digits"')[1].split("<h3")[0]
+    assert "<summary>fd_clf_10k</summary>" in section and "<summary>precision_clf_10k</summary>" in section
+    fd = section.split("<summary>fd_clf_10k</summary>")[1].split("</details>")[0]
+    rows = {row.split("</th>")[0].removeprefix("<th>"): row for row in fd.split("<tr>")[2:]}
+    assert list(rows) == ["A: dcgan", "A: gan", "A: vae"]  # Best first.
+    # dcgan against gan (one seed), then vae: the numbers on hover.
+    assert rows["A: dcgan"].count("need more seeds") == 1 and ">better</td>" in rows["A: dcgan"]
+    assert 'title="A − B = -10 [-12.27, -7.733]; p = 0.00026; P(A better) = 1.00; 3 vs 3 seeds"' in fd
+    assert ">worse</td>" in rows["A: vae"]
