@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 from typing import Annotated, Any
 
+import pandas as pd
 import typer
 from rich.console import Console
 from typer.core import TyperGroup
@@ -35,6 +36,8 @@ from genbench.results.leaderboard import (
 )
 from genbench.results.leaderboard_view import by_model, render, terminal_view
 from genbench.results.report import build_report
+from genbench.results.significance import side_by_side
+from genbench.results.statistics import WELCH
 from genbench.running.sweep import Benchmark
 
 USAGE_ERROR = 2
@@ -120,6 +123,7 @@ def _sweep(options: RunOptions) -> None:
         summary = with_phase_seconds(summarise(records_frame(benchmark.floors + finished)), finished)
         console = Console()
         console.print(render(by_model(terminal_view(summary)), "table", console.width))
+        _side_by_side(console, summary, records_frame(finished))
     say(f"run records: {options.out / RUNS_DIR}   leaderboard: {options.out / LEADERBOARD_FILE}")
     failed = [r for r in records if not r.finished]
     if failed:
@@ -189,7 +193,9 @@ def leaderboard(
             known = ", ".join(sorted(set(frame["dataset"]))) or "none"
             raise UserError(f"no runs on dataset '{data}' in {out}; datasets with runs: {known}")
         frame = frame[frame["dataset"] == data]
+    runs = frame
     frame = summarise(frame, by, numeric=format in ("csv", "json")) if summary else sort_frame(frame, by)
+    summarised = frame
     if format == "table":
         frame = terminal_view(frame, by)
         if summary:  # On its side, as `genbench run` ends: a column per model fits a terminal.
@@ -200,6 +206,18 @@ def leaderboard(
         typer.echo(rendered, nl=False)
     else:
         console.print(rendered)
+        if summary:
+            _side_by_side(console, summarised, runs)
+
+
+def _side_by_side(console: Console, summary: pd.DataFrame, runs: pd.DataFrame) -> None:
+    """Under a summary table: whether each pair of models shown next to each other differs, per metric."""
+    pairs = side_by_side(summary, runs)
+    if not pairs.empty:
+        console.print(
+            f"Side by side, over seeds ({WELCH} at 5%):", markup=False, highlight=False, soft_wrap=True
+        )
+        console.print(render(pairs, "table", console.width))
 
 
 @app.command()

@@ -9,6 +9,7 @@ hyperparameters) is one model per setup, named ``model [setup]`` as everywhere e
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 import pandas as pd
@@ -17,7 +18,14 @@ from genbench.core.layout import FLOOR_MODEL
 from genbench.core.metrics import column_spec, higher_is_better, is_spread
 from genbench.errors import UserError
 from genbench.results.leaderboard import metric_columns, variant_labels
-from genbench.results.statistics import Comparison, SeedSummary, compare_seeds, seed_summary
+from genbench.results.statistics import (
+    A_BETTER,
+    B_BETTER,
+    Comparison,
+    SeedSummary,
+    compare_seeds,
+    seed_summary,
+)
 
 FINISHED = "finished"
 SETUP_SEPARATOR = "@"  # MODEL@SETUP names one setup of a model with several.
@@ -114,3 +122,29 @@ def _values(runs: pd.DataFrame, dataset: str, variant: str, metric: str) -> list
     """One value per finished seed of ``variant`` on ``dataset`` (NaN where a seed has none)."""
     rows = runs[(runs["dataset"] == dataset) & (runs["variant"] == variant)]
     return rows[metric].astype(float).tolist() if metric in rows.columns else []
+
+
+def side_by_side(summary: pd.DataFrame, frame: pd.DataFrame) -> pd.DataFrame:
+    """For each pair of models next to each other in a summary (genbench.results.leaderboard.summarise,
+    a dataset's models best first), whether they differ on each metric over their seeds: one row per
+    metric (first column, unnamed), one column per pair (``dataset: A vs B``); empty without pairs."""
+    runs = seed_runs(frame)
+    models = summary[summary["model"] != FLOOR_MODEL]
+    labels = variant_labels(models)
+    columns: dict[str, dict[str, str]] = {}
+    for dataset, rows in labels.groupby(models["dataset"], sort=False):
+        order = list(dict.fromkeys(rows.astype(str)))
+        for a, b in itertools.pairwise(order):
+            compared = compare_models(
+                runs, str(dataset), a, b, compared_metrics(runs[runs["dataset"] == dataset])
+            )
+            columns[f"{dataset}: {a} vs {b}"] = {found.metric: _said(found) for found in compared}
+    if not columns:
+        return pd.DataFrame()
+    return pd.DataFrame(columns).rename_axis("").reset_index()
+
+
+def _said(found: MetricComparison) -> str:
+    """A verdict in the models' names."""
+    verdict = found.comparison.verdict
+    return {A_BETTER: f"{found.model_a} better", B_BETTER: f"{found.model_b} better"}.get(verdict, verdict)

@@ -4,6 +4,7 @@ numbers, and one-line errors (exit 2) for what does not exist."""
 from __future__ import annotations
 
 import math
+import shutil
 from pathlib import Path
 
 import pytest
@@ -12,10 +13,10 @@ from typer.testing import CliRunner
 from genbench.cli import app
 from genbench.core.record import RunRecord
 from genbench.evaluation.floor import write_floor
-from genbench.results.leaderboard import read_records, records_frame
+from genbench.results.leaderboard import read_records, rebuild_leaderboard, records_frame, summarise
 from genbench.results.records import RunFolder
 from genbench.results.report import write_report
-from genbench.results.significance import seed_runs, significance_matrix
+from genbench.results.significance import seed_runs, side_by_side, significance_matrix
 from genbench.results.statistics import A_BETTER, B_BETTER, NEED_MORE_SEEDS, NO_DIFFERENCE
 
 runner = CliRunner()
@@ -163,3 +164,21 @@ def test_the_report_shows_a_significance_matrix_per_dataset(out: Path) -> None:
     assert rows["A: dcgan"].count("need more seeds") == 1 and ">better</td>" in rows["A: dcgan"]
     assert 'title="A − B = -10 [-12.27, -7.733]; p = 0.00026; P(A better) = 1.00; 3 vs 3 seeds"' in fd
     assert ">worse</td>" in rows["A: vae"]
+
+
+def test_the_summary_says_whether_models_shown_side_by_side_differ(out: Path) -> None:
+    pairs = side_by_side(summarise(rebuild_leaderboard(out)), rebuild_leaderboard(out)).set_index("")
+    assert list(pairs.columns) == ["digits: dcgan vs gan", "digits: gan vs vae"]  # Neighbours, best first.
+    assert set(pairs.loc["fd_clf_10k"]) == {NEED_MORE_SEEDS}
+    for run in ("digits-gan-seed0-s", "digits-gan-seed1-s"):
+        shutil.rmtree(out / "runs" / run)
+    pairs = side_by_side(summarise(rebuild_leaderboard(out)), rebuild_leaderboard(out)).set_index("")
+    assert pairs["digits: dcgan vs vae"].to_dict() == {
+        "fd_clf_10k": "dcgan better",
+        "precision_clf_10k": NO_DIFFERENCE,
+    }
+    shown = runner.invoke(app, ["leaderboard", "--out", str(out), "--summary"])
+    assert (
+        shown.exit_code == 0 and "Side by side, over seeds (Welch's t-test, two-sided at 5%):" in shown.stdout
+    )
+    assert "dcgan better" in shown.stdout
