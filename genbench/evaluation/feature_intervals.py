@@ -3,8 +3,8 @@
 resamples of the generated and the reference images' features. Resampling features is resampling
 images: the extractor is fixed and sees one image at a time.
 
-- FD: recomputed on every resample (means, covariances, the trace of the matrix square root, as
-  torch-fidelity computes it), in float64 on the evaluation's device;
+- FD: recomputed on every resample (means, covariances, the trace of the matrix square root), in
+  float64 on the evaluation's device;
 - KID: torch-fidelity's KID is the mean over random subsets of the unbiased MMD² with a cubic
   polynomial kernel; recomputing it costs seconds per resample. Averaged over every possible subset it
   is the unbiased MMD² of all generated against all reference images, so a resample is that statistic
@@ -93,10 +93,15 @@ def fd_interval(
 
 
 def _frechet(x: torch.Tensor, y: torch.Tensor) -> float:
-    """FD of two feature sets, as torch-fidelity's fid_statistics_to_metric computes it."""
+    """FD of two feature sets: torch-fidelity's formula, with tr sqrt(Σx Σy) as the sum of the square
+    roots of the eigenvalues of the symmetric Σx^½ Σy Σx^½ (the same eigenvalues as Σx Σy's), which a
+    symmetric eigensolver finds several times faster than torch-fidelity's general one: it matters for
+    Inception's 2048 dimensions, recomputed on every resample."""
     mu_x, mu_y = x.mean(dim=0), y.mean(dim=0)
     sigma_x, sigma_y = torch.cov(x.T), torch.cov(y.T)
-    root_trace = torch.linalg.eigvals(sigma_x @ sigma_y).sqrt().real.sum()
+    values, vectors = torch.linalg.eigh(sigma_x)
+    root_x = (vectors * values.clamp(min=0).sqrt()) @ vectors.T
+    root_trace = torch.linalg.eigvalsh(root_x @ sigma_y @ root_x).clamp(min=0).sqrt().sum()
     return float((mu_x - mu_y).square().sum() + sigma_x.trace() + sigma_y.trace() - 2 * root_trace)
 
 

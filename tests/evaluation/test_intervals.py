@@ -9,6 +9,7 @@ import math
 import numpy as np
 import pytest
 import torch
+from torch_fidelity.metric_fid import fid_features_to_statistics, fid_statistics_to_metric
 from torch_fidelity.metric_kid import KEY_METRIC_KID_MEAN, KEY_METRIC_KID_STD, kid_features_to_metric
 from torch_fidelity.metric_prc import prc_features_to_metric
 
@@ -50,6 +51,13 @@ def test_a_difference_of_two_means_has_the_textbook_standard_error() -> None:
     assert _half_width((lo, hi)) == pytest.approx(expected, rel=0.06)
     # Clipped to the estimate's range: an estimate floored at 0 has no negative end.
     assert difference_interval(0.0, real, real + 0.01, PRECISE, low=0.0)[0] == 0.0
+
+
+def test_fd_on_each_resample_is_torch_fidelitys_fd() -> None:
+    x, y = _gaussians(3, 300, 16, shift=0.4)
+    statistics = [fid_features_to_statistics(side) for side in (x, y)]
+    expected = fid_statistics_to_metric(*statistics, verbose=False)["frechet_inception_distance"]
+    assert _frechet(x, y) == pytest.approx(expected, rel=1e-9)
 
 
 def test_the_fd_interval_matches_the_spread_of_fd_over_independent_draws() -> None:
