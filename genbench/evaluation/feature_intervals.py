@@ -93,16 +93,24 @@ def fd_interval(
 
 
 def _frechet(x: torch.Tensor, y: torch.Tensor) -> float:
-    """FD of two feature sets: torch-fidelity's formula, with tr sqrt(Σx Σy) as the sum of the square
-    roots of the eigenvalues of the symmetric Σx^½ Σy Σx^½ (the same eigenvalues as Σx Σy's), which a
-    symmetric eigensolver finds several times faster than torch-fidelity's general one: it matters for
-    Inception's 2048 dimensions, recomputed on every resample."""
-    mu_x, mu_y = x.mean(dim=0), y.mean(dim=0)
-    sigma_x, sigma_y = torch.cov(x.T), torch.cov(y.T)
-    values, vectors = torch.linalg.eigh(sigma_x)
-    root_x = (vectors * values.clamp(min=0).sqrt()) @ vectors.T
-    root_trace = torch.linalg.eigvalsh(root_x @ sigma_y @ root_x).clamp(min=0).sqrt().sum()
-    return float((mu_x - mu_y).square().sum() + sigma_x.trace() + sigma_y.trace() - 2 * root_trace)
+    """FD of two feature sets, torch-fidelity's formula ``|μx − μy|² + tr Σx + tr Σy − 2 tr sqrt(Σx Σy)``
+    computed the cheaper of two exact ways, as it is recomputed on every resample: with at least as
+    many images as dimensions, tr sqrt(Σx Σy) is the sum of the square roots of the eigenvalues of the
+    symmetric Σx^½ Σy Σx^½ (a symmetric eigensolver is several times faster than torch-fidelity's
+    general one); with fewer (Inception's 2048 dimensions, a small run), it is the sum of the singular
+    values of Ax Ayᵀ / sqrt((nx − 1)(ny − 1)), A the centred features, whose squares are the nonzero
+    eigenvalues of Σx Σy."""
+    centred_x, centred_y = x - x.mean(dim=0), y - y.mean(dim=0)
+    scale_x, scale_y = len(x) - 1, len(y) - 1
+    traces = centred_x.square().sum() / scale_x + centred_y.square().sum() / scale_y
+    if min(len(x), len(y)) < x.shape[1]:
+        root_trace = torch.linalg.svdvals(centred_x @ centred_y.T).sum() / math.sqrt(scale_x * scale_y)
+    else:
+        sigma_x, sigma_y = centred_x.T @ centred_x / scale_x, centred_y.T @ centred_y / scale_y
+        values, vectors = torch.linalg.eigh(sigma_x)
+        root_x = (vectors * values.clamp(min=0).sqrt()) @ vectors.T
+        root_trace = torch.linalg.eigvalsh(root_x @ sigma_y @ root_x).clamp(min=0).sqrt().sum()
+    return float((x.mean(dim=0) - y.mean(dim=0)).square().sum() + traces - 2 * root_trace)
 
 
 def kid_interval(
