@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import os
 from pathlib import Path
@@ -21,7 +22,7 @@ from genbench.evaluation.classifier import ClassifierInfo, Recipe, cached_classi
 from genbench.evaluation.evaluate import evaluate, generate
 from genbench.evaluation.fidelity import classifier_extractor
 from genbench.evaluation.setup import EvaluationSetup
-from genbench.options.config import RunOptions
+from genbench.options.config import IntervalSettings, RunOptions
 from genbench.running.sweep import Benchmark
 
 CPU = torch.device("cpu")
@@ -229,3 +230,25 @@ def test_the_cheap_metric_at_the_end_reads_what_the_final_evaluation_does(tmp_pa
     (record,) = Benchmark(options, registry).run()
     assert record.during_training["metric"] == "fd_clf_90"
     assert record.during_training["final"] == pytest.approx(record.metrics["fd_clf_90"], rel=1e-9)
+
+
+def test_intervals_off_leave_their_columns_empty_and_the_values_as_they_are(
+    bars_classifier, tmp_path: Path
+) -> None:
+    info, train, test = bars_classifier
+    metrics = ("fd_clf", "prc_clf", "acc_clf")
+    with_intervals = evaluate(
+        train.images[:150], make_setup("bars", test, info, tmp_path, metrics), train.labels[:150]
+    )
+    off = dataclasses.replace(
+        make_setup("bars", test, info, tmp_path, metrics), intervals=IntervalSettings(0)
+    )
+    without = evaluate(train.images[:150], off, train.labels[:150])
+    assert list(without.metrics) == list(with_intervals.metrics)  # The same columns, ...
+    for name, value in without.metrics.items():
+        if bound_of(name) is None:
+            assert value == with_intervals.metrics[name], name  # ... the same values, ...
+        else:
+            assert value is None and with_intervals.metrics[name] is not None, name  # ... no intervals.
+    assert "interval" not in without.protocol["fd_clf_150"]
+    assert with_intervals.protocol["acc_clf_150"]["interval"]["resamples"] == 200
