@@ -49,7 +49,7 @@ def _fake_run(out: Path, *extra: str) -> object:
         (["run", "--precision", "fp8"], "error: --precision must be auto, fp32 or bf16, got 'fp8'\n"),
         (["run", "--kimg", "abc"], "error: Invalid value for '--kimg'"),
         (["run", "--frobnicate"], "error: No such option: --frobnicate"),
-        (["leaderboard", "--format", "xml"], "error: --format must be table, csv or markdown, got 'xml'\n"),
+        (["leaderboard", "--format", "xml"], "error: --format must be table, csv, json or markdown, got "),
         (["run", "--metrics", "fd_clf,fid_50k"], "error: unknown metric fid_50k; known: fd_clf, kid_clf, "),
         (["run", "--reference-split", "val"], "error: --reference-split must be train or test, got 'val'\n"),
         (["run", "--n-samples", "5"], "error: --n-samples must be at least 10, got 5\n"),

@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 from typing import Annotated, Any
 
+import pandas as pd
 import typer
 from rich.console import Console
 from typer.core import TyperGroup
@@ -24,6 +25,7 @@ from genbench.options.command_line import given_on_the_command_line, run_signatu
 from genbench.options.config import RunOptions, resolve_options
 from genbench.options.environment import plugin_autoload
 from genbench.options.suite import load_suite
+from genbench.results import compare_view
 from genbench.results.leaderboard import (
     read_records,
     rebuild_leaderboard,
@@ -34,6 +36,8 @@ from genbench.results.leaderboard import (
 )
 from genbench.results.leaderboard_view import by_model, render, terminal_view
 from genbench.results.report import build_report
+from genbench.results.significance import side_by_side
+from genbench.results.statistics import WELCH
 from genbench.running.sweep import Benchmark
 
 USAGE_ERROR = 2
@@ -119,6 +123,7 @@ def _sweep(options: RunOptions) -> None:
         summary = with_phase_seconds(summarise(records_frame(benchmark.floors + finished)), finished)
         console = Console()
         console.print(render(by_model(terminal_view(summary)), "table", console.width))
+        _side_by_side(console, summary, records_frame(finished))
     say(f"run records: {options.out / RUNS_DIR}   leaderboard: {options.out / LEADERBOARD_FILE}")
     failed = [r for r in records if not r.finished]
     if failed:
@@ -156,19 +161,23 @@ def plugins() -> None:
 def leaderboard(
     out: Annotated[Path, typer.Option(help="Output folder holding run records.")] = Path("results"),
     data: Annotated[str | None, typer.Option(help="Only this dataset.")] = None,
-    format: Annotated[str, typer.Option(help="table, csv or markdown.")] = "table",
+    format: Annotated[str, typer.Option(help="table, csv, json or markdown.")] = "table",
     by: Annotated[
         str | None,
         typer.Option(help="Sort by this metric column, best first, e.g. fid_10k [default: fd_clf_<n>]."),
     ] = None,
     summary: Annotated[
-        bool, typer.Option(help="One row per dataset and model: each metric as mean ± std over seeds.")
+        bool,
+        typer.Option(
+            help="One row per dataset and model: each metric as mean ± half-width of its 95% interval over "
+            "seeds (csv and json: mean, interval, median and per-seed values as columns)."
+        ),
     ] = False,
 ) -> None:
     """Rebuild the leaderboard from the run records and print it: one row per run and a real-data
     floor row per dataset."""
-    if format not in ("table", "csv", "markdown"):
-        raise UserError(f"--format must be table, csv or markdown, got '{format}'")
+    if format not in ("table", "csv", "json", "markdown"):
+        raise UserError(f"--format must be table, csv, json or markdown, got '{format}'")
     if not out.is_dir():
         raise UserError(f"no results folder at {out}; run `genbench run` first or pass --out")
     found = read_records(out)
@@ -184,7 +193,9 @@ def leaderboard(
             known = ", ".join(sorted(set(frame["dataset"]))) or "none"
             raise UserError(f"no runs on dataset '{data}' in {out}; datasets with runs: {known}")
         frame = frame[frame["dataset"] == data]
-    frame = summarise(frame, by) if summary else sort_frame(frame, by)
+    runs = frame
+    frame = summarise(frame, by, numeric=format in ("csv", "json")) if summary else sort_frame(frame, by)
+    summarised = frame
     if format == "table":
         frame = terminal_view(frame, by)
         if summary:  # On its side, as `genbench run` ends: a column per model fits a terminal.
@@ -195,6 +206,44 @@ def leaderboard(
         typer.echo(rendered, nl=False)
     else:
         console.print(rendered)
+        if summary:
+            _side_by_side(console, summarised, runs)
+
+
+def _side_by_side(console: Console, summary: pd.DataFrame, runs: pd.DataFrame) -> None:
+    """Under a summary table: whether each pair of models shown next to each other differs, per metric."""
+    pairs = side_by_side(summary, runs)
+    if not pairs.empty:
+        console.print(
+            f"Side by side, over seeds ({WELCH} at 5%):", markup=False, highlight=False, soft_wrap=True
+        )
+        console.print(render(pairs, "table", console.width))
+
+
+@app.command()
+def compare(
+    model_a: Annotated[
+        str, typer.Argument(help="Model A (MODEL@SETUP for one setup of a model with several).")
+    ],
+    model_b: Annotated[str, typer.Argument(help="Model B.")],
+    out: Annotated[Path, typer.Option(help="Output folder holding run records.")] = Path("results"),
+    data: Annotated[
+        str | None, typer.Option(help="Only this dataset [default: every dataset with runs of both].")
+    ] = None,
+    metric: Annotated[str | None, typer.Option(help="Only this metric column, e.g. fd_clf_10k.")] = None,
+) -> None:
+    """Whether model A beats model B, metric by metric, over their seeds: the difference with its 95%
+    interval, Welch's t-test, the probability of improvement and a verdict."""
+    skipped: list[str] = []
+    try:
+        found = compare_view.comparisons(out, model_a, model_b, data, metric, skipped)
+    finally:
+        _skipped(skipped)
+    console = Console()
+    for compared in found.values():
+        console.print(compare_view.heading(compared), markup=False, highlight=False, soft_wrap=True)
+        console.print(render(compare_view.comparison_frame(compared), "table", console.width))
+    console.print(compare_view.FOOTNOTE, markup=False, highlight=False, soft_wrap=True)
 
 
 @app.command()

@@ -30,7 +30,6 @@ ENTRY_POINT_GROUP = "genbench"
 PLUGINS_ENV = "GENBENCH_PLUGINS"
 
 
-
 @dataclass(frozen=True)
 class BrokenPlugin:
     """A plugin that failed to load: an import error, a misspelt hook, an API version it does not

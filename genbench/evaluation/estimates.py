@@ -5,8 +5,15 @@ images, shared by every estimate of a request, and scored on the held-out halves
 from __future__ import annotations
 
 from genbench.core.metrics import METRICS, Metric
+from genbench.evaluation.bootstrap import difference_interval
 from genbench.evaluation.computation import Computed, Request, resolve
-from genbench.evaluation.divergence import make_halves
+from genbench.evaluation.divergence import HeldOut, make_halves
+
+# What an estimate's interval resamples, as its protocol says.
+INTERVAL_METHOD = (
+    "normal bootstrap interval: the estimate ± 1.96 standard errors over resamples of the held-out "
+    "halves' per-image terms, real and generated independently, the trained estimator held fixed"
+)
 
 
 def estimates(metrics: list[Metric], request: Request) -> dict[str, Computed]:
@@ -23,10 +30,17 @@ def estimates(metrics: list[Metric], request: Request) -> dict[str, Computed]:
         estimator = resolve(metric.computation.argument)
         setup.progress.start(f"{request.label}{metric.name}", halves.kimg(settings))
         try:
-            value = estimator(halves, settings, setup.progress)
+            held_out: HeldOut = estimator(halves, settings, setup.progress)
         finally:
             setup.progress.stop()
-        computed[metric.name] = Computed((value,), protocol)
+        if not request.wants_intervals:
+            computed[metric.name] = Computed((held_out.value,), protocol)
+            continue
+        interval = difference_interval(
+            held_out.offset, held_out.real, held_out.generated, setup.intervals, low=0.0, high=held_out.high
+        )
+        with_interval = {**protocol, "interval": setup.intervals.protocol(INTERVAL_METHOD)}
+        computed[metric.name] = Computed((held_out.value,), with_interval, (interval,))
     return computed
 
 

@@ -54,6 +54,7 @@ def floor_record(
         "classifier": setup.classifier.key,
         "inception": setup.inception.sha256,
         "divergence": dataclasses.asdict(setup.divergence),
+        "intervals": dataclasses.asdict(setup.intervals),
     }
     # One leaderboard row per protocol (a later run asking for more metrics replaces it); one cached
     # record per protocol and metric selection.

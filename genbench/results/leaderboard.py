@@ -24,9 +24,10 @@ from genbench.core.layout import (
     METRICS_FILE,
     RUNS_DIR,
 )
-from genbench.core.metrics import column_order, column_spec, higher_is_better, stem_of
+from genbench.core.metrics import bound_of, column_order, column_spec, higher_is_better, stem_of
 from genbench.core.record import RecordError, RunRecord
 from genbench.errors import UserError
+from genbench.results.over_seeds import summary_cells
 from genbench.results.records import read_record_file
 
 RUN_COLUMNS = [
@@ -195,19 +196,22 @@ def _leaderboard(out: Path, unreadable: list[str] | None) -> pd.DataFrame:
     return records_frame(found.records)
 
 
-def summarise(frame: pd.DataFrame, by: str | None = None) -> pd.DataFrame:
-    """Per dataset, model, setup and protocol: seeds, kimg, wall seconds and each metric as
-    ``mean ± std`` over seeds; per dataset the floor first, then best first by the mean of ``by``.
+def summarise(frame: pd.DataFrame, by: str | None = None, numeric: bool = False) -> pd.DataFrame:
+    """Per dataset, model, setup and protocol: seeds, kimg, wall seconds and each figure over seeds as
+    ``mean ± half-width (n seeds)``, the 95% Student t interval (genbench.results.over_seeds; with
+    ``numeric``, the mean, the interval's ends, the median and the per-seed values as columns of their
+    own); per dataset the floor first, then best first by the mean of ``by``.
 
     Runs of one model with another budget, other hyperparameters or another evaluation (another
     ``setup``) are another row, never more seeds. Runs that failed or diverged have no metrics and are
     left out (the full leaderboard lists them with their error)."""
     frame = frame[(frame["status"] == "finished") | (frame["model"] == FLOOR_MODEL)]
-    figures = value_columns(frame)
+    figures = [c for c in value_columns(frame) if bound_of(c) is None]  # Runs' intervals: not over seeds.
     column = sort_column(frame, by)
     keys = ["dataset", "model", "setup", *(c for c in PROTOCOL_COLUMNS if c in frame.columns)]
     rows = []
     for _, group in frame.groupby(keys, sort=False, dropna=False):
+        group = group.sort_values("seed", kind="stable")  # Per-seed values in seed order.
         first = group.iloc[0]
         row: dict[str, Any] = {
             "dataset": first["dataset"],
@@ -221,7 +225,7 @@ def summarise(frame: pd.DataFrame, by: str | None = None) -> pd.DataFrame:
         }
         row.update({c: first[c] for c in PROTOCOL_COLUMNS if c in frame.columns})
         for figure in figures:
-            row[figure] = mean_std(group[figure])
+            row.update(summary_cells(figure, group[figure], first["model"] == FLOOR_MODEL, numeric))
         rows.append(row)
     summary = pd.DataFrame(rows)
     if summary.empty:
@@ -232,16 +236,6 @@ def summarise(frame: pd.DataFrame, by: str | None = None) -> pd.DataFrame:
         ["dataset", "_floor", "_sort", "model"], ascending=[True, True, ascending, True], na_position="last"
     )
     return summary.drop(columns=["_floor", "_sort"]).reset_index(drop=True)
-
-
-def mean_std(values: pd.Series) -> str:
-    """``mean ± std`` (sample std) over seeds; just the mean for one seed; empty for none."""
-    values = pd.to_numeric(values, errors="coerce").dropna().astype(float)
-    if values.empty:
-        return ""
-    if len(values) == 1:
-        return f"{values.iloc[0]:.4g}"
-    return f"{values.mean():.4g} ± {values.std(ddof=1):.2g}"
 
 
 def several_setups(frame: pd.DataFrame) -> bool:

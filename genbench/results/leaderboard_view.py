@@ -17,7 +17,7 @@ from rich.table import Table
 from rich.text import Text
 
 from genbench.core.layout import FLOOR_MODEL
-from genbench.core.metrics import is_spread
+from genbench.core.metrics import bound_of, is_spread
 from genbench.results.leaderboard import (
     PROTOCOL_COLUMNS,
     SETUP_COLUMNS,
@@ -28,7 +28,14 @@ from genbench.results.leaderboard import (
 
 # Left out of the terminal view (bookkeeping), kept in csv and markdown.
 TERMINAL_HIDDEN = [
-    "status", "budget_kimg", "steps", "stopped_by", "train_seconds", "device", "run_id", "error"
+    "status",
+    "budget_kimg",
+    "steps",
+    "stopped_by",
+    "train_seconds",
+    "device",
+    "run_id",
+    "error",
 ]
 # Repeated in every block of a table too wide for the terminal: they say which row is which.
 # "" is the figure-name column of a table turned on its side (by_model).
@@ -40,14 +47,14 @@ _COLUMN_EXTRA = 3
 def terminal_view(frame: pd.DataFrame, by: str | None = None) -> pd.DataFrame:
     """The columns worth a terminal: no bookkeeping, no protocol columns unless they differ between
     rows, no setup columns unless a model has several setups, no figure nobody has, no spreads (unless
-    sorted by one); csv and markdown have all."""
+    sorted by one), no run's interval ends; csv and markdown have all."""
     drop = [c for c in TERMINAL_HIDDEN if c in frame.columns and c not in SETUP_COLUMNS]
     if not several_setups(frame):
         drop += [c for c in SETUP_COLUMNS if c in frame.columns]
     drop += [c for c in PROTOCOL_COLUMNS if c in frame.columns and frame[c].nunique(dropna=False) <= 1]
     for column in value_columns(frame):
         empty = (frame[column].isna() | (frame[column] == "")).all()
-        if column != by and (empty or is_spread(column)):
+        if column != by and (empty or is_spread(column) or bound_of(column) is not None):
             drop.append(column)
     frame = frame.drop(columns=list(dict.fromkeys(drop)))
     if "seeds" in frame.columns:  # The floor has no seeds: a blank, not a 0 that reads like seed 0.
@@ -66,9 +73,12 @@ def by_model(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def render(frame: pd.DataFrame, fmt: str, width: int = 200) -> str | Group:
-    """The frame as CSV or Markdown text, or as rich tables no wider than ``width`` characters."""
+    """The frame as CSV, JSON (one object per row) or Markdown text, or as rich tables no wider than
+    ``width`` characters."""
     if fmt == "csv":
         return frame.to_csv(index=False)
+    if fmt == "json":  # Missing values as null.
+        return frame.to_json(orient="records", indent=1) + "\n"
     if fmt == "markdown":  # Missing values (None for tabulate) as empty cells, not "nan".
         return frame.astype(object).where(frame.notna(), None).to_markdown(index=False, floatfmt=".4g") + "\n"
     cells = frame.map(_cell)

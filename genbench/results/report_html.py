@@ -26,6 +26,7 @@ from genbench.results.leaderboard import (
     value_columns,
 )
 from genbench.results.report_protocol import column_note, protocol_facts
+from genbench.results.report_significance import significance_section
 from genbench.results.report_style import SCRIPT, STYLE
 
 if TYPE_CHECKING:  # genbench.results.report renders through this module.
@@ -129,6 +130,7 @@ def _contents(datasets: list[DatasetReport]) -> str:
             f'<li><a href="#dataset-{key}">{esc(dataset.name)}</a><ul>'
             f'<li><a href="#{table_id(dataset.name)}">Leaderboard</a></li>'
             f'<li><a href="#plots-{key}">Comparison plots</a></li>'
+            f'<li><a href="#significance-{key}">Significance over seeds</a></li>'
             f'<li><a href="#models-{key}">Models</a><ul>{models}</ul></li>'
             f'<li><a href="#protocol-{key}">Protocol</a></li></ul></li>'
         )
@@ -145,6 +147,8 @@ for metrics, click again to reverse; empty cells stay last).</p>
 {leaderboard_table(dataset)}
 <h3 id="plots-{key}">Comparison plots</h3>
 {_figures(dataset.plots, f"No comparison plots in plots/{dataset.name}/.")}
+<h3 id="significance-{key}">Significance over seeds</h3>
+{significance_section(dataset)}
 <h3 id="models-{key}">Models</h3>
 {"".join(_model_section(dataset, model, runs) for model, runs in dataset.models().items())}
 <h3 id="protocol-{key}">Protocol</h3>

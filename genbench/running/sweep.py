@@ -71,6 +71,7 @@ class Benchmark:
             reference_split=options.reference_split,
             n_reference=options.n_reference,
             divergence=options.divergence,
+            intervals=options.intervals,
         )
         self.stop = StopRequests()
         self.executor = make_executor(options)
@@ -206,6 +207,7 @@ class Benchmark:
             inception=self.inception,
             metrics=options.metrics,
             divergence=self.evaluation.divergence,
+            intervals=self.evaluation.intervals,
             device=self.context.device,
             cache_root=options.cache_dir / "fidelity",
             progress=self.context.progress,

@@ -54,7 +54,9 @@ def test_reported_floor_is_far_below_noise(digits, tmp_path: Path) -> None:
     assert floor_record(setup, train, "train", 1000, tmp_path) == floor
     # Fewer metrics, same protocol: another record, but the same leaderboard row (run id).
     fewer = floor_record(dataclasses.replace(setup, metrics=("fd_clf",)), train, "train", 1000, tmp_path)
-    assert list(fewer.metrics) == ["fd_clf_1k"] and fewer.run_id == floor.run_id
+    assert (
+        list(fewer.metrics) == ["fd_clf_1k", "fd_clf_1k_lo", "fd_clf_1k_hi"] and fewer.run_id == floor.run_id
+    )
 
 
 def _noisy(images: torch.Tensor, level: float) -> torch.Tensor:
@@ -87,7 +89,8 @@ def test_metrics_are_deterministic_on_cpu(digits, tmp_path: Path) -> None:
         evaluate(samples, make_setup("digits", test, classifier, tmp_path / run, OFFLINE, n_reference=200))
         for run in ("a", "b")  # Separate caches: the second run recomputes everything.
     ]
-    assert runs[0].metrics == runs[1].metrics and len(runs[0].metrics) == 9
+    # 9 values, and the seeded intervals of all but the two spreads: the same twice.
+    assert runs[0].metrics == runs[1].metrics and len(runs[0].metrics) == 9 + 2 * 7
 
 
 def test_real_statistics_are_cached_per_split_n_and_extractor(
