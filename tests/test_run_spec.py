@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import ast
 import copy
+import dataclasses
 import json
 import pickle
 from pathlib import Path
@@ -17,7 +18,7 @@ from specs import SPEC, a_spec
 
 from genbench.api import DataShape
 from genbench.core.registry import Registry
-from genbench.core.run_spec import Budget, RunSpec, Schedule, SpecError
+from genbench.core.run_spec import SCHEMA_VERSION, Budget, IntervalSettings, RunSpec, Schedule, SpecError
 from genbench.options.config import resolve_options
 from genbench.options.identity import run_identity
 from genbench.results.records import read_spec_file
@@ -84,7 +85,7 @@ def _as_written(spec: RunSpec) -> dict[str, Any]:
 
 def test_a_spec_reads_back_as_written_and_travels_to_ray_tasks() -> None:
     written = _as_written(SPEC)
-    assert written["schema_version"] == 1 and written["training"]["budget"]["kimg"] == 10
+    assert written["schema_version"] == SCHEMA_VERSION and written["training"]["budget"]["kimg"] == 10
     assert RunSpec.from_dict(written) == SPEC
     assert pickle.loads(pickle.dumps(SPEC)) == SPEC  # Ray pickles a task's arguments.
     unset = a_spec(environment=None)  # As the sweep hands it to the run, before it trains anywhere.
@@ -115,6 +116,25 @@ def test_an_older_genbench_config_reads_into_the_same_spec() -> None:
     assert spec.provenance.classifier_sha256.startswith("b159") and spec.provenance.inception_sha256 is None
     assert spec.environment is not None and spec.environment.plugins == {"fakes": ""}
     assert spec.environment.versions["torch"] == "2.14.1+cu130" and "plugins" not in spec.environment.versions
+    assert spec.evaluation.intervals == IntervalSettings(resamples=0)  # Made no intervals then.
+
+
+def test_a_schema_1_config_reads_as_a_run_without_intervals() -> None:
+    # Schema 1 is schema 2 without evaluation.intervals (issue 20): its run made none.
+    written = _as_written(SPEC)
+    del written["evaluation"]["intervals"]
+    written["schema_version"] = 1
+    older = RunSpec.from_dict(written)
+    assert older == dataclasses.replace(
+        SPEC, evaluation=dataclasses.replace(SPEC.evaluation, intervals=IntervalSettings(resamples=0))
+    )
+
+
+def test_an_older_config_with_its_intervals_reads_them() -> None:
+    # A config.json of issue 20's first version, before the spec: the identity with its intervals.
+    old = copy.deepcopy(SCHEMA_0)
+    old["evaluation"]["intervals"] = {"resamples": 50, "seed": 0, "confidence": 0.95}
+    assert RunSpec.from_dict(old).evaluation.intervals == IntervalSettings(resamples=50)
 
 
 def test_an_older_config_that_lacks_a_setting_names_it() -> None:
@@ -149,12 +169,13 @@ DAMAGES = [
     (_set("evaluation.metrics", "fd_clf"), "evaluation.metrics is a string, not a list"),
     (_set("evaluation.metrics", ["fd_clf", 3]), r"evaluation.metrics\[1\] is a number, not a string"),
     (_set("evaluation.divergence", None), "evaluation.divergence is null, not an object"),
+    (_set("evaluation.intervals.resamples", 1), "evaluation.intervals: --bootstrap must be 0 .* at least 2"),
     (_set("provenance.data_sha256", _DELETE), "no provenance.data_sha256"),
     (_set("environment.versions", {"torch": 2}), "environment.versions.torch is a number, not a string"),
     (_set("training.budget.kimg", -1), "training.budget: --kimg must be positive, got -1"),
     (
         _set("schema_version", 99),
-        r"written by a newer genbench \(config schema 99; this genbench reads up to 1\)",
+        rf"written by a newer genbench \(config schema 99; this genbench reads up to {SCHEMA_VERSION}\)",
     ),
     (_set("schema_version", "1"), "schema_version is '1', not a version number"),
 ]

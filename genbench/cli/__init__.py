@@ -17,7 +17,14 @@ from rich.console import Console, RenderableType
 from typer.core import TyperGroup
 
 from genbench.cli.listing import plain_listing, plugin_rows, rich_listing
-from genbench.cli.run_output import closing_table, failures, messages, where_things_are, write_report
+from genbench.cli.run_output import (
+    closing_table,
+    failures,
+    messages,
+    side_by_side_view,
+    where_things_are,
+    write_report,
+)
 from genbench.cli.version import print_version
 from genbench.core.progress import SilentProgress, progress_for
 from genbench.core.registry import Registry
@@ -27,6 +34,7 @@ from genbench.options.config import RunOptions, resolve_options
 from genbench.options.environment import plugin_autoload
 from genbench.options.lists import parse_list
 from genbench.options.suite import load_suite
+from genbench.results import compare_view
 from genbench.results.agreement import agreement_lines, feature_space_agreement
 from genbench.results.leaderboard import (
     read_records,
@@ -181,7 +189,11 @@ def leaderboard(
     summary: Annotated[
         bool,
         typer.Option(
-            "--summary", metavar="", help="One row per dataset and model: seeds finished and failed, metrics."
+            "--summary",
+            metavar="",
+            help="One row per dataset and model: seeds finished and failed, each metric as mean ± "
+            "half-width of its 95% interval over seeds (csv and json: mean, interval, median and "
+            "per-seed values as columns).",
         ),
     ] = False,
     columns: Annotated[
@@ -210,7 +222,9 @@ def leaderboard(
             raise UserError(f"no runs on dataset '{data}' in {out}; datasets with runs: {known}")
         frame = frame[frame["dataset"] == data]
     agreement = agreement_lines(feature_space_agreement(frame)) if format == "table" else []
-    frame = summarise(frame, by) if summary else sort_frame(frame, by)
+    runs = frame
+    frame = summarise(frame, by, numeric=format in ("csv", "json")) if summary else sort_frame(frame, by)
+    pairs = side_by_side_view(frame, runs, Console().width) if summary and format == "table" else None
     if columns is not None:
         frame = choose_columns(frame, list(parse_list(columns, option="--columns")))
     elif format == "table":
@@ -218,6 +232,8 @@ def leaderboard(
     if format == "table" and summary:  # On its side, as `genbench run` ends: a column per model fits.
         frame = by_model(frame)
     _print(render(frame, format, Console().width))
+    if pairs is not None:
+        Console().print(pairs)
     for line in agreement:  # Below the table only: csv and markdown stay one table to parse.
         typer.echo(line)
 
@@ -246,6 +262,32 @@ def show(
         typer.echo(json.dumps(view.to_json(), indent=2))
     else:
         Console().print(run_screen(view))
+
+
+@app.command()
+def compare(
+    model_a: Annotated[
+        str, typer.Argument(help="Model A (MODEL@SETUP for one setup of a model with several).")
+    ],
+    model_b: Annotated[str, typer.Argument(help="Model B.")],
+    out: Annotated[Path, typer.Option(help="Output folder holding run records.")] = Path("results"),
+    data: Annotated[
+        str | None, typer.Option(help="Only this dataset [default: every dataset with runs of both].")
+    ] = None,
+    metric: Annotated[str | None, typer.Option(help="Only this metric column, e.g. fd_clf_10k.")] = None,
+) -> None:
+    """Whether model A beats model B, metric by metric, over their seeds: the difference with its 95%
+    interval, Welch's t-test, the probability of improvement and a verdict."""
+    skipped: list[str] = []
+    try:
+        found = compare_view.comparisons(out, model_a, model_b, data, metric, skipped)
+    finally:
+        _skipped(skipped)
+    console = Console()
+    for compared in found.values():
+        console.print(compare_view.heading(compared), markup=False, highlight=False, soft_wrap=True)
+        console.print(render(compare_view.comparison_frame(compared), "table", console.width))
+    console.print(compare_view.FOOTNOTE, markup=False, highlight=False, soft_wrap=True)
 
 
 @app.command()

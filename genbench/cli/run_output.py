@@ -6,7 +6,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from rich.console import Console, RenderableType
+import pandas as pd
+from rich.console import Console, Group, RenderableType
+from rich.text import Text
 
 from genbench.core.layout import LEADERBOARD_FILE, RUNS_DIR
 from genbench.core.record import RunRecord
@@ -15,6 +17,8 @@ from genbench.results.leaderboard import records_frame, summarise
 from genbench.results.leaderboard_view import by_model, render, terminal_view
 from genbench.results.phase_seconds import with_phase_seconds
 from genbench.results.report import build_report
+from genbench.results.significance import side_by_side
+from genbench.results.statistics import WELCH
 from genbench.running.executor import failure_reason
 
 
@@ -37,7 +41,20 @@ def closing_table(floors: list[RunRecord], records: list[RunRecord], width: int)
     summary = with_phase_seconds(summarise(records_frame(floors + records)), records)
     rendered = render(by_model(terminal_view(summary)), "table", width)
     assert not isinstance(rendered, str)  # A table for a terminal, not text.
-    return rendered
+    finished = [record for record in records if record.finished]
+    pairs = side_by_side_view(summary, records_frame(finished), width) if finished else None
+    return rendered if pairs is None else Group(rendered, pairs)
+
+
+def side_by_side_view(summary: pd.DataFrame, runs: pd.DataFrame, width: int) -> RenderableType | None:
+    """Under a summary table: whether each pair of models shown next to each other differs, per metric
+    (genbench.results.significance); None where no pair has seeds to compare."""
+    pairs = side_by_side(summary, runs)
+    if pairs.empty:
+        return None
+    table = render(pairs, "table", width)
+    assert not isinstance(table, str)
+    return Group(Text(f"Side by side, over seeds ({WELCH} at 5%):"), table)
 
 
 def where_things_are(out: Path) -> str:

@@ -1,9 +1,9 @@
 """Where everything lives in an output folder: the one place that names its files and folders.
 
-    <out>/runs/<run id>/   config.json, train.jsonl, metrics.json, checkpoints, pictures, curves
-    <out>/floors/          the real-data floor record of each dataset and protocol
-    <out>/plots/<dataset>/ comparison plots (genbench report)
-    <out>/leaderboard.csv, <out>/report.html
+<out>/runs/<run id>/   config.json, train.jsonl, metrics.json, checkpoints, pictures, curves
+<out>/floors/          the real-data floor record of each dataset and protocol
+<out>/plots/<dataset>/ comparison plots (genbench report)
+<out>/leaderboard.csv, <out>/report.html
 """
 
 from __future__ import annotations

@@ -37,6 +37,7 @@ from dataclasses import dataclass
 EXTRACTORS = ("classifier", "inception", "estimator", "pixel_pca", "random_cnn")
 MODELS = ("all", "conditional")  # Which models a metric applies to.
 _COUNT_SUFFIX = re.compile(r"_(\d+(\.\d+)?k|\d+)$")
+LOWER, UPPER = "_lo", "_hi"  # Suffixes of the columns of an interval's ends (Column.interval).
 _REFERENCE = re.compile(r"^genbench\.evaluation\.\w+(\.\w+)*:\w+$")  # "module:function" in evaluation.
 
 
@@ -71,7 +72,7 @@ def torch_fidelity(metric: str) -> Computation:
 def estimate(estimator: str) -> Computation:
     """The held-out estimate of a fresh network trained on halves of the real and generated images:
     ``estimator`` names its function (``"module:function"``, given the halves, the settings and a
-    progress sink)."""
+    progress sink, returning the estimate with its held-out terms: genbench.evaluation.divergence.HeldOut)."""
     return Computation("genbench.evaluation.estimates:estimates", estimator)
 
 
@@ -80,7 +81,9 @@ class Column:
     """One leaderboard column of a metric: its stem (``"{n}"`` stands for the sample count), which
     way is better, what it holds beyond its metric's description (empty for the main value), whether
     it is a spread (a standard deviation: shown in tables, never ranked by default or plotted), its
-    unit where it has one, and for torch-fidelity's metrics the result key it shows."""
+    unit where it has one, for torch-fidelity's metrics the result key it shows, and whether it gets a
+    95% interval over the run's samples: two more columns beside it, ``<name>_lo`` and ``<name>_hi``,
+    which its computation fills (genbench.evaluation.bootstrap)."""
 
     stem: str
     higher_is_better: bool = False
@@ -88,10 +91,19 @@ class Column:
     spread: bool = False
     unit: str = ""
     key: str = ""
+    interval: bool = False
 
     def name(self, n: int) -> str:
         """The column's name for ``n`` generated samples."""
         return self.stem.format(n=format_count(n))
+
+    def bounds(self, n: int) -> tuple[str, str]:
+        """The names of the interval's lower and upper end for ``n`` generated samples."""
+        return bounds_of(self.name(n))
+
+    def names(self, n: int) -> tuple[str, ...]:
+        """Every column this one fills for ``n`` generated samples: itself, then its interval's ends."""
+        return (self.name(n), *self.bounds(n)) if self.interval else (self.name(n),)
 
     @property
     def label(self) -> str:
@@ -146,14 +158,14 @@ _FLOORED = (
 METRICS: tuple[Metric, ...] = (
     Metric(
         "fd_clf",
-        (Column("fd_clf_{n}", key=_FD),),
+        (Column("fd_clf_{n}", key=_FD, interval=True),),
         "Fréchet distance in the features of the dataset's reference classifier",
         "classifier",
         torch_fidelity("fid"),
     ),
     Metric(
         "kid_clf",
-        (Column("kid_clf_{n}", key=_KID), _std("kid_std_clf_{n}", "KID subsets", _KID_STD)),
+        (Column("kid_clf_{n}", key=_KID, interval=True), _std("kid_std_clf_{n}", "KID subsets", _KID_STD)),
         f"kernel distance (KID, mean and std over subsets) in {_CLF}",
         "classifier",
         torch_fidelity("kid"),
@@ -164,14 +176,17 @@ METRICS: tuple[Metric, ...] = (
     ),
     Metric(
         "prc_clf",
-        (Column("precision_clf_{n}", True, key="precision"), Column("recall_clf_{n}", True, key="recall")),
+        (
+            Column("precision_clf_{n}", True, key="precision", interval=True),
+            Column("recall_clf_{n}", True, key="recall", interval=True),
+        ),
         f"precision/recall (k=3) in {_CLF}",
         "classifier",
         torch_fidelity("prc"),
     ),
     Metric(
         "isc_clf",
-        (Column("isc_clf_{n}", True, key=_ISC), _std("isc_std_clf_{n}", "splits", _ISC_STD)),
+        (Column("isc_clf_{n}", True, key=_ISC, interval=True), _std("isc_std_clf_{n}", "splits", _ISC_STD)),
         "classifier score: the Inception Score formula on the reference classifier's logits",
         "classifier",
         torch_fidelity("isc"),
@@ -179,7 +194,7 @@ METRICS: tuple[Metric, ...] = (
     Metric(
         "acc_clf",
         (
-            Column("acc_clf_{n}", True),
+            Column("acc_clf_{n}", True, interval=True),
             Column("acc_clf_real", True, "the classifier's accuracy on the real test split"),
         ),
         "conditional models: the classifier's accuracy on samples for their requested labels, beside its "
@@ -190,46 +205,49 @@ METRICS: tuple[Metric, ...] = (
     ),
     Metric(
         "jsd_clf",
-        (Column("jsd_clf", unit=f"nats, in [0, log 2 = {math.log(2):.4f}]"),),
+        (Column("jsd_clf", unit=f"nats, in [0, log 2 = {math.log(2):.4f}]", interval=True),),
         "Jensen–Shannon estimate (nats, 0..log 2) of a fresh real-vs-generated classifier: "
         "log 2 − held-out BCE",
         "estimator",
-        estimate("genbench.evaluation.divergence:jsd_estimate"),
+        estimate("genbench.evaluation.divergence:jsd_held_out"),
         details=_FLOORED,
     ),
     Metric(
         "w1_critic",
-        (Column("w1_critic", unit="[-1, 1] pixels, L2"),),
+        (Column("w1_critic", unit="[-1, 1] pixels, L2", interval=True),),
         "Earth-Mover (W1) estimate of a fresh WGAN-GP critic (gradient penalty 10): "
         "held-out E f(real) − E f(generated)",
         "estimator",
-        estimate("genbench.evaluation.divergence:w1_estimate"),
+        estimate("genbench.evaluation.divergence:w1_held_out"),
         details=_FLOORED,
     ),
     Metric(
         "fid",
-        (Column("fid_{n}", key=_FD),),
+        (Column("fid_{n}", key=_FD, interval=True),),
         "Fréchet Inception distance (torch-fidelity, Inception-v3 2048-d features)",
         "inception",
         torch_fidelity("fid"),
     ),
     Metric(
         "kid",
-        (Column("kid_{n}", key=_KID), _std("kid_std_{n}", "KID subsets", _KID_STD)),
+        (Column("kid_{n}", key=_KID, interval=True), _std("kid_std_{n}", "KID subsets", _KID_STD)),
         "kernel Inception distance (KID, mean and std over subsets)",
         "inception",
         torch_fidelity("kid"),
     ),
     Metric(
         "isc",
-        (Column("isc_{n}", True, key=_ISC), _std("isc_std_{n}", "splits", _ISC_STD)),
+        (Column("isc_{n}", True, key=_ISC, interval=True), _std("isc_std_{n}", "splits", _ISC_STD)),
         "Inception Score (torch-fidelity, mean and std over splits)",
         "inception",
         torch_fidelity("isc"),
     ),
     Metric(
         "prc",
-        (Column("precision_{n}", True, key="precision"), Column("recall_{n}", True, key="recall")),
+        (
+            Column("precision_{n}", True, key="precision", interval=True),
+            Column("recall_{n}", True, key="recall", interval=True),
+        ),
         "precision/recall (k=3) in Inception-v3 2048-d features",
         "inception",
         torch_fidelity("prc"),
@@ -307,8 +325,25 @@ def uses_extractor(names: Iterable[str], extractor: str) -> bool:
 
 
 def column_spec(name: str) -> tuple[Metric, Column] | None:
-    """The metric and column a leaderboard column name belongs to, or None for other columns."""
+    """The metric and column a leaderboard column name belongs to, or None for other columns (an
+    interval's ends included: :func:`bound_of`)."""
     return _BY_STEM.get(stem_of(name))
+
+
+def bounds_of(name: str) -> tuple[str, str]:
+    """The names of the lower and upper end of column ``name``'s interval: ``fid_10k_lo``, ``fid_10k_hi``."""
+    return f"{name}{LOWER}", f"{name}{UPPER}"
+
+
+def bound_of(name: str) -> str | None:
+    """The column whose interval ``name`` ends (``fid_10k`` for ``fid_10k_lo``), None where ``name`` is
+    not an end of the interval of a column that has one."""
+    for suffix in (LOWER, UPPER):
+        if name.endswith(suffix):
+            spec = column_spec(name.removesuffix(suffix))
+            if spec is not None and spec[1].interval:
+                return name.removesuffix(suffix)
+    return None
 
 
 def stem_of(name: str) -> str:
@@ -330,10 +365,19 @@ def is_spread(name: str) -> bool:
 
 
 def column_order(names: list[str]) -> list[str]:
-    """Metric columns in table order (classifier metrics, estimates, Inception metrics), then any
-    others alphabetically, so related columns sit together whatever the sample count."""
+    """Metric columns in table order (classifier metrics, estimates, Inception metrics), each followed by
+    its interval's ends, then any others alphabetically, so related columns sit together whatever the
+    sample count."""
     rank = {stem: i for i, stem in enumerate(_BY_STEM)}
-    return sorted(names, key=lambda name: (rank.get(stem_of(name), len(rank)), name))
+    ends = {LOWER: 1, UPPER: 2}
+
+    def key(name: str) -> tuple[int, str, int]:
+        column = bound_of(name)
+        end = ends[name.removeprefix(column)] if column else 0
+        column = column or name
+        return rank.get(stem_of(column), len(rank)), column, end
+
+    return sorted(names, key=key)
 
 
 def format_count(n: int) -> str:

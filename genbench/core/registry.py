@@ -36,7 +36,6 @@ TRACKER_PACKAGES = {
 }
 
 
-
 @dataclass(frozen=True)
 class BrokenPlugin:
     """A plugin that failed to load: an import error, a misspelt hook, an API version it does not

@@ -5,14 +5,16 @@ the run and its training loop read it and nothing else, and it is the run folder
     RunSpec
       run_id, setup, dataset, model, seed, hparams, device
       training     TrainingSpec: budget (Budget), schedule (Schedule), precision
-      evaluation   EvaluationSpec: metrics, n_samples, n_eval, reference_split, n_reference, divergence
+      evaluation   EvaluationSpec: metrics, n_samples, n_eval, reference_split, n_reference, divergence,
+                   intervals (IntervalSettings)
       provenance   Provenance: the genbench release, the data's and weights' hashes, the model plugin
       environment  Environment: where the run trained (filled in by the run itself)
 
 ``config.json`` is :meth:`RunSpec.to_dict` with :data:`SCHEMA_VERSION`; :meth:`RunSpec.from_dict` reads
 it back type-checked (genbench.core.typed_json): a damaged file is a :class:`SpecError`, one line. A
 file without ``schema_version`` is an older genbench's (the run identity plus ``run_id``,
-``device_name``, ``log_every`` and ``versions``) and is read into the same spec. It lives in ``core``
+``device_name``, ``log_every`` and ``versions``) and is read into the same spec; so is one of schema 1,
+written before metrics had intervals (read as made without them). It lives in ``core``
 because the run writes it and the report reads it. The run id is the hash of the run identity
 (genbench.options.identity), which the spec holds value for value.
 """
@@ -26,9 +28,16 @@ from genbench.api import DataShape, SplitName
 from genbench.core.typed_json import TypedJsonError, read_typed
 from genbench.errors import UserError
 
-SCHEMA_VERSION = 1  # Bump when a field changes meaning or is added; read older ones in from_dict.
+SCHEMA_VERSION = 2  # Bump when a field changes meaning or is added; read older ones in from_dict.
+# 2: evaluation.intervals (issue 20).
 Precision = Literal["fp32", "bf16"]  # What --precision resolved to for a run's model and device.
 ESTIMATOR_ARCHITECTURE = "nnd-conv-v1"  # The divergence estimators' network (genbench.evaluation.divergence).
+# Resamples of each interval's bootstrap by default: its standard error is then within about 5% of the
+# one infinitely many resamples would give (relative error 1/sqrt(2 (B - 1))), and on a 2-core CPU the
+# intervals of every offline metric add about a tenth to the evaluation of 10,000 samples at 28x28 (the
+# README's Evaluation section has the measurement).
+DEFAULT_RESAMPLES = 200
+MAX_RESAMPLES = 100_000
 
 
 class SpecError(ValueError):
@@ -113,6 +122,34 @@ class DivergenceSettings:
 
 
 @dataclass(frozen=True)
+class IntervalSettings:
+    """The recipe of every metric's 95% interval over a run's samples (genbench.evaluation.bootstrap
+    computes them), recorded in each metric's protocol; ``resamples`` is ``--bootstrap`` (0: none)."""
+
+    resamples: int = DEFAULT_RESAMPLES  # 0: no intervals.
+    seed: int = 0  # Of the resampling: the same samples give the same interval.
+    confidence: float = 0.95
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.resamples <= MAX_RESAMPLES:
+            raise UserError(f"--bootstrap must be from 0 to {MAX_RESAMPLES:,}, got {self.resamples}")
+        if self.resamples == 1:  # A standard error needs two resamples at least.
+            raise UserError("--bootstrap must be 0 (no intervals) or at least 2, got 1")
+
+    @property
+    def enabled(self) -> bool:
+        """Whether metrics get intervals at all."""
+        return self.resamples > 0
+
+    def protocol(self, method: str) -> dict[str, Any]:
+        """What a metric's protocol records of its interval: ``method`` says what is resampled."""
+        return {"method": method, **asdict(self)}
+
+
+NO_INTERVALS = {"resamples": 0, "seed": 0, "confidence": 0.95}  # What a config before schema 2 made.
+
+
+@dataclass(frozen=True)
 class EvaluationSpec:
     """How the run is scored: after training (``n_samples`` samples, every metric) and during it
     (the cheap metric on ``n_eval`` samples)."""
@@ -123,6 +160,7 @@ class EvaluationSpec:
     reference_split: SplitName
     n_reference: int | None  # None: the whole reference split.
     divergence: DivergenceSettings
+    intervals: IntervalSettings = IntervalSettings()  # Each metric's, over the run's samples.
 
 
 @dataclass(frozen=True)
@@ -181,8 +219,9 @@ class RunSpec:
                 f"{SCHEMA_VERSION}): upgrade genbench to read it"
             )
         older = " (an older genbench's config)" if version < SCHEMA_VERSION else ""
+        moved = _from_schema_0(data) if version == 0 else _from_schema_1(data) if version == 1 else data
         try:
-            return read_typed(cls, data if version else _from_schema_0(data))
+            return read_typed(cls, moved)
         except TypedJsonError as error:
             raise SpecError(f"{error}{older}") from None
 
@@ -218,6 +257,7 @@ def _from_schema_0(old: dict[str, Any]) -> dict[str, Any]:
             },
             "n_samples": old.get("n_samples", _MISSING),
             "divergence": evaluation.get("divergence", _MISSING),
+            "intervals": evaluation.get("intervals", NO_INTERVALS),  # Recorded since issue 20.
         },
         "provenance": {
             "genbench_version": old.get("genbench_version", _MISSING),
@@ -235,6 +275,14 @@ def _from_schema_0(old: dict[str, Any]) -> dict[str, Any]:
         },
     }
     return _present(moved)
+
+
+def _from_schema_1(old: dict[str, Any]) -> dict[str, Any]:
+    """A config.json of schema 1: written before metrics had intervals, so its run made none."""
+    evaluation = old.get("evaluation")
+    if not isinstance(evaluation, dict) or "intervals" in evaluation:
+        return old  # The check names what is wrong, or reads what is there.
+    return {**old, "evaluation": {**evaluation, "intervals": NO_INTERVALS}}
 
 
 def _object(value: Any) -> dict[str, Any]:

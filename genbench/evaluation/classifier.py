@@ -259,9 +259,14 @@ def train_classifier(
 @torch.inference_mode()
 def classifier_accuracy(classifier: ReferenceClassifier, split: Split, device: torch.device) -> float:
     """Top-1 accuracy on ``split``."""
-    correct = 0
+    return int(classifier_correct(classifier, split, device).sum()) / len(split)
+
+
+def classifier_correct(classifier: ReferenceClassifier, split: Split, device: torch.device) -> torch.Tensor:
+    """Whether the top-1 prediction is each image's label: bool ``(N,)`` on the CPU."""
+    correct = []
     for start in range(0, len(split), 1024):
         images = to_unit_range(split.images[start : start + 1024].to(device))
         predicted = classifier(images).argmax(dim=1).cpu()
-        correct += int((predicted == split.labels[start : start + 1024]).sum())
-    return correct / len(split)
+        correct.append(predicted == split.labels[start : start + 1024])
+    return torch.cat(correct)

@@ -25,24 +25,37 @@ from genbench.evaluation.setup import EvaluationSetup
 @dataclass(frozen=True)
 class Request:
     """What a computation is given: uint8 samples, what they are compared with, the labels a
-    conditional model drew them for (None: unconditional) and the prefix of progress bar names.
-    ``floor``: the samples are the real-data floor's real images, not a model's (a computation that
-    compares with the training split scores images no model trained on instead)."""
+    conditional model drew them for (None: unconditional), the prefix of progress bar names and
+    whether the columns that have one get their interval (``setup.intervals`` says how). ``floor``: the
+    samples are the real-data floor's real images, not a model's (a computation that compares with the
+    training split scores images no model trained on instead)."""
 
     samples: torch.Tensor
     setup: EvaluationSetup
     labels: torch.Tensor | None = None
     label: str = ""
     floor: bool = False
+    intervals: bool = False  # The cheap metric during training goes without.
+
+    @property
+    def wants_intervals(self) -> bool:
+        """Whether to compute intervals: asked for, and not turned off (``--bootstrap 0``)."""
+        return self.intervals and self.setup.intervals.enabled
+
+
+Interval = tuple[float, float]  # The lower and upper end of a 95% interval.
 
 
 @dataclass(frozen=True)
 class Computed:
-    """One metric's values, in the order of its columns (None: could not be computed), and what its
-    protocol records beyond the fields every metric shares (EvaluationSetup.base_protocol)."""
+    """One metric's values, in the order of its columns (None: could not be computed), what its
+    protocol records beyond the fields every metric shares (EvaluationSetup.base_protocol), and, in
+    the order of the columns too, each one's interval over the samples (None for a column without one,
+    Column.interval; empty: none computed)."""
 
     values: tuple[float | None, ...]
     protocol: Mapping[str, Any]
+    intervals: tuple[Interval | None, ...] = ()
 
 
 # Computes the given metrics (all of one computation and one extractor) for a request: name -> Computed.

@@ -170,9 +170,30 @@ def _w1(net: nn.Module, real: torch.Tensor, fake: torch.Tensor) -> float:
     return float(_scores(net, real).mean() - _scores(net, fake).mean())
 
 
+@dataclass(frozen=True)
+class HeldOut:
+    """An estimate and the per-image terms it averages on the held-out halves: before its floor at 0,
+    it is ``offset + mean(real) − mean(generated)``, so its interval resamples them
+    (genbench.evaluation.estimates); ``high`` is the largest value the estimate can take."""
+
+    value: float
+    offset: float
+    real: torch.Tensor
+    generated: torch.Tensor
+    high: float = math.inf
+
+
 def jsd_estimate(halves: Halves, settings: DivergenceSettings, progress: ProgressSink | None = None) -> float:
     """Jensen–Shannon divergence estimate in nats, at most log 2: ``log 2 − held-out BCE`` (raw: noise
     can take it below 0)."""
+    return jsd_held_out(halves, settings, progress).value
+
+
+def jsd_held_out(
+    halves: Halves, settings: DivergenceSettings, progress: ProgressSink | None = None
+) -> HeldOut:
+    """:func:`jsd_estimate` with its terms, for the trained classifier's logits s:
+    ``log 2 − (mean softplus(−s(real)) + mean softplus(s(generated))) / 2``."""
     with _seeded(settings.seed, halves.real_train.device):
         net = _train(
             _classifier_loss,
@@ -183,12 +204,24 @@ def jsd_estimate(halves: Halves, settings: DivergenceSettings, progress: Progres
             settings,
             progress or SilentProgress(),
         )
-    return _jsd(net, halves.real_test, halves.fake_test)
+    value = _jsd(net, halves.real_test, halves.fake_test)  # Raw: the metric floors it at 0.
+    real, generated = (
+        -F.softplus(-_scores(net, halves.real_test)) / 2,
+        F.softplus(_scores(net, halves.fake_test)) / 2,
+    )
+    return HeldOut(value, math.log(2), real, generated, high=math.log(2))
 
 
 def w1_estimate(halves: Halves, settings: DivergenceSettings, progress: ProgressSink | None = None) -> float:
     """Earth-Mover (W1) estimate: the held-out gap ``E f(real) − E f(fake)`` of a WGAN-GP critic with
     its final weights (raw: noise can take it below 0)."""
+    return w1_held_out(halves, settings, progress).value
+
+
+def w1_held_out(
+    halves: Halves, settings: DivergenceSettings, progress: ProgressSink | None = None
+) -> HeldOut:
+    """:func:`w1_estimate` with its terms: the critic's values f on the held-out real and generated images."""
 
     def loss(net: nn.Module, real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
         return _critic_loss(net, real, fake, settings.gp_weight)
@@ -204,7 +237,8 @@ def w1_estimate(halves: Halves, settings: DivergenceSettings, progress: Progress
             progress or SilentProgress(),
             early_stopping=False,
         )
-    return _w1(net, halves.real_test, halves.fake_test)
+    value = _w1(net, halves.real_test, halves.fake_test)  # Raw: the metric floors it at 0.
+    return HeldOut(value, 0.0, _scores(net, halves.real_test), _scores(net, halves.fake_test))
 
 
 @contextlib.contextmanager

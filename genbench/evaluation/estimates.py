@@ -9,8 +9,15 @@ protocol (``raw_value``), so a 0 can be told from a clamped negative one."""
 from __future__ import annotations
 
 from genbench.core.metrics import METRICS, Metric
+from genbench.evaluation.bootstrap import difference_interval
 from genbench.evaluation.computation import Computed, Request, resolve
-from genbench.evaluation.divergence import make_halves
+from genbench.evaluation.divergence import HeldOut, make_halves
+
+# What an estimate's interval resamples, as its protocol says.
+INTERVAL_METHOD = (
+    "normal bootstrap interval: the estimate ± 1.96 standard errors over resamples of the held-out "
+    "halves' per-image terms, real and generated independently, the trained estimator held fixed"
+)
 
 FLOOR = 0.0  # Estimates below it are noise; reported as it, recorded raw.
 
@@ -29,11 +36,19 @@ def estimates(metrics: list[Metric], request: Request) -> dict[str, Computed]:
         estimator = resolve(metric.computation.argument)
         setup.progress.start(f"{request.label}{metric.name}", settings.steps, unit="steps")
         try:
-            raw = estimator(halves, settings, setup.progress)
+            held_out: HeldOut = estimator(halves, settings, setup.progress)
         finally:
             setup.progress.stop()
-        floored = {**protocol, "raw_value": raw, "reported": f"max({FLOOR:g}, raw_value)"}
-        computed[metric.name] = Computed((max(FLOOR, raw),), floored)
+        floored = {**protocol, "raw_value": held_out.value, "reported": f"max({FLOOR:g}, raw_value)"}
+        value = max(FLOOR, held_out.value)
+        if not request.wants_intervals:
+            computed[metric.name] = Computed((value,), floored)
+            continue
+        interval = difference_interval(
+            held_out.offset, held_out.real, held_out.generated, setup.intervals, low=FLOOR, high=held_out.high
+        )
+        with_interval = {**floored, "interval": setup.intervals.protocol(INTERVAL_METHOD)}
+        computed[metric.name] = Computed((value,), with_interval, (interval,))
     return computed
 
 

@@ -88,7 +88,7 @@ def evaluate(
     ``label`` names progress bars. Columns carry the sample count ``named_for`` (default: the number of
     samples) and come in the order of the metric table. ``floor``: the samples are the real-data
     floor's real images (genbench.evaluation.computation.Request)."""
-    request = Request(samples, setup, labels, label, floor)
+    request = Request(samples, setup, labels, label, floor, intervals=True)
     chosen = [m for m in METRICS if m.name in setup.metrics and m.applies_to(conditional=labels is not None)]
     groups: dict[tuple[Compute, str], list[Metric]] = {}
     for entry in chosen:
@@ -105,7 +105,10 @@ def evaluate(
     protocol: dict[str, dict[str, Any]] = {}
     for entry in chosen:
         result = computed[entry.name]
-        for column, value in zip(entry.columns, result.values, strict=True):
+        intervals = result.intervals or (None,) * len(entry.columns)
+        for column, value, interval in zip(entry.columns, result.values, intervals, strict=True):
             values[column.name(n)] = value
             protocol[column.name(n)] = {"metric": entry.description, **base, **result.protocol}
+            if column.interval:  # Beside the value; empty where it could not be computed or was not asked.
+                values.update(zip(column.bounds(n), interval or (None, None), strict=True))
     return Evaluation(values, protocol, seconds)

@@ -12,12 +12,23 @@ from typing import Any
 import torch
 import torch_fidelity
 from threadpoolctl import threadpool_limits
+from torch_fidelity.defaults import DEFAULTS
 from torch_fidelity.feature_extractor_base import FeatureExtractorBase
+from torch_fidelity.metric_fid import fid_features_to_statistics, fid_statistics_to_metric
+from torch_fidelity.metric_isc import isc_featuresdict_to_metric
+from torch_fidelity.metric_kid import kid_featuresdict_to_metric
+from torch_fidelity.metric_prc import KEY_METRIC_PRECISION, KEY_METRIC_RECALL
 from torch_fidelity.registry import FEATURE_EXTRACTORS_REGISTRY
+from torch_fidelity.utils import (
+    create_feature_extractor,
+    extract_featuresdict_from_input_id_cached,
+    resolve_feature_layer_for_metric,
+)
 
 from genbench.core.images import to_unit_range
 from genbench.evaluation import statistics_cache
 from genbench.evaluation.classifier import ClassifierInfo, load_classifier
+from genbench.evaluation.precision_recall import Membership, membership
 
 EXTRACTOR_NAME = "genbench-classifier"
 KID_SUBSET_SIZE = 1000  # torch-fidelity's default, reduced where a side has fewer than twice as many.
@@ -136,6 +147,18 @@ def protocol_settings(metric: str, n_images: int, n_reference: int) -> dict[str,
     return {}
 
 
+@dataclass(frozen=True)
+class FidelityPass:
+    """What one pass of an extractor over the generated and the reference images gave: torch-fidelity's
+    results by its keys, and what their intervals resample: each metric's features of the generated
+    and of the reference images (none of the reference for IS) and precision/recall's per-image terms."""
+
+    results: dict[str, float]
+    generated: dict[str, torch.Tensor]  # Metric (fid, kid, prc, isc) -> features of its layer.
+    reference: dict[str, torch.Tensor]
+    membership: Membership | None = None
+
+
 def fidelity_metrics(
     images: torch.Tensor,
     reference: torch.Tensor,
@@ -155,31 +178,78 @@ def fidelity_metrics(
     whenever the reference images or the extractor's weights change (None: no cache). ``on_read``
     hears how many images (generated, then reference) have been read so far.
     """
+    pass_ = fidelity_pass(
+        images, reference, metrics, extractor, reference_cache_name, device, cache_root, on_read
+    )
+    return pass_.results
+
+
+def fidelity_pass(
+    images: torch.Tensor,
+    reference: torch.Tensor,
+    metrics: Collection[str],
+    extractor: Extractor,
+    reference_cache_name: str | None,
+    device: torch.device,
+    cache_root: Path,
+    on_read: Callable[[int], None] | None = None,
+) -> FidelityPass:
+    """:func:`fidelity_metrics`'s results with the features behind them (the same arguments)."""
     binary = any(m in metrics for m in TWO_INPUT_METRICS)
+    cache_name = reference_cache_name if binary else None
+    kwargs: dict[str, Any] = {
+        "input1": ImageTensors(images.cpu(), extractor.rgb, on_read),
+        "input2": ImageTensors(reference.cpu(), extractor.rgb, _after(on_read, len(images)))
+        if binary
+        else None,
+        "input2_cache_name": cache_name,
+        "cache": cache_name is not None,
+        "cache_root": str(cache_root),
+        "kid_subsets": KID_SUBSETS,
+        "kid_subset_size": kid_subset_size(len(images), len(reference)),
+        "isc_splits": min(ISC_SPLITS, len(images)),
+        "feature_extractor": extractor.name,
+        "feature_extractor_weights_path": str(extractor.weights_path),
+        "cuda": device.type == "cuda",
+        "batch_size": extractor.batch_size,
+        "save_cpu_ram": True,  # No DataLoader worker processes: the images are already in memory.
+        "verbose": False,
+    }
     # torch-fidelity's KID and FID run in NumPy: its BLAS gets as many threads as torch has, as more
     # than that competes with torch's own threads (30 times slower on a busy two-core machine).
-    cache_name = reference_cache_name if binary else None
     with threadpool_limits(limits=torch.get_num_threads(), user_api="blas"):
-        result = statistics_cache.checked(cache_root, cache_name, lambda: torch_fidelity.calculate_metrics(
-            input1=ImageTensors(images.cpu(), extractor.rgb, on_read),
-            input2=ImageTensors(reference.cpu(), extractor.rgb, _after(on_read, len(images)))
-            if binary
-            else None,
-            input2_cache_name=reference_cache_name if binary else None,
-            cache=binary and reference_cache_name is not None,
-            cache_root=str(cache_root),
-            **dict.fromkeys(metrics, True),  # fid=True, kid=True, ...: the metrics asked for.
-            kid_subsets=KID_SUBSETS,
-            kid_subset_size=kid_subset_size(len(images), len(reference)),
-            isc_splits=min(ISC_SPLITS, len(images)),
-            feature_extractor=extractor.name,
-            feature_extractor_weights_path=str(extractor.weights_path),
-            cuda=device.type == "cuda",
-            batch_size=extractor.batch_size,
-            save_cpu_ram=True,  # No DataLoader worker processes: the images are already in memory.
-            verbose=False,
-        ))
-    return {key: float(value) for key, value in result.items()}
+        return statistics_cache.checked(cache_root, cache_name, lambda: _one_pass(kwargs, metrics))
+
+
+def _one_pass(kwargs: dict[str, Any], metrics: Collection[str]) -> FidelityPass:
+    """torch-fidelity's calculate_metrics for one extractor (its calculate_metrics_one_feature_extractor),
+    step by step with its own functions, keeping the features; the reference's are cached by it.
+    Precision and recall are computed image by image with its code (genbench.evaluation.precision_recall)."""
+    layers = {metric: resolve_feature_layer_for_metric(metric, **kwargs) for metric in metrics}
+    extractor = create_feature_extractor(kwargs["feature_extractor"], sorted(set(layers.values())), **kwargs)
+    first = extract_featuresdict_from_input_id_cached(1, extractor, **kwargs)
+    second = extract_featuresdict_from_input_id_cached(2, extractor, **kwargs) if kwargs["input2"] else {}
+    results: dict[str, float] = {}
+    if "isc" in metrics:
+        results.update(isc_featuresdict_to_metric(first, layers["isc"], **kwargs))
+    if "fid" in metrics:
+        statistics = (fid_features_to_statistics(side[layers["fid"]]) for side in (first, second))
+        results.update(fid_statistics_to_metric(*statistics, verbose=False))
+    if "kid" in metrics:
+        results.update(kid_featuresdict_to_metric(first, second, layers["kid"], **kwargs))
+    found = None
+    if "prc" in metrics:
+        found = membership(
+            first[layers["prc"]],
+            second[layers["prc"]],
+            DEFAULTS["prc_neighborhood"],
+            DEFAULTS["prc_batch_size"],
+        )
+        results.update({KEY_METRIC_PRECISION: found.precision, KEY_METRIC_RECALL: found.recall})
+    generated = {metric: first[layer] for metric, layer in layers.items()}
+    reference = {metric: second[layer] for metric, layer in layers.items() if layer in second}
+    results = {key: float(value) for key, value in results.items()}
+    return FidelityPass(results, generated, reference, found)
 
 
 def _after(on_read: Callable[[int], None] | None, offset: int) -> Callable[[int], None] | None:

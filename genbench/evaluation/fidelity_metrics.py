@@ -12,7 +12,14 @@ import torch
 
 from genbench.core.metrics import Metric
 from genbench.evaluation.computation import Computed, Request
-from genbench.evaluation.fidelity import Extractor, classifier_extractor, fidelity_metrics, protocol_settings
+from genbench.evaluation.feature_intervals import intervals_of
+from genbench.evaluation.fidelity import (
+    Extractor,
+    FidelityPass,
+    classifier_extractor,
+    fidelity_pass,
+    protocol_settings,
+)
 from genbench.evaluation.inception import EXTRACTOR_NAME as INCEPTION_EXTRACTOR
 from genbench.evaluation.pixel_pca import pixel_pca_extractor
 from genbench.evaluation.random_network import random_network_extractor
@@ -25,13 +32,13 @@ def torch_fidelity_pass(
     metrics: Collection[str],
     extractor: Extractor,
     label: str | None = None,
-) -> dict[str, float]:
+) -> FidelityPass:
     """One torch-fidelity pass for its ``metrics`` (fid, kid, prc, isc) with ``extractor``: its results
-    by torch-fidelity's keys. The images it reads are reported as progress under ``label`` (None: not
-    reported)."""
+    by torch-fidelity's keys and the features behind them. The images it reads are reported as
+    progress under ``label`` (None: not reported)."""
 
-    def compute(on_read: Callable[[int], None] | None) -> dict[str, float]:
-        return fidelity_metrics(
+    def compute(on_read: Callable[[int], None] | None) -> FidelityPass:
+        return fidelity_pass(
             samples,
             setup.reference,
             metrics,
@@ -82,10 +89,14 @@ def torch_fidelity(metrics: list[Metric], request: Request) -> dict[str, Compute
             return {m.name: Computed((None,) * len(m.columns), missing) for m in metrics}
         (extractor, shared), label = offline, None  # Seconds: no progress bar.
     asked = {m.computation.argument for m in metrics}
-    result = torch_fidelity_pass(samples, setup, asked, extractor, label)
+    found = torch_fidelity_pass(samples, setup, asked, extractor, label)
     computed = {}
     for metric in metrics:
-        values = tuple(result[column.key] for column in metric.columns)
+        values = tuple(found.results[column.key] for column in metric.columns)
         settings = protocol_settings(metric.computation.argument, len(samples), len(setup.reference))
-        computed[metric.name] = Computed(values, {**shared, **settings})
+        protocol, intervals = {**shared, **settings}, ()
+        if request.wants_intervals:
+            method, intervals = intervals_of(metric, found, setup)
+            protocol["interval"] = setup.intervals.protocol(method)
+        computed[metric.name] = Computed(values, protocol, intervals)
     return computed

@@ -63,6 +63,7 @@ def floor_record(
         "classifier": setup.classifier.key,
         "inception": setup.inception.sha256,
         "divergence": dataclasses.asdict(setup.divergence),
+        "intervals": dataclasses.asdict(setup.intervals),
     }
     run_id = f"{setup.dataset}-floor-{stable_hash(key_material, 10)}"
     path = out / FLOORS_DIR / f"{run_id}.json"

@@ -16,7 +16,7 @@ from genbench.api import Split
 from genbench.core.hashing import tensor_sha256
 from genbench.core.metrics import uses_extractor
 from genbench.core.progress import ProgressSink, SilentProgress
-from genbench.core.run_spec import DivergenceSettings
+from genbench.core.run_spec import DivergenceSettings, IntervalSettings
 from genbench.evaluation.classifier import ClassifierInfo
 from genbench.evaluation.inception import InceptionWeights
 
@@ -64,6 +64,7 @@ class EvaluationSetup:
         if key not in self.prepared:
             self.prepared[key] = build()
         return self.prepared[key]
+    intervals: IntervalSettings = field(default_factory=IntervalSettings)  # Each metric's, over the samples.
 
     @cached_property
     def fingerprint(self) -> str:

@@ -93,5 +93,3 @@ def checked(cache_root: Path, name: str | None, compute: Callable[[], T]) -> T:
         if error.errno in (errno.ENOSPC, errno.EDQUOT):
             raise
     return result
-
-

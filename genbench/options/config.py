@@ -14,7 +14,13 @@ from pathlib import Path
 from typing import Any
 
 from genbench.api import SplitName
-from genbench.core.run_spec import Budget, DivergenceSettings
+from genbench.core.run_spec import (
+    DEFAULT_RESAMPLES,
+    MAX_RESAMPLES,
+    Budget,
+    DivergenceSettings,
+    IntervalSettings,
+)
 from genbench.errors import UserError
 from genbench.options.declaration import (
     count,
@@ -79,6 +85,12 @@ MAX_RESOURCES_PER_RUN = 1024  # GPUs or CPUs one run may ask Ray for.
 def _a_tenth_of_the_budget(values: Mapping[str, Any]) -> float:
     """Checkpoints and the cheap metric come at EVAL_POINTS points of the budget unless told otherwise."""
     return values.get("kimg", DEFAULT_KIMG) / EVAL_POINTS
+
+
+def _resamples(flag: str, value: int) -> None:
+    """0 (no intervals) or from 2 resamples (a standard error needs two) to MAX_RESAMPLES."""
+    count(0, MAX_RESAMPLES)(flag, value)
+    IntervalSettings(resamples=value)  # Refuses 1, naming --bootstrap.
 
 
 @dataclass(frozen=True)
@@ -266,6 +278,15 @@ class RunOptions:
         panel="Evaluation",
         metavar="STEPS",
     )
+    bootstrap: int = option(
+        DEFAULT_RESAMPLES,
+        help="Resamples of the bootstrap behind every metric's 95% interval over the run's samples "
+        "(columns <metric>_lo, <metric>_hi); 0: no intervals",
+        suite="an integer (0: no intervals)",
+        check=_resamples,
+        group="evaluation",
+        affects_results=True,
+    )
     overrides: dict[str, dict[str, Any]] = option(  # model -> {hyperparameter: value}
         default_factory=dict,
         help="Set a model's hyperparameter, e.g. --set dcgan.lr=1e-4 (repeatable)",
@@ -430,6 +451,11 @@ class RunOptions:
     def divergence(self) -> DivergenceSettings:
         """The divergence estimators' recipe (the sweep puts it in each run's spec)."""
         return DivergenceSettings(steps=self.divergence_steps)
+
+    @property
+    def intervals(self) -> IntervalSettings:
+        """How every metric's interval over the run's samples is made."""
+        return IntervalSettings(resamples=self.bootstrap)
 
 
 def resolve_options(

@@ -75,6 +75,8 @@ def result_options(options: RunOptions) -> dict[str, Any]:
             group[spec.name] = getattr(options, spec.name)
     # The estimators' whole recipe, not only the declared --divergence-steps.
     values.setdefault("evaluation", {})["divergence"] = dataclasses.asdict(options.divergence)
+    # The intervals' whole recipe (resamples, seed, confidence), not only the declared --bootstrap.
+    values["evaluation"]["intervals"] = dataclasses.asdict(options.intervals)
     return values
 
 

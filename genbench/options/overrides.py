@@ -18,7 +18,6 @@ from genbench.options.flags import FALSE_WORDS, TRUE_WORDS
 Overrides = dict[str, dict[str, Any]]  # model name -> {hyperparameter: value}
 
 
-
 def parse_set_options(items: Iterable[str]) -> Overrides:
     """``["wgan.n_critic=2", "vae.recon=mse"]`` -> ``{"wgan": {"n_critic": "2"}, "vae": {"recon": "mse"}}``.
 

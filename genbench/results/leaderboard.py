@@ -24,11 +24,12 @@ from genbench.core.layout import (
     RUNS_DIR,
 )
 from genbench.core.locks import Lock
-from genbench.core.metrics import column_order, column_spec, higher_is_better, stem_of
+from genbench.core.metrics import bound_of, column_order, column_spec, higher_is_better, stem_of
 from genbench.core.record import RecordError, RunRecord
 from genbench.errors import UserError
 from genbench.results.floors import floor_groups, floor_protocol
 from genbench.results.folder_readme import write_folder_readme
+from genbench.results.over_seeds import summary_cells
 from genbench.results.records import read_record_file
 from genbench.results.setup_labels import setup_names
 
@@ -203,19 +204,23 @@ def _leaderboard(out: Path, unreadable: list[str] | None) -> pd.DataFrame:
     return records_frame(found.records)
 
 
-def summarise(frame: pd.DataFrame, by: str | None = None) -> pd.DataFrame:
+def summarise(frame: pd.DataFrame, by: str | None = None, numeric: bool = False) -> pd.DataFrame:
     """Per dataset, model, setup and protocol: seeds that finished, runs that did not (``failed``:
-    failed or diverged), kimg, wall seconds and each metric as ``mean ± std`` over the finished seeds;
-    per dataset the floors first (one row each, never averaged), then best first by the mean of ``by``.
+    failed or diverged), kimg, wall seconds and each figure over the finished seeds as
+    ``mean ± half-width (n seeds)``, the 95% Student t interval (genbench.results.over_seeds; with
+    ``numeric``, the mean, the interval's ends, the median and the per-seed values as columns of their
+    own); per dataset the floors first (one row each, never averaged), then best first by the mean of
+    ``by``.
 
     Runs of one model with another budget, other hyperparameters or another evaluation (another
     ``setup``) are another row, never more seeds."""
-    figures = value_columns(frame)
+    figures = [c for c in value_columns(frame) if bound_of(c) is None]  # Runs' intervals: not over seeds.
     column = sort_column(frame, by)
     frame = frame.assign(_group=floor_groups(frame))
     keys = ["dataset", "model", "setup", "_group", *(c for c in PROTOCOL_COLUMNS if c in frame.columns)]
     rows = []
     for _, group in frame.groupby(keys, sort=False, dropna=False):
+        group = group.sort_values("seed", kind="stable")  # Per-seed values in seed order.
         first = group.iloc[0]
         done = group[~group["status"].isin(NOT_FINISHED)]  # Failed runs have no metrics to average.
         row: dict[str, Any] = {
@@ -231,7 +236,7 @@ def summarise(frame: pd.DataFrame, by: str | None = None) -> pd.DataFrame:
         }
         row.update({c: first[c] for c in PROTOCOL_COLUMNS if c in frame.columns})
         for figure in figures:
-            row[figure] = mean_std(done[figure])
+            row.update(summary_cells(figure, done[figure], first["model"] == FLOOR_MODEL, numeric))
         rows.append(row)
     summary = pd.DataFrame(rows)
     if summary.empty:
@@ -242,16 +247,6 @@ def summarise(frame: pd.DataFrame, by: str | None = None) -> pd.DataFrame:
         ["dataset", "_floor", "_sort", "model"], ascending=[True, True, ascending, True], na_position="last"
     )
     return summary.drop(columns=["_floor", "_sort"]).reset_index(drop=True)
-
-
-def mean_std(values: pd.Series) -> str:
-    """``mean ± std`` (sample std) over seeds; just the mean for one seed; empty for none."""
-    values = pd.to_numeric(values, errors="coerce").dropna().astype(float)
-    if values.empty:
-        return ""
-    if len(values) == 1:
-        return f"{values.iloc[0]:.4g}"
-    return f"{values.mean():.4g} ± {values.std(ddof=1):.2g}"
 
 
 def several_setups(frame: pd.DataFrame) -> bool:

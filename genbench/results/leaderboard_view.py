@@ -17,7 +17,7 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
-from genbench.core.metrics import is_spread
+from genbench.core.metrics import bound_of, is_spread
 from genbench.errors import UserError
 from genbench.results.floors import floor_labels, is_floor, several_floors
 from genbench.results.leaderboard import (
@@ -32,7 +32,14 @@ from genbench.results.leaderboard import (
 
 # Left out of the terminal view (bookkeeping), kept in csv and markdown.
 TERMINAL_HIDDEN = [
-    "status", "budget_kimg", "steps", "stopped_by", "train_seconds", "device", "run_id", "error"
+    "status",
+    "budget_kimg",
+    "steps",
+    "stopped_by",
+    "train_seconds",
+    "device",
+    "run_id",
+    "error",
 ]
 # Repeated in every block of a table too wide for the terminal: they say which row is which.
 # "" is the figure-name column of a table turned on its side (by_model).
@@ -44,8 +51,8 @@ _COLUMN_EXTRA = 3
 def terminal_view(frame: pd.DataFrame, by: str | None = None) -> pd.DataFrame:
     """The columns worth a terminal: no bookkeeping, no protocol columns unless they differ between
     rows, no setup columns unless a model has several setups (or a dataset several floors), no figure
-    nobody has, no spreads (unless sorted by one); csv and markdown have all. Where a run failed or
-    diverged, its status and the first line of its error are shown."""
+    nobody has, no spreads (unless sorted by one), no run's interval ends; csv and markdown have all.
+    Where a run failed or diverged, its status and the first line of its error are shown."""
     failures = "status" in frame.columns and bool(frame["status"].isin(NOT_FINISHED).any())
     shown = set(SETUP_COLUMNS) | ({"status", "error"} if failures else set())
     drop = [c for c in TERMINAL_HIDDEN if c in frame.columns and c not in shown]
@@ -55,7 +62,7 @@ def terminal_view(frame: pd.DataFrame, by: str | None = None) -> pd.DataFrame:
         drop += [c for c in SETUP_COLUMNS if c in frame.columns]
     drop += [c for c in PROTOCOL_COLUMNS if c in frame.columns and frame[c].nunique(dropna=False) <= 1]
     for column in value_columns(frame):
-        if column != by and (_empty(frame[column]) or is_spread(column)):
+        if column != by and (_empty(frame[column]) or is_spread(column) or bound_of(column) is not None):
             drop.append(column)
     frame = frame.drop(columns=list(dict.fromkeys(drop)))
     for count in (c for c in OUTCOME_COLUMNS if c in frame.columns):  # A floor has no seeds: a blank,

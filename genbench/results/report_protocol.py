@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from genbench.core.metrics import column_spec, higher_is_better, metrics_of
+from genbench.core.metrics import LOWER, bound_of, column_spec, higher_is_better, metrics_of
 from genbench.core.run_spec import Environment, RunSpec
 from genbench.results.leaderboard import BEST_KIMG, BEST_PREFIX, FINAL_PREFIX
 
@@ -221,6 +221,9 @@ def column_note(dataset: DatasetReport, column: str) -> str:
     know), direction and the sample counts and settings as recorded."""
     if column in COLUMN_NOTES:
         return COLUMN_NOTES[column]
+    if (bounded := bound_of(column)) is not None:
+        end = "lower" if column.endswith(LOWER) else "upper"
+        return f"the {end} end of the 95% interval of {bounded} over the run's samples (its note says how)"
     protocols = _protocols(dataset, column)
     direction = "higher is better" if higher_is_better(column) else "lower is better"
     spec = column_spec(column)
@@ -257,7 +260,17 @@ def sample_notes(dataset: DatasetReport, column: str) -> list[str]:
     subsets = sorted({(p["kid_subsets"], p["kid_subset_size"]) for p in protocols if "kid_subset_size" in p})
     if subsets:
         parts.append(" / ".join(f"{count} subsets of {size} images a side" for count, size in subsets))
+    intervals = sorted(
+        {_interval_text(p["interval"]) for p in protocols if isinstance(p.get("interval"), dict)}
+    )
+    if intervals:
+        parts.append("95% interval over the run's samples: " + " / ".join(intervals))
     return parts
+
+
+def _interval_text(interval: dict[str, Any]) -> str:
+    """A metric's interval method as its protocol records it (genbench.core.run_spec.IntervalSettings)."""
+    return f"{interval.get('method')} ({interval.get('resamples')} resamples, seed {interval.get('seed')})"
 
 
 def _during_training_note(column: str) -> str | None:

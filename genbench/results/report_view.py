@@ -13,6 +13,8 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from markupsafe import Markup
+
 from genbench.core.metrics import column_order, higher_is_better
 from genbench.figures.palette import model_colour
 from genbench.results.agreement import Agreement, feature_space_agreement
@@ -23,6 +25,7 @@ from genbench.results.report_cells import Cell, Shown, cell, shown
 from genbench.results.report_glossary import GlossaryEntry, glossary
 from genbench.results.report_numbers import number, spread
 from genbench.results.report_protocol import Fact, protocol_facts
+from genbench.results.report_significance import significance_section
 from genbench.results.report_summary import Summary, SummaryColumn, summarise_dataset
 
 if TYPE_CHECKING:  # genbench.results.report renders through this module.
@@ -31,6 +34,7 @@ if TYPE_CHECKING:  # genbench.results.report renders through this module.
 # A dataset's sections, in page order: the body and the contents are both made from this one list.
 SECTIONS: tuple[tuple[str, str], ...] = (
     ("summary", "Summary"),
+    ("significance", "Significance over seeds"),
     ("charts", "Metric charts"),
     ("models", "Models"),
     ("runs", "All runs"),
@@ -97,6 +101,9 @@ class DatasetView:
     facts: list[Fact]
     glossary: list[GlossaryEntry]
     agreement: list[Agreement]  # The models' FD rankings compared across feature spaces.
+    # Each metric's pairs of models over their seeds: the section's markup, escaped where it is made
+    # (genbench.results.report_significance).
+    significance: Markup
 
 
 def slug(name: str) -> str:
@@ -132,6 +139,7 @@ def dataset_view(dataset: DatasetReport) -> DatasetView:
         protocol_facts(dataset),
         glossary(dataset, columns),
         feature_space_agreement(dataset.frame),
+        Markup(significance_section(dataset)),
     )
 
 

@@ -73,6 +73,7 @@ class Benchmark:
             reference_split=options.reference_split,
             n_reference=options.n_reference,
             divergence=options.divergence,
+            intervals=options.intervals,
         )
         trackers = build_trackers(registry, options.track)  # Checked now: a typo never costs a sweep.
         self.stop = StopRequests()
@@ -237,6 +238,7 @@ class Benchmark:
             inception=self.inception,
             metrics=options.metrics,
             divergence=self.evaluation.divergence,
+            intervals=self.evaluation.intervals,
             device=self.context.device,
             cache_root=options.cache_dir / "fidelity",
             progress=self.context.progress,

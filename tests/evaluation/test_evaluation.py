@@ -19,7 +19,9 @@ from torch_fidelity.metric_fid import fid_features_to_statistics, fid_statistics
 import genbench.evaluation.classifier
 from genbench import Model, hookimpl
 from genbench.core.images import balanced_labels, to_unit_range
+from genbench.core.metrics import bound_of
 from genbench.core.registry import Registry
+from genbench.core.run_spec import IntervalSettings
 from genbench.evaluation.classifier import ClassifierInfo, Recipe, cached_classifier, load_classifier
 from genbench.evaluation.evaluate import evaluate, generate
 from genbench.evaluation.fidelity import classifier_extractor
@@ -45,7 +47,9 @@ def bars_classifier(tmp_path_factory: pytest.TempPathFactory) -> tuple[Classifie
 
 def _fd_clf(images: torch.Tensor, setup: EvaluationSetup) -> float:
     """The reference-classifier FD of uint8 ``images``, as the evaluation reports it."""
-    (fd,) = evaluate(images, setup).metrics.values()  # The setup asks for fd_clf only.
+    values = evaluate(images, setup).metrics  # The setup asks for fd_clf only: its value and interval.
+    (name,) = [name for name in values if bound_of(name) is None]
+    fd = values[name]
     assert fd is not None
     return fd
 
@@ -138,13 +142,25 @@ def test_evaluation_names_the_sample_count_and_records_its_protocol(bars_classif
     evaluation = evaluate(train.images[:200], setup, labels=train.labels[:200])
     assert list(evaluation.metrics) == [
         "fd_clf_200",
+        "fd_clf_200_lo",
+        "fd_clf_200_hi",
         "kid_clf_200",
+        "kid_clf_200_lo",
+        "kid_clf_200_hi",
         "kid_std_clf_200",
         "precision_clf_200",
+        "precision_clf_200_lo",
+        "precision_clf_200_hi",
         "recall_clf_200",
+        "recall_clf_200_lo",
+        "recall_clf_200_hi",
         "isc_clf_200",
+        "isc_clf_200_lo",
+        "isc_clf_200_hi",
         "isc_std_clf_200",
         "acc_clf_200",
+        "acc_clf_200_lo",
+        "acc_clf_200_hi",
         "acc_clf_real",
     ]
     assert all(math.isfinite(v) for v in evaluation.metrics.values())
@@ -169,6 +185,7 @@ def test_missing_inception_weights_leave_those_columns_empty_and_say_why(
     inception = ["fid_100", "kid_100", "kid_std_100", "isc_100", "isc_std_100", "precision_100", "recall_100"]
     assert all(evaluation.metrics[name] is None for name in inception)
     assert all(evaluation.protocol[name]["unavailable"] == "no weights in this test" for name in inception)
+    assert evaluation.metrics["fid_100_lo"] is None and evaluation.metrics["recall_100_hi"] is None
     assert math.isfinite(evaluation.metrics["fd_clf_100"])
 
 
@@ -246,3 +263,25 @@ def test_the_cheap_metric_at_the_end_reads_what_the_final_evaluation_does(tmp_pa
     (record,) = Benchmark(options, registry).run()
     assert record.during_training["metric"] == "fd_clf_90"
     assert record.during_training["final"] == pytest.approx(record.metrics["fd_clf_90"], rel=1e-9)
+
+
+def test_intervals_off_leave_their_columns_empty_and_the_values_as_they_are(
+    bars_classifier, tmp_path: Path
+) -> None:
+    info, train, test = bars_classifier
+    metrics = ("fd_clf", "prc_clf", "acc_clf")
+    with_intervals = evaluate(
+        train.images[:150], make_setup("bars", test, info, tmp_path, metrics), train.labels[:150]
+    )
+    off = dataclasses.replace(
+        make_setup("bars", test, info, tmp_path, metrics), intervals=IntervalSettings(0)
+    )
+    without = evaluate(train.images[:150], off, train.labels[:150])
+    assert list(without.metrics) == list(with_intervals.metrics)  # The same columns, ...
+    for name, value in without.metrics.items():
+        if bound_of(name) is None:
+            assert value == with_intervals.metrics[name], name  # ... the same values, ...
+        else:
+            assert value is None and with_intervals.metrics[name] is not None, name  # ... no intervals.
+    assert "interval" not in without.protocol["fd_clf_150"]
+    assert with_intervals.protocol["acc_clf_150"]["interval"]["resamples"] == 200

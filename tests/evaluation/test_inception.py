@@ -30,7 +30,12 @@ from genbench.options.config import RunOptions
 from genbench.running.sweep import Benchmark
 
 INCEPTION = ("fid", "kid", "isc", "prc")
-COLUMNS = ["fid_20", "kid_20", "kid_std_20", "isc_20", "isc_std_20", "precision_20", "recall_20"]
+# With their intervals' ends, in the order evaluation fills them (genbench.core.metrics).
+FILLED = [
+    *("fid_20", "fid_20_lo", "fid_20_hi", "kid_20", "kid_20_lo", "kid_20_hi", "kid_std_20"),
+    *("isc_20", "isc_20_lo", "isc_20_hi", "isc_std_20"),
+    *("precision_20", "precision_20_lo", "precision_20_hi", "recall_20", "recall_20_lo", "recall_20_hi"),
+]
 
 
 pytestmark = pytest.mark.usefixtures("one_thread")  # See conftest.one_thread.
@@ -115,8 +120,10 @@ def test_inception_metrics_run_through_torch_fidelity(random_weights: Path, tmp_
     setup = dataclasses.replace(setup, progress=progress)
     # 8x8 grayscale images: repeated to RGB and resized to 299x299 by torch-fidelity's extractor.
     evaluation = evaluate(train.images[:20], setup)
-    assert list(evaluation.metrics) == COLUMNS
+    assert list(evaluation.metrics) == FILLED
     assert all(math.isfinite(v) for v in evaluation.metrics.values()), evaluation.metrics
+    metrics = evaluation.metrics
+    assert metrics["fid_20_lo"] <= metrics["fid_20"] <= metrics["fid_20_hi"]  # Inception's FD has one too.
     assert evaluation.metrics["fid_20"] > 0 and evaluation.metrics["isc_20"] >= 1
     protocol = evaluation.protocol["fid_20"]
     assert protocol["weights_sha256"] == weights.sha256 and protocol["extractor"].endswith(

@@ -25,6 +25,7 @@ from genbench.core.metrics import (
     Column,
     Computation,
     Metric,
+    bound_of,
     column_order,
     column_spec,
     estimate,
@@ -93,19 +94,28 @@ def test_a_real_evaluation_fills_every_column_of_the_table(
 ) -> None:
     evaluation = evaluations[conditional]
     chosen = [m for m in METRICS if m.applies_to(conditional)]
-    assert list(evaluation.metrics) == [c.name(N) for m in chosen for c in m.columns]  # In table order.
+    # In table order, each column with an interval followed by its ends.
+    assert list(evaluation.metrics) == [name for m in chosen for c in m.columns for name in c.names(N)]
     assert conditional == any(m.models == "conditional" for m in chosen)
     for metric in chosen:
         for column in metric.columns:
             value, protocol = evaluation.metrics[column.name(N)], evaluation.protocol[column.name(N)]
+            bounds = [evaluation.metrics[name] for name in column.bounds(N)] if column.interval else []
             assert protocol["metric"] == metric.description and protocol["n_generated"] == N
             if metric.extractor == "inception":  # No weights here: empty, with the reason.
-                assert value is None and "unavailable" in protocol, column
+                assert value is None and "unavailable" in protocol and bounds in ([], [None, None]), column
                 continue
             assert value is not None and math.isfinite(value), column
             assert not column.spread or value >= 0, column
             if column.unit:
                 assert protocol["units"][column.label] == column.unit
+            if column.interval:  # Every value of the table but spreads and a constant has its interval.
+                lo, hi = bounds
+                assert lo is not None and hi is not None and lo <= value <= hi, column
+                assert protocol["interval"]["resamples"] == 200 and protocol["interval"]["seed"] == 0
+                assert protocol["interval"]["method"].startswith("normal bootstrap interval"), column
+            else:
+                assert column.spread or column.name(N) == "acc_clf_real", column
     if conditional:
         real = evaluation.protocol["acc_clf_real"]["classifier_test_accuracy"]
         assert evaluation.metrics["acc_clf_real"] == real
@@ -138,8 +148,12 @@ def test_columns_resolve_to_their_metric_direction_and_spread() -> None:
     assert not higher_is_better("isc_std_500") and not higher_is_better("w1_critic")
     assert is_spread("kid_std_10k") and is_spread("isc_std_clf_500") and not is_spread("kid_clf_500")
     assert uses_extractor(["fd_clf", "kid"], "inception") and not uses_extractor(["fd_clf"], "inception")
-    every = [c.name(10_000) for m in METRICS for c in m.columns]
+    every = [name for m in METRICS for c in m.columns for name in c.names(10_000)]
     assert len(set(every)) == len(every) and column_order(every[::-1]) == every
+    # An interval's ends belong to their column, never to the table as columns of their own.
+    assert bound_of("fid_10k_lo") == "fid_10k" and bound_of("jsd_clf_hi") == "jsd_clf"
+    assert bound_of("kid_std_10k_lo") is None and bound_of("acc_clf_real_hi") is None
+    assert column_spec("fid_10k_lo") is None and bound_of("fid_10k") is None
 
 
 def _readme_rows() -> dict[str, tuple[list[str], str]]:

@@ -47,6 +47,7 @@ AFFECTING = {
     "reference_split": "train",
     "n_reference": 50,
     "divergence_steps": 10,
+    "bootstrap": 0,
     "eval_every": 0.5,
     "n_eval": 100,
 }

@@ -220,7 +220,8 @@ def test_a_bit_flip_that_leaves_a_valid_record_is_read_as_the_record_now_says(ca
     of the right kinds and values is a different record, read as such, not damage genbench can see."""
     record = _run_dir(case.finished) / "metrics.json"
     assert json.loads(record.read_text())["seed"] == 0
-    flip_bit(record, b'"seed": ', 0x01)  # '0' (0x30) becomes '1' (0x31).
+    # The record's own seed (indented 2, at the top level; a metric's interval records a seed too):
+    flip_bit(record, b'\n  "seed": ', 0x01)  # '0' (0x30) becomes '1' (0x31).
     board = _invoke(["leaderboard", "--out", str(case.finished), "--format", "csv"])
     assert board.exit_code == 0 and "skipped" not in board.stderr, board.output
     (row,) = [line for line in board.stdout.splitlines() if ",gan," in line]

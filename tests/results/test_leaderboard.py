@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import math
 import shutil
 from pathlib import Path
 
@@ -76,14 +77,53 @@ def test_an_unreadable_record_is_skipped_and_listed(tmp_path: Path) -> None:
     assert len(unreadable) == 1 and "digits-gan-seed0-xyz/metrics.json: not valid JSON" in unreadable[0]
 
 
-def test_summary_gives_mean_and_std_over_seeds(tmp_path: Path) -> None:
+def test_summary_gives_the_mean_and_its_interval_over_seeds(tmp_path: Path) -> None:
     _record(tmp_path, "dcgan", 0, 10.0)
     _record(tmp_path, "dcgan", 1, 14.0)
     _record(tmp_path, "vae", 0, 20.0)
     summary = summarise(rebuild_leaderboard(tmp_path)).set_index("model")
     assert summary.loc["dcgan", "seeds"] == 2
-    assert summary.loc["dcgan", "fd_clf_10k"] == "12 ± 2.8"  # Sample std of (10, 14).
-    assert summary.loc["vae", "fd_clf_10k"] == "20"
+    # Student t over (10, 14): standard error 2, t(0.975, 1 degree of freedom) = 12.71.
+    assert summary.loc["dcgan", "fd_clf_10k"] == "12 ± 25 (2 seeds)"
+    assert summary.loc["vae", "fd_clf_10k"] == "20 (one seed: no interval)"
+
+
+def test_the_numeric_summary_has_the_interval_median_and_every_seed(tmp_path: Path) -> None:
+    for seed, fd in ((2, 30.0), (0, 10.0), (1, 14.0)):
+        _record(tmp_path, "dcgan", seed, fd)
+    _record(tmp_path, "vae", 0, 20.0)
+    _floor(tmp_path, 1.0, 0.95)
+    summary = summarise(rebuild_leaderboard(tmp_path), numeric=True).set_index("model")
+    dcgan = summary.loc["dcgan"]
+    assert (
+        dcgan["fd_clf_10k"] == 18.0 and dcgan["fd_clf_10k_median"] == 14.0 and dcgan["fd_clf_10k_seeds"] == 3
+    )
+    assert dcgan["fd_clf_10k_values"] == "10;14;30"  # In seed order.
+    assert dcgan["fd_clf_10k_lo"] == pytest.approx(18 - 4.302653 * math.sqrt(112 / 3), abs=1e-4)
+    assert dcgan["fd_clf_10k_hi"] == pytest.approx(18 + 4.302653 * math.sqrt(112 / 3), abs=1e-4)
+    vae = summary.loc["vae"]
+    assert vae["fd_clf_10k"] == 20.0 and pd.isna(vae["fd_clf_10k_lo"]) and vae["fd_clf_10k_seeds"] == 1
+    floor = summary.loc[FLOOR_MODEL]  # One measurement: its value, no seeds.
+    assert floor["fd_clf_10k"] == 1.0 and pd.isna(floor["fd_clf_10k_seeds"])
+
+
+def test_a_runs_interval_sits_beside_its_value_in_the_csv_and_off_the_terminal(tmp_path: Path) -> None:
+    _record(tmp_path, "dcgan", 0, 10.0)
+    path = tmp_path / "runs" / "digits-dcgan-seed0-abc" / "metrics.json"
+    record = json.loads(path.read_text())
+    record["metrics"].update({"fd_clf_10k_hi": 12.5, "fd_clf_10k_lo": 7.5, "kid_clf_10k": 3.0})
+    path.write_text(json.dumps(record))
+    frame = rebuild_leaderboard(tmp_path)
+    on_disk = list(pd.read_csv(tmp_path / "leaderboard.csv").columns)
+    assert on_disk[on_disk.index("fd_clf_10k") :][:4] == [
+        "fd_clf_10k",
+        "fd_clf_10k_lo",
+        "fd_clf_10k_hi",
+        "kid_clf_10k",
+    ]
+    assert metric_columns(frame) == ["fd_clf_10k", "kid_clf_10k"]  # Ends are not metrics to rank by.
+    assert "fd_clf_10k_lo" not in terminal_view(frame).columns
+    assert "fd_clf_10k_lo" not in summarise(frame).columns  # Over seeds, the interval is the seeds'.
 
 
 def test_render_formats(tmp_path: Path) -> None:
@@ -148,7 +188,8 @@ def test_summary_sorts_by_the_mean_and_keeps_the_floor_first(tmp_path: Path) -> 
     _floor(tmp_path, 1.0, 0.95)
     summary = summarise(rebuild_leaderboard(tmp_path), by="fd_clf_10k")
     assert list(summary["model"]) == [FLOOR_MODEL, "vae", "dcgan"]
-    assert list(summary["seeds"]) == [0, 1, 2] and summary.loc[2, "fd_clf_10k"] == "20 ± 14"
+    assert list(summary["seeds"]) == [0, 1, 2] and summary.loc[2, "fd_clf_10k"] == "20 ± 130 (2 seeds)"
+    assert summary.loc[0, "fd_clf_10k"] == "1"  # The floor: its value, not a mean over seeds.
 
 
 def test_metric_columns_keep_related_metrics_together() -> None:
@@ -190,8 +231,9 @@ def test_each_setup_of_a_model_is_its_own_row_and_name(tmp_path: Path) -> None:
     _record(tmp_path, "vae", 0, 20.0, setup="v")
     summary = summarise(rebuild_leaderboard(tmp_path)).set_index(["model", "setup"])
     assert summary.loc[("dcgan", "long"), "seeds"] == 2
-    assert summary.loc[("dcgan", "long"), "fd_clf_10k"] == "12 ± 2.8"
-    assert summary.loc[("dcgan", "short"), ["seeds", "budget_kimg", "fd_clf_10k"]].tolist() == [1, 2, "40"]
+    assert summary.loc[("dcgan", "long"), "fd_clf_10k"] == "12 ± 25 (2 seeds)"
+    one_seed = [1, 2, "40 (one seed: no interval)"]
+    assert summary.loc[("dcgan", "short"), ["seeds", "budget_kimg", "fd_clf_10k"]].tolist() == one_seed
     names = list(by_model(terminal_view(summary.reset_index())).columns[1:])
     # Named by what differs (the budget), not by the setup's hash; best first.
     assert names == ["digits/dcgan [kimg 10]", "digits/vae", "digits/dcgan [kimg 2]"]

@@ -1,0 +1,66 @@
+"""Precision and recall (Kynkäänniemi et al. 2019) sample by sample: torch-fidelity's computation
+(``torch_fidelity.metric_prc.calculate_precision_recall_part``, its distance and k-nearest-neighbour code,
+called the same way), keeping for every image whether it lies inside the other side's manifold instead
+of only the fractions. The fractions are then exactly torch-fidelity's precision and recall, and their
+intervals resample these per-image terms (genbench.evaluation.fidelity_metrics)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch_fidelity.metric_prc import calc_cdist_part
+
+
+@dataclass(frozen=True)
+class Membership:
+    """For each generated image, whether it lies inside the reference manifold (precision's terms), and
+    for each reference image, whether it lies inside the generated manifold (recall's terms)."""
+
+    precision_terms: torch.Tensor  # bool (n_generated,)
+    recall_terms: torch.Tensor  # bool (n_reference,)
+
+    @property
+    def precision(self) -> float:
+        """The fraction of generated images inside the reference manifold."""
+        return self.precision_terms.float().mean().item()
+
+    @property
+    def recall(self) -> float:
+        """The fraction of reference images inside the generated manifold."""
+        return self.recall_terms.float().mean().item()
+
+
+def membership(
+    generated: torch.Tensor, reference: torch.Tensor, neighbourhood: int, batch_size: int
+) -> Membership:
+    """Each side's manifold is the union of balls around its features, each as wide as the distance to
+    its ``neighbourhood``-th nearest neighbour on its side; precision's terms ask, per generated image,
+    whether it falls in some reference ball, recall's the converse (torch-fidelity's ``prc``, whose
+    input1 is the generated images and input2 the reference, batch by batch as it does)."""
+    radii_generated = _radii(generated, neighbourhood, batch_size)
+    radii_reference = _radii(reference, neighbourhood, batch_size)
+    recall = torch.cat(
+        [
+            (calc_cdist_part(batch, generated, batch_size) <= radii_generated).any(dim=1)
+            for batch in reference.split(batch_size)
+        ]
+    )
+    precision = torch.cat(
+        [
+            (calc_cdist_part(batch, reference, batch_size) <= radii_reference).any(dim=1)
+            for batch in generated.split(batch_size)
+        ]
+    )
+    return Membership(precision, recall)
+
+
+def _radii(features: torch.Tensor, neighbourhood: int, batch_size: int) -> torch.Tensor:
+    """Each feature's distance to its ``neighbourhood``-th nearest other feature (itself, at distance 0,
+    is the first)."""
+    return torch.cat(
+        [
+            calc_cdist_part(batch, features, batch_size).kthvalue(neighbourhood + 1).values
+            for batch in features.split(batch_size)
+        ]
+    )
