@@ -7,6 +7,7 @@ before any run starts, with the model, the key and what it takes.
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -29,7 +30,11 @@ def parse_set_options(items: Iterable[str]) -> Overrides:
         model, dot, key = target.strip().partition(".")
         if not (sep and dot and model and key):
             raise UserError(f"--set takes MODEL.KEY=VALUE, e.g. --set wgan.n_critic=2; got {item!r}")
-        overrides.setdefault(model, {})[key.strip()] = value.strip()
+        table, key = overrides.setdefault(model.strip(), {}), key.strip()
+        if key in table:  # Last-wins would hide a typo or a forgotten flag from a long command line.
+            twice = f"({table[key]!r}, then {value.strip()!r})"
+            raise UserError(f"--set gives {model.strip()}.{key} twice {twice}; give it once")
+        table[key] = value.strip()
     return overrides
 
 
@@ -66,7 +71,9 @@ def convert(model: str, key: str, value: Any, default: Any) -> Any:
                 raise ValueError(value)
             return int(value)
         if kind is float:
-            return float(value)
+            if math.isnan(converted := float(value)):  # Never a setting: a typo, or a lost computation.
+                raise ValueError(value)
+            return converted
         if default is None or isinstance(value, kind):
             return value
     except (ValueError, TypeError, OverflowError):  # "abc", None, or "1e999" for an int.

@@ -28,8 +28,8 @@ from collections.abc import Callable
 import torch
 
 from genbench.api import Model
+from genbench.options.environment import CAPTURE_ENV, capture_allowed
 
-CAPTURE_ENV = "GENBENCH_CAPTURE"
 WARMUP_PERIODS = 3  # Eager periods before capture, as PyTorch's CUDA graph examples warm up.
 
 Batch = tuple[torch.Tensor, torch.Tensor]
@@ -41,8 +41,8 @@ def capture_refusal(model: Model, device: torch.device) -> str | None:
     """Why ``model``'s step is not captured on ``device``; None when it is."""
     if device.type != "cuda":
         return "CUDA graphs need a CUDA device"
-    if os.environ.get(CAPTURE_ENV) == "0":
-        return f"${CAPTURE_ENV}=0"
+    if not capture_allowed():
+        return f"${CAPTURE_ENV}={os.environ[CAPTURE_ENV]}"
     if not model.capturable:
         return f"'{model.name}' does not declare its step capturable"
     if model.step_period < 1:

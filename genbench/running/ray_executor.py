@@ -81,7 +81,9 @@ class RayExecutor:
             raise UserError(
                 "--device cuda was asked for but the Ray cluster has no GPU; use --device auto or cpu"
             )
-        return torch.device("cuda" if gpus and self.options.device != "cpu" else "cpu")
+        device = torch.device("cuda" if gpus and self.options.device != "cpu" else "cpu")
+        _check_resources(self.options, device, self.ray.nodes())
+        return device
 
     def run(self, context: RunContext, jobs: list[RunJob], on_record: OnRecord) -> list[RunRecord]:
         """Submit every job, then gather records as runs finish (one progress line per running run)."""
@@ -179,6 +181,30 @@ def _portable(data: LoadedData) -> LoadedData:
     moves what it needs to its own device."""
     setup = dataclasses.replace(data.setup, progress=SilentProgress(), device=torch.device("cpu"))
     return dataclasses.replace(data, setup=setup)
+
+
+def _check_resources(options: RunOptions, device: torch.device, nodes: list[dict[str, Any]]) -> None:
+    """What a run asks for must fit on one node of the cluster: Ray would otherwise wait for it forever
+    (an infeasible task). GPUs asked for where runs train on CPUs would change nothing: refused too."""
+    alive = [node.get("Resources", {}) for node in nodes if node.get("Alive", True)]
+    if options.gpus_per_run is not None:
+        if device.type != "cuda":
+            raise UserError(
+                f"--gpus-per-run {options.gpus_per_run:g}: runs train on CPUs here (the Ray cluster has no "
+                "GPU, or --device cpu); leave it out, or use --cpus-per-run"
+            )
+        most = max((resources.get("GPU", 0) for resources in alive), default=0)
+        if options.gpus_per_run > most:
+            raise UserError(
+                f"--gpus-per-run {options.gpus_per_run:g}: no node of the Ray cluster has that many GPUs "
+                f"(the most on one node is {most:g})"
+            )
+    most_cpus = max((resources.get("CPU", 0) for resources in alive), default=0)
+    if options.cpus_per_run is not None and options.cpus_per_run > most_cpus:
+        raise UserError(
+            f"--cpus-per-run {options.cpus_per_run:g}: no node of the Ray cluster has that many CPUs "
+            f"(the most on one node is {most_cpus:g})"
+        )
 
 
 def _check_address(address: str, label: str) -> None:

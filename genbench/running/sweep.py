@@ -27,7 +27,7 @@ from genbench.evaluation.classifier import cached_classifier
 from genbench.evaluation.floor import floor_record, write_floor
 from genbench.evaluation.inception import InceptionWeights, resolve_inception_weights
 from genbench.evaluation.setup import EvaluationSetup, reference_images
-from genbench.options.config import RunOptions
+from genbench.options.config import KNOWN_METRICS, RunOptions
 from genbench.options.identity import ResolvedRun, data_sha256, run_identity
 from genbench.options.overrides import resolve_hparams
 from genbench.results.leaderboard import rebuild_leaderboard
@@ -36,6 +36,7 @@ from genbench.running.executor import make_executor
 from genbench.running.fast_path import resolve_precision
 from genbench.running.interrupts import StopRequests
 from genbench.running.jobs import RunJob
+from genbench.running.preflight import check_metrics_apply, check_models_fit
 from genbench.running.single_run import LoadedData, RunContext
 
 Job = tuple[PluginEntry, Hyperparameters, int]  # (model, hyperparameters, seed)
@@ -60,6 +61,9 @@ class Benchmark:
             for entry in map(registry.model, options.models)
         ]
         self.datasets = [registry.dataset(name) for name in options.datasets]
+        check_models_fit(self.models, self.datasets)  # Before anything is loaded or written.
+        chosen = options.metrics != KNOWN_METRICS
+        check_metrics_apply([entry for entry, _ in self.models], options.metrics, chosen, announce)
         self.stop = StopRequests()
         self.executor = make_executor(options)
         self.context = RunContext(

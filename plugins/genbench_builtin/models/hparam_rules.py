@@ -10,6 +10,7 @@ import math
 from collections.abc import Callable
 from typing import Any
 
+from genbench.blocks.latent import PRIORS
 from genbench.errors import UserError
 
 
@@ -38,14 +39,26 @@ FIELD_RULES: dict[str, str] = {
 }
 
 
+# Field name -> the words it may be: checked with the numbers, before anything runs (a model that
+# checked its words when built failed as a run, after the sweep had started).
+FIELD_CHOICES: dict[str, tuple[str, ...]] = {
+    "recon": ("bce", "mse"),  # The VAE's reconstruction term.
+    "prior": tuple(PRIORS),  # The MLP GANs' latent prior.
+    "critic_norm": ("layer", "none"),  # WGAN-GP's critic normalisation.
+}
+
+
 def check_hparams(model: str, hparams: object) -> None:
     """Raise a :class:`UserError` naming ``model`` and the field for the first field of the dataclass
-    ``hparams`` that breaks its rule (:data:`FIELD_RULES`)."""
+    ``hparams`` that breaks its rule (:data:`FIELD_RULES`) or is none of its words (:data:`FIELD_CHOICES`)."""
     for spec in dataclasses.fields(hparams):  # type: ignore[arg-type]
+        value = getattr(hparams, spec.name)
+        choices = FIELD_CHOICES.get(spec.name)
+        if choices is not None and value not in choices:
+            raise UserError(f"{model}.{spec.name} must be one of {', '.join(choices)}; got {value!r}")
         rule = FIELD_RULES.get(spec.name)
         if rule is None:
             continue
-        value = getattr(hparams, spec.name)
         test, must_be = RULES[rule]
         if not test(value):
             raise UserError(f"{model}.{spec.name} must be {must_be}, got {value!r}")
