@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import os
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -21,7 +22,15 @@ from torch import nn
 
 from genbench.api import DataShape, Split
 from genbench.core.batches import DeviceBatches
-from genbench.core.files import atomic_torch_save, atomic_write_json, file_sha256, read_json
+from genbench.core.files import (
+    atomic_torch_save,
+    atomic_write_json,
+    checksum_problem,
+    file_sha256,
+    not_a_regular_file,
+    read_json,
+    with_checksum,
+)
 from genbench.core.images import to_unit_range
 from genbench.core.progress import ProgressSink, SilentProgress
 
@@ -124,8 +133,8 @@ def cached_classifier(
     key = hashlib.sha256(json.dumps(key_material, sort_keys=True).encode()).hexdigest()[:16]
     path = cache_dir / f"{dataset}-{key}.pt"
     sidecar = path.with_suffix(".json")
-    if path.exists() or sidecar.exists():
-        problem = _cache_problem(path, sidecar)
+    if os.path.lexists(path) or os.path.lexists(sidecar):
+        problem = _cache_problem(path, sidecar, key_material)
         if problem is None:
             meta = read_json(sidecar)
             return ClassifierInfo(path, key, meta["weights_sha256"], meta["test_accuracy"])
@@ -140,12 +149,16 @@ def cached_classifier(
     accuracy = classifier_accuracy(classifier, test, device)
     atomic_torch_save(path, checkpoint(classifier, shape, recipe))
     weights_sha256 = file_sha256(path)
-    atomic_write_json(sidecar, {**key_material, "test_accuracy": accuracy, "weights_sha256": weights_sha256})
+    record = {**key_material, "test_accuracy": accuracy, "weights_sha256": weights_sha256}
+    atomic_write_json(sidecar, with_checksum(record))  # A changed accuracy digit is damage, not news.
     return ClassifierInfo(path, key, weights_sha256, accuracy)
 
 
-def _cache_problem(path: Path, sidecar: Path) -> str | None:
+def _cache_problem(path: Path, sidecar: Path, key_material: dict[str, object]) -> str | None:
     """What is wrong with a cached classifier (its weights and their record), None if it is sound."""
+    for file in (sidecar, path):
+        if (problem := not_a_regular_file(file)) is not None:
+            return f"{file} is {problem}"
     try:
         meta = read_json(sidecar)
     except FileNotFoundError:
@@ -158,6 +171,10 @@ def _cache_problem(path: Path, sidecar: Path) -> str | None:
         or not isinstance(meta.get("test_accuracy"), int | float)
     ):
         return f"{sidecar} is not a classifier record"
+    if (problem := checksum_problem(meta)) is not None:
+        return f"{sidecar}: {problem}"
+    if any(meta.get(key) != value for key, value in key_material.items()):
+        return f"{sidecar} is another classifier's record"
     try:
         if file_sha256(path) != meta["weights_sha256"]:
             return f"{path} does not match its record's SHA-256 (damaged)"

@@ -13,12 +13,13 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from genbench.api import Split
-from genbench.core.files import atomic_write_json, read_json
+from genbench.core.files import atomic_write_json, not_a_regular_file, read_json
 from genbench.core.layout import FLOOR_MODEL, FLOORS_DIR
 from genbench.core.record import RecordError, RunRecord
 from genbench.evaluation.evaluate import evaluate
@@ -61,14 +62,14 @@ def floor_record(
     record_key = _hash({**key_material, "metrics": sorted(setup.metrics)})
     cached = cache_dir / FLOORS_DIR / f"{setup.dataset}-{record_key}.json"
     run_id = f"{setup.dataset}-floor-{protocol_key}"
-    if cached.exists():
+    if os.path.lexists(cached):  # A link to nothing is there too: damage to say.
         try:
             record = RunRecord.from_dict(read_json(cached))
             if record.run_id == run_id and record.status == "floor":
                 return record
             problem = "another floor's record"
         except (RecordError, ValueError, OSError) as error:  # ValueError: JSON and UnicodeDecode errors.
-            problem = " ".join(str(error).split()) or type(error).__name__
+            problem = not_a_regular_file(cached) or " ".join(str(error).split()) or type(error).__name__
         warn(f"cached floor {cached} is damaged ({problem}); computing it again")
     evaluation = evaluate(images, setup, label=f"{setup.dataset}/floor/", named_for=n_samples)
     record = RunRecord(

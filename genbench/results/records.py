@@ -13,6 +13,7 @@ import hashlib
 import json
 import os
 import platform
+import shutil
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -23,10 +24,14 @@ from filelock import FileLock
 from genbench.core.files import (
     atomic_write_json,
     atomic_write_text,
+    checksum_problem,
     file_sha256,
+    not_a_regular_file,
     read_json,
     read_jsonl,
+    remove_damaged,
     remove_temporaries,
+    with_checksum,
 )
 from genbench.core.layout import (
     CONFIG_FILE,
@@ -74,9 +79,9 @@ class RunFolder:
         """The run's record, None if there is none; :class:`RecordError` (one line naming the file and
         what is wrong) if it is damaged, or if a checkpoint it vouches for does not match it."""
         path = self.file(METRICS_FILE)
-        if not path.exists():
-            return None
-        record = read_record_file(path)
+        if not os.path.lexists(path) or (path.is_symlink() and not path.exists()):
+            return None  # No record (a link to nothing is none either): the run is done (again).
+        record = read_record_file(path, expected_run_id=self.run_id)
         for name, digest in record.files.items():
             problem = digest_problem(self.file(name), digest)
             if problem is not None:
@@ -102,9 +107,13 @@ class RunFolder:
         """Delete what interrupted writes left (temporary files) and, in a finished run, the resume
         checkpoints a kill between the record and their removal left. Under the run's lock."""
         remove_temporaries(self.path)
-        if self.finished:
+        if self.status in ("finished", "diverged"):  # Reused as they are: never resumed again.
             for name in (RESUME_FILE, PREVIOUS_RESUME_FILE):
-                self.file(name).unlink(missing_ok=True)
+                remove_damaged(self.file(name))
+
+    def log_rows(self) -> int:
+        """How many rows ``train.jsonl`` holds (for the record, which vouches for the log)."""
+        return len(read_jsonl(self.file(TRAIN_LOG_FILE)))
 
     def digest(self, name: str) -> FileDigest:
         """The size and SHA-256 of a file of this run, for its record to vouch for it."""
@@ -119,14 +128,37 @@ class RunFolder:
         return FileLock(self.file(LOCK_FILE), timeout=timeout)
 
     def clear(self) -> None:
-        """Remove every file of an earlier attempt (the lock stays: it is held)."""
+        """Remove everything an earlier attempt left (the lock stays: it is held), folders and links
+        in a file's place included: the run folder is genbench's alone."""
         for path in self.path.iterdir():
-            if path.name != LOCK_FILE and path.is_file():
+            if path.name == LOCK_FILE:
+                continue
+            if path.is_dir() and not path.is_symlink():
+                shutil.rmtree(path)
+            else:
                 path.unlink()
 
     def write_config(self, config: dict[str, Any]) -> None:
         """Save the resolved config and versions."""
-        atomic_write_json(self.file(CONFIG_FILE), config)
+        atomic_write_json(self.file(CONFIG_FILE), with_checksum(config))
+
+    def read_config(self) -> tuple[dict[str, Any], str | None]:
+        """The run's ``config.json`` and None, or ``{}`` and what is wrong with it (missing, not a file,
+        not JSON, another run's, a changed value: its checksum does not match)."""
+        path = self.file(CONFIG_FILE)
+        problem = not_a_regular_file(path)
+        if problem is not None:
+            return {}, problem
+        try:
+            config = read_json(path)
+        except FileNotFoundError:
+            return {}, "missing"
+        except (OSError, ValueError) as error:  # ValueError: JSON and UnicodeDecode errors.
+            return {}, f"unreadable ({type(error).__name__})"
+        if not isinstance(config, dict) or config.get("run_id") != self.run_id:
+            return {}, "not this run's config"
+        problem = checksum_problem(config)
+        return ({}, problem) if problem is not None else (config, None)
 
     def append_log(self, row: dict[str, Any]) -> None:
         """Append a row to ``train.jsonl``.
@@ -149,11 +181,18 @@ class RunFolder:
         atomic_write_json(self.file(METRICS_FILE), record.to_dict())
 
 
-def read_record_file(path: Path) -> RunRecord:
+def read_record_file(path: Path, expected_run_id: str | None = None) -> RunRecord:
     """A record file (``metrics.json``, a floor), validated; :class:`RecordError` naming the file and
-    what is wrong when it cannot be read."""
+    what is wrong when it cannot be read, or when it is not the record of ``expected_run_id`` (another
+    run's record copied in its place would show another run's numbers)."""
+    problem = not_a_regular_file(path)
+    if problem is not None:
+        raise RecordError(f"{path}: {problem}")
     try:
-        return RunRecord.from_dict(read_json(path))
+        record = RunRecord.from_dict(read_json(path))
+        if expected_run_id is not None and record.run_id != expected_run_id:
+            raise RecordError(f"the record of {record.run_id}, not of {expected_run_id} (another run's)")
+        return record
     except RecordError as error:
         raise RecordError(f"{path}: {error}") from None
     except UnicodeDecodeError:
@@ -166,6 +205,9 @@ def read_record_file(path: Path) -> RunRecord:
 
 def digest_problem(path: Path, digest: FileDigest) -> str | None:
     """What is wrong with ``path`` against the size and SHA-256 a record holds, None if it matches."""
+    problem = not_a_regular_file(path)
+    if problem is not None:
+        return problem
     try:
         size = path.stat().st_size
         if size != digest.size:
@@ -177,6 +219,33 @@ def digest_problem(path: Path, digest: FileDigest) -> str | None:
     except OSError as error:
         return f"unreadable ({error.strerror or error})"
     return None
+
+
+def train_log_problem(run_dir: Path) -> str | None:
+    """What a finished run's ``train.jsonl`` lost against its record, in one line naming it; None
+    when it is whole, or the run is not finished (a resumed run checks its log against its checkpoint)."""
+    try:
+        record = read_record_file(run_dir / METRICS_FILE, expected_run_id=run_dir.name)
+    except RecordError:
+        return None  # Said where the record is read.
+    if not record.finished:
+        return None
+    path = run_dir / TRAIN_LOG_FILE
+    skipped: list[int] = []
+    rows = len(read_jsonl(path, skipped))
+    if record.train_log is not None:
+        problem = digest_problem(path, record.train_log)
+    else:  # An older genbench's record vouches for no log: only damaged lines tell.
+        problem = f"{len(skipped)} damaged line(s)" if skipped else None
+    if problem is None:
+        return None
+    if not rows:  # Nothing to draw: the curves drawn when the run finished stay.
+        return f"{path}: {problem}; its curves stay as drawn when the run finished (its metrics stay valid)"
+    of = f" of {record.train_log_rows}" if record.train_log_rows is not None else ""
+    return (
+        f"{path}: {problem}; its curves are drawn from the {rows}{of} rows that remain readable, as they "
+        "are now (the run's metrics stay valid)"
+    )
 
 
 def truncate_log(path: Path, rows: int | None, steps: int) -> tuple[int, int]:

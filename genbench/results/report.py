@@ -15,9 +15,8 @@ import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
-from genbench.core.files import atomic_write_text, is_read_only, read_json
+from genbench.core.files import atomic_write_text, is_read_only
 from genbench.core.layout import (
     CLASSES_FILE,
     CONFIG_FILE,
@@ -36,6 +35,7 @@ from genbench.errors import UserError
 from genbench.figures.curves import write_run_curves
 from genbench.results.comparison import write_comparison_plots
 from genbench.results.leaderboard import read_records, records_frame
+from genbench.results.records import RunFolder, train_log_problem
 from genbench.results.report_html import render_page
 from genbench.results.report_model import _PNG_SIGNATURE, DatasetReport, Picture, Run
 
@@ -80,6 +80,8 @@ def build_report(out: Path, destination: Path | None = None) -> ReportResult:
         warnings.simplefilter("always")
         try:
             for run_dir in sorted((out / RUNS_DIR).glob("*/")):
+                if (problem := train_log_problem(run_dir)) is not None:
+                    notes.append(f"report: {problem}")  # Once, before the curves drawn from what remains.
                 write_run_curves(run_dir)  # Cheap; brings records of older genbench versions up to date.
             write_comparison_plots(out)
         except OSError as error:
@@ -135,15 +137,9 @@ def _run(out: Path, record: RunRecord) -> Run:
     if record.model == FLOOR_MODEL:
         return Run(record)
     folder = out / RUNS_DIR / record.run_id
-    config: dict[str, Any] = {}
-    if (folder / CONFIG_FILE).exists():
-        try:
-            config = read_json(folder / CONFIG_FILE)
-        except (OSError, ValueError) as error:  # ValueError: JSON and UnicodeDecode errors.
-            warnings.warn(f"report: skipping unreadable {folder / CONFIG_FILE}: {error}", stacklevel=2)
-        if not isinstance(config, dict):
-            warnings.warn(f"report: skipping {folder / CONFIG_FILE}: not a JSON object", stacklevel=2)
-            config = {}
+    config, problem = RunFolder(out, record.run_id).read_config()
+    if problem is not None:  # The page shows the run without it, and says so once.
+        warnings.warn(f"report: skipping {folder / CONFIG_FILE}: {problem}", stacklevel=2)
     captions = dict(RUN_PICTURES)
     if record.progress_kimg:  # The kimg of each row of the progress strip, where recorded.
         rows = ", ".join(f"{kimg:g}" for kimg in record.progress_kimg)

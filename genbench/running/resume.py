@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from genbench.core.files import atomic_write
+from genbench.core.files import atomic_write, make_room, remove_damaged
 from genbench.core.layout import PREVIOUS_RESUME_FILE, RESUME_FILE
 
 _REQUIRED_KEYS = ("model", "batches", "rng", "state")
@@ -87,13 +87,17 @@ def save_resume(folder: Path, payload: dict[str, Any]) -> None:
     outer = io.BytesIO()
     wrapped = {
         "format": FORMAT,
+        "run": folder.name,  # Whose it is: another run's checkpoint copied here is damage, not a resume.
         "sha256": hashlib.sha256(data).hexdigest(),
         "payload": torch.frombuffer(bytearray(data), dtype=torch.uint8),
     }
     torch.save(wrapped, outer)
-    current = folder / RESUME_FILE
-    if current.exists():
-        os.replace(current, folder / PREVIOUS_RESUME_FILE)
+    current, previous = folder / RESUME_FILE, folder / PREVIOUS_RESUME_FILE
+    if current.is_file() and not current.is_symlink():
+        make_room(previous)
+        os.replace(current, previous)
+    else:  # A folder or a link in its place is no checkpoint to keep (load_resume said so).
+        remove_damaged(current)
     atomic_write(current, lambda f: f.write(outer.getvalue()))
 
 
@@ -102,6 +106,8 @@ def read_resume(path: Path) -> dict[str, Any]:
     wrapped = torch.load(path, map_location="cpu", weights_only=True)
     if not isinstance(wrapped, dict) or wrapped.get("format") != FORMAT:
         raise ValueError("not a genbench resume checkpoint")
+    if wrapped.get("run", path.parent.name) != path.parent.name:  # Older checkpoints do not say.
+        raise ValueError(f"the checkpoint of another run ({wrapped['run']})")
     payload_bytes = wrapped.get("payload")
     if not isinstance(payload_bytes, torch.Tensor) or payload_bytes.dtype != torch.uint8:
         raise ValueError("no payload")
@@ -121,7 +127,8 @@ def load_resume(folder: Path, warn: Callable[[str], None]) -> dict[str, Any] | N
     A damaged file (truncated, corrupt, or missing a part) is reported through ``warn``, saying
     whether the previous checkpoint is tried next or the run starts over.
     """
-    candidates = [folder / name for name in (RESUME_FILE, PREVIOUS_RESUME_FILE) if (folder / name).exists()]
+    names = (RESUME_FILE, PREVIOUS_RESUME_FILE)
+    candidates = [folder / name for name in names if os.path.lexists(folder / name)]
     for index, path in enumerate(candidates):
         try:
             return read_resume(path)

@@ -22,7 +22,7 @@ import torch
 from genbench.api import DataShape, Hyperparameters, Model, Split
 from genbench.contract import out_of_range_message
 from genbench.core.batches import DeviceBatches
-from genbench.core.files import atomic_torch_save, read_json
+from genbench.core.files import atomic_torch_save, file_sha256
 from genbench.core.images import balanced_labels
 from genbench.core.layout import (
     BEST_CHECKPOINT_FILE,
@@ -165,6 +165,8 @@ class SingleRun:
             metrics=evaluation.metrics,
             protocol=evaluation.protocol,
             files={name: folder.digest(name) for name in kept},
+            train_log=folder.digest(TRAIN_LOG_FILE),  # Damage to the log is then said, not silent.
+            train_log_rows=folder.log_rows(),
         )
         folder.write_metrics(record)
         remove_resume(folder.path)
@@ -200,7 +202,10 @@ class SingleRun:
         self.folder.append_log(row)
 
     def save_checkpoint(self, payload: dict[str, Any]) -> None:
-        """Save the resume checkpoint the loop built (the model, every RNG, the data order, its state)."""
+        """Save the resume checkpoint the loop built (the model, every RNG, the data order, its state),
+        with the SHA-256 of the log so far: a row changed before it is then said when the run resumes."""
+        log = self.folder.file(TRAIN_LOG_FILE)
+        payload["log_sha256"] = file_sha256(log) if log.is_file() else None
         save_resume(self.folder.path, payload)
 
     def snapshot(self, model: Model) -> torch.Tensor:
@@ -242,17 +247,7 @@ class SingleRun:
     def _check_config(self) -> None:
         """A resumed run's config.json, written again if it went missing or was damaged."""
         path = self.folder.file(CONFIG_FILE)
-        try:
-            config = read_json(path)
-            problem = (
-                None
-                if isinstance(config, dict) and config.get("run_id") == self.folder.run_id
-                else ("not this run's config")
-            )
-        except FileNotFoundError:
-            problem = "missing"
-        except (OSError, ValueError) as error:  # ValueError: JSON and UnicodeDecode errors.
-            problem = f"unreadable ({type(error).__name__})"
+        _, problem = self.folder.read_config()
         if problem is not None:
             self.context.announce(f"{self.folder.run_id}: {path} {problem}; writing it again")
             self.folder.write_config(self._resolved_config())
@@ -272,11 +267,7 @@ class SingleRun:
             reason = " ".join(f"{type(error).__name__}: {error}".split())[:200]
             raise _Unrestorable(f"the resume checkpoint does not fit this run ({reason})") from error
         self._check_config()
-        log = self.folder.file(TRAIN_LOG_FILE)
-        kept, damaged = truncate_log(log, state.log_rows, state.steps)  # Rows after the checkpoint recur.
-        if damaged:
-            self.context.announce(f"{self.folder.run_id}: {log}: skipped {damaged} damaged line(s)")
-        state.log_rows = kept
+        state.log_rows = self._check_log(state, payload.get("log_sha256"))
         if state.best is not None and not _loads(self.folder.file(BEST_CHECKPOINT_FILE)):
             self.context.announce(
                 f"{self.folder.run_id}: {self.folder.file(BEST_CHECKPOINT_FILE)} is missing or damaged; "
@@ -286,6 +277,28 @@ class SingleRun:
         state.resumes.append(state.images_seen / 1000)
         self.context.announce(f"{self.folder.run_id}: resuming at {state.images_seen / 1000:g} kimg")
         return state
+
+    def _check_log(self, state: TrainState, sha256: str | None) -> int:
+        """Cut the log back to the checkpoint (rows after it recur) and say what damage did to the rows
+        before it: lost, or changed against the SHA-256 the checkpoint holds (None: an older one).
+        Returns the rows kept."""
+        log, run = self.folder.file(TRAIN_LOG_FILE), self.folder.run_id
+        expected = state.log_rows
+        kept, damaged = truncate_log(log, state.log_rows, state.steps)
+        if damaged:
+            self.context.announce(f"{run}: {log}: skipped {damaged} damaged line(s)")
+        if expected is not None and kept < expected:  # Lost before the checkpoint: never written again.
+            self.context.announce(
+                f"{run}: {log} lost {expected - kept} of the {expected} rows before the checkpoint "
+                "(damaged or missing): its curves miss them; the metrics do not depend on them"
+            )
+        elif log.is_file() and sha256 not in (None, file_sha256(log)):
+            self.context.announce(
+                f"{run}: {log}: its rows before the checkpoint differ from what the checkpoint vouches "
+                "for (a value was changed or damaged): its curves show them as they now are; the "
+                "metrics do not depend on them"
+            )
+        return kept
 
     def _build(self) -> tuple[Model, DeviceBatches]:
         """The model, seeded and on the device, and its data order."""
