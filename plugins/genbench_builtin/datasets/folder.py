@@ -113,7 +113,7 @@ class FolderImages(UserImages):
         else:
             classes = [p.name for p in _class_folders(root)]
             parts = {"all": _files(root, classes)}
-        labels = {part: np.array([label for _, label in files], dtype=np.int64) for part, files in parts.items()}
+        labels = {part: np.array([label for _, label in part_files]) for part, part_files in parts.items()}
         check_benchmarkable(f"--data folder:{root}", labels, len(classes))
         rule = "its own train/ and test/ folders" if given else SPLIT_RULE
         digest = content_digest(
