@@ -27,6 +27,7 @@ from genbench.errors import Interrupted, UserError
 from genbench.options.config import RunOptions
 from genbench.running.device import resolve_device
 from genbench.running.jobs import OnRecord, RunJob
+from genbench.running.ray_output import ClusterWatch, log_path, ray_output_aside
 from genbench.running.ray_task import Reporter, RunLines, run_task
 from genbench.running.single_run import LoadedData, RunContext
 
@@ -51,28 +52,40 @@ class RayExecutor:
 
     @contextmanager
     def connected(self) -> Iterator[None]:
-        """Connect to ``--ray-address`` (or ``$RAY_ADDRESS``, or a Ray started here) for the block.
+        """Connect to ``--ray-address`` (or ``$RAY_ADDRESS``, or a Ray started here) for the block, with
+        Ray's own output in its log folder and the cluster watched (genbench.running.ray_output).
 
         A Ray session the caller already started (a notebook, a test) is used as it is and left open."""
         ray = self.ray
         address = self.options.ray_address or os.environ.get("RAY_ADDRESS") or None
         if address is not None:
             _check_address(address, "--ray-address" if self.options.ray_address else "$RAY_ADDRESS")
-        if ray.is_initialized():
-            yield
-            return
+        log = log_path()
+        with ray_output_aside(ray, log):
+            started = not ray.is_initialized()
+            if started:
+                self._init(address)
+            try:
+                with ClusterWatch(ray.get_runtime_context().gcs_address, log):
+                    yield
+            finally:
+                if started:  # After the watch: shutting down a Ray started here stops its head.
+                    ray.shutdown()
+
+    def _init(self, address: str | None) -> None:
+        """``ray.init``, quiet (its logger is set aside by the caller), or one line when it fails."""
         try:
-            ray.init(
-                address=address, include_dashboard=False, log_to_driver=False, logging_level=logging.WARNING
+            self.ray.init(
+                address=address,
+                include_dashboard=False,
+                log_to_driver=False,
+                configure_logging=False,
+                logging_level=logging.WARNING,
             )
         except (ConnectionError, ValueError, RuntimeError) as error:
             raise UserError(
                 f"could not connect to the Ray cluster at {address}: {_one_line(error)}"
             ) from error
-        try:
-            yield
-        finally:
-            ray.shutdown()
 
     def run_device(self) -> torch.device:
         """CUDA when the cluster has GPUs (or ``--device cuda``), else CPU."""
