@@ -66,7 +66,7 @@ class OneLineErrors(TyperGroup):
             if (out_of_space := OutOfSpaceError.wrapping(error)) is not None:
                 code = _fail(str(out_of_space))
             elif error.errno in PATH_ERRNOS and error.filename:  # A path the checks above did not foresee.
-                code = _fail(f"{shown(error.filename)}: {error.strerror}; nothing after it was done")
+                code = _fail(f"{shown(error.filename)}: {error.strerror}; the command stopped there")
             else:
                 raise
         except typer.Abort:
