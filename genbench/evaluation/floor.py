@@ -11,13 +11,14 @@ shows it as a row with model ``(real data floor)``.
 from __future__ import annotations
 
 import dataclasses
+import os
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 
 from genbench.api import Split
 from genbench.core.checked_cache import Damaged, check_digest, load_checked, write_digest
-from genbench.core.files import atomic_write_json, read_json
+from genbench.core.files import atomic_write_json, not_a_regular_file, read_json
 from genbench.core.hashing import stable_hash, tensor_sha256
 from genbench.core.layout import FLOOR_MODEL, FLOORS_DIR
 from genbench.core.record import RunRecord
@@ -61,7 +62,7 @@ def floor_record(
     record_key = stable_hash({**key_material, "metrics": sorted(setup.metrics)}, 10)
     cached = cache_dir / FLOORS_DIR / f"{setup.dataset}-{record_key}.json"
     run_id = f"{setup.dataset}-floor-{protocol_key}"
-    if cached.exists():
+    if os.path.lexists(cached):  # A link to nothing is there too: damage to say.
         load = partial(_cached, cached, run_id)
         if (found := load_checked(f"cached floor {cached}", load, warn, "computing it again")) is not None:
             return found
@@ -84,7 +85,10 @@ def floor_record(
 
 def _cached(path: Path, run_id: str) -> RunRecord:
     """The floor record cached at ``path``, checked against its recorded SHA-256 and its run id. A floor
-    cached before genbench recorded its SHA-256 is checked by its content alone, then recorded."""
+    cached before genbench recorded its SHA-256 is checked by its content alone, then recorded. A
+    folder or a link to nothing in its place is damage too."""
+    if (problem := not_a_regular_file(path)) is not None:
+        raise Damaged(problem)
     checked = check_digest(path)
     record = RunRecord.from_dict(read_json(path))
     if record.run_id != run_id or record.status != "floor":
