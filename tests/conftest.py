@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import fakes
 import pytest
 import torch
+from caches import session_cache
 
 from genbench.core.registry import Registry
 
@@ -29,13 +29,6 @@ def _offline(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathF
     monkeypatch.setenv("GENBENCH_DATA_ROOT", str(tmp_path_factory.mktemp("data-root")))
     # One cache for the session: each reference classifier is trained once, whatever the --out.
     monkeypatch.setenv("GENBENCH_CACHE_DIR", str(session_cache(tmp_path_factory)))
-
-
-def session_cache(factory: pytest.TempPathFactory) -> Path:
-    """The cache folder shared by the whole test session."""
-    path = factory.getbasetemp() / "genbench-cache"
-    path.mkdir(exist_ok=True)
-    return path
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import session_cache
+from caches import session_cache
 from PIL import Image
 from typer.testing import CliRunner
 

@@ -182,7 +182,7 @@ def test_autoload_turns_entry_points_on_and_off(monkeypatch: pytest.MonkeyPatch)
 
 @pytest.mark.parametrize(
     ("value", "autoload"),
-    [("", True), ("0", True), ("false", True), ("Off", True), ("1", False), ("true", False), ("YES", False)],
+    [("0", True), ("false", True), ("Off", True), ("1", False), ("true", False), ("YES", False)],
 )
 def test_the_autoload_switch_is_read_as_a_yes_no_word(
     monkeypatch: pytest.MonkeyPatch, value: str, autoload: bool
@@ -200,6 +200,14 @@ def test_an_autoload_switch_that_is_no_yes_no_word_is_one_line(monkeypatch: pyte
     result = runner.invoke(app, ["plugins"])
     assert result.exit_code == 2 and result.stderr.count("\n") == 1, result.output
     assert "GENBENCH_DISABLE_PLUGIN_AUTOLOAD takes 1/0, true/false" in result.stderr
+
+
+def test_an_autoload_switch_set_but_empty_is_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Issue 23: a variable set but empty is refused (unset it for the default), as every GENBENCH_* one.
+    monkeypatch.setenv("GENBENCH_DISABLE_PLUGIN_AUTOLOAD", "")
+    result = runner.invoke(app, ["plugins"])
+    assert result.exit_code == 2 and result.stderr.count("\n") == 1, result.output
+    assert "GENBENCH_DISABLE_PLUGIN_AUTOLOAD is set but empty" in result.stderr
 
 
 def test_plugins_named_in_the_environment_are_registered(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -6,8 +6,8 @@ code 2, never a traceback.
 
 from __future__ import annotations
 
+import errno
 import json
-import os
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -16,6 +16,13 @@ import typer
 from rich.console import Console, RenderableType
 from typer.core import TyperGroup
 
+from genbench.cli.arguments import (
+    check_no_blank_values,
+    command_line,
+    page_destination,
+    plugin_parent,
+    results_folder,
+)
 from genbench.cli.listing import plain_listing, plugin_rows, rich_listing
 from genbench.cli.run_output import (
     closing_table,
@@ -26,6 +33,7 @@ from genbench.cli.run_output import (
     write_report,
 )
 from genbench.cli.version import print_version
+from genbench.core.files import shown, unwritable
 from genbench.core.progress import SilentProgress, progress_for
 from genbench.core.registry import Registry
 from genbench.errors import Interrupted, OutOfSpaceError, UserError
@@ -49,6 +57,10 @@ from genbench.running.plan import plan_lines
 from genbench.running.sweep import Benchmark
 
 USAGE_ERROR = 2
+# Errors of a path (not of genbench): said in one line naming it, never a traceback.
+PATH_ERRNOS = frozenset(
+    {errno.ENAMETOOLONG, errno.EROFS, errno.EACCES, errno.EPERM, errno.ENOTDIR, errno.EISDIR, errno.ELOOP}
+)
 RUNS_FAILED = 1  # Some runs failed or diverged; the others' records are complete.
 
 
@@ -57,15 +69,19 @@ class OneLineErrors(TyperGroup):
 
     def main(self, *args: Any, standalone_mode: bool = True, **kwargs: Any) -> Any:
         try:
+            check_no_blank_values(command_line(kwargs.get("args", args[0] if args else None)))
             code = super().main(*args, standalone_mode=False, **kwargs)
         except typer.TyperException as error:  # Usage errors of typer's (vendored) click.
             code = _fail(f"{error.format_message()} (see --help)")
         except UserError as error:
             code = _fail(str(error))
         except OSError as error:  # A full disk is one line too (genbench report, leaderboard, …).
-            if (out_of_space := OutOfSpaceError.wrapping(error)) is None:
+            if (out_of_space := OutOfSpaceError.wrapping(error)) is not None:
+                code = _fail(str(out_of_space))
+            elif error.errno in PATH_ERRNOS and error.filename:  # A path the checks above did not foresee.
+                code = _fail(f"{shown(error.filename)}: {error.strerror}; the command stopped there")
+            else:
                 raise
-            code = _fail(str(out_of_space))
         except typer.Abort:
             code = 1
         if not standalone_mode:
@@ -152,14 +168,12 @@ def _sweep(options: RunOptions) -> None:
 
 def _check_writable(folder: Path, what: str) -> None:
     """A folder ``run`` must write in (or create): one line, exit 2, when it cannot (a read-only file
-    system, no permission). Nothing is created here: a mistake found later writes nothing."""
-    existing = folder
-    while not existing.exists() and existing != existing.parent:
-        existing = existing.parent
-    if not os.access(existing, os.W_OK):
+    system, no permission, /proc). Nothing is left here: a mistake found later writes nothing."""
+    problem = unwritable(folder)
+    if problem is not None:
         raise UserError(
-            f"{what} {folder} cannot be written (read-only or no permission); make it writable or choose "
-            "another folder (genbench leaderboard and genbench report --output read a read-only folder)"
+            f"{what} {shown(folder)}: {problem}; make it writable or choose another folder (genbench "
+            "leaderboard and genbench report --output read a read-only folder)"
         )
 
 
@@ -206,7 +220,7 @@ def leaderboard(
     A row per run (failed ones with their error) and a real-data floor row per dataset and protocol."""
     if format not in LEADERBOARD_FORMATS:
         raise UserError(f"--format must be table, csv, markdown or json, got '{format}'")
-    if not out.is_dir():
+    if not results_folder(out, "--out").is_dir():
         raise UserError(f"no results folder at {out}; run `genbench run` first or pass --out")
     found = read_records(out)
     if not found.records and not found.unreadable:  # An empty folder or another program's: no csv there.
@@ -306,13 +320,18 @@ def report(
     It opens from disk, no network needed."""
     if results is not None and out is not None and results != out:
         raise UserError(f"two results folders: {results} and --out {out}; name one")
+    label = "RESULTS" if results is not None else "--out"
     results = results or out or Path("results")
-    if not results.is_dir():
+    if not results_folder(results, label).is_dir():
         raise UserError(f"no results folder at {results}; run `genbench run --out {results}` first")
-    if output is not None and output.is_dir():
-        raise UserError(f"--output {output} is a folder; name the page's file, e.g. {output / 'report.html'}")
+    made = None
+    if output is not None:
+        page_destination(output)
+        made = None if output.parent.exists() else output.parent
     built = build_report(results, output)
     _skipped(built.notes)
+    if made is not None and made.is_dir():
+        typer.echo(f"note: made the folder {made} for --output", err=True)
     typer.echo(f"report: {built.page}")
 
 
@@ -335,7 +354,11 @@ def new_plugin(
     tests and a README. Then: pip install -e NAME."""
     from genbench.cli.new_plugin import write_plugin  # Imported here: only this command needs it.
 
+    plugin_parent(parent)
+    made = not parent.exists()
     folder = write_plugin(name, parent)
+    if made:
+        typer.echo(f"note: made the folder {parent} for --in", err=True)
     typer.echo(f"wrote {folder}; next: pip install -e {folder} && genbench run --models {name} --data {name}")
 
 

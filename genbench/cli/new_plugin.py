@@ -29,6 +29,7 @@ API_FIRST_RELEASE = {"1.0": "0.1"}
 # A distribution name that is also a genbench model / dataset name once '-' becomes '_' for the module:
 # lowercase letters, digits, '-' and '_', starting with a letter.
 _NAME_RE = re.compile(r"^[a-z][a-z0-9_-]*$")
+MAX_NAME_LENGTH = 64  # It names a folder, a module, classes and a distribution: long names help no one.
 
 
 def module_name(name: str) -> str:
@@ -45,6 +46,8 @@ def check_name(name: str, parent: Path) -> None:
     """Refuse a name that cannot be a distribution, module and genbench plugin name, one that an
     importable module or an installed plugin's model or dataset already has, or whose folder exists;
     each with a one-line :class:`UserError`."""
+    if len(name) > MAX_NAME_LENGTH:
+        raise UserError(f"plugin name {name[:20]}… is {len(name)} characters; use at most {MAX_NAME_LENGTH}")
     if not _NAME_RE.match(name) or name.endswith(("-", "_")):
         raise UserError(
             f"plugin name {name!r} is not valid: use lowercase letters, digits, '-' and '_', starting "

@@ -5,6 +5,9 @@ read one back with :meth:`RunRecord.from_dict`, which validates it: a record tha
 genbench writes (damaged, another type, a value of the wrong kind) is refused with
 :class:`RecordError`, one line naming what is wrong. Records carry :data:`SCHEMA_VERSION`; a record
 without one is an older genbench's (version 0) and is upgraded where it can be, a newer one is refused.
+Each record is written with the checksum of its content (genbench.core.files.with_checksum): one
+changed digit makes it damaged, not a different result. A record without one (an older genbench's)
+is read as it is.
 
 It lives at the top level (not in ``results``) because the floor (``evaluation``) writes it too.
 """
@@ -14,6 +17,8 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
+
+from genbench.core.files import checksum_problem, with_checksum
 
 SCHEMA_VERSION = 1  # Bump when a field changes meaning or a required field is added.
 # The largest seed a run takes, here and on the command line (genbench.options.config): each run seeds
@@ -71,6 +76,10 @@ class RunRecord:
     files: dict[str, FileDigest] = field(default_factory=dict)  # Checkpoints it vouches for, by name.
     # Trackers (--track) that raised during the run, with the first error: they stopped watching it.
     tracker_failures: dict[str, str] = field(default_factory=dict)
+    # The training log as the run left it: a damaged log is said (and its curves drawn from what
+    # remains), but does not unfinish the run: the metrics do not depend on it.
+    train_log: FileDigest | None = None
+    train_log_rows: int | None = None
     schema_version: int = SCHEMA_VERSION
 
     @property
@@ -79,8 +88,9 @@ class RunRecord:
         return self.status == "finished"
 
     def to_dict(self) -> dict[str, Any]:
-        """The JSON object written to disk: the fields by name, with ``schema_version``."""
-        return dataclasses.asdict(self)
+        """The JSON object written to disk: the fields by name, with ``schema_version`` and the
+        checksum of the whole."""
+        return with_checksum(dataclasses.asdict(self))
 
     @classmethod
     def from_dict(cls, data: Any) -> RunRecord:
@@ -109,6 +119,9 @@ class RunRecord:
         values["schema_version"] = SCHEMA_VERSION  # Upgraded: version 0 has the same fields, fewer of them.
         record = cls(**values)
         record._check_consistent()
+        problem = checksum_problem(data)  # Last: a value of the wrong kind is named first.
+        if problem is not None:
+            raise RecordError(f"{problem}: run the same command again to redo it, or delete it")
         return record
 
     def _check_consistent(self) -> None:
@@ -157,6 +170,8 @@ _TYPES: dict[str, tuple[type, ...]] = {
     "held_out_split": (str,),
     "files": (dict,),
     "tracker_failures": (dict,),
+    "train_log": (dict,),
+    "train_log_rows": (int,),
     "schema_version": (int,),
 }
 
@@ -173,7 +188,9 @@ def _checked(name: str, value: Any) -> Any:
     if name in ("resumed_at_kimg", "progress_kimg") and not all(_is_number(v) for v in value):
         raise RecordError(f"{name} holds something other than numbers")
     if name == "files":
-        return {file: _digest(file, digest) for file, digest in value.items()}
+        return {file: _digest(f"files.{file}", digest) for file, digest in value.items()}
+    if name == "train_log":
+        return _digest(name, value)
     return value
 
 
@@ -183,7 +200,7 @@ def _digest(file: str, value: Any) -> FileDigest:
         or not isinstance(value.get("size"), int)
         or not isinstance(value.get("sha256"), str)
     ):
-        raise RecordError(f"files.{file} is not a size and a SHA-256")
+        raise RecordError(f"{file} is not a size and a SHA-256")
     return FileDigest(value["size"], value["sha256"])
 
 

@@ -122,7 +122,8 @@ class GenbenchPluginManager(pluggy.PluginManager):
             try:
                 module = importlib.import_module(name)
             except ModuleNotFoundError as error:
-                if error.name != name:
+                # The named module, or a package above it, is not there: a typo, not a broken plugin.
+                if error.name is None or not (name == error.name or name.startswith(f"{error.name}.")):
                     self.broken.append(BrokenPlugin(name, name, "", one_line(error)))
                     continue
                 raise UserError(
@@ -163,10 +164,25 @@ def make_plugin_manager(plugins: Iterable[object] = (), autoload: bool = True) -
     pm = GenbenchPluginManager()
     if autoload:
         pm.load_entry_points(ENTRY_POINT_GROUP)
-    pm.load_modules(name.strip() for name in os.environ.get(PLUGINS_ENV, "").split(",") if name.strip())
+    pm.load_modules(plugin_modules())
     for plugin in plugins:
         pm.add(plugin)
     return pm
+
+
+def plugin_modules() -> list[str]:
+    """The module names ``GENBENCH_PLUGINS`` lists; set but blank, or with an empty item (``a,,b``), is
+    a one-line user error rather than a list that silently names fewer modules."""
+    value = os.environ.get(PLUGINS_ENV)
+    if value is None:
+        return []
+    names = [name.strip() for name in value.split(",")]
+    if not all(names):
+        raise UserError(
+            f"{PLUGINS_ENV} takes comma-separated module names without empty items, got {value!r}; "
+            f"unset it (unset {PLUGINS_ENV}) to load no module by name"
+        )
+    return names
 
 
 @dataclass(frozen=True)
@@ -247,7 +263,14 @@ class Registry:
         entry = self._lookup(self.datasets, "dataset", base)
         if not has_argument:
             return entry
-        cls = entry.cls.configure(argument)
+        try:
+            cls = entry.cls.configure(argument)
+        except UserError:
+            raise
+        except Exception as error:  # A plugin's bug, or an exception it did not foresee: one line.
+            raise UserError(
+                f"dataset '{base}' ({entry.distribution}) failed on {name!r}: {one_line(error)}"
+            ) from error
         return dataclasses.replace(entry, name=cls.name, cls=cls, description=cls.description)
 
     def tracker(self, name: str) -> PluginEntry:

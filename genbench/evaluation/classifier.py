@@ -9,6 +9,7 @@ statistics. Checkpoints hold only tensors and plain values: they load with ``wei
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
 from functools import partial
@@ -22,7 +23,16 @@ from torch import nn
 from genbench.api import DataShape, Split
 from genbench.core.batches import DeviceBatches
 from genbench.core.checked_cache import Damaged, check_digest, load_checked
-from genbench.core.files import atomic_torch_save, atomic_write, atomic_write_json, file_sha256, read_json
+from genbench.core.files import (
+    atomic_torch_save,
+    atomic_write,
+    atomic_write_json,
+    checksum_problem,
+    file_sha256,
+    not_a_regular_file,
+    read_json,
+    with_checksum,
+)
 from genbench.core.hashing import stable_hash, tensor_sha256
 from genbench.core.images import to_unit_range
 from genbench.core.progress import ProgressSink, SilentProgress
@@ -118,8 +128,8 @@ def cached_classifier(
     key = stable_hash(key_material, 16)
     path = cache_dir / f"{dataset}-{key}.pt"
     sidecar = path.with_suffix(".json")
-    if path.exists() or sidecar.exists():
-        load = partial(_cached, path, key)
+    if os.path.lexists(path) or os.path.lexists(sidecar):  # A link to nothing is damage to say too.
+        load = partial(_cached, path, key, key_material)
         found = load_checked(f"cached reference classifier {path}", load, warn, "training it again")
         if found is not None:
             return found
@@ -135,7 +145,8 @@ def cached_classifier(
     accuracy = classifier_accuracy(classifier, test, device)
     atomic_torch_save(path, checkpoint(classifier, shape, recipe))
     weights_sha256 = file_sha256(path)
-    atomic_write_json(sidecar, {**key_material, "test_accuracy": accuracy, "weights_sha256": weights_sha256})
+    record = {**key_material, "test_accuracy": accuracy, "weights_sha256": weights_sha256}
+    atomic_write_json(sidecar, with_checksum(record))  # A changed accuracy digit is damage, not news.
     return ClassifierInfo(path, key, weights_sha256, accuracy)
 
 
@@ -175,32 +186,43 @@ def _adopt_legacy(key_material: dict[str, Any], key: str, path: Path, train: Spl
     del legacy_material["data_sha256"]
     legacy = path.with_name(f"{key_material['dataset']}-{stable_hash(legacy_material, 16)}.pt")
     try:
-        found = _cached(legacy, key) if legacy.exists() else None
+        found = _cached(legacy, key, legacy_material) if legacy.exists() else None
     except (OSError, ValueError):  # Damaged (a ValueError) or unreadable: trained again, as if missing.
         return None
     if found is not None:
         data = legacy.read_bytes()
         atomic_write(path, lambda f: f.write(data))
         kept = {"test_accuracy": found.test_accuracy, "weights_sha256": found.weights_sha256}
-        atomic_write_json(path.with_suffix(".json"), {**key_material, **kept})
+        atomic_write_json(path.with_suffix(".json"), with_checksum({**key_material, **kept}))
         found = replace(found, path=path)
     return found
 
 
-def _cached(path: Path, key: str) -> ClassifierInfo:
-    """The classifier cached at ``path``, checked: its record (``.json`` beside it) readable, and its
-    weights those whose SHA-256 the record holds; :class:`Damaged` (or a JSON error) if not."""
+def _cached(path: Path, key: str, key_material: dict[str, Any]) -> ClassifierInfo:
+    """The classifier cached at ``path``, checked: its record (``.json`` beside it) readable and its
+    own (its checksum matches, it holds ``key_material``), and its weights those whose SHA-256 the
+    record holds; :class:`Damaged` (or a JSON error) if not. A folder or a link to nothing in the place
+    of either file is damage too."""
     sidecar = path.with_suffix(".json")
+    for file in (sidecar, path):
+        if (problem := not_a_regular_file(file)) is not None:
+            raise Damaged(f"{file.name} is {problem}")
     try:
         meta = read_json(sidecar)
     except FileNotFoundError as error:
         raise Damaged(f"{sidecar.name} is missing") from error
+    except (OSError, ValueError) as error:  # ValueError: JSON and UnicodeDecode errors.
+        raise Damaged(f"{sidecar.name} is unreadable ({type(error).__name__})") from error
     if (
         not isinstance(meta, dict)
         or not isinstance(meta.get("weights_sha256"), str)
         or not isinstance(meta.get("test_accuracy"), int | float)
     ):
         raise Damaged(f"{sidecar.name} is not a classifier record")
+    if (problem := checksum_problem(meta)) is not None:
+        raise Damaged(f"{sidecar.name}: {problem}")
+    if any(meta.get(name) != value for name, value in key_material.items()):
+        raise Damaged(f"{sidecar.name} is another classifier's record")
     check_digest(path, meta["weights_sha256"])
     return ClassifierInfo(path, key, meta["weights_sha256"], meta["test_accuracy"])
 

@@ -15,13 +15,14 @@ adds them to it.
 from __future__ import annotations
 
 import dataclasses
+import os
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 
 from genbench.api import Split
 from genbench.core.checked_cache import Damaged, check_digest, load_checked, remove, write_digest
-from genbench.core.files import atomic_write_json, read_json
+from genbench.core.files import atomic_write_json, not_a_regular_file, read_json
 from genbench.core.hashing import stable_hash, tensor_sha256
 from genbench.core.layout import FLOOR_MODEL, FLOORS_DIR
 from genbench.core.metrics import METRICS
@@ -68,7 +69,8 @@ def floor_record(
     run_id = f"{setup.dataset}-floor-{stable_hash(key_material, 10)}"
     path = out / FLOORS_DIR / f"{run_id}.json"
     load = partial(_checked, path, run_id)
-    earlier = load_checked(f"floor {path}", load, warn, "computing it again") if path.exists() else None
+    there = os.path.lexists(path)  # A link to nothing is there too: damage to say.
+    earlier = load_checked(f"floor {path}", load, warn, "computing it again") if there else None
     if earlier is not None and _columns(setup.metrics, n_samples) <= set(earlier.metrics):
         return earlier
     evaluation = evaluate(images, setup, label=f"{setup.dataset}/floor/", named_for=n_samples, floor=True)
@@ -101,7 +103,10 @@ def _columns(metrics: tuple[str, ...], n_samples: int) -> set[str]:
 
 def _checked(path: Path, run_id: str) -> RunRecord:
     """The floor record at ``path``, checked against its recorded SHA-256 and its run id. A floor
-    written before genbench recorded its SHA-256 is checked by its content alone, then recorded."""
+    written before genbench recorded its SHA-256 is checked by its content alone, then recorded. A
+    folder or a link to nothing in its place is damage too."""
+    if (problem := not_a_regular_file(path)) is not None:
+        raise Damaged(problem)
     checked = check_digest(path)
     record = RunRecord.from_dict(read_json(path))
     if record.run_id != run_id or record.status != "floor":

@@ -37,10 +37,12 @@ from genbench.options.environment import (
     DATA_ROOT_ENV,
     FID_WEIGHTS_ENV,
     NO_DOWNLOAD_ENV,
+    capture_allowed,
     default_cache_dir,
     default_data_root,
     default_fid_weights,
 )
+from genbench.options.executor_options import check_executor_options
 from genbench.options.lists import parse_list, parse_repeated_lists, parse_seeds
 from genbench.options.overrides import parse_set_options
 
@@ -202,6 +204,7 @@ class RunOptions:
     data_root: Path = option(
         default_factory=lambda: default_data_root(),
         help="Dataset folder",
+        check=folder,
         shown_default=f"${DATA_ROOT_ENV} or ~/.cache/genbench/data",
         affects_results=False,  # The data's hash is in the run identity, not where it was found.
         metavar="FOLDER",
@@ -435,6 +438,9 @@ class RunOptions:
                 )
         if self.cache_dir is None:
             object.__setattr__(self, "cache_dir", self.out / ".cache")
+        folder(f"the cache folder ({CACHE_DIR_ENV})", self.cache_dir)
+        capture_allowed()  # Read where a run trains; a bad value is refused now, not as a failed run.
+        check_executor_options(self)
         for model in self.overrides:
             if model not in self.models:
                 raise UserError(

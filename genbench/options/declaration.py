@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from genbench.api import Bounds
+from genbench.core.files import not_a_folder, not_a_regular_file, path_problem, shown
 from genbench.errors import UserError
 
 # The groups of ``genbench run --help``, in this order after the main options (Option.panel).
@@ -185,22 +186,22 @@ def names(
 
 
 def folder(flag: str, path: Path) -> None:
-    """A folder, or a path where one can be made: not an existing file, nor under one."""
-    for existing in (path, *path.parents):
-        if existing.exists():
-            if not existing.is_dir():
-                raise UserError(
-                    f"{flag} {path}: {existing} is a file, not a folder; name a folder (made if missing)"
-                )
-            return
+    """A folder, or a path where one can be made: not an existing file, nor under one, nor a name the
+    file system refuses (too long)."""
+    problem = not_a_folder(path)
+    if problem is not None:
+        raise UserError(f"{flag} {shown(path)}: {problem}; name a folder (made if missing)")
 
 
 def existing_file(what: str, env: str | None = None) -> Check:
     """An existing file; ``what`` names it in the message, with the environment variable that can set it."""
 
     def check(flag: str, path: Path) -> None:
+        where = flag if env is None else f"{flag} or ${env}"
+        problem = path_problem(path) or not_a_regular_file(Path(path))
+        if problem is not None:
+            raise UserError(f"{what} {shown(path)} ({where}) {problem}")
         if not Path(path).is_file():
-            where = flag if env is None else f"{flag} or ${env}"
             raise UserError(f"{what} {path} ({where}) does not exist")
 
     return check

@@ -4,8 +4,6 @@ spellings of true and false are accepted, anything else is a one-line user error
 
 from __future__ import annotations
 
-import os
-
 from genbench.errors import UserError
 
 TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
@@ -22,5 +20,9 @@ def parse_flag(text: str, what: str) -> bool:
 
 
 def env_flag(name: str) -> bool:
-    """The environment variable ``name`` as a switch; unset or empty is false."""
-    return parse_flag(os.environ.get(name, ""), name)
+    """The environment variable ``name`` as a switch; unset is false, set but empty is refused
+    (genbench.options.environment.env_value)."""
+    from genbench.options.environment import env_value  # Here: environment imports this module.
+
+    value = env_value(name)
+    return False if value is None else parse_flag(value, name)

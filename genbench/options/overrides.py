@@ -2,12 +2,14 @@
 
 Values are converted to the type of the hyperparameter's default (:func:`typed_overrides`), so a typo or
 a wrong type is refused before any run starts, with the model, the key and what it takes; the model's
-own ``Model.resolve_hparams`` then applies them, checked by name and by its ``Hparams``.
+own ``Model.resolve_hparams`` then applies them, checked by name and by its ``Hparams``, and NaN is
+refused whatever a plugin checks (:func:`refuse_nan`).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -29,7 +31,11 @@ def parse_set_options(items: Iterable[str]) -> Overrides:
         model, dot, key = target.strip().partition(".")
         if not (sep and dot and model and key):
             raise UserError(f"--set takes MODEL.KEY=VALUE, e.g. --set wgan.n_critic=2; got {item!r}")
-        overrides.setdefault(model, {})[key.strip()] = value.strip()
+        table, key = overrides.setdefault(model.strip(), {}), key.strip()
+        if key in table:  # Last-wins would hide a typo or a forgotten flag from a long command line.
+            twice = f"({table[key]!r}, then {value.strip()!r})"
+            raise UserError(f"--set gives {model.strip()}.{key} twice {twice}; give it once")
+        table[key] = value.strip()
     return overrides
 
 
@@ -44,6 +50,15 @@ def typed_overrides(model_cls: type[Model], overrides: Mapping[str, Any]) -> dic
         key: convert(model_cls.name, key, value, defaults[key]) if defaults.get(key) is not None else value
         for key, value in overrides.items()
     }
+
+
+def refuse_nan(model: str, typed: Mapping[str, Any]) -> None:
+    """Refuse an override that is NaN: never a setting (a typo, or a lost computation), whatever a
+    plugin checks. Called after ``Model.resolve_hparams``, so that a model's own rule for the field
+    speaks first, with its message ("must be a finite positive number")."""
+    for key, value in typed.items():
+        if isinstance(value, float) and math.isnan(value):
+            raise UserError(f"{model}.{key} must be a number, got nan")
 
 
 def _declared_default(spec: dataclasses.Field[Any]) -> Any:
@@ -67,7 +82,7 @@ def convert(model: str, key: str, value: Any, default: Any) -> Any:
                 raise ValueError(value)
             return int(value)
         if kind is float:
-            return float(value)
+            return float(value)  # NaN too: the model's own rules say what it must be (refuse_nan after).
         if default is None or isinstance(value, kind):
             return value
     except (ValueError, TypeError, OverflowError):  # "abc", None, or "1e999" for an int.

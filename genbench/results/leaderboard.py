@@ -75,10 +75,11 @@ def read_records(out: Path) -> RecordSet:
     """The record of every run under ``out`` in run-id order, then the floors; a damaged record is
     left out and listed in ``unreadable``."""
     found = RecordSet()
-    paths = sorted((out / RUNS_DIR).glob(f"*/{METRICS_FILE}")) + sorted((out / FLOORS_DIR).glob("*.json"))
-    for path in paths:
+    runs = [(path, path.parent.name) for path in sorted((out / RUNS_DIR).glob(f"*/{METRICS_FILE}"))]
+    floors = [(path, path.stem) for path in sorted((out / FLOORS_DIR).glob("*.json"))]
+    for path, run_id in runs + floors:  # A record is its folder's (or file's) own, not a copy of another.
         try:
-            found.records.append(read_record_file(path))
+            found.records.append(read_record_file(path, expected_run_id=run_id))
         except RecordError as error:
             found.unreadable.append(str(error))
     return found

@@ -12,6 +12,7 @@ import errno
 import json
 import os
 import platform
+import shutil
 from collections.abc import Callable
 from importlib import metadata
 from pathlib import Path
@@ -22,10 +23,14 @@ import torch
 from genbench.core.files import (
     atomic_write_json,
     atomic_write_text,
+    checksum_problem,
     file_sha256,
+    not_a_regular_file,
     read_json,
     read_jsonl,
+    remove_damaged,
     remove_temporaries,
+    with_checksum,
 )
 from genbench.core.hashing import stable_hash
 from genbench.core.layout import (
@@ -78,9 +83,9 @@ class RunFolder:
         """The run's record, None if there is none; :class:`RecordError` (one line naming the file and
         what is wrong) if it is damaged, or if a checkpoint it vouches for does not match it."""
         path = self.file(METRICS_FILE)
-        if not path.exists():
-            return None
-        record = read_record_file(path)
+        if not os.path.lexists(path) or (path.is_symlink() and not path.exists()):
+            return None  # No record (a link to nothing is none either): the run is done (again).
+        record = read_record_file(path, expected_run_id=self.run_id)
         for name, digest in record.files.items():
             problem = digest_problem(self.file(name), digest)
             if problem is not None:
@@ -106,9 +111,13 @@ class RunFolder:
         """Delete what interrupted writes left (temporary files) and, in a finished run, the resume
         checkpoints a kill between the record and their removal left. Under the run's lock."""
         remove_temporaries(self.path)
-        if self.finished:
+        if self.status in ("finished", "diverged"):  # Reused as they are: never resumed again.
             for name in (RESUME_FILE, PREVIOUS_RESUME_FILE):
-                self.file(name).unlink(missing_ok=True)
+                remove_damaged(self.file(name))
+
+    def log_rows(self) -> int:
+        """How many rows ``train.jsonl`` holds (for the record, which vouches for the log)."""
+        return len(read_jsonl(self.file(TRAIN_LOG_FILE)))
 
     def digest(self, name: str) -> FileDigest:
         """The size and SHA-256 of a file of this run, for its record to vouch for it."""
@@ -124,19 +133,26 @@ class RunFolder:
         return Lock(self.file(LOCK_FILE), timeout=timeout)
 
     def clear(self) -> None:
-        """Remove every file of an earlier attempt (the lock stays: it is held)."""
+        """Remove everything an earlier attempt left (the lock stays: it is held), folders and links
+        in a file's place included: the run folder is genbench's alone."""
         for path in self.path.iterdir():
-            if path.name != LOCK_FILE and path.is_file():
+            if path.name == LOCK_FILE:
+                continue
+            if path.is_dir() and not path.is_symlink():
+                shutil.rmtree(path)
+            else:
                 path.unlink()
 
     def write_spec(self, spec: RunSpec) -> None:
-        """Save the run's spec as ``config.json``."""
-        atomic_write_json(self.file(CONFIG_FILE), spec.to_dict())
+        """Save the run's spec as ``config.json``, with the checksum of its content (a changed value is
+        then damage, not another spec)."""
+        atomic_write_json(self.file(CONFIG_FILE), with_checksum(spec.to_dict()))
 
     def read_spec(self) -> RunSpec:
-        """The run's ``config.json``; :class:`SpecError` (one line naming the file) if it is missing or
-        damaged."""
-        return read_spec_file(self.file(CONFIG_FILE))
+        """The run's ``config.json``; :class:`SpecError` (one line naming the file) if it is missing,
+        damaged (a folder or a link to nothing in its place, a value changed against its checksum) or
+        another run's."""
+        return read_spec_file(self.file(CONFIG_FILE), expected_run_id=self.run_id)
 
     def append_log(self, row: dict[str, Any]) -> None:
         """Append a row to ``train.jsonl``.
@@ -159,25 +175,47 @@ class RunFolder:
         atomic_write_json(self.file(METRICS_FILE), record.to_dict())
 
 
-def read_record_file(path: Path) -> RunRecord:
+def read_record_file(path: Path, expected_run_id: str | None = None) -> RunRecord:
     """A record file (``metrics.json``, a floor), validated; :class:`RecordError` naming the file and
-    what is wrong when it cannot be read."""
-    return _read_checked(path, RunRecord.from_dict, RecordError)
+    what is wrong when it cannot be read, or when it is not the record of ``expected_run_id`` (another
+    run's record copied in its place would show another run's numbers)."""
+    return _read_checked(path, RunRecord.from_dict, RecordError, expected_run_id, "record")
 
 
-def read_spec_file(path: Path) -> RunSpec:
+def read_spec_file(path: Path, expected_run_id: str | None = None) -> RunSpec:
     """A run's ``config.json``, validated; :class:`SpecError` naming the file and what is wrong when it
-    cannot be read."""
-    return _read_checked(path, RunSpec.from_dict, SpecError)
+    cannot be read, when a value no longer matches its checksum, or when it is not the spec of
+    ``expected_run_id``."""
+    return _read_checked(path, _spec_from_dict, SpecError, expected_run_id, "config")
 
 
-def _read_checked(path: Path, parse: Callable[[Any], T], error: type[ValueError]) -> T:
-    """``parse`` of the JSON file ``path``; whatever keeps it from being read is one ``error`` naming
-    the file."""
+def _spec_from_dict(data: Any) -> RunSpec:
+    """:meth:`RunSpec.from_dict`, then the checksum ``config.json`` is written with (one written
+    before genbench wrote one has none and is read as it is)."""
+    spec = RunSpec.from_dict(data)  # Last: a value of the wrong kind is named first.
+    if (problem := checksum_problem(data)) is not None:
+        raise SpecError(problem)
+    return spec
+
+
+def _read_checked(
+    path: Path, parse: Callable[[Any], T], error: type[ValueError], expected_run_id: str | None, what: str
+) -> T:
+    """``parse`` of the JSON file ``path``; whatever keeps it from being read (a folder or a link to
+    nothing in its place included), or another run's file there, is one ``error`` naming the file."""
+    problem = not_a_regular_file(path)
+    if problem is not None:
+        raise error(f"{path}: {problem}")
     try:
-        return parse(read_json(path))
+        parsed = parse(read_json(path))
+        run_id = getattr(parsed, "run_id", None)
+        if expected_run_id is not None and run_id != expected_run_id:
+            raise error(f"the {what} of {run_id}, not of {expected_run_id} (another run's)")
+        return parsed
     except error as problem:
         raise error(f"{path}: {problem}") from None
+    except FileNotFoundError:
+        raise error(f"{path}: missing") from None
     except UnicodeDecodeError:
         raise error(f"{path}: not text (binary garbage)") from None
     except json.JSONDecodeError as problem:
@@ -188,6 +226,9 @@ def _read_checked(path: Path, parse: Callable[[Any], T], error: type[ValueError]
 
 def digest_problem(path: Path, digest: FileDigest) -> str | None:
     """What is wrong with ``path`` against the size and SHA-256 a record holds, None if it matches."""
+    problem = not_a_regular_file(path)
+    if problem is not None:
+        return problem
     try:
         size = path.stat().st_size
         if size != digest.size:
@@ -199,6 +240,33 @@ def digest_problem(path: Path, digest: FileDigest) -> str | None:
     except OSError as error:
         return f"unreadable ({error.strerror or error})"
     return None
+
+
+def train_log_problem(run_dir: Path) -> str | None:
+    """What a finished run's ``train.jsonl`` lost against its record, in one line naming it; None
+    when it is whole, or the run is not finished (a resumed run checks its log against its checkpoint)."""
+    try:
+        record = read_record_file(run_dir / METRICS_FILE, expected_run_id=run_dir.name)
+    except RecordError:
+        return None  # Said where the record is read.
+    if not record.finished:
+        return None
+    path = run_dir / TRAIN_LOG_FILE
+    skipped: list[int] = []
+    rows = len(read_jsonl(path, skipped))
+    if record.train_log is not None:
+        problem = digest_problem(path, record.train_log)
+    else:  # An older genbench's record vouches for no log: only damaged lines tell.
+        problem = f"{len(skipped)} damaged line(s)" if skipped else None
+    if problem is None:
+        return None
+    if not rows:  # Nothing to draw: the curves drawn when the run finished stay.
+        return f"{path}: {problem}; its curves stay as drawn when the run finished (its metrics stay valid)"
+    of = f" of {record.train_log_rows}" if record.train_log_rows is not None else ""
+    return (
+        f"{path}: {problem}; its curves are drawn from the {rows}{of} rows that remain readable, as they "
+        "are now (the run's metrics stay valid)"
+    )
 
 
 def truncate_log(path: Path, rows: int | None, steps: int) -> tuple[int, int]:

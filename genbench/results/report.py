@@ -19,7 +19,6 @@ from pathlib import Path
 from genbench.core.files import atomic_write_text, is_read_only
 from genbench.core.layout import (
     CLASSES_FILE,
-    CONFIG_FILE,
     ENCODED_INTERPOLATION_FILE,
     FLOOR_MODEL,
     INTERPOLATION_FILE,
@@ -36,7 +35,7 @@ from genbench.errors import UserError
 from genbench.figures.curves import write_run_curves
 from genbench.results.comparison import CHART_PREFIX, write_comparison_plots
 from genbench.results.leaderboard import read_records, records_frame
-from genbench.results.records import read_spec_file
+from genbench.results.records import RunFolder, train_log_problem
 from genbench.results.report_html import render_page
 from genbench.results.report_model import _PNG_SIGNATURE, DatasetReport, Picture, Run
 
@@ -84,6 +83,8 @@ def build_report(out: Path, destination: Path | None = None) -> ReportResult:
         warnings.simplefilter("always")
         try:
             for run_dir in sorted((out / RUNS_DIR).glob("*/")):
+                if (problem := train_log_problem(run_dir)) is not None:
+                    notes.append(f"report: {problem}")  # Once, before the curves drawn from what remains.
                 write_run_curves(run_dir)  # Cheap; brings records of older genbench versions up to date.
             write_comparison_plots(out)
         except OSError as error:
@@ -140,11 +141,10 @@ def _run(out: Path, record: RunRecord) -> Run:
         return Run(record)
     folder = out / RUNS_DIR / record.run_id
     spec: RunSpec | None = None
-    if (folder / CONFIG_FILE).exists():
-        try:
-            spec = read_spec_file(folder / CONFIG_FILE)
-        except SpecError as error:  # One line naming the file and what is wrong with it.
-            warnings.warn(f"report: skipping {error}", stacklevel=2)
+    try:  # Missing or damaged, another run's or changed against its checksum: said once, left out.
+        spec = RunFolder(out, record.run_id).read_spec()
+    except SpecError as error:  # One line naming the file and what is wrong with it.
+        warnings.warn(f"report: skipping {error}", stacklevel=2)
     captions = dict(RUN_PICTURES)
     if record.progress_kimg:  # The kimg of each row of the progress strip, where recorded.
         rows = ", ".join(f"{kimg:g}" for kimg in record.progress_kimg)

@@ -13,7 +13,8 @@ How it goes: ``WARMUP_PERIODS`` periods of eager steps on a side stream (optimiz
 there, not in the graph), then one capture on static input tensors, then for every later period the
 batches are copied into those tensors and the graph replayed; the logs are copied out of the graph's
 outputs. A capture that fails leaves the model as before (its Python scalars restored) and every later
-step runs eagerly; :attr:`GraphStep.failure` says why. ``GENBENCH_CAPTURE=0`` turns capture off.
+step runs eagerly; :attr:`GraphStep.failure` says why. ``GENBENCH_CAPTURE=0`` (or false, no, off) turns
+capture off.
 
 Untested here on a GPU: genbench's CI has none. Everything this module does is guarded by the device
 being CUDA; a CPU run never reaches it.
@@ -29,8 +30,8 @@ import torch
 
 from genbench.api import Model
 from genbench.errors import one_line
+from genbench.options.environment import CAPTURE_ENV, capture_allowed
 
-CAPTURE_ENV = "GENBENCH_CAPTURE"
 WARMUP_PERIODS = 3  # Eager periods before capture, as PyTorch's CUDA graph examples warm up.
 
 Batch = tuple[torch.Tensor, torch.Tensor]
@@ -42,8 +43,8 @@ def capture_refusal(model: Model, device: torch.device) -> str | None:
     """Why ``model``'s step is not captured on ``device``; None when it is."""
     if device.type != "cuda":
         return "CUDA graphs need a CUDA device"
-    if os.environ.get(CAPTURE_ENV) == "0":
-        return f"${CAPTURE_ENV}=0"
+    if not capture_allowed():
+        return f"${CAPTURE_ENV}={os.environ[CAPTURE_ENV]}"
     if not model.capturable:
         return f"'{model.name}' does not declare its step capturable"
     if model.step_period < 1:

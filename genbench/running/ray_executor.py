@@ -27,6 +27,7 @@ from genbench.errors import Interrupted, UserError, one_line
 from genbench.options.config import RunOptions
 from genbench.running.device import resolve_device
 from genbench.running.jobs import LoadedData, OnRecord, RunContext, RunJob
+from genbench.running.ray_output import ClusterWatch, log_path, ray_output_aside
 from genbench.running.ray_task import Reporter, RunLines, TaskSettings, run_task
 from genbench.running.single_run import SingleRun
 
@@ -51,28 +52,40 @@ class RayExecutor:
 
     @contextmanager
     def connected(self) -> Iterator[None]:
-        """Connect to ``--ray-address`` (or ``$RAY_ADDRESS``, or a Ray started here) for the block.
+        """Connect to ``--ray-address`` (or ``$RAY_ADDRESS``, or a Ray started here) for the block, with
+        Ray's own output in its log folder and the cluster watched (genbench.running.ray_output).
 
         A Ray session the caller already started (a notebook, a test) is used as it is and left open."""
         ray = self.ray
         address = self.options.ray_address or os.environ.get("RAY_ADDRESS") or None
         if address is not None:
             _check_address(address, "--ray-address" if self.options.ray_address else "$RAY_ADDRESS")
-        if ray.is_initialized():
-            yield
-            return
+        log = log_path()
+        with ray_output_aside(ray, log):
+            started = not ray.is_initialized()
+            if started:
+                self._init(address)
+            try:
+                with ClusterWatch(ray.get_runtime_context().gcs_address, log):
+                    yield
+            finally:
+                if started:  # After the watch: shutting down a Ray started here stops its head.
+                    ray.shutdown()
+
+    def _init(self, address: str | None) -> None:
+        """``ray.init``, quiet (its logger is set aside by the caller), or one line when it fails."""
         try:
-            ray.init(
-                address=address, include_dashboard=False, log_to_driver=False, logging_level=logging.WARNING
+            self.ray.init(
+                address=address,
+                include_dashboard=False,
+                log_to_driver=False,
+                configure_logging=False,
+                logging_level=logging.WARNING,
             )
         except (ConnectionError, ValueError, RuntimeError) as error:
             raise UserError(
                 f"could not connect to the Ray cluster at {address}: {one_line(error)}"
             ) from error
-        try:
-            yield
-        finally:
-            ray.shutdown()
 
     def run_device(self) -> torch.device:
         """CUDA when the cluster has GPUs (or ``--device cuda``), else CPU."""
@@ -81,7 +94,9 @@ class RayExecutor:
             raise UserError(
                 "--device cuda was asked for but the Ray cluster has no GPU; use --device auto or cpu"
             )
-        return torch.device("cuda" if gpus and self.options.device != "cpu" else "cpu")
+        device = torch.device("cuda" if gpus and self.options.device != "cpu" else "cpu")
+        _check_resources(self.options, device, self.ray.nodes())
+        return device
 
     def run(self, context: RunContext, jobs: list[RunJob], on_record: OnRecord) -> list[RunRecord]:
         """Submit every job, then gather records as runs finish (one progress line per running run)."""
@@ -180,6 +195,30 @@ def _portable(data: LoadedData) -> LoadedData:
     moves what it needs to its own device."""
     setup = dataclasses.replace(data.setup, progress=SilentProgress(), device=torch.device("cpu"))
     return dataclasses.replace(data, setup=setup)
+
+
+def _check_resources(options: RunOptions, device: torch.device, nodes: list[dict[str, Any]]) -> None:
+    """What a run asks for must fit on one node of the cluster: Ray would otherwise wait for it forever
+    (an infeasible task). GPUs asked for where runs train on CPUs would change nothing: refused too."""
+    alive = [node.get("Resources", {}) for node in nodes if node.get("Alive", True)]
+    if options.gpus_per_run is not None:
+        if device.type != "cuda":
+            raise UserError(
+                f"--gpus-per-run {options.gpus_per_run:g}: runs train on CPUs here (the Ray cluster has no "
+                "GPU, or --device cpu); leave it out, or use --cpus-per-run"
+            )
+        most = max((resources.get("GPU", 0) for resources in alive), default=0)
+        if options.gpus_per_run > most:
+            raise UserError(
+                f"--gpus-per-run {options.gpus_per_run:g}: no node of the Ray cluster has that many GPUs "
+                f"(the most on one node is {most:g})"
+            )
+    most_cpus = max((resources.get("CPU", 0) for resources in alive), default=0)
+    if options.cpus_per_run is not None and options.cpus_per_run > most_cpus:
+        raise UserError(
+            f"--cpus-per-run {options.cpus_per_run:g}: no node of the Ray cluster has that many CPUs "
+            f"(the most on one node is {most_cpus:g})"
+        )
 
 
 def _check_address(address: str, label: str) -> None:

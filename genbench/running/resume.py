@@ -26,13 +26,13 @@ import torch
 from genbench.api import Model
 from genbench.core.batches import DeviceBatches
 from genbench.core.checked_cache import Damaged, check_bytes, load_checked, sha256_of
-from genbench.core.files import atomic_write
+from genbench.core.files import atomic_write, make_room, remove_damaged
 from genbench.core.layout import PREVIOUS_RESUME_FILE, RESUME_FILE
 from genbench.errors import one_line
 from genbench.running.train_state import TrainState
 
 _REQUIRED_KEYS = ("model", "batches", "rng", "state")  # What checkpoint_payload holds.
-FORMAT = 1  # The outer file: {"format", "sha256", "payload": uint8 bytes of torch.save(payload)}.
+FORMAT = 1  # The outer file: {"format", "run", "sha256", "payload": uint8 bytes of torch.save(payload)}.
 
 
 def checkpoint_payload(model: Model, batches: DeviceBatches, state: TrainState) -> dict[str, Any]:
@@ -121,13 +121,17 @@ def save_resume(folder: Path, payload: dict[str, Any]) -> None:
     outer = io.BytesIO()
     wrapped = {
         "format": FORMAT,
+        "run": folder.name,  # Whose it is: another run's checkpoint copied here is damage, not a resume.
         "sha256": sha256_of(data),
         "payload": torch.frombuffer(bytearray(data), dtype=torch.uint8),
     }
     torch.save(wrapped, outer)
-    current = folder / RESUME_FILE
-    if current.exists():
-        os.replace(current, folder / PREVIOUS_RESUME_FILE)
+    current, previous = folder / RESUME_FILE, folder / PREVIOUS_RESUME_FILE
+    if current.is_file() and not current.is_symlink():
+        make_room(previous)
+        os.replace(current, previous)
+    else:  # A folder or a link in its place is no checkpoint to keep (load_resume said so).
+        remove_damaged(current)
     atomic_write(current, lambda f: f.write(outer.getvalue()))
 
 
@@ -137,6 +141,8 @@ def read_resume(path: Path) -> dict[str, Any]:
     wrapped = torch.load(path, map_location="cpu", weights_only=True)
     if not isinstance(wrapped, dict) or wrapped.get("format") != FORMAT:
         raise Damaged("not a genbench resume checkpoint")
+    if wrapped.get("run", path.parent.name) != path.parent.name:  # Older checkpoints do not say.
+        raise Damaged(f"the checkpoint of another run ({wrapped['run']})")
     payload_bytes = wrapped.get("payload")
     if not isinstance(payload_bytes, torch.Tensor) or payload_bytes.dtype != torch.uint8:
         raise Damaged("no payload")
@@ -155,7 +161,8 @@ def load_resume(folder: Path, warn: Callable[[str], None]) -> dict[str, Any] | N
     A damaged file (truncated, corrupt, or missing a part) is reported through ``warn``, saying
     whether the previous checkpoint is tried next or the run starts over.
     """
-    candidates = [folder / name for name in (RESUME_FILE, PREVIOUS_RESUME_FILE) if (folder / name).exists()]
+    names = (RESUME_FILE, PREVIOUS_RESUME_FILE)
+    candidates = [folder / name for name in names if os.path.lexists(folder / name)]
     for index, path in enumerate(candidates):
         then = f"using {candidates[index + 1].name}" if index + 1 < len(candidates) else "starting over"
         payload = load_checked(f"checkpoint {path}", partial(read_resume, path), warn, then)

@@ -8,6 +8,7 @@ its samples, saves its pictures and curves, evaluates and writes ``metrics.json`
 from __future__ import annotations
 
 import dataclasses
+import os
 import platform
 import random
 import time
@@ -20,7 +21,7 @@ import torch
 from genbench.api import Model
 from genbench.contract import out_of_range_message
 from genbench.core.batches import DeviceBatches
-from genbench.core.files import atomic_torch_save
+from genbench.core.files import atomic_torch_save, file_sha256
 from genbench.core.images import balanced_labels
 from genbench.core.layout import (
     BEST_CHECKPOINT_FILE,
@@ -129,7 +130,10 @@ class SingleRun:
         self.folder.append_log(row)
 
     def save_checkpoint(self, payload: dict[str, Any]) -> None:
-        """Save the resume checkpoint the loop built (the model, every RNG, the data order, its state)."""
+        """Save the resume checkpoint the loop built (the model, every RNG, the data order, its state),
+        with the SHA-256 of the log so far: a row changed before it is then said when the run resumes."""
+        log = self.folder.file(TRAIN_LOG_FILE)
+        payload["log_sha256"] = file_sha256(log) if log.is_file() else None
         save_resume(self.folder.path, payload)
 
     def snapshot(self, model: Model) -> torch.Tensor:
@@ -186,10 +190,10 @@ class SingleRun:
         """A resumed run's config.json, written again if it went missing, was damaged or is another run's."""
         path = self.folder.file(CONFIG_FILE)
         try:
-            another = self.folder.read_spec().run_id != self.spec.run_id
-            problem = f"{path} not this run's config" if another else None
-        except SpecError as error:
-            problem = f"{path} missing" if not path.exists() else str(error)
+            self.folder.read_spec()  # Its own (the run id), and its checksum matches its content.
+            problem = None
+        except SpecError as error:  # One line naming the file and what is wrong with it.
+            problem = str(error) if os.path.lexists(path) else f"{path} missing"
         if problem is not None:
             self.announce(f"{self.folder.run_id}: {problem}; writing it again")
             self.folder.write_spec(self._spec_with_environment())
@@ -202,11 +206,7 @@ class SingleRun:
             return None
         state = restore(payload, model, batches)
         self._check_spec()
-        log = self.folder.file(TRAIN_LOG_FILE)
-        kept, damaged = truncate_log(log, state.log_rows, state.steps)  # Rows after the checkpoint recur.
-        if damaged:
-            self.announce(f"{self.folder.run_id}: {log}: skipped {damaged} damaged line(s)")
-        state.log_rows = kept
+        state.log_rows = self._check_log(state, payload.get("log_sha256"))
         if state.best is not None and not loads(self.folder.file(BEST_CHECKPOINT_FILE)):
             self.announce(
                 f"{self.folder.run_id}: {self.folder.file(BEST_CHECKPOINT_FILE)} is missing or damaged; "
@@ -216,6 +216,28 @@ class SingleRun:
         state.resumes.append(state.images_seen / 1000)
         self.announce(f"{self.folder.run_id}: resuming at {state.images_seen / 1000:g} kimg")
         return state
+
+    def _check_log(self, state: TrainState, sha256: str | None) -> int:
+        """Cut the log back to the checkpoint (rows after it recur) and say what damage did to the rows
+        before it: lost, or changed against the SHA-256 the checkpoint holds (None: an older one).
+        Returns the rows kept."""
+        log, run = self.folder.file(TRAIN_LOG_FILE), self.folder.run_id
+        expected = state.log_rows
+        kept, damaged = truncate_log(log, state.log_rows, state.steps)
+        if damaged:
+            self.announce(f"{run}: {log}: skipped {damaged} damaged line(s)")
+        if expected is not None and kept < expected:  # Lost before the checkpoint: never written again.
+            self.announce(
+                f"{run}: {log} lost {expected - kept} of the {expected} rows before the checkpoint "
+                "(damaged or missing): its curves miss them; the metrics do not depend on them"
+            )
+        elif log.is_file() and sha256 not in (None, file_sha256(log)):
+            self.announce(
+                f"{run}: {log}: its rows before the checkpoint differ from what the checkpoint vouches "
+                "for (a value was changed or damaged): its curves show them as they now are; the "
+                "metrics do not depend on them"
+            )
+        return kept
 
     def _build(self) -> tuple[Model, DeviceBatches]:
         """The model, seeded and on the device, and its data order."""
@@ -316,6 +338,8 @@ class SingleRun:
             metrics=scored.evaluation.metrics,
             protocol=scored.evaluation.protocol,
             files={name: self.folder.digest(name) for name in kept},
+            train_log=self.folder.digest(TRAIN_LOG_FILE),  # Damage to the log is then said, not silent.
+            train_log_rows=self.folder.log_rows(),
         )
 
     def _during_training(self, state: TrainState) -> dict[str, Any] | None:

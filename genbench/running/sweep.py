@@ -28,9 +28,9 @@ from genbench.evaluation.classifier import cached_classifier, peek_classifier
 from genbench.evaluation.floor import floor_record
 from genbench.evaluation.inception import InceptionWeights, resolve_inception_weights
 from genbench.evaluation.setup import EvaluationSetup, reference_images
-from genbench.options.config import RunOptions
+from genbench.options.config import KNOWN_METRICS, RunOptions
 from genbench.options.identity import ResolvedRun, data_sha256, genbench_version, run_identity
-from genbench.options.overrides import typed_overrides
+from genbench.options.overrides import refuse_nan, typed_overrides
 from genbench.results.leaderboard import rebuild_leaderboard
 from genbench.results.records import RunFolder, run_id, setup_hash
 from genbench.running.executor import Executor, LocalExecutor
@@ -38,6 +38,7 @@ from genbench.running.fast_path import resolve_precision
 from genbench.running.interrupts import StopRequests
 from genbench.running.jobs import LoadedData, RunContext, RunJob
 from genbench.running.plan import PlannedRun, planned
+from genbench.running.preflight import check_metrics_apply, check_models_fit
 from genbench.running.trackers import build_trackers
 
 Job = tuple[PluginEntry, Hyperparameters, int]  # (model, hyperparameters, seed)
@@ -57,12 +58,11 @@ class Benchmark:
         self.options = options
         self.registry = registry
         self.announce = announce
-        overrides = options.overrides
-        self.models = [
-            (entry, entry.cls.resolve_hparams(**typed_overrides(entry.cls, overrides.get(entry.name, {}))))
-            for entry in map(registry.model, options.models)
-        ]
+        self.models = [(entry, self._hparams(entry)) for entry in map(registry.model, options.models)]
         self.datasets = [registry.dataset(name) for name in options.datasets]
+        check_models_fit(self.models, self.datasets)  # Before anything is loaded or written.
+        chosen = options.metrics != KNOWN_METRICS
+        check_metrics_apply([entry for entry, _ in self.models], options.metrics, chosen, announce)
         # What every run is asked to do, resolved once; each run's spec adds what it resolved (_spec).
         self.budget = options.budget
         self.schedule = Schedule(options.log_every, options.checkpoint_every, options.eval_every)
@@ -91,6 +91,14 @@ class Benchmark:
         self._inception_warning = ""  # Said once, before the first run that is not reused.
         self.floors: list[RunRecord] = []  # The real-data floor record of each dataset.
         self.data_sha256: dict[str, str] = {}  # Dataset name -> the hash of its splits (run identity).
+
+    def _hparams(self, entry: PluginEntry) -> Hyperparameters:
+        """The model's hyperparameters with the options' overrides, checked: by the model's own rules
+        first (their messages), then NaN, never a setting."""
+        typed = typed_overrides(entry.cls, self.options.overrides.get(entry.name, {}))
+        hparams = entry.cls.resolve_hparams(**typed)
+        refuse_nan(entry.cls.name, typed)
+        return hparams
 
     @property
     def device(self) -> torch.device:

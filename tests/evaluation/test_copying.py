@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from conftest import session_cache
+from caches import session_cache
 from setups import CPU, make_setup
 
 from genbench import DataShape, Hyperparameters, Model, Split

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import session_cache
+from caches import session_cache
 from setups import CPU, make_setup
 
 from genbench.evaluation.classifier import cached_classifier

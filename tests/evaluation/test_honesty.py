@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import torch
 import torchvision.transforms.functional as TF
-from conftest import session_cache
+from caches import session_cache
 from setups import CPU, make_setup
 
 from genbench.api import Split

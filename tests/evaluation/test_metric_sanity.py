@@ -10,7 +10,7 @@ import re
 from pathlib import Path
 
 import pytest
-from conftest import session_cache
+from caches import session_cache
 from setups import CPU, make_setup
 
 from genbench import Split

@@ -46,7 +46,14 @@ def test_set_options_never_fail_unexpectedly(items: list[str]) -> None:
 
 
 @PROPERTY_SETTINGS
-@given(st.lists(st.tuples(names, names.filter(lambda s: "." not in s), values), min_size=1, max_size=5))
+@given(
+    st.lists(
+        st.tuples(names, names.filter(lambda s: "." not in s), values),
+        min_size=1,
+        max_size=5,
+        unique_by=lambda item: (item[0], item[1]),  # The same key twice is refused (tested in test_cli).
+    )
+)
 def test_well_formed_set_options_come_back_exactly(items: list[tuple[str, str, str]]) -> None:
     parsed = parse_set_options(f"{model}.{key}={value}" for model, key, value in items)
     expected: dict[str, dict[str, str]] = {}

@@ -3,7 +3,8 @@ copy or a person damages files, in a finished and in an unfinished run. Each cas
 documented one-line message, never a traceback, and where the run is done again its metrics are
 exactly the undamaged reference's.
 
-One reference results folder (and its cache) is built once for the module; each case works on a copy.
+One reference results folder (and its cache) is built once for the session (tests/results/conftest.py,
+shared with test_damage_matrix.py); each case works on a copy.
 """
 
 from __future__ import annotations
@@ -15,82 +16,19 @@ import os
 import shutil
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 import torch_fidelity.utils
-from typer.testing import CliRunner, Result
+from damage_reference import Reference, invoke, log, metrics, run, run_dir
+from typer.testing import Result
 
 import genbench.running.sweep
-from genbench.cli import app
 from genbench.errors import Interrupted
-from genbench.running.single_run import SingleRun
 
-runner = CliRunner()
-# A tiny GAN: 0.3 kimg in batches of 16 is 19 steps, with resume checkpoints every 0.1 kimg and the
-# cheap metric (and best.pt) every 0.15 kimg.
-RUN = [
-    "run", "--models", "gan", "--set", "gan.width=16", "--set", "gan.batch_size=16", "--data", "digits",
-    "--kimg", "0.3", "--n-samples", "200", "--metrics", "fd_clf", "--eval-every", "0.15", "--n-eval", "100",
-    "--checkpoint-every", "0.1", "--log-every", "2", "--quiet",
-]  # fmt: skip
-STOP_AT_KIMG = 0.2  # Where the unfinished reference was interrupted.
-
-
-@dataclass(frozen=True)
-class Reference:
-    """The undamaged folders: a finished run, an unfinished one (interrupted), and their cache."""
-
-    finished: Path
-    unfinished: Path
-    cache: Path
-    metrics: dict[str, Any]
-    log: list[dict[str, Any]]
-
-
-def _run_dir(out: Path) -> Path:
-    (run,) = (out / "runs").iterdir()
-    return run
-
-
-def _log(run: Path) -> list[dict[str, Any]]:
-    lines = (run / "train.jsonl").read_text().splitlines()
-    return [{k: v for k, v in json.loads(line).items() if k != "seconds"} for line in lines]
-
-
-@pytest.fixture(scope="module")
-def reference(tmp_path_factory: pytest.TempPathFactory, one_thread: None) -> Iterator[Reference]:
-    root = tmp_path_factory.mktemp("damage-reference")
-    cache = root / "cache"
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("GENBENCH_CACHE_DIR", str(cache))
-        patch.setenv("GENBENCH_NO_DOWNLOAD", "1")
-        patch.setenv("GENBENCH_DATA_ROOT", str(root / "data"))
-        finished = runner.invoke(app, [*RUN, "--out", str(root / "finished")])
-        assert finished.exit_code == 0, finished.output
-        patch.setattr(SingleRun, "stop_requested", lambda self: (self.reached_kimg or 0) >= STOP_AT_KIMG)
-        unfinished = runner.invoke(app, [*RUN, "--out", str(root / "unfinished")])
-        assert unfinished.exit_code == 130, unfinished.output
-    run = _run_dir(root / "finished")
-    metrics = json.loads((run / "metrics.json").read_text())["metrics"]
-    yield Reference(root / "finished", root / "unfinished", cache, metrics, _log(run))
-
-
-@pytest.fixture
-def case(reference: Reference, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Reference:
-    """Copies of the reference folders for one case to damage, with the environment pointing at them."""
-    copy = Reference(
-        shutil.copytree(reference.finished, tmp_path / "finished"),
-        shutil.copytree(reference.unfinished, tmp_path / "unfinished"),
-        shutil.copytree(reference.cache, tmp_path / "cache"),
-        reference.metrics,
-        reference.log,
-    )
-    monkeypatch.setenv("GENBENCH_CACHE_DIR", str(copy.cache))
-    monkeypatch.setenv("GENBENCH_DATA_ROOT", str(tmp_path / "data"))
-    return copy
+pytestmark = pytest.mark.usefixtures("one_thread")  # The reference's threads: the same numbers.
+_run_dir, _log, _metrics, _invoke, _run = run_dir, log, metrics, invoke, run  # The shared reference's.
 
 
 # The damages: each takes a file (or its absence) and damages it.
@@ -137,21 +75,6 @@ DAMAGES: dict[str, Callable[[Path], None]] = {
     f.__name__: f
     for f in (truncated, empty, garbage_text, garbage_bytes, wrong_json_type, bit_flips, deleted)
 }
-
-
-def _invoke(args: list[str]) -> Result:
-    result = runner.invoke(app, args)
-    assert "Traceback" not in result.output, result.output
-    assert result.exception is None or isinstance(result.exception, SystemExit), result.output
-    return result
-
-
-def _run(out: Path, *extra: str) -> Result:
-    return _invoke([*RUN, "--out", str(out), *extra])
-
-
-def _metrics(out: Path) -> dict[str, Any]:
-    return json.loads((_run_dir(out) / "metrics.json").read_text())["metrics"]
 
 
 def _redone_exactly(case: Reference, out: Path, message: str) -> Result:
@@ -215,17 +138,17 @@ def test_a_damaged_record_is_listed_by_leaderboard_and_report(case: Reference, d
     assert "no readable run records" in report.stderr and f"{record}: {message}" in report.stderr
 
 
-def test_a_bit_flip_that_leaves_a_valid_record_is_read_as_the_record_now_says(case: Reference) -> None:
-    """A record vouches for the checkpoints but has no checksum of its own: a flip that leaves valid JSON
-    of the right kinds and values is a different record, read as such, not damage genbench can see."""
+def test_a_bit_flip_that_leaves_a_valid_record_is_said_by_its_checksum(case: Reference) -> None:
+    """A record carries the checksum of its own content (issue 23): a flip that leaves valid JSON of
+    the right kinds and values (seed 0 becomes 1) is damage, said and left out, not a different record."""
     record = _run_dir(case.finished) / "metrics.json"
     assert json.loads(record.read_text())["seed"] == 0
     # The record's own seed (indented 2, at the top level; a metric's interval records a seed too):
     flip_bit(record, b'\n  "seed": ', 0x01)  # '0' (0x30) becomes '1' (0x31).
     board = _invoke(["leaderboard", "--out", str(case.finished), "--format", "csv"])
-    assert board.exit_code == 0 and "skipped" not in board.stderr, board.output
-    (row,) = [line for line in board.stdout.splitlines() if ",gan," in line]
-    assert row.startswith("digits,gan,1,finished,"), board.stdout
+    assert board.exit_code == 0, board.output  # The floor row is still there.
+    assert f"skipped: {record}: its content does not match its checksum" in board.stderr, board.stderr
+    assert ",gan," not in board.stdout, board.stdout
 
 
 @pytest.mark.parametrize(
@@ -253,7 +176,7 @@ def test_a_record_of_a_newer_genbench_is_refused_with_what_to_do(case: Reference
 def test_an_older_record_without_a_version_is_read(case: Reference) -> None:
     record = _run_dir(case.finished) / "metrics.json"
     old = json.loads(record.read_text())
-    for key in ("schema_version", "files"):
+    for key in ("schema_version", "files", "checksum", "train_log", "train_log_rows"):  # None written then.
         del old[key]
     record.write_text(json.dumps(old))
     board = _invoke(["leaderboard", "--out", str(case.finished), "--format", "csv"])

@@ -1,5 +1,6 @@
 """Fake models for the Ray executor tests (``GENBENCH_PLUGINS=fakes,ray_models``), which say where
-they ran: each construction appends its process id to ``$GENBENCH_TEST_PIDS/<model name>``.
+they ran: each construction (but the sweep's preflight, on the meta device) appends its process id to
+``$GENBENCH_TEST_PIDS/<model name>``.
 
 ``slow-gaussian`` is the fake per-pixel Gaussian with a pause in each step (the same numbers, slow
 enough to kill its worker mid-training); ``raises-once`` raises in its third step, like a plugin bug.
@@ -33,7 +34,8 @@ class SlowGaussian(PixelGaussian):
 
     def __init__(self, shape: DataShape, hparams: PixelGaussian.Hparams) -> None:
         super().__init__(shape, hparams)
-        _note_pid(self.name)
+        if not self.mean.is_meta:  # Built on the meta device: the sweep's preflight, in the driver.
+            _note_pid(self.name)
 
     def train_step(self, images: torch.Tensor, labels: torch.Tensor) -> dict[str, torch.Tensor]:
         time.sleep(0.1)
@@ -47,7 +49,8 @@ class RaisesOnce(PixelGaussian):
 
     def __init__(self, shape: DataShape, hparams: PixelGaussian.Hparams) -> None:
         super().__init__(shape, hparams)
-        _note_pid(self.name)
+        if not self.mean.is_meta:  # Built on the meta device: the sweep's preflight, in the driver.
+            _note_pid(self.name)
         self.calls = 0
 
     def train_step(self, images: torch.Tensor, labels: torch.Tensor) -> dict[str, torch.Tensor]:

@@ -4,10 +4,12 @@ own failure is recorded once, not retried; Ray missing or misconfigured is one l
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import json
 import os
 import signal
+import subprocess
 import sys
 import threading
 import time
@@ -17,7 +19,7 @@ from types import SimpleNamespace
 
 import pandas as pd
 import pytest
-from conftest import session_cache
+from caches import session_cache
 from ray_models import PIDS_ENV
 from typer.testing import CliRunner
 
@@ -176,6 +178,91 @@ def test_a_killed_worker_costs_only_the_work_since_its_checkpoint(
     assert record["status"] == "finished" and record["resumed_at_kimg"]  # From its checkpoint.
     assert 0 < record["resumed_at_kimg"][0] < 1
     assert record["metrics"] == _records(local_sweep)[record["run_id"]]["metrics"]  # As if never killed.
+    # Said in one line; Ray's own message (colour codes, "(raylet) Task run_task failed") in its log.
+    assert "a Ray worker died during a run; Ray runs it again (2 retries left)" in result.stderr
+    assert "(raylet)" not in result.output and "Worker exit type" not in result.output
+
+
+@needs_ray
+def test_a_lost_cluster_is_one_line_saying_what_was_saved_and_ray_logs_stay_in_their_folder(
+    pids: Path, tmp_path: Path
+) -> None:
+    """The head of a Ray the driver started dies mid-sweep (what `ray stop` does; here only this
+    driver's own GCS and raylet are killed, not another Ray on the machine): one line, exit 2, the
+    checkpoint kept, none of Ray's C++ logs on the terminal."""
+    out = tmp_path / "results"
+    driver = _driver(out, "--models", "slow-gaussian", "--checkpoint-every", "0.2", "--executor", "ray")
+    started: list[int] = []  # Ray's processes, noted before their parents die and they are orphaned.
+    try:
+        deadline = time.monotonic() + 300
+        while not list(out.glob("runs/*/resume.pt")) and driver.poll() is None:
+            assert time.monotonic() < deadline, "no checkpoint in 300 s"
+            time.sleep(0.1)
+        started = _descendants(driver.pid)
+        heads = [pid for pid in started if _name(pid) in ("gcs_server", "raylet")]
+        assert len(heads) == 2, heads
+        for pid in heads:
+            os.kill(pid, signal.SIGKILL)
+        stdout, stderr = driver.communicate(timeout=120)
+    finally:
+        for pid in [*started, *_descendants(driver.pid), driver.pid]:  # Only what this test started.
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+    assert driver.returncode == 2, stdout + stderr
+    last = stderr.splitlines()[-1]
+    assert last.startswith("error: the Ray cluster at 127.0.0.1:") and "the same command to resume" in last
+    for raw in ("rpc_client", "logging.cc", "PC: @", "*** ", "Traceback", "(raylet)"):
+        assert raw not in stdout + stderr, stdout + stderr
+    # What was saved stays: a checkpoint to resume from, or the record, if the orphaned worker finished.
+    assert list(out.glob("runs/*/resume.pt")) or list(out.glob("runs/*/metrics.json"))
+
+
+def _driver(out: Path, *args: str) -> subprocess.Popen[str]:
+    """``genbench run`` in a process of its own, which starts (and owns) its Ray."""
+    root = TESTS.parent
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join(map(str, [root, root / "plugins", TESTS, TESTS / "running"])),
+        "GENBENCH_PLUGINS": "fakes,ray_models",
+        "GENBENCH_DISABLE_PLUGIN_AUTOLOAD": "1",
+        "OMP_NUM_THREADS": "1",
+        "RAY_USAGE_STATS_ENABLED": "0",
+        LOOPBACK_ONLY_ENV: "0",
+    }
+    tiny = ["--data", "bars", "--kimg", "1", "--n-samples", "100", "--metrics", "fd_clf", "--quiet"]
+    command = [sys.executable, "-c", "from genbench.cli import main; main()", "run", *tiny, *args]
+    return subprocess.Popen(
+        [*command, "--out", str(out)], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+
+
+def _descendants(pid: int) -> list[int]:
+    """The processes ``pid`` started, and theirs (from /proc)."""
+    children = []
+    for entry in Path("/proc").iterdir():
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            if entry.name.isdigit() and int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                children += [int(entry.name), *_descendants(int(entry.name))]
+    return children
+
+
+def _name(pid: int) -> str:
+    with contextlib.suppress(OSError):
+        return (Path("/proc") / str(pid) / "comm").read_text().strip()
+    return ""
+
+
+@needs_ray
+def test_resources_no_node_has_are_one_line(cluster: None, tmp_path: Path) -> None:
+    out = tmp_path / "results"
+    result = _run(out, "--models", "pixel-gaussian", "--executor", "ray", "--cpus-per-run", "64")
+    assert result.exit_code == 2 and result.stderr.count("\n") == 1, result.output
+    assert "--cpus-per-run 64: no node of the Ray cluster has that many CPUs (the most on one node is 2)" in (
+        result.stderr
+    )
+    gpus = _run(out, "--models", "pixel-gaussian", "--executor", "ray", "--gpus-per-run", "1")
+    assert gpus.exit_code == 2 and "runs train on CPUs here" in gpus.stderr, gpus.output
+    assert not (out / "runs").exists()
 
 
 @needs_ray

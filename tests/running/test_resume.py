@@ -17,7 +17,7 @@ import fakes
 import numpy as np
 import pytest
 import torch
-from conftest import session_cache
+from caches import session_cache
 
 from genbench.core.batches import DeviceBatches
 from genbench.core.files import read_jsonl

@@ -28,6 +28,7 @@ from genbench_builtin.datasets.user_images import (
     SPLIT_RULE,
     ImagesSpec,
     UserImages,
+    check_benchmarkable,
     content_digest,
     split_per_class,
     to_square,
@@ -112,6 +113,8 @@ class FolderImages(UserImages):
         else:
             classes = [p.name for p in _class_folders(root)]
             parts = {"all": _files(root, classes)}
+        labels = {part: np.array([label for _, label in part_files]) for part, part_files in parts.items()}
+        check_benchmarkable(f"--data folder:{root}", labels, len(classes))
         rule = "its own train/ and test/ folders" if given else SPLIT_RULE
         digest = content_digest(
             [f"folder resolution={resolution} mode={mode} split={rule}", *classes]

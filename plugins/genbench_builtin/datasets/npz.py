@@ -27,6 +27,8 @@ from genbench_builtin.datasets.user_images import (
     SPLIT_RULE,
     ImagesSpec,
     UserImages,
+    check_benchmarkable,
+    check_resolution,
     content_digest,
     split_per_class,
     to_square,
@@ -58,8 +60,9 @@ def _read(spec: ImagesSpec) -> tuple[bytes, dict[str, tuple[np.ndarray, np.ndarr
     try:
         data = path.read_bytes()
         archive = np.load(io.BytesIO(data), allow_pickle=False)
-    except (OSError, ValueError, zipfile.BadZipFile) as error:
-        raise UserError(f"{path} cannot be read as an .npz file ({one_line(error)})") from error
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as error:  # EOFError: an empty file.
+        what = one_line(error) if str(error) else f"{type(error).__name__}, an empty file?"
+        raise UserError(f"{path} cannot be read as an .npz file ({what})") from error
     keys = set(getattr(archive, "files", []))
     layout = ("all",) if set(KEYS["all"]) <= keys else ("train", "test")
     if not all(set(KEYS[part]) <= keys for part in layout):
@@ -86,6 +89,14 @@ def _read(spec: ImagesSpec) -> tuple[bytes, dict[str, tuple[np.ndarray, np.ndarr
             )
         parts[part] = (_channels_first(images, f"{path}: '{image_key}'"), labels)
     return data, parts
+
+
+def _numbering(values: np.ndarray) -> str:
+    """How labels that are not already 0, 1, … (negative, gaps) became classes, for the description."""
+    if np.array_equal(values, np.arange(len(values))):
+        return ""
+    listed = ", ".join(map(str, values)) if len(values) <= 6 else f"{values[0]}..{values[-1]}"
+    return f"; labels {listed} are classes 0..{len(values) - 1} in increasing order"
 
 
 def _convert(images: np.ndarray, mode: str | None, resolution: int) -> np.ndarray:
@@ -120,16 +131,20 @@ class NpzImages(UserImages):
             raise UserError(f"{spec.path}: the train and test images differ in size")
         if spec.resolution is None and height != width:
             raise UserError(f"{spec.path}: the images are {height}x{width}; add @RES to crop and resize them")
+        if spec.resolution is None:
+            check_resolution(str(spec.path), height)
         resolution = spec.resolution or height
         channels = MODES[spec.mode][1] if spec.mode else next(iter(parts.values()))[0].shape[1]
         values = np.unique(np.concatenate([labels for _, labels in parts.values()]))
+        classes = {part: np.searchsorted(values, labels) for part, (_, labels) in parts.items()}
+        check_benchmarkable(f"--data npz:{spec.path}", classes, len(values))
         given = "all" not in parts
         rule = "the file's own train/test arrays" if given else SPLIT_RULE
         digest = content_digest([f"npz resolution={resolution} mode={spec.mode} split={rule}", data])
         count = sum(len(labels) for _, labels in parts.values())
         description = (
             f"{count} images in {len(values)} classes from {spec.path}, {resolution}x{resolution}, "
-            f"{channels} channel{'s' if channels > 1 else ''}; split: {rule}"
+            f"{channels} channel{'s' if channels > 1 else ''}; split: {rule}{_numbering(values)}"
         )
         shape = DataShape(channels, resolution, len(values))
         return shape, digest, description, {"parts": parts, "values": values, "mode": spec.mode}

@@ -34,6 +34,7 @@ SPLIT_SEED = 20_261_201
 TEST_FRACTION = 0.2
 SPLIT_RULE = f"seeded per-class 80/20 split (numpy default_rng([{SPLIT_SEED}, class]))"
 MODES = {"gray": ("L", 1), "rgb": ("RGB", 3)}
+MIN_RESOLUTION, MAX_RESOLUTION = 4, 1024  # Pixels per side, with @RES or without.
 # The shape of a ``folder`` or ``npz`` entry before it has its argument: never used to build a model
 # (constructing the unconfigured dataset is refused), only there because every dataset declares one.
 PLACEHOLDER_SHAPE = DataShape(channels=3, resolution=32, num_classes=1)
@@ -56,8 +57,11 @@ def parse_argument(kind: str, argument: str) -> ImagesSpec:
     if not match:
         raise UserError(f"--data {kind}:{argument}: expected --data {kind}:PATH[@RES][:gray|:rgb]")
     resolution = None if match["resolution"] is None else int(match["resolution"])
-    if resolution is not None and not 4 <= resolution <= 1024:
-        raise UserError(f"--data {kind}:{argument}: the resolution must lie in 4..1024, got {resolution}")
+    if resolution is not None and not MIN_RESOLUTION <= resolution <= MAX_RESOLUTION:
+        raise UserError(
+            f"--data {kind}:{argument}: the resolution must lie in {MIN_RESOLUTION}..{MAX_RESOLUTION}, "
+            f"got {resolution}"
+        )
     return ImagesSpec(Path(match["path"]).expanduser(), resolution, match["mode"])
 
 
@@ -77,6 +81,37 @@ def split_per_class(labels: np.ndarray, num_classes: int) -> dict[SplitName, np.
     is_test = np.zeros(len(labels), dtype=bool)
     is_test[np.concatenate(test)] = True
     return {"train": np.flatnonzero(~is_test), "test": np.flatnonzero(is_test)}
+
+
+def check_benchmarkable(source: str, labels: dict[str, np.ndarray], num_classes: int) -> None:
+    """Refuse data that cannot make a benchmark, saying what to do: no images, a single class (the
+    reference classifier, whose features score every model, learns nothing from one class), or no
+    image for one of the splits. ``labels``: class indices (0..num_classes-1) per part, ``all`` for data
+    without a split of its own (then the split rule must leave images on both sides)."""
+    if not sum(len(part) for part in labels.values()):
+        raise UserError(f"{source} holds no images")
+    if num_classes < 2:
+        raise UserError(
+            f"{source} has a single class: genbench's reference classifier, whose features score every "
+            "model, learns nothing from one class; give images of at least two classes"
+        )
+    parts = split_per_class(labels["all"], num_classes) if "all" in labels else labels
+    for split in ("train", "test"):
+        if not len(parts[split]):
+            how = "every class has a single image" if "all" in labels else f"its {split} split is empty"
+            raise UserError(
+                f"{source} leaves no {split} images ({how}); give at least two images per class "
+                "(five or more for a true 80/20 split), or a test split of its own"
+            )
+
+
+def check_resolution(source: str, height: int) -> None:
+    """The images' own size must lie in the bounds ``@RES`` has (4..1024), or ``@RES`` must resize them."""
+    if not MIN_RESOLUTION <= height <= MAX_RESOLUTION:
+        raise UserError(
+            f"{source}: the images are {height}x{height} pixels; genbench takes {MIN_RESOLUTION} to "
+            f"{MAX_RESOLUTION}: add @RES to resize them"
+        )
 
 
 def to_square(image: Image.Image, mode: str, resolution: int) -> np.ndarray:

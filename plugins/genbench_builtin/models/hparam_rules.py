@@ -8,6 +8,8 @@ from __future__ import annotations
 import dataclasses
 
 from genbench.api import Bounds
+from genbench.blocks.latent import PRIORS
+from genbench.errors import UserError
 
 # Rule name -> its bounds (genbench.api.Bounds: the checker and the message of the options, too).
 RULES: dict[str, Bounds] = {
@@ -35,10 +37,23 @@ FIELD_RULES: dict[str, str] = {
 }
 
 
+# Field name -> the words it may be: checked with the numbers, before anything runs (a model that
+# checked its words when built failed as a run, after the sweep had started).
+FIELD_CHOICES: dict[str, tuple[str, ...]] = {
+    "recon": ("bce", "mse"),  # The VAE's reconstruction term.
+    "prior": tuple(PRIORS),  # The MLP GANs' latent prior.
+    "critic_norm": ("layer", "none"),  # WGAN-GP's critic normalisation.
+}
+
+
 def check_hparams(model: str, hparams: object) -> None:
     """Raise a :class:`UserError` naming ``model`` and the field for the first field of the dataclass
-    ``hparams`` that breaks its rule (:data:`FIELD_RULES`)."""
+    ``hparams`` that breaks its rule (:data:`FIELD_RULES`) or is none of its words (:data:`FIELD_CHOICES`)."""
     for spec in dataclasses.fields(hparams):  # type: ignore[arg-type]
+        value = getattr(hparams, spec.name)
+        choices = FIELD_CHOICES.get(spec.name)
+        if choices is not None and value not in choices:
+            raise UserError(f"{model}.{spec.name} must be one of {', '.join(choices)}; got {value!r}")
         rule = FIELD_RULES.get(spec.name)
         if rule is not None:
-            RULES[rule].check(f"{model}.{spec.name}", getattr(hparams, spec.name))
+            RULES[rule].check(f"{model}.{spec.name}", value)

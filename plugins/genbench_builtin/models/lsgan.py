@@ -87,11 +87,14 @@ class LSGAN(DCGAN):
         c: float = 1.0  # Target score of fakes for the generator (c = b: "as real as possible").
         model_name: ClassVar[str] = "lsgan"  # Named in the messages of __post_init__.
 
+        def __post_init__(self) -> None:
+            super().__post_init__()
+            if self.a == self.b:  # Checked with the other values, before anything runs.
+                raise UserError(f"lsgan needs a != b (the fake and real targets), got a = b = {self.a}")
+
     hparams: Hparams
 
     def __init__(self, shape: DataShape, hparams: Hparams) -> None:
-        if hparams.a == hparams.b:
-            raise UserError(f"lsgan needs a != b (the fake and real targets), got a = b = {hparams.a}")
         # DCGAN's networks, initialisation and Adam; its discriminator ends in a linear layer: scores.
         super().__init__(shape, hparams)
 

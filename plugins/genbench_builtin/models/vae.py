@@ -26,7 +26,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from genbench import DataShape, Hyperparameters, UserError
+from genbench import DataShape, Hyperparameters
 from genbench.blocks.conv_ladder import (
     DownLadder,
     FeatureHead,
@@ -39,8 +39,6 @@ from genbench.blocks.latent import LatentModel
 from genbench.blocks.modes import eval_mode
 from genbench.blocks.optimizers import adam
 from genbench_builtin.models.hparam_rules import check_hparams
-
-RECON_LOSSES = ("bce", "mse")
 
 # ``estimate`` draws its posterior samples from a generator seeded with this rather than from the
 # global RNG: held-out estimates then never shift the training noise, and each estimate point uses
@@ -82,8 +80,6 @@ class VAE(LatentModel):
     hparams: Hparams
 
     def __init__(self, shape: DataShape, hparams: Hparams) -> None:
-        if hparams.recon not in RECON_LOSSES:
-            raise UserError(f"vae.recon must be one of {', '.join(RECON_LOSSES)}; got {hparams.recon!r}")
         super().__init__(shape, hparams)
         plan = ladder_plan(shape.resolution, hparams.base_channels)
         # No batch norm: the ELBO of an image then depends on that image alone, in training and in

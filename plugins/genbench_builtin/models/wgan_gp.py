@@ -24,7 +24,7 @@ from typing import ClassVar
 import torch
 from torch import nn
 
-from genbench import DataShape, Hyperparameters, UserError
+from genbench import DataShape, Hyperparameters
 from genbench.blocks.conv_ladder import DownLadder, FeatureHead, NormFactory, dcgan_init, leaky_relu
 from genbench_builtin.models.hparam_rules import check_hparams
 from genbench_builtin.models.wasserstein import WassersteinGAN
@@ -97,10 +97,6 @@ class WGANGP(WassersteinGAN):
     hparams: Hparams
 
     def __init__(self, shape: DataShape, hparams: Hparams) -> None:
-        if hparams.critic_norm not in CRITIC_NORMS:
-            raise UserError(
-                f"wgan-gp.critic_norm must be one of {', '.join(CRITIC_NORMS)}; got {hparams.critic_norm!r}"
-            )
         super().__init__(shape, hparams)
         self.apply(dcgan_init)
         self.add_adam(generator=self.generator, critic=self.critic)
