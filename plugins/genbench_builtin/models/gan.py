@@ -67,8 +67,9 @@ class BCEGAN(LatentModel):
     """
 
     Hparams = BCEGANHparams
-    # The runner's fast path (genbench.running.fast_path): bf16 autocast on CUDA (the BCE losses and
-    # their logits stay float32 under autocast) and the step, ``d_steps`` updates included, in a CUDA graph.
+    # The runner's fast path (genbench.running.fast_path): bf16 autocast on CUDA and bf16-capable CPUs
+    # (the BCE losses and their logits stay float32 under autocast) and the step, ``d_steps`` updates
+    # included, in a CUDA graph.
     bf16_safe = True
     capturable = True
     hparams: BCEGANHparams
