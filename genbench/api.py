@@ -200,8 +200,10 @@ class Model(nn.Module, ABC):
     Wasserstein critic's output bias: the contract's per-parameter training check skips them."""
     # What the runner's fast path (genbench.running.fast_path) may do with this model; all off by
     # default, so a plugin gets exactly the float32 eager step it wrote unless it says otherwise.
-    bf16_safe: ClassVar[bool] = False  # ``--precision auto`` trains it under bf16 autocast on CUDA.
-    channels_last: ClassVar[bool] = False  # Convolutional: on CUDA, weights and batches go channels-last.
+    bf16_safe: ClassVar[bool] = False  # ``--precision auto`` trains it under bf16 autocast on CUDA and
+    # on a CPU with bf16 hardware (AMX or AVX-512 BF16).
+    channels_last: ClassVar[bool] = False  # Convolutional: weights and batches go channels-last on CUDA,
+    # and on a CPU with bf16 hardware in a bf16 run.
     capturable: ClassVar[bool] = False  # ``train_step`` may be captured in a CUDA graph (no host syncs,
     # no data-dependent Python control flow, tensors created on the inputs' device); see step_period.
 

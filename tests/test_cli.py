@@ -219,7 +219,8 @@ def test_run_writes_records_and_leaderboard_and_reuses_finished_runs(
         spec = read_spec_file(run / "config.json")  # The run's spec, type-checked.
         assert spec.run_id == run.name and spec.training.budget.kimg == 2 and spec.hparams["lr"] == 0.05
         assert {"python", "torch", "genbench"} <= set(spec.environment.versions) and spec.environment.plugins
-        assert spec.training.precision == "fp32"  # --precision auto on a CPU: part of the run's identity.
+        # --precision auto for a model that does not declare bf16_safe: part of the run's identity.
+        assert spec.training.precision == "fp32"
         metrics = json.loads((run / "metrics.json").read_text())
         assert metrics["precision"] == "fp32"
         phases = metrics["phase_seconds"]

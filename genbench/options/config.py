@@ -184,8 +184,8 @@ class RunOptions:
     )
     precision: str = option(
         "auto",
-        help="Training precision: auto (bf16 autocast on CUDA for models that declare it safe, else fp32), "
-        "fp32 or bf16",
+        help="Training precision: auto (bf16 autocast for models that declare it safe, on CUDA and on a CPU "
+        "with bf16 hardware: AMX or AVX-512 BF16; else fp32), fp32 or bf16",
         suite="auto, fp32 or bf16",
         check=one_of(*PRECISIONS),
         affects_results=True,

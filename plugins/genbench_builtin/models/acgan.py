@@ -101,8 +101,9 @@ class ACGAN(LatentModel):
     name = "acgan"
     description = "AC-GAN (Odena et al. 2017): class-conditional DCGAN with an auxiliary classifier head"
     conditional = True
-    # The runner's fast path (genbench.running.fast_path): bf16 autocast on CUDA (the BCE losses and
-    # their logits stay float32 under autocast), channels-last convolutions, the step in a CUDA graph.
+    # The runner's fast path (genbench.running.fast_path): bf16 autocast on CUDA and bf16-capable CPUs
+    # (the BCE losses and their logits stay float32 under autocast), channels-last convolutions, the
+    # step in a CUDA graph.
     bf16_safe = True
     channels_last = True
     capturable = True

@@ -111,8 +111,9 @@ class DCGAN(LatentModel):
     name = "dcgan"
     description = "DCGAN (Radford et al. 2015): transposed-conv generator, strided-conv discriminator, BCE"
     conditional = False
-    # The runner's fast path (genbench.running.fast_path): bf16 autocast on CUDA (the BCE losses and
-    # their logits stay float32 under autocast), channels-last convolutions, the step in a CUDA graph.
+    # The runner's fast path (genbench.running.fast_path): bf16 autocast on CUDA and bf16-capable CPUs
+    # (the BCE losses and their logits stay float32 under autocast), channels-last convolutions, the
+    # step in a CUDA graph.
     bf16_safe = True
     channels_last = True
     capturable = True
