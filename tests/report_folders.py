@@ -3,14 +3,17 @@ logs, pictures of the sizes real runs draw and real-data floors."""
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from pathlib import Path
 from typing import Any
 
 import torch
+from specs import SPEC, a_spec
 
 from genbench.core.layout import FLOOR_MODEL
 from genbench.core.record import RunRecord
+from genbench.core.run_spec import Budget
 from genbench.evaluation.floor import write_floor
 from genbench.figures.curves import write_run_curves
 from genbench.figures.pictures import save_image_grid
@@ -53,17 +56,18 @@ def write_run(
     """A run's config.json and metrics.json (no metrics but an error unless finished)."""
     run_id = f"{dataset}-{model}-seed{seed}-{setup}"
     folder = RunFolder(out, run_id)
-    folder.write_config(
-        {
-            "dataset": dataset,
-            "model": model,
-            "seed": seed,
-            "budget": {"kimg": kimg, "steps": None, "seconds": None},
-            "n_samples": 1000,
-            "hparams": hparams or {"lr": 0.0002, "batch_size": 64},
-            "run_id": run_id,
-            "versions": {"python": "3.11.7", "torch": "2.14.1"},
-        }
+    folder.path.mkdir(parents=True, exist_ok=True)
+    folder.write_spec(
+        a_spec(
+            run_id=run_id,
+            setup=setup,
+            dataset=dataset,
+            model=model,
+            seed=seed,
+            hparams=hparams or {"lr": 0.0002, "batch_size": 64},
+            training=dataclasses.replace(SPEC.training, budget=Budget(kimg)),
+            evaluation=dataclasses.replace(SPEC.evaluation, n_samples=1000),
+        )
     )
     record: dict[str, Any] = {
         "run_id": run_id,

@@ -238,10 +238,7 @@ def test_the_spec_holds_every_value_the_run_id_hashes(fake_registry: Registry) -
     benchmark = Benchmark(options, fake_registry)
     benchmark.data_sha256["bars"] = "d" * 64
     (entry, hparams), dataset = benchmark.models[0], benchmark.datasets[0]
-    data = SimpleNamespace(
-        entry=dataset, shape=DataShape(1, 8, 3), classifier=SimpleNamespace(weights_sha256="c" * 64)
-    )
-    resolved = benchmark._resolved(data, entry, hparams, 0)
+    resolved = benchmark._resolved(dataset, "c" * 64, entry, hparams, 0)
     spec_leaves = _leaves(json.loads(json.dumps(benchmark._spec(resolved).to_dict())))
     identity = json.loads(json.dumps(run_identity(options, resolved)))
     missing = [leaf for leaf in _leaves(identity) if leaf not in spec_leaves]

@@ -22,7 +22,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
-from genbench.core.files import atomic_write_text, file_sha256
+from genbench.core.files import atomic_write_text, file_sha256, remove_damaged
 from genbench.errors import one_line
 
 T = TypeVar("T")
@@ -82,8 +82,9 @@ def check_digest(path: Path, sha256: str | None = None) -> bool:
 
 
 def remove(path: Path) -> None:
-    """Delete a cached file and its recorded SHA-256 (either may be missing already)."""
-    path.unlink(missing_ok=True)
+    """Delete a cached file and its recorded SHA-256 (either may be missing already; an empty folder
+    in the file's place goes too, as damage)."""
+    remove_damaged(path)
     digest_path(path).unlink(missing_ok=True)
 
 

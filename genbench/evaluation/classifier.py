@@ -159,7 +159,7 @@ def peek_classifier(
     key = stable_hash(key_material, 16)
     path = cache_dir / f"{dataset}-{key}.pt"
     try:
-        return _cached(path, key) if path.exists() else None
+        return _cached(path, key, key_material) if path.exists() else None
     except (OSError, ValueError):  # Damaged (a ValueError) or unreadable: a run would train it again.
         return None
 

@@ -23,22 +23,23 @@ FOLDER_README = """\
 |---|---|
 | `README.md` | this file, written when the folder was first used |
 | `runs/<dataset>-<model>-seed<N>-<hash>/` | one folder per run; the hash covers everything that affects the result (hyperparameters, budget, sample count, evaluation, device type, data and weights hashes) |
-| `runs/…/config.json` | resolved options, hyperparameters, budget, device name and versions (python, torch, torchvision, torch-fidelity, genbench, each plugin's distribution) |
+| `runs/…/config.json` | the run's spec (`schema_version`; genbench/core/run_spec.py): hyperparameters, training (budget, schedule, precision), evaluation settings, provenance (data and weights hashes, model plugin and genbench versions) and where it trained (device name, versions of python, torch, torchvision, torch-fidelity, genbench, each plugin's distribution), with a checksum of its content |
 | `runs/…/train.jsonl` | one JSON object per logged interval: `step`, `kimg`, `seconds` and every scalar the model logs (means over the interval); `test/…` keys are the model's own estimates on the test split, `eval/…` the cheap metric |
 | `runs/…/checkpoint.pt` | final networks and optimizer states (`torch.load(..., weights_only=True)`) |
 | `runs/…/best.pt` | the networks when the cheap metric (`--eval-every`) was best |
 | `runs/…/resume.pt`, `resume.prev.pt` | while a run is unfinished: the last two resume checkpoints (networks, optimizers, RNGs, data order, progress, the scalars since the last log row), each holding its payload and the payload's SHA-256; removed when it finishes |
 | `runs/…/samples.png` | a grid of 64 samples (one column per class for conditional models) |
-| `runs/…/progress.png` | 16 fixed latents sampled at the start, at 10 points of training and at the end, one row each (`progress_kimg` in metrics.json) |
+| `runs/…/progress.png` | 16 fixed latents sampled at the start, at 10 points of training and at the end, one row each, labelled with its kimg (`progress_kimg` in metrics.json) |
 | `runs/…/classes.png` | conditional models: one row per class |
 | `runs/…/interpolation.png`, `interpolation_encoded.png` | interpolation between pairs of latents (spherical for Gaussian priors); VAEs also between two encoded test images (real images at both ends) |
-| `runs/…/curves_losses.png`, `curves_estimates.png`, `curves_eval.png` | losses, the model's own estimates (train vs `test/`), the cheap metric, over kimg; smoothed, raw data in train.jsonl |
+| `runs/…/curves_losses.png`, `curves_estimates.png`, `curves_eval.png` | losses, the model's own estimates (train vs `test/`), the cheap metric, over kimg; train and held-out smoothed alike by a centred mean (faint: raw), raw data in train.jsonl |
 | `runs/…/error.log` | the traceback of a run that failed |
-| `runs/…/metrics.json` | status (`finished`, `failed`, `diverged` with `error`), metrics, how each was computed (`protocol`), budget, images seen, what stopped training, resumes, the cheap metric's final and best values, seconds by phase, device, the size and SHA-256 of `checkpoint.pt` and `best.pt` (`files`), `schema_version`; written last |
+| `runs/…/events.out.tfevents.*` | `--track tensorboard`: TensorBoard's event files, one per process that trained the run (`tensorboard --logdir runs`) |
+| `runs/…/metrics.json` | status (`finished`, `failed`, `diverged` with `error`), metrics, trackers that failed (`tracker_failures`), how each was computed (`protocol`), budget, images seen, what stopped training, resumes, the cheap metric's final and best values, seconds by phase, device, the size and SHA-256 of `checkpoint.pt` and `best.pt` (`files`) and of `train.jsonl` with its rows (`train_log`), `schema_version`, a checksum of its own content; written last |
 | `floors/<dataset>-floor-<hash>.json` | the real-data floor of each dataset and protocol (held-out real images scored like a model's samples), its one place: the leaderboard's `(real data floor)` rows, reused by later runs of the same protocol; its SHA-256 beside it (`.json.sha256`) |
 | `leaderboard.csv` | one row per run (status and error included; `setup` is a hash of the run's config without the seed: runs sharing it are seeds of one experiment) and per floor, rebuilt from the records after every run (never appended) |
 | `report.html` | the self-contained HTML page: written at the end of `genbench run` (unless `--no-report`) and by `genbench report` |
-| `plots/<dataset>/` | the report's comparison plots: `bars_<metric>.png` (mean ± std over seeds per model), `eval_vs_kimg.png`, `eval_vs_seconds.png` |
+| `plots/<dataset>/` | the report's comparison plots: `metric_<metric>.png` (a row per model: a dot per seed, the mean with its 95% interval, the real-data floor), `eval_vs_kimg.png`, `eval_vs_seconds.png` |
 | `.cache/classifiers/` | reference classifiers, one per dataset, keyed by a hash of the dataset's content, architecture and training recipe (seed included), with their test accuracy |
 | `.cache/fidelity/` | torch-fidelity's cached features and statistics of the real reference images, keyed by dataset, split, count and classifier; `<key>.sha256.json` holds their SHA-256, recorded when genbench first used them |
 | `.leaderboard.lock`, `runs/…/.lock`, `.cache/.<dataset>.lock` | only while a genbench process holds them: two processes sharing this folder take turns |

@@ -29,6 +29,7 @@ from genbench.results.statistics import (
 
 FINISHED = "finished"
 SETUP_SEPARATOR = "@"  # MODEL@SETUP names one setup of a model with several.
+SETUP_SHOWN = 8  # How much of a setup hash a message gives to name it (the start is enough).
 
 
 @dataclass(frozen=True)
@@ -64,21 +65,22 @@ def compared_metrics(frame: pd.DataFrame) -> list[str]:
 
 
 def resolve_model(runs: pd.DataFrame, dataset: str, name: str) -> str:
-    """The variant ``name`` (``model``, or ``model@setup`` for one setup of several) names among the
-    finished ``runs`` of ``dataset``; a user error saying which exist where it names none."""
+    """The variant ``name`` (``model``, or ``model@SETUP`` for one setup of several, SETUP the start of
+    its setup hash as the leaderboard's ``setup`` column gives it) names among the finished ``runs`` of
+    ``dataset``; a user error saying which exist where it names none or several."""
     model, _, setup = name.partition(SETUP_SEPARATOR)
-    wanted = f"{model} [{setup}]" if setup else model
     on_dataset = runs[runs["dataset"] == dataset]
-    variants = list(dict.fromkeys(on_dataset["variant"].astype(str)))
-    if wanted in variants:
-        return wanted
-    several = [v for v in variants if v.startswith(f"{model} [")]
-    if several and not setup:
-        setups = ", ".join(
-            f"{model}{SETUP_SEPARATOR}{v.removeprefix(f'{model} [').rstrip(']')}" for v in several
-        )
+    mine = on_dataset[on_dataset["model"] == model]
+    if setup:
+        mine = mine[mine["setup"].astype(str).str.startswith(setup)]
+    variants = list(dict.fromkeys(mine["variant"].astype(str)))
+    if len(variants) == 1:
+        return variants[0]
+    if variants:
+        hashes = dict.fromkeys(mine["setup"].astype(str).str[:SETUP_SHOWN])
+        setups = ", ".join(f"{model}{SETUP_SEPARATOR}{h}" for h in hashes)
         raise UserError(f"'{model}' has runs of several setups on {dataset}: name one of {setups}")
-    known = ", ".join(variants) or "none"
+    known = ", ".join(dict.fromkeys(on_dataset["variant"].astype(str))) or "none"
     raise UserError(
         f"no finished runs of '{name}' on dataset '{dataset}'; models with finished runs: {known}"
     )

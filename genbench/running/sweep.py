@@ -18,7 +18,7 @@ import torch
 
 from genbench.api import DataShape, Hyperparameters, Split, check_split
 from genbench.core.locks import Lock
-from genbench.core.metrics import metrics_of, uses_extractor
+from genbench.core.metrics import DEFAULT_METRICS, metrics_of, uses_extractor
 from genbench.core.progress import ProgressSink, SilentProgress
 from genbench.core.record import RecordError, RunRecord
 from genbench.core.registry import PluginEntry, Registry
@@ -28,7 +28,7 @@ from genbench.evaluation.classifier import cached_classifier, peek_classifier
 from genbench.evaluation.floor import floor_record
 from genbench.evaluation.inception import InceptionWeights, resolve_inception_weights
 from genbench.evaluation.setup import EvaluationSetup, reference_images
-from genbench.options.config import KNOWN_METRICS, RunOptions
+from genbench.options.config import RunOptions
 from genbench.options.identity import ResolvedRun, data_sha256, genbench_version, run_identity
 from genbench.options.overrides import refuse_nan, typed_overrides
 from genbench.results.leaderboard import rebuild_leaderboard
@@ -61,7 +61,7 @@ class Benchmark:
         self.models = [(entry, self._hparams(entry)) for entry in map(registry.model, options.models)]
         self.datasets = [registry.dataset(name) for name in options.datasets]
         check_models_fit(self.models, self.datasets)  # Before anything is loaded or written.
-        chosen = options.metrics != KNOWN_METRICS
+        chosen = options.metrics != DEFAULT_METRICS  # The default list holds metrics of both kinds.
         check_metrics_apply([entry for entry, _ in self.models], options.metrics, chosen, announce)
         # What every run is asked to do, resolved once; each run's spec adds what it resolved (_spec).
         self.budget = options.budget

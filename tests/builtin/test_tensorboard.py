@@ -61,7 +61,7 @@ def test_hparams_hold_the_configuration_and_the_final_metrics(tracked: Path) -> 
     start = plugin_data_pb2.HParamsPluginData.FromString(content["_hparams_/session_start_info"])
     hparams = start.session_start_info.hparams
     assert hparams["model"].string_value == "pixel-gaussian" and hparams["dataset"].string_value == "bars"
-    assert hparams["hparams.lr"].number_value == 0.1 and hparams["budget.kimg"].number_value == 1
+    assert hparams["hparams.lr"].number_value == 0.1 and hparams["training.budget.kimg"].number_value == 1
     assert hparams["label"].string_value == "bars / pixel-gaussian / seed 0 / lr=0.1"
     assert hparams["evaluation.metrics"].string_value == '["fd_clf"]'
     end = plugin_data_pb2.HParamsPluginData.FromString(content["_hparams_/session_end_info"])

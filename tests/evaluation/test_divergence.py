@@ -16,7 +16,7 @@ from genbench.core.progress import SilentProgress
 from genbench.core.run_spec import DivergenceSettings
 from genbench.evaluation import estimates
 from genbench.evaluation.computation import Request
-from genbench.evaluation.divergence import jsd_estimate, make_halves, w1_estimate
+from genbench.evaluation.divergence import HeldOut, jsd_estimate, make_halves, w1_estimate
 
 CPU = torch.device("cpu")
 FAST = DivergenceSettings(steps=150)  # Half the default budget: enough on 8x8 digits.
@@ -95,7 +95,8 @@ def test_estimates_are_floored_at_0_and_record_their_raw_value(
     digits, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Real vs real reads around 0, either side: a negative raw value is shown as 0, and kept.
-    monkeypatch.setattr(estimates, "resolve", lambda name: lambda halves, settings, progress: -0.25)
+    held_out = HeldOut(-0.25, 0.0, torch.zeros(4), torch.zeros(4))  # An estimator's result, terms unused.
+    monkeypatch.setattr(estimates, "resolve", lambda name: lambda halves, settings, progress: held_out)
     _, test = digits
     setup = SimpleNamespace(
         reference=test.images, divergence=FAST, device=CPU, progress=SilentProgress()

@@ -9,6 +9,7 @@ from typing import Any
 import pandas as pd
 import pytest
 from PIL import Image
+from specs import a_spec
 
 from genbench.core.layout import FIGURES, TRAIN_LOG_FILE
 from genbench.figures.curves import (
@@ -124,7 +125,8 @@ def test_a_training_scalar_is_drawn_at_the_middle_of_its_log_interval() -> None:
 
 def test_a_run_is_titled_by_its_dataset_model_and_seed_not_its_folder(tmp_path: Path) -> None:
     folder = RunFolder(tmp_path, "digits-dcgan-seed3-e79c9601d3")
-    folder.write_config({"dataset": "digits", "model": "dcgan", "seed": 3})
+    folder.path.mkdir(parents=True)
+    folder.write_spec(a_spec(run_id=folder.run_id, dataset="digits", model="dcgan", seed=3))
     assert run_title(folder.path) == "digits · dcgan · seed 3"
     assert run_title(tmp_path / "runs" / "elsewhere") == "elsewhere"  # No config: the folder's name.
 

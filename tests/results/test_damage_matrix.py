@@ -110,7 +110,6 @@ KINDS: dict[str, Kind] = {
         run=False,
     ),
     "floors/*.json": Kind(_one("floors/*.json", "finished"), _edited_json(_another_floor)),
-    "cache floors/*.json": Kind(_one("floors/*.json"), _edited_json(_another_floor)),
     "cache classifiers/*.pt": Kind(_one("classifiers/*.pt"), _copy_of(_in_run("checkpoint.pt"))),
     "cache classifiers/*.json": Kind(
         _one("classifiers/*.json"), _edited_json(lambda data: data.update(dataset="mnist"))

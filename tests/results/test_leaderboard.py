@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 from rich.console import Console
 
+from genbench.core.files import with_checksum
 from genbench.core.layout import FLOOR_MODEL
 from genbench.core.metrics import column_order, higher_is_better, stem_of
 from genbench.core.record import RunRecord
@@ -44,6 +45,12 @@ def _record(out: Path, model: str, seed: int, fd: float, setup: str | None = Non
             }
         )
     )
+
+
+def _rewrite(path: Path, record: dict[str, object]) -> None:
+    """A record edited as a run that computed those values would have written it: with its checksum."""
+    record.pop("checksum", None)
+    path.write_text(json.dumps(with_checksum(record)))
 
 
 def test_rebuild_reflects_exactly_the_records(tmp_path: Path) -> None:
@@ -112,7 +119,7 @@ def test_a_runs_interval_sits_beside_its_value_in_the_csv_and_off_the_terminal(t
     path = tmp_path / "runs" / "digits-dcgan-seed0-abc" / "metrics.json"
     record = json.loads(path.read_text())
     record["metrics"].update({"fd_clf_10k_hi": 12.5, "fd_clf_10k_lo": 7.5, "kid_clf_10k": 3.0})
-    path.write_text(json.dumps(record))
+    _rewrite(path, record)
     frame = rebuild_leaderboard(tmp_path)
     on_disk = list(pd.read_csv(tmp_path / "leaderboard.csv").columns)
     assert on_disk[on_disk.index("fd_clf_10k") :][:4] == [
@@ -167,7 +174,7 @@ def test_the_floor_comes_first_and_each_metric_sorts_best_first(tmp_path: Path) 
         path = tmp_path / "runs" / f"digits-{model}-seed{seed}-abc" / "metrics.json"
         record = json.loads(path.read_text())
         record["metrics"]["precision_clf_10k"] = precision
-        path.write_text(json.dumps(record))
+        _rewrite(path, record)
     _floor(tmp_path, 1.0, 0.95)
     frame = rebuild_leaderboard(tmp_path)
     assert list(frame["model"]) == [FLOOR_MODEL, "dcgan", "gan", "vae"]  # Default: FD, lowest first.
@@ -212,7 +219,7 @@ def test_only_the_tables_columns_are_metrics_and_its_spreads_are_not_ranked(tmp_
     record = json.loads(path.read_text())
     record["metrics"].update({"kid_std_clf_10k": 0.5, "sharpness_10k": 3.0})  # sharpness: not in the table.
     record["during_training"] = {"metric": "fd_clf_1k", "final": 12.0, "best": 11.0, "best_kimg": 4.0}
-    path.write_text(json.dumps(record))
+    _rewrite(path, record)
     frame = rebuild_leaderboard(tmp_path)
     assert metric_columns(frame) == ["fd_clf_10k", "kid_std_clf_10k", "best_fd_clf_1k", "final_fd_clf_1k"]
     assert frame.loc[0, "sharpness_10k"] == 3.0 and frame.loc[0, "best_kimg"] == 4.0  # Shown all the same.

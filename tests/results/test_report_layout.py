@@ -72,6 +72,7 @@ def test_a_four_run_report_is_a_few_screens_long(driver: webdriver.Chrome, four:
     page = four
     open_at(driver, page, 1280)
     height = driver.execute_script("return document.documentElement.scrollHeight")
-    assert height < 3000, height  # Models, runs, protocol and glossary closed until opened.
+    # Models, runs, protocol and glossary closed until opened; the significance of the sort metric open.
+    assert height < 3300, height
     images = driver.execute_script("return Array.from(document.images).map(i => i.naturalWidth)")
     assert all(images)

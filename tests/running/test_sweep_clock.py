@@ -20,7 +20,7 @@ class Clock:
 def test_each_run_says_its_place_and_the_time_left_for_the_sweep() -> None:
     said: list[str] = []
     bars = mock.Mock(wraps=SilentProgress())
-    context = RunContext(mock.Mock(), mock.Mock(), bars, said.append, mock.Mock())
+    context = RunContext(mock.Mock(), bars, said.append, mock.Mock())
     clock = Clock()
     sweep = SweepClock(total=3, to_train=2, clock=clock)
     reused = sweep.context(context, 1, "a", trains=False)

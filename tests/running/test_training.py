@@ -111,7 +111,8 @@ def test_training_seconds_are_optimisation_alone() -> None:
     schedule = Schedule(log_every=5, eval_every_kimg=0.25)
     started = time.monotonic()
     hooks = SlowEvaluation(rows.append)
-    result = train(model, batches, data.load("test"), Budget(kimg=1.0), hooks, SilentProgress(), schedule)
+    spec = TrainingSpec(Budget(kimg=1.0), schedule)
+    result = train(model, batches, data.load("test"), spec, hooks, SilentProgress())
     wall = time.monotonic() - started
     evaluating = result.side_seconds["eval_during_training"]
     assert evaluating >= 4 * 0.3  # Every quarter of the budget (the last one in the closing row).
