@@ -136,7 +136,8 @@ def test_several_setups_of_a_model_are_named_one_by_one(out: Path) -> None:
     several = runner.invoke(app, ["compare", "dcgan", "vae", "--out", str(out)])
     assert several.exit_code == 2
     # Named by the start of the setup hash (the leaderboard's setup column); shown by what differs.
-    assert several.stderr == "error: 'vae' has runs of several setups on digits: name one of vae@long, vae@s\n"
+    said = "error: 'vae' has runs of several setups on digits: name one of vae@long, vae@s\n"
+    assert several.stderr == said
     one = runner.invoke(app, ["compare", "dcgan", "vae@lo", "--out", str(out)])
     assert one.exit_code == 0, one.output
     assert "B = vae [setup long]" in one.stdout and "30.5 ± 6.4 (2 seeds)" in _rows(one.stdout)["fd_clf_10k"]
