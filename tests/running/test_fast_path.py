@@ -18,7 +18,7 @@ from unittest import mock
 import fakes
 import pytest
 import torch
-from conftest import session_cache
+from caches import session_cache
 from genbench_builtin.models import DCGAN, GAN, VAE, WGAN
 from typer.testing import CliRunner
 
