@@ -16,7 +16,6 @@ from typer.testing import CliRunner
 
 from genbench.cli import app
 from genbench.core.files import read_jsonl
-from genbench.core.metrics import bound_of
 from genbench.options.lists import parse_repeated_lists
 from genbench.running.trackers import Trackers
 from genbench.tracking import RunEnd, TrackedRun
@@ -96,20 +95,28 @@ def test_watching_never_changes_a_run(tmp_path: Path, untracked: Path) -> None:
     assert _run(tmp_path, "--track", "recorder").exit_code == 0
     assert _folder(tmp_path).name == untracked.name  # The same run folder: not part of the identity.
     record, expected = _record(tmp_path), json.loads((untracked / "metrics.json").read_text())
-    assert record["final_logs"] == expected["final_logs"]
-    assert set(record["metrics"]) == set(expected["metrics"])
-    for name, value in record["metrics"].items():
-        if bound_of(name) is None:  # Every value itself, exactly.
-            assert value == expected["metrics"][name], name
-        else:  # Bootstrap ends: sums over resamples, summed in another order on other threads.
-            assert math.isclose(value, expected["metrics"][name], rel_tol=1e-6), name
+    assert _same(record["metrics"], expected["metrics"])
+    assert _same(record["final_logs"], expected["final_logs"])
 
     def without_seconds(folder: Path) -> list[dict[str, Any]]:
         return [
             {k: v for k, v in row.items() if k != "seconds"} for row in read_jsonl(folder / "train.jsonl")
         ]
 
-    assert without_seconds(_folder(tmp_path)) == without_seconds(untracked)
+    rows, expected_rows = without_seconds(_folder(tmp_path)), without_seconds(untracked)
+    assert len(rows) == len(expected_rows) and all(map(_same, rows, expected_rows))
+
+
+def _same(values: dict[str, Any], expected: dict[str, Any]) -> bool:
+    """The same keys and the same numbers, to 1e-6 relative: a tracker that touched a generator or the
+    model would move them by far more. Two runs in one test session may differ in the last digits: the
+    feature extractor's float sums (and what the session ran before them) are not bitwise repeatable."""
+    return values.keys() == expected.keys() and all(
+        math.isclose(value, expected[key], rel_tol=1e-6)
+        if isinstance(value, float) and isinstance(expected[key], float)
+        else value == expected[key]
+        for key, value in values.items()
+    )
 
 
 @pytest.mark.parametrize("method", ["start", "log_row", "end"])
@@ -124,7 +131,7 @@ def test_a_tracker_that_raises_never_costs_a_run(tmp_path: Path, untracked: Path
     ]
     record = _record(tmp_path)
     assert record["status"] == "finished"
-    assert record["metrics"] == json.loads((untracked / "metrics.json").read_text())["metrics"]
+    assert _same(record["metrics"], json.loads((untracked / "metrics.json").read_text())["metrics"])
     assert record["tracker_failures"] == {
         name: f"{method}: RuntimeError: the server at http://127.0.0.1:9 is gone ({method})"
     }
