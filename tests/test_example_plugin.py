@@ -45,5 +45,5 @@ def test_example_package_runs_end_to_end(tmp_path: Path, monkeypatch: pytest.Mon
     record = json.loads(metrics_file.read_text())
     assert record["status"] == "finished"
     assert record["model"] == "hinge-gan" and record["dataset"] == "shapes"
-    [fd_clf] = [value for key, value in record["metrics"].items() if key.startswith("fd_clf")]
+    fd_clf = record["metrics"]["fd_clf_100"]  # Beside it, its interval's ends (fd_clf_100_lo, _hi).
     assert fd_clf > 0

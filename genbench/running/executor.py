@@ -21,6 +21,7 @@ from filelock import Timeout
 
 from genbench.core.files import atomic_write_text
 from genbench.core.layout import ERROR_LOG_FILE
+from genbench.core.metrics import bound_of
 from genbench.core.record import RecordError, RunRecord
 from genbench.errors import Diverged, Interrupted, OutOfSpaceError, one_line
 from genbench.options.config import RunOptions
@@ -157,7 +158,8 @@ def contained(context: RunContext, job: SingleRun) -> RunRecord:
         message = one_line(error)
         record = job.failure_record("failed", f"{name} raised {message} (traceback in {ERROR_LOG_FILE})")
     else:
-        scores = ", ".join(f"{k}={v:.4g}" for k, v in record.metrics.items() if v is not None)
+        shown = {k: v for k, v in record.metrics.items() if v is not None and bound_of(k) is None}
+        scores = ", ".join(f"{k}={v:.4g}" for k, v in shown.items())  # Values; their intervals are recorded.
         context.announce(f"{run_name}: done in {record.wall_seconds or 0:.0f} s, {scores}")
         return record
     finally:

@@ -209,6 +209,7 @@ def test_two_processes_share_one_output_folder(tmp_path: Path) -> None:
     assert [process.returncode for process in processes] == [0, 0], outputs
     stderr = "".join(err for _, err in outputs)
     assert stderr.count(": done in ") == 4  # Every run trained exactly once, by one of the two.
+    assert "fd_clf_200=" in stderr and "fd_clf_200_lo=" not in stderr  # The line gives values, not ends.
     records = [json.loads(p.read_text()) for p in (out / "runs").glob("*/metrics.json")]
     assert sorted(r["seed"] for r in records) == [0, 1, 2, 3]
     assert all(r["status"] == "finished" and r["metrics"]["fd_clf_200"] > 0 for r in records)
