@@ -32,10 +32,11 @@ from genbench.api import DataShape, Model, Split
 from genbench.core.batches import DeviceBatches
 from genbench.core.progress import SilentProgress
 from genbench.core.registry import Registry
+from genbench.core.run_spec import Budget, Schedule, TrainingSpec
 from genbench.figures import pictures
-from genbench.options.config import Budget, default_data_root
+from genbench.options.config import default_data_root
 from genbench.running.trackers import Trackers, build_trackers
-from genbench.running.training import SNAPSHOT_POINTS, LogOnlyHooks, Schedule, train
+from genbench.running.training import SNAPSHOT_POINTS, LogOnlyHooks, train
 from genbench.tracking import RunEnd, TrackedRun, Tracker
 
 CPU = torch.device("cpu")
@@ -101,16 +102,8 @@ def _seconds(
         run = TrackedRun("bench", "bench", Path(folder), args.data, args.model, 0, {"kimg": args.kimg})
         started = time.perf_counter()
         trackers.start(run)
-        result = train(
-            model,
-            batches,
-            test_split,
-            Budget(args.kimg),
-            hooks,
-            SilentProgress(),
-            schedule,
-            trackers=trackers,
-        )
+        spec = TrainingSpec(Budget(args.kimg), schedule)  # float32: the precision is not what is measured.
+        result = train(model, batches, test_split, spec, hooks, SilentProgress(), trackers=trackers)
         trackers.end(RunEnd("finished", result.images_seen, {"fd_clf_1k": 1.0}))
         seconds = time.perf_counter() - started
     if trackers.failures:
