@@ -18,8 +18,11 @@ from genbench.results.leaderboard_view import by_model, render, terminal_view
 from genbench.results.phase_seconds import with_phase_seconds
 from genbench.results.report import build_report
 from genbench.results.significance import side_by_side
-from genbench.results.statistics import WELCH
+from genbench.results.statistics import NEED_MORE_SEEDS, WELCH
 from genbench.running.executor import failure_reason
+
+# Said instead of a table of "need more seeds" where no pair of models has two seeds a side.
+ONE_SEED_EACH = "no comparison over seeds is possible with one seed a model; run --seeds 0,1,2 for one"
 
 
 def messages(console: Console) -> Callable[[str], None]:
@@ -48,10 +51,12 @@ def closing_table(floors: list[RunRecord], records: list[RunRecord], width: int)
 
 def side_by_side_view(summary: pd.DataFrame, runs: pd.DataFrame, width: int) -> RenderableType | None:
     """Under a summary table: whether each pair of models shown next to each other differs, per metric
-    (genbench.results.significance); None where no pair has seeds to compare."""
+    (genbench.results.significance); one line where no pair has the seeds to tell, None without pairs."""
     pairs = side_by_side(summary, runs)
     if pairs.empty:
         return None
+    if pairs.drop(columns=[""]).isin([NEED_MORE_SEEDS]).all().all():  # A table of that says nothing.
+        return Text(f"Side by side: {ONE_SEED_EACH}")
     table = render(pairs, "table", width)
     assert not isinstance(table, str)
     return Group(Text(f"Side by side, over seeds ({WELCH} at 5%):"), table)

@@ -8,9 +8,11 @@ import shutil
 from pathlib import Path
 
 import pytest
+from rich.text import Text
 from typer.testing import CliRunner
 
 from genbench.cli import app
+from genbench.cli.run_output import ONE_SEED_EACH, side_by_side_view
 from genbench.core.record import RunRecord
 from genbench.evaluation.floor import write_floor
 from genbench.results.leaderboard import read_records, rebuild_leaderboard, records_frame, summarise
@@ -182,3 +184,17 @@ def test_the_summary_says_whether_models_shown_side_by_side_differ(out: Path) ->
         shown.exit_code == 0 and "Side by side, over seeds (Welch's t-test, two-sided at 5%):" in shown.stdout
     )
     assert "dcgan better" in shown.stdout
+
+
+def test_one_seed_a_model_is_one_line_not_a_table_of_need_more_seeds(tmp_path: Path) -> None:
+    # Issue 20: where only one seed exists, say that no comparison across seeds is possible. The
+    # README's default run (dcgan and vae, one seed) ended with a table of "need more seeds".
+    for model, fd in (("dcgan", 10.0), ("vae", 20.0)):
+        _record(tmp_path, model, 0, {"fd_clf_10k": fd})
+    frame = rebuild_leaderboard(tmp_path)
+    said = side_by_side_view(summarise(frame), frame, 80)
+    assert isinstance(said, Text) and said.plain == f"Side by side: {ONE_SEED_EACH}"
+    _record(tmp_path, "dcgan", 1, {"fd_clf_10k": 11.0})
+    _record(tmp_path, "vae", 1, {"fd_clf_10k": 21.0})  # Two seeds a side: the table, with its verdicts.
+    frame = rebuild_leaderboard(tmp_path)
+    assert not isinstance(side_by_side_view(summarise(frame), frame, 80), Text)
