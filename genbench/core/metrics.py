@@ -37,6 +37,7 @@ from dataclasses import dataclass
 EXTRACTORS = ("classifier", "inception", "estimator", "pixel_pca", "random_cnn")
 MODELS = ("all", "conditional")  # Which models a metric applies to.
 _COUNT_SUFFIX = re.compile(r"_(\d+(\.\d+)?k|\d+)$")
+NO_BETTER_SIDE = "no better side: a diagnostic, read it against the floor"  # direction() of ranked=False.
 LOWER, UPPER = "_lo", "_hi"  # Suffixes of the columns of an interval's ends (Column.interval).
 _REFERENCE = re.compile(r"^genbench\.evaluation\.\w+(\.\w+)*:\w+$")  # "module:function" in evaluation.
 
@@ -81,9 +82,13 @@ class Column:
     """One leaderboard column of a metric: its stem (``"{n}"`` stands for the sample count), which
     way is better, what it holds beyond its metric's description (empty for the main value), whether
     it is a spread (a standard deviation: shown in tables, never ranked by default or plotted), its
-    unit where it has one, for torch-fidelity's metrics the result key it shows, and whether it gets a
+    unit where it has one, for torch-fidelity's metrics the result key it shows, whether it gets a
     95% interval over the run's samples: two more columns beside it, ``<name>_lo`` and ``<name>_hi``,
-    which its computation fills (genbench.evaluation.bootstrap)."""
+    which its computation fills (genbench.evaluation.bootstrap), and whether models are ranked on it.
+
+    ``ranked=False`` marks a diagnostic with no better side (the copying check: C_T near 0 is what
+    real data reads, above 0 is underfitting, below copying; noise reads authentic): it is shown and
+    can be sorted by, but never gets a verdict, a "best" mark or a better direction."""
 
     stem: str
     higher_is_better: bool = False
@@ -92,6 +97,11 @@ class Column:
     unit: str = ""
     key: str = ""
     interval: bool = False
+    ranked: bool = True
+
+    def __post_init__(self) -> None:
+        if not self.ranked and self.higher_is_better:
+            raise ValueError(f"column {self.stem}: a diagnostic (ranked=False) has no better side")
 
     def name(self, n: int) -> str:
         """The column's name for ``n`` generated samples."""
@@ -255,8 +265,12 @@ METRICS: tuple[Metric, ...] = (
     Metric(
         "copying_clf",
         (
-            Column("ct_clf_{n}", True, "C_T: below 0, samples nearer the training set than held-out images"),
-            Column("auth_clf_{n}", True, "the authentic fraction (copies are not authentic)"),
+            Column(
+                "ct_clf_{n}",
+                note="C_T: below 0, samples nearer the training set than held-out images",
+                ranked=False,
+            ),
+            Column("auth_clf_{n}", note="the authentic fraction (copies are not authentic)", ranked=False),
         ),
         f"copying of the train split in {_CLF}: the C_T statistic (Meehan et al. 2020; about 0 "
         "without copying, well below 0 with) and the authentic fraction (Alaa et al. 2022)",
@@ -356,6 +370,27 @@ def higher_is_better(name: str) -> bool:
     outside the table (distances logged during training) are better small."""
     spec = column_spec(name)
     return spec is not None and spec[1].higher_is_better
+
+
+def is_ranked(name: str) -> bool:
+    """Whether models are ranked on this column: False for the table's diagnostics (``ranked=False``:
+    no verdicts, no "best") and its spreads; columns outside the table are ranked, smaller better."""
+    spec = column_spec(name)
+    return spec is None or (spec[1].ranked and not spec[1].spread)
+
+
+def direction(name: str) -> str:
+    """Which way this column is better, in words: ``higher is better``, ``lower is better``, or
+    :data:`NO_BETTER_SIDE` for a diagnostic."""
+    spec = column_spec(name)
+    if spec is not None and not spec[1].ranked:
+        return NO_BETTER_SIDE
+    return "higher is better" if higher_is_better(name) else "lower is better"
+
+
+def arrow(name: str) -> str:
+    """The short form of :func:`direction`: ↑, ↓, or ◇ for a diagnostic."""
+    return {NO_BETTER_SIDE: "◇", "higher is better": "↑"}.get(direction(name), "↓")
 
 
 def is_spread(name: str) -> bool:

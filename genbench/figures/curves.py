@@ -37,7 +37,7 @@ from PIL import Image
 
 from genbench.core.files import atomic_write, read_json, read_jsonl
 from genbench.core.layout import CONFIG_FILE, FIGURES, TRAIN_LOG_FILE
-from genbench.core.metrics import column_spec, higher_is_better
+from genbench.core.metrics import column_spec, direction
 from genbench.figures.palette import figure_palette
 
 FIGURE_INCHES = (6.3, 3.6)  # One row of panels: shown this size (605 x 346 CSS px), two side by side.
@@ -205,7 +205,7 @@ def axis_label(key: str) -> str:
     if spec is None:
         return key
     unit = f"; {spec[1].unit}" if spec[1].unit else ""
-    return f"{key} ({'higher' if higher_is_better(key) else 'lower'} is better{unit})"
+    return f"{key} ({direction(key)}{unit})"
 
 
 def _draw_panel(ax: Axes, frame: pd.DataFrame, keys: list[str], window: float, title: str = "") -> None:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from genbench.core.metrics import column_spec, is_ranked
 from genbench.errors import UserError
 from genbench.results.leaderboard import read_records, records_frame
 from genbench.results.significance import (
@@ -56,6 +57,11 @@ def comparisons(
         on_dataset = runs[runs["dataset"] == dataset]
         metrics = compared_metrics(on_dataset)
         if metric is not None:
+            if metric not in metrics and column_spec(metric) is not None and not is_ranked(metric):
+                raise UserError(
+                    f"'{metric}' is a diagnostic with no better side, so no verdict compares it; read it "
+                    f"against the floor: genbench leaderboard --by {metric}"
+                )
             if metric not in metrics:
                 raise UserError(
                     f"unknown metric '{metric}' on {dataset}; metrics: {', '.join(metrics) or 'none'}"

@@ -24,7 +24,7 @@ from genbench.core.layout import (
     RUNS_DIR,
 )
 from genbench.core.locks import Lock
-from genbench.core.metrics import bound_of, column_order, column_spec, higher_is_better, stem_of
+from genbench.core.metrics import bound_of, column_order, column_spec, higher_is_better, is_ranked, stem_of
 from genbench.core.record import RecordError, RunRecord
 from genbench.errors import UserError
 from genbench.results.floors import floor_groups, floor_protocol
@@ -154,7 +154,8 @@ def sort_column(frame: pd.DataFrame, by: str | None) -> str | None:
         for column in metrics:
             if stem_of(column) == stem:
                 return column
-    return metrics[0] if metrics else None
+    ranked = [column for column in metrics if is_ranked(column)]  # Never a diagnostic by default.
+    return (ranked or metrics or [None])[0]
 
 
 def sort_frame(frame: pd.DataFrame, by: str | None = None) -> pd.DataFrame:

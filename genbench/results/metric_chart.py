@@ -15,7 +15,7 @@ from pathlib import Path
 from matplotlib.axes import Axes
 from matplotlib.ticker import FuncFormatter
 
-from genbench.core.metrics import column_spec, higher_is_better
+from genbench.core.metrics import arrow, column_spec, direction
 from genbench.figures.curves import new_figure, save_figure
 from genbench.figures.palette import FLOOR_COLOUR, model_colour
 from genbench.results.report_numbers import number
@@ -71,8 +71,7 @@ def write_metric_chart(path: Path, metric: str, rows: list[ChartRow], floor: flo
     _limits(ax, values, log)
     ax.set_yticks(range(len(rows)), [_wrapped(row) for row in reversed(rows)], fontsize=8)
     ax.set_ylim(-0.6, len(rows) - 0.4)
-    arrow = "↑ higher is better" if higher_is_better(metric) else "↓ lower is better"
-    ax.set_title(f"{metric}  {arrow}", fontsize=9, loc="left")
+    ax.set_title(f"{metric}  {arrow(metric)} {direction(metric)}", fontsize=9, loc="left")
     spec = column_spec(metric)
     unit = spec[1].unit if spec else ""
     ax.set_xlabel(f"{metric} ({unit})" if unit else metric, fontsize=8)

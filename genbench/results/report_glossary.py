@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from genbench.core.metrics import Metric, column_spec, higher_is_better
+from genbench.core.metrics import Metric, column_spec, direction
 from genbench.results.report_protocol import column_note, sample_notes
 
 if TYPE_CHECKING:  # genbench.results.report_model builds on what this module returns.
@@ -55,7 +55,7 @@ def _metric_text(dataset: DatasetReport, metric: Metric, columns: list[str]) -> 
     parts = [metric.glossary]
     for column in columns:
         _, spec = column_spec(column)  # type: ignore[misc]  # Columns of this metric.
-        facts = ["higher is better" if higher_is_better(column) else "lower is better"]
+        facts = [direction(column)]
         if spec.note:
             facts.append(f"this column: {spec.note}" if len(columns) == 1 else spec.note)
         if spec.unit:

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from genbench.core.metrics import LOWER, bound_of, column_spec, higher_is_better, metrics_of
+from genbench.core.metrics import LOWER, bound_of, column_spec, direction, metrics_of
 from genbench.core.run_spec import Environment, RunSpec
 from genbench.results.leaderboard import BEST_KIMG, BEST_PREFIX, FINAL_PREFIX
 
@@ -225,10 +225,10 @@ def column_note(dataset: DatasetReport, column: str) -> str:
         end = "lower" if column.endswith(LOWER) else "upper"
         return f"the {end} end of the 95% interval of {bounded} over the run's samples (its note says how)"
     protocols = _protocols(dataset, column)
-    direction = "higher is better" if higher_is_better(column) else "lower is better"
+    better = direction(column)
     spec = column_spec(column)
     if not protocols and spec is None:
-        return _during_training_note(column) or direction
+        return _during_training_note(column) or better
     if spec is not None:
         metric, spec_column = spec
         description = metric.glossary + (f"; this column: {spec_column.note}" if spec_column.note else "")
@@ -237,7 +237,7 @@ def column_note(dataset: DatasetReport, column: str) -> str:
         description = str(protocols[0].get("metric", column))
         units = protocols[0].get("units")
         unit = str(units.get(column, "")) if isinstance(units, dict) else ""
-    parts = [description, direction, *sample_notes(dataset, column)]
+    parts = [description, better, *sample_notes(dataset, column)]
     if unit:
         parts.append(f"units: {unit}")
     return "; ".join(parts)

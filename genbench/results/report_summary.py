@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from genbench.core.layout import FLOOR_MODEL
-from genbench.core.metrics import column_spec, higher_is_better, is_spread
+from genbench.core.metrics import arrow, column_spec, direction, higher_is_better, is_spread
 from genbench.results.leaderboard import sort_column
 from genbench.results.setup_labels import differences, frame_facts
 from genbench.results.statistics import SeedSummary, seed_summary
@@ -27,16 +27,23 @@ FINISHED = "finished"
 
 @dataclass(frozen=True)
 class SummaryColumn:
-    """A metric column of the summary: its name, which way is better, its unit (empty where none)."""
+    """A metric column of the summary: its name, which way is better, its unit (empty where none), and
+    whether models are ranked on it (False: a diagnostic, never marked best)."""
 
     name: str
     higher_is_better: bool
     unit: str = ""
+    ranked: bool = True
 
     @property
     def arrow(self) -> str:
-        """↑ where higher is better, ↓ where lower is."""
-        return "↑" if self.higher_is_better else "↓"
+        """↑ where higher is better, ↓ where lower is, ◇ for a diagnostic (genbench.core.metrics.arrow)."""
+        return arrow(self.name)
+
+    @property
+    def direction(self) -> str:
+        """Which way is better, in words (genbench.core.metrics.direction)."""
+        return direction(self.name)
 
 
 @dataclass(frozen=True)
@@ -82,7 +89,7 @@ def summary_columns(frame: pd.DataFrame) -> list[SummaryColumn]:
         spec = column_spec(str(name))
         if spec is None or is_spread(str(name)) or not runs[name].notna().any():
             continue
-        columns.append(SummaryColumn(str(name), higher_is_better(str(name)), spec[1].unit))
+        columns.append(SummaryColumn(str(name), higher_is_better(str(name)), spec[1].unit, spec[1].ranked))
     return columns
 
 
@@ -136,9 +143,10 @@ def _ordered(rows: list[SummaryRow], frame: pd.DataFrame) -> list[SummaryRow]:
 
 def _mark_best(rows: list[SummaryRow], columns: list[SummaryColumn]) -> list[SummaryRow]:
     """The rows with the best mean of each column marked, where two or more rows have one (ties: all),
-    unless every row has the same mean: then none is better (precision 0 for every model)."""
+    unless every row has the same mean: then none is better (precision 0 for every model); diagnostics
+    have no best."""
     best: dict[str, set[str]] = {row.label: set() for row in rows}
-    for column in columns:
+    for column in (c for c in columns if c.ranked):
         means = {row.label: row.cells[column.name].mean for row in rows if row.cells[column.name].n}
         if len(set(means.values())) < 2:
             continue

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from markupsafe import Markup
 
-from genbench.core.metrics import column_order, higher_is_better
+from genbench.core.metrics import column_order, higher_is_better, is_ranked
 from genbench.figures.palette import model_colour
 from genbench.results.agreement import Agreement, feature_space_agreement
 from genbench.results.comparison import CHART_PREFIX
@@ -154,7 +154,7 @@ def chart_caption(summary: Summary, name: str) -> str:
     column = next(c for c in summary.columns if c.name == name)
     rows = [row for row in summary.rows if row.cells[name].n]
     best = [row for row in rows if name in row.best]
-    parts = [f"{name}: {'higher' if column.higher_is_better else 'lower'} is better{_unit(column)}"]
+    parts = [f"{name}: {column.direction}{_unit(column)}"]
     if best:
         cells = best[0].cells[name]
         parts.append(f"best {' and '.join(r.label for r in best)}, {number(cells.mean)} {spread(cells)}")
@@ -165,6 +165,11 @@ def chart_caption(summary: Summary, name: str) -> str:
     if uses_log_axis([v for v in [*values, *floors[:1]] if v is not None]):
         parts.append(f"log axis: the values span more than {LOG_SPAN:g} times")
     return "; ".join(parts) + "."
+
+
+def _better(column: str) -> str:
+    """How the all-runs table first sorts a metric column: best first, a diagnostic ascending."""
+    return "higher" if is_ranked(column) and higher_is_better(column) else "lower"
 
 
 def _unit(column: SummaryColumn) -> str:
@@ -180,7 +185,7 @@ def run_table(dataset: DatasetReport) -> tuple[list[Header], list[TableRow]]:
     columns = [*TABLE_RUN_COLUMNS, *varying, *figures]
     numeric = {c: frame[c].dtype.kind in "iuf" for c in columns}
     headers = [
-        Header(c, numeric[c], ("higher" if higher_is_better(c) else "lower") if is_metric_column(c) else "")
+        Header(c, numeric[c], _better(c) if is_metric_column(c) else "")
         for c in columns
     ]
     labels = dataset.labels()

@@ -18,7 +18,7 @@ from rich.text import Text
 
 from genbench.core.files import read_json
 from genbench.core.layout import CONFIG_FILE, FLOORS_DIR, METRICS_FILE, RUNS_DIR
-from genbench.core.metrics import column_spec
+from genbench.core.metrics import arrow, column_spec, direction
 from genbench.core.record import RecordError, RunRecord
 from genbench.errors import UserError
 from genbench.results.records import read_record_file
@@ -103,13 +103,10 @@ def run_screen(view: RunView) -> RenderableType:
         metrics = Table("metric", "value", "", box=None, padding=(0, 2), header_style="bold")
         for name, value in view.record.metrics.items():
             spec = column_spec(name)
-            better = "" if spec is None else _BETTER[spec[1].higher_is_better]
+            better = "" if spec is None else f"{arrow(name)} {direction(name)}"
             metrics.add_row(name, "" if value is None else f"{value:.4g}", better)
         parts.append(metrics)
     return Group(*parts)
-
-
-_BETTER = {True: "↑ higher is better", False: "↓ lower is better"}
 
 
 def _facts(view: RunView) -> list[tuple[str, str]]:

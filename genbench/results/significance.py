@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from genbench.core.layout import FLOOR_MODEL
-from genbench.core.metrics import column_spec, higher_is_better, is_spread
+from genbench.core.metrics import column_spec, higher_is_better, is_ranked
 from genbench.errors import UserError
 from genbench.results.leaderboard import metric_columns, variant_labels
 from genbench.results.statistics import (
@@ -56,12 +56,9 @@ def seed_runs(frame: pd.DataFrame) -> pd.DataFrame:
 
 def compared_metrics(frame: pd.DataFrame) -> list[str]:
     """The metrics a comparison covers by default: the metric table's values at the end of training
-    (no spreads, nothing measured during training) that some run has."""
-    return [
-        c
-        for c in metric_columns(frame)
-        if column_spec(c) is not None and not is_spread(c) and frame[c].notna().any()
-    ]
+    (no spreads or diagnostics, nothing measured during training) that some run has."""
+    columns = metric_columns(frame)
+    return [c for c in columns if column_spec(c) is not None and is_ranked(c) and frame[c].notna().any()]
 
 
 def resolve_model(runs: pd.DataFrame, dataset: str, name: str) -> str:

@@ -9,6 +9,7 @@ import re
 from pathlib import Path
 
 import fakes
+import pandas as pd
 import pytest
 import torch
 from setups import make_setup
@@ -22,14 +23,18 @@ from genbench.cli import app
 from genbench.core.images import balanced_labels
 from genbench.core.metrics import (
     METRICS,
+    NO_BETTER_SIDE,
     Column,
     Computation,
     Metric,
+    arrow,
     bound_of,
     column_order,
     column_spec,
+    direction,
     estimate,
     higher_is_better,
+    is_ranked,
     is_spread,
     uses_extractor,
 )
@@ -40,6 +45,7 @@ from genbench.evaluation.setup import EvaluationSetup
 from genbench.options.command_line import given_on_the_command_line
 from genbench.options.config import DivergenceSettings, resolve_options
 from genbench.options.suite import load_suite
+from genbench.results.leaderboard import sort_column
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 CPU = torch.device("cpu")
@@ -168,6 +174,18 @@ def test_columns_resolve_to_their_metric_direction_and_spread() -> None:
     assert bound_of("fid_10k_lo") == "fid_10k" and bound_of("jsd_clf_hi") == "jsd_clf"
     assert bound_of("kid_std_10k_lo") is None and bound_of("acc_clf_real_hi") is None
     assert column_spec("fid_10k_lo") is None and bound_of("fid_10k") is None
+
+
+def test_the_copying_diagnostics_have_no_better_side_and_are_never_ranked() -> None:
+    # C_T reads 0 for real data, above for underfitting, below for copying; noise reads authentic.
+    assert not is_ranked("ct_clf_10k") and not is_ranked("auth_clf_1k") and not is_ranked("kid_std_10k")
+    assert is_ranked("fd_clf_10k") and is_ranked("precision_clf_1k") and is_ranked("final_fd_clf_1k")
+    assert direction("ct_clf_10k") == NO_BETTER_SIDE and arrow("auth_clf_10k") == "◇"
+    assert direction("recall_10k") == "higher is better" and arrow("fd_pca_1k") == "↓"
+    with pytest.raises(ValueError, match="no better side"):
+        Column("x_{n}", higher_is_better=True, ranked=False)
+    frame = pd.DataFrame({"ct_clf_1k": [-1.0], "fd_pca_1k": [3.0], "dataset": ["d"], "model": ["m"]})
+    assert sort_column(frame, None) == "fd_pca_1k"  # By default never sorted by a diagnostic.
 
 
 def _readme_rows() -> dict[str, tuple[list[str], str]]:

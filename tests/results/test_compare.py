@@ -198,3 +198,18 @@ def test_one_seed_a_model_is_one_line_not_a_table_of_need_more_seeds(tmp_path: P
     _record(tmp_path, "vae", 1, {"fd_clf_10k": 21.0})  # Two seeds a side: the table, with its verdicts.
     frame = rebuild_leaderboard(tmp_path)
     assert not isinstance(side_by_side_view(summarise(frame), frame, 80), Text)
+
+
+def test_a_copying_diagnostic_gets_no_verdict(tmp_path: Path) -> None:
+    # C_T has no better side: compare covers FD only, and naming C_T says why it is not compared.
+    for seed in range(3):
+        _record(tmp_path, "dcgan", seed, {"fd_clf_10k": 10.0 + seed, "ct_clf_10k": -5.0 - seed})
+        _record(tmp_path, "vae", seed, {"fd_clf_10k": 20.0 + seed, "ct_clf_10k": 0.1 * seed})
+    result = runner.invoke(app, ["compare", "dcgan", "vae", "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert "fd_clf_10k" in _rows(result.stdout) and "ct_clf_10k" not in _rows(result.stdout)
+    named = runner.invoke(app, ["compare", "dcgan", "vae", "--out", str(tmp_path), "--metric", "ct_clf_10k"])
+    assert named.exit_code == 2 and len(named.stderr.strip().splitlines()) == 1
+    assert "'ct_clf_10k' is a diagnostic with no better side" in named.stderr
+    frame = records_frame(read_records(tmp_path).records)
+    assert side_by_side(summarise(frame), frame)[""].tolist() == ["fd_clf_10k"]

@@ -127,3 +127,20 @@ def test_a_sample_count_tells_setups_apart_from_the_frame_alone(tmp_path: Path) 
     write_run(tmp_path, "vae", 0, {"fd_clf_10k": 9.0}, setup="b")
     labels = variant_labels(rebuild_leaderboard(tmp_path))
     assert sorted(labels) == ["vae [n_samples 10k]", "vae [n_samples 1k]"]
+
+
+def test_the_copying_diagnostics_are_shown_but_never_marked_best(tmp_path: Path) -> None:
+    # C_T and the authentic fraction have no better side: the copying model (C_T -3, authentic 0.1)
+    # must not be "best" on them, nor the one far from the training set (noise reads authentic).
+    ct, auth = "ct_clf_1k", "auth_clf_1k"
+    write_run(tmp_path, "dcgan", 0, {FD: 10.0, ct: -3.0, auth: 0.1})
+    write_run(tmp_path, "vae", 0, {FD: 20.0, ct: 0.5, auth: 0.9})
+    (dataset,) = collect(tmp_path)
+    summary = summarise_dataset(dataset)
+    assert [(c.name, c.arrow, c.ranked) for c in summary.columns] == [
+        (FD, "↓", True), (ct, "◇", False), (auth, "◇", False)
+    ]  # fmt: skip
+    assert [row.best for row in summary.rows] == [{FD}, set()]
+    page = write_report(tmp_path).read_text()
+    assert 'title="no better side: a diagnostic, read it against the floor' in page
+    assert "higher is better" not in page[page.index(ct) : page.index(ct) + 300]
