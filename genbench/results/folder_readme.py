@@ -26,7 +26,7 @@ FOLDER_README = """\
 | `runs/…/config.json` | the run's spec (`schema_version`; genbench/core/run_spec.py): hyperparameters, training (budget, schedule, precision), evaluation settings, provenance (data and weights hashes, model plugin and genbench versions) and where it trained (device name, versions of python, torch, torchvision, torch-fidelity, genbench, each plugin's distribution), with a checksum of its content |
 | `runs/…/train.jsonl` | one JSON object per logged interval: `step`, `kimg`, `seconds` and every scalar the model logs (means over the interval); `test/…` keys are the model's own estimates on the test split, `eval/…` the cheap metric |
 | `runs/…/checkpoint.pt` | final networks and optimizer states (`torch.load(..., weights_only=True)`) |
-| `runs/…/best.pt` | the networks when the cheap metric (`--eval-every`) was best |
+| `runs/…/best.pt` | the networks when the cheap metric (`--eval-every`) was best; its SHA-256 beside it (`best.pt.sha256`), written before it, so that a resumed run can tell later best weights from damaged ones |
 | `runs/…/resume.pt`, `resume.prev.pt` | while a run is unfinished: the last two resume checkpoints (networks, optimizers, RNGs, data order, progress, the scalars since the last log row), each holding its payload and the payload's SHA-256; removed when it finishes |
 | `runs/…/samples.png` | a grid of 64 samples (one column per class for conditional models) |
 | `runs/…/progress.png` | 16 fixed latents sampled at the start, at 10 points of training and at the end, one row each, labelled with its kimg (`progress_kimg` in metrics.json) |

@@ -40,10 +40,11 @@ from genbench.core.run_spec import Environment, RunSpec, SpecError
 from genbench.evaluation.evaluate import Evaluation, cheap_fd, evaluate, generate_counted
 from genbench.figures import curves, pictures
 from genbench.results.records import software_versions, truncate_log
+from genbench.running.best_weights import best_problem, save_best, vouched_sha256
 from genbench.running.device import device_name
 from genbench.running.jobs import RunContext, RunJob
 from genbench.running.phase_timer import PICTURES_PHASE
-from genbench.running.resume import Unrestorable, load_resume, loads, remove_resume, restore, save_resume
+from genbench.running.resume import Unrestorable, load_resume, remove_resume, restore, save_resume
 from genbench.running.trackers import Trackers, tracked_run
 from genbench.running.train_state import TrainResult, TrainState
 from genbench.running.training import train
@@ -134,6 +135,7 @@ class SingleRun:
         with the SHA-256 of the log so far: a row changed before it is then said when the run resumes."""
         log = self.folder.file(TRAIN_LOG_FILE)
         payload["log_sha256"] = file_sha256(log) if log.is_file() else None
+        payload["best_sha256"] = vouched_sha256(self.folder.file(BEST_CHECKPOINT_FILE))
         save_resume(self.folder.path, payload)
 
     def snapshot(self, model: Model) -> torch.Tensor:
@@ -149,7 +151,7 @@ class SingleRun:
 
     def save_best(self, model: Model) -> None:
         """Keep the weights with the best cheap metric so far."""
-        atomic_torch_save(self.folder.file(BEST_CHECKPOINT_FILE), {"model": model.checkpoint_state()})
+        save_best(self.folder.file(BEST_CHECKPOINT_FILE), model.checkpoint_state())
 
     def stop_requested(self) -> bool:
         """Whether SIGINT/SIGTERM arrived."""
@@ -207,9 +209,10 @@ class SingleRun:
         state = restore(payload, model, batches)
         self._check_spec()
         state.log_rows = self._check_log(state, payload.get("log_sha256"))
-        if state.best is not None and not loads(self.folder.file(BEST_CHECKPOINT_FILE)):
+        best = self.folder.file(BEST_CHECKPOINT_FILE)
+        if state.best is not None and (problem := best_problem(best, payload.get("best_sha256"))):
             self.announce(
-                f"{self.folder.run_id}: {self.folder.file(BEST_CHECKPOINT_FILE)} is missing or damaged; "
+                f"{self.folder.run_id}: {best} {problem}; "
                 "the best weights so far are lost, the next best evaluation keeps new ones"
             )
             state.best = None
