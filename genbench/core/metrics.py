@@ -293,7 +293,7 @@ METRICS: tuple[Metric, ...] = (
     ),
     Metric(
         "fd_inf_clf",
-        (Column("fd_inf_clf"),),
+        (Column("fd_inf_clf", interval=True),),
         f"FD∞ (Chong & Forsyth 2020): Fréchet distance in {_CLF} at 15 sub-sample sizes, regressed on "
         "1/n and extrapolated to infinitely many samples",
         "classifier",
@@ -301,14 +301,14 @@ METRICS: tuple[Metric, ...] = (
     ),
     Metric(
         "fd_pca",
-        (Column("fd_pca_{n}", key=_FD),),
+        (Column("fd_pca_{n}", key=_FD, interval=True),),
         "Fréchet distance of pixels through a fixed 64-component PCA of the train split",
         "pixel_pca",
         torch_fidelity("fid"),
     ),
     Metric(
         "fd_rand",
-        (Column("fd_rand_{n}", key=_FD),),
+        (Column("fd_rand_{n}", key=_FD, interval=True),),
         "Fréchet distance in the features of the reference classifier's architecture with random, "
         "seeded weights (never trained)",
         "random_cnn",

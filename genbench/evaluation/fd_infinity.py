@@ -16,17 +16,26 @@ compare FD∞ across ``--n-samples``, not across ``--n-reference``.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from scipy.stats import linregress
 
+from genbench.evaluation.bootstrap import normal_interval
 from genbench.evaluation.classifier_features import dataset_features
 from genbench.evaluation.computation import Computed, Request
+from genbench.evaluation.feature_intervals import fd_standard_error
 from genbench.evaluation.frechet import Statistics, frechet_distance, statistics
 
 SIZES = 15  # Chong and Forsyth's number of points.
 SMALLEST = 0.2  # The smallest subset, as a fraction of the samples.
 DRAWS = 20  # Random subsets averaged at each size but the last (all samples).
 SEED = 0  # Which subsets: part of the protocol.
+INTERVAL_METHOD = (
+    "normal bootstrap interval: FD∞ ± 1.96 standard errors, the bootstrap standard error of FD at all "
+    "samples (generated and reference features resampled independently) combined with the standard "
+    "error of the fit's intercept"
+)
 
 
 def subset_sizes(n: int) -> list[int]:
@@ -38,7 +47,7 @@ def extrapolate(
     features: np.ndarray, reference: Statistics, seed: int = SEED
 ) -> tuple[float, dict[str, object]]:
     """FD∞ of ``features`` against the ``reference`` statistics, with the fit behind it: the sizes, the
-    FD at each, the slope in 1/N and the fit's r²."""
+    FD at each, the slope in 1/N, the fit's r² and the standard error of its intercept (FD∞)."""
     rng = np.random.default_rng(seed)
     sizes = subset_sizes(len(features))
     distances = [
@@ -50,7 +59,13 @@ def extrapolate(
     if len(sizes) < 2:  # One size (two samples): nothing to extrapolate from.
         return distances[-1], {"sizes": sizes, "fd_at_sizes": distances}
     fit = linregress(1 / np.asarray(sizes, dtype=float), distances)
-    fitted = {"sizes": sizes, "fd_at_sizes": distances, "slope": float(fit.slope), "r2": float(fit.rvalue**2)}
+    fitted = {
+        "sizes": sizes,
+        "fd_at_sizes": distances,
+        "slope": float(fit.slope),
+        "r2": float(fit.rvalue**2),
+        "intercept_stderr": float(fit.intercept_stderr),
+    }
     return float(fit.intercept), fitted
 
 
@@ -62,11 +77,21 @@ def _subset_distance(
 
 
 def fd_infinity(request: Request, features: np.ndarray) -> Computed:
-    """``fd_inf_clf`` of samples with these classifier ``features``, against the setup's reference."""
+    """``fd_inf_clf`` of samples with these classifier ``features``, against the setup's reference,
+    with its interval where asked (:data:`INTERVAL_METHOD`)."""
     setup = request.setup
     reference = setup.once(
-        "fd-infinity/reference", lambda: statistics(dataset_features(setup, "reference", setup.reference))
+        "fd-infinity/reference/features", lambda: dataset_features(setup, "reference", setup.reference)
     )
-    value, fit = extrapolate(features, reference)
+    value, fit = extrapolate(features, statistics(reference))
     method = f"Chong & Forsyth 2020, mean FD of {DRAWS} random subsets at each size"
-    return Computed((value,), {**setup.classifier.protocol(), "method": method, "seed": SEED, **fit})
+    protocol: dict[str, object] = {**setup.classifier.protocol(), "method": method, "seed": SEED, **fit}
+    if not request.wants_intervals:
+        return Computed((value,), protocol)
+    # Another draw of as many samples moves FD∞ as it moves FD at all of them (the line's slope in 1/N
+    # barely changes); the fit adds its own uncertainty about where the line meets 1/N = 0.
+    fit_error = float(fit.get("intercept_stderr", 0.0))  # type: ignore[arg-type]  # A float, or absent.
+    error = math.hypot(fd_standard_error(features, reference, setup.intervals, setup.device), fit_error)
+    protocol["interval"] = setup.intervals.protocol(INTERVAL_METHOD)
+    # Not clipped at 0: an extrapolated FD can read below it (a small evaluation, a good model).
+    return Computed((value,), protocol, (normal_interval(value, error, setup.intervals),))

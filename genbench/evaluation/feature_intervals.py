@@ -82,14 +82,22 @@ def fd_interval(
     device: torch.device,
 ) -> Interval:
     """The interval of the Fréchet distance ``value`` between ``generated`` and ``reference`` features."""
-    x, y = (features.to(device=device, dtype=torch.float64) for features in (generated, reference))
+    error = fd_standard_error(generated, reference, settings, device)
+    return normal_interval(value, error, settings, low=0.0)
+
+
+def fd_standard_error(
+    generated: torch.Tensor, reference: torch.Tensor, settings: IntervalSettings, device: torch.device
+) -> float:
+    """The bootstrap standard error of the Fréchet distance between ``generated`` and ``reference``
+    features (features of either side as tensors or arrays)."""
+    x, y = (torch.as_tensor(f).to(device=device, dtype=torch.float64) for f in (generated, reference))
 
     def statistic(ix: np.ndarray, iy: np.ndarray, axis: int) -> np.ndarray:
         pairs = zip(torch.as_tensor(ix, device=device), torch.as_tensor(iy, device=device), strict=True)
         return np.array([_frechet(x[i], y[j]) for i, j in pairs])
 
-    error = standard_error((indices(len(x)), indices(len(y))), statistic, settings)
-    return normal_interval(value, error, settings, low=0.0)
+    return standard_error((indices(len(x)), indices(len(y))), statistic, settings)
 
 
 def _frechet(x: torch.Tensor, y: torch.Tensor) -> float:

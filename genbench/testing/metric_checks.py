@@ -43,11 +43,12 @@ Score = Callable[[Split, int], Mapping[str, float | None]]
 @dataclass(frozen=True)
 class MetricUnderTest:
     """A metric (or several at once, sharing their work) as the checks see it: its score function, the
-    columns checked with whether higher is better, and its (fidelity, coverage) column pairs."""
+    columns checked with whether higher is better (None: a diagnostic with no better side, which the
+    checks of a direction do not apply to), and its (fidelity, coverage) column pairs."""
 
     name: str
     score: Score
-    higher_is_better: Mapping[str, bool]
+    higher_is_better: Mapping[str, bool | None]
     asymmetric: Sequence[tuple[str, str]] = ()
 
 
@@ -75,11 +76,13 @@ def run_metric_checks(metric: MetricUnderTest, real: Split) -> dict[str, dict[st
     fidelity = {pair[0] for pair in metric.asymmetric}
     results = {}
     for column, higher in metric.higher_is_better.items():
-        goodness = {name: _oriented([v[column] for v in values], higher) for name, values in series.items()}
+        goodness = {
+            name: _oriented([v[column] for v in values], bool(higher)) for name, values in series.items()
+        }
         span = _span([g for values in goodness.values() for g in values])
+        directed = {"floor": _floor(goodness, span), **{n: _worsens(v, span) for n, v in goodness.items()}}
         results[column] = {
-            "floor": _floor(goodness, span),
-            **{name: _worsens(values, span) for name, values in goodness.items()},
+            **(directed if higher is not None else dict.fromkeys(directed, _NO_BETTER_SIDE)),
             **({"mode_drop": _FIDELITY} if column in fidelity else {}),
             "batch_size": _same(first[column], batched[column], span, f"batch {default} vs {other}"),
             "seed": _same(first[column], again[column], 0.0, "twice"),
@@ -105,6 +108,7 @@ def check_metric(metric: MetricUnderTest, real: Split, checks: Iterable[str] = C
 
 
 _NOT_ASYMMETRIC = CheckResult(None, "no fidelity/coverage pair")
+_NO_BETTER_SIDE = CheckResult(None, "a diagnostic: no better side to move towards")
 _FIDELITY = CheckResult(None, "a fidelity column: dropped modes must leave it be (the swap check)")
 
 

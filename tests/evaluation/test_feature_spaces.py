@@ -85,7 +85,7 @@ def test_both_spaces_tell_real_images_from_noise(digits, tmp_path: Path) -> None
 def test_without_a_train_split_fd_pca_is_empty_with_the_reason(digits, tmp_path: Path) -> None:
     train, test, classifier = digits
     evaluation = evaluate(train.images[:50], make_setup("digits", test, classifier, tmp_path, ("fd_pca",)))
-    assert evaluation.metrics == {"fd_pca_50": None}
+    assert evaluation.metrics == {"fd_pca_50": None, "fd_pca_50_lo": None, "fd_pca_50_hi": None}
     assert "no train split" in evaluation.protocol["fd_pca_50"]["unavailable"]
     assert np.isfinite(
         evaluate(train.images[:50], make_setup("digits", test, classifier, tmp_path)).metrics["fd_clf_50"]

@@ -64,7 +64,10 @@ def table(tmp_path_factory: pytest.TempPathFactory) -> tuple[MetricUnderTest, Sp
         return {stem_of(name): value for name, value in values.items()}
 
     directions = {
-        label: c.higher_is_better for m in OFFLINE for c in m.columns if (label := c.label) in _checked(m)
+        label: c.higher_is_better if c.ranked else None
+        for m in OFFLINE
+        for c in m.columns
+        if (label := c.label) in _checked(m)
     }
     return MetricUnderTest("the metric table", score, directions, ASYMMETRIC), real_half, setup
 

@@ -61,16 +61,13 @@ pytestmark = pytest.mark.usefixtures("one_thread")  # See conftest.one_thread.
 
 # Values without an interval over the run's samples: a constant (the classifier's accuracy on real
 # images), and the metrics added after the intervals, whose bootstrap is not written yet (copying and the
-# train/test gap, FD-infinity, the offline feature spaces; issue 20). Adding one here is a decision.
+# train/test gap; issue 20). Adding one here is a decision.
 WITHOUT_INTERVAL = {
     "acc_clf_real",
     "ct_clf_{n}",
     "auth_clf_{n}",
     "fd_train_clf_{n}",
     "fd_test_clf_{n}",
-    "fd_inf_clf",
-    "fd_pca_{n}",
-    "fd_rand_{n}",
 }
 
 
