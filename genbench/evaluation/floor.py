@@ -92,12 +92,14 @@ def floor_record(
 
 
 def _columns(metrics: tuple[str, ...], n_samples: int) -> set[str]:
-    """The columns a floor of these metrics has (those for conditional models do not apply)."""
+    """The columns a floor of these metrics has (those for conditional models do not apply), the ends
+    of their intervals included: a floor from before a column had one is completed."""
     return {
-        column.name(n_samples)
+        name
         for metric in METRICS
         if metric.name in metrics and metric.applies_to(conditional=False)
         for column in metric.columns
+        for name in column.names(n_samples)
     }
 
 
