@@ -4,6 +4,7 @@ logs, pictures of the sizes real runs draw and real-data floors."""
 from __future__ import annotations
 
 import dataclasses
+import json
 import math
 from pathlib import Path
 from typing import Any
@@ -11,10 +12,12 @@ from typing import Any
 import torch
 from specs import SPEC, a_spec
 
+from genbench.core.copying_gallery import CopyingGallery, NearestPair
 from genbench.core.layout import FLOOR_MODEL
 from genbench.core.record import RunRecord
 from genbench.core.run_spec import Budget
 from genbench.evaluation.floor import write_floor
+from genbench.figures.copying_gallery import save_copying_gallery
 from genbench.figures.curves import write_run_curves
 from genbench.figures.pictures import save_image_grid
 from genbench.results.records import RunFolder
@@ -114,6 +117,10 @@ def write_pictures(folder: RunFolder, seed: int, encoder: bool) -> None:
     if encoder:
         pairs = [f"test {p} to {p + 8}" for p in range(1, 9)]
         save_image_grid(noise(96), 12, folder.file("interpolation_encoded.png"), pairs, title)
+    nearest = tuple(NearestPair(p, 100 + p, 4.0 + p / 3) for p in range(8))
+    gallery = CopyingGallery(nearest, 1000, 180, 12.0, 3.81, 0.003, "genbench-classifier/refclf-v2")
+    save_copying_gallery(gallery, noise(8), noise(108), folder.file("copying.png"))
+    (folder.file("copying.json")).write_text(json.dumps(gallery.to_dict()))
     for i in range(1, 81):
         row: dict[str, Any] = {"step": 10 * i, "kimg": 0.125 * i, "seconds": 0.3 * i}
         row |= {"loss_d": 1.0 + 0.3 * math.sin(i), "loss_g": 2.0 - 0.01 * i + 0.2 * math.cos(3 * i)}

@@ -14,8 +14,10 @@ from typer.testing import CliRunner
 
 import genbench.core.files
 from genbench.cli import app
+from genbench.core.copying_gallery import read_gallery
 from genbench.results.folder_readme import FOLDER_README
 from genbench.results.records import read_spec_file
+from genbench.results.report import write_report
 
 runner = CliRunner()
 
@@ -212,6 +214,8 @@ def test_run_writes_records_and_leaderboard_and_reuses_finished_runs(
             "best.pt",
             "samples.png",
             "progress.png",
+            "copying.png",
+            "copying.json",
             "curves_losses.png",
             "curves_eval.png",
             "metrics.json",
@@ -234,6 +238,9 @@ def test_run_writes_records_and_leaderboard_and_reuses_finished_runs(
         assert metrics["stopped_by"] == "kimg" and metrics["kimg"] >= 2
         assert metrics["protocol"]["fd_clf_300"]["n_generated"] == 300
         assert set(metrics["pictures_skipped"]) == {"interpolation.png", "interpolation_encoded.png"}
+        gallery = read_gallery(run / "copying.json")  # The samples nearest to a training image.
+        distances = [pair.distance for pair in gallery.pairs]
+        assert 0 < len(distances) <= 8 and distances == sorted(distances) and gallery.n_samples == 300
         during = metrics["during_training"]
         assert during["metric"] == "fd_clf_1k" and during["every_kimg"] == pytest.approx(0.2)
         assert during["best"] <= during["final"] and 0 < during["best_kimg"] <= metrics["kimg"]
@@ -254,6 +261,8 @@ def test_run_writes_records_and_leaderboard_and_reuses_finished_runs(
     again = _fake_run(out, "--seeds", "0,1")
     assert again.exit_code == 0 and "already finished" in again.stderr
     assert (runs[0] / "metrics.json").stat().st_mtime_ns == mtime
+    page = write_report(out).read_text()  # Each run's copying gallery, beside its other pictures.
+    assert page.count("<code>copying.png</code>: Copying gallery") == 2
 
 
 def test_leaderboard_command_formats_and_filters(only_fakes: None, tmp_path: Path) -> None:

@@ -107,7 +107,14 @@ PICTURES = {
     "vae": {"interpolation.png", "interpolation_encoded.png"},
     "acgan": {"interpolation.png", "classes.png"},
 }
-EVERY_RUN = {"samples.png", "progress.png", "curves_losses.png", "curves_estimates.png", "curves_eval.png"}
+EVERY_RUN = {
+    "samples.png",
+    "progress.png",
+    "copying.png",
+    "curves_losses.png",
+    "curves_estimates.png",
+    "curves_eval.png",
+}
 
 
 @pytest.mark.parametrize("model", sorted(PICTURES))

@@ -21,6 +21,11 @@ INTERPOLATION_FILE = "interpolation.png"
 
 ENCODED_INTERPOLATION_FILE = "interpolation_encoded.png"
 
+# The copying gallery (genbench.core.copying_gallery): the picture and the indices and distances it shows.
+COPYING_FILE = "copying.png"
+
+COPYING_DATA_FILE = "copying.json"
+
 PLOTS_DIR = "plots"
 
 LEADERBOARD_FILE = "leaderboard.csv"

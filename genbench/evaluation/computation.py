@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable, Collection, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
@@ -51,11 +51,14 @@ class Computed:
     """One metric's values, in the order of its columns (None: could not be computed), what its
     protocol records beyond the fields every metric shares (EvaluationSetup.base_protocol), and, in
     the order of the columns too, each one's interval over the samples (None for a column without one,
-    Column.interval; empty: none computed)."""
+    Column.interval; empty: none computed). ``details``: what the computation found that is no number
+    of the record but an output of the run, by name (copying's gallery of the samples nearest to a
+    training image, which the run draws: genbench.evaluation.generalisation)."""
 
     values: tuple[float | None, ...]
     protocol: Mapping[str, Any]
     intervals: tuple[Interval | None, ...] = ()
+    details: Mapping[str, Any] = field(default_factory=dict)
 
 
 # Computes the given metrics (all of one computation and one extractor) for a request: name -> Computed.

@@ -20,10 +20,13 @@ from scipy.stats import mannwhitneyu, rankdata, tiecorrect
 from sklearn.cluster import KMeans
 from sklearn.neighbors import NearestNeighbors
 
+from genbench.core.copying_gallery import CopyingGallery, NearestPair
+
 SEED = 0  # k-means' initialisation: part of the protocol.
 MIN_SAMPLES_IN_CELL = 20  # Meehan et al.'s tau = 20 / m: a cell counts with more generated samples.
 HELD_OUT_PER_CELL = 50  # Cells: about this many held-out points each, so every in-cell test has power,
 MAX_CELLS = 20  # and at most this many (Meehan et al. use 3 to 75 on MNIST-like data).
+GALLERY_PAIRS = 8  # The copying gallery's samples: a copier's show at once, and the picture stays small.
 
 
 def cell_count(n_held_out: int) -> int:
@@ -53,6 +56,11 @@ class TrainingSet:
         # The nearest point to a training point is itself, at 0: its nearest *other* point is the second.
         nearest_other = index.kneighbors(features, n_neighbors=2)[0][:, 1]
         return cls(kmeans, cells, index, nearest_other)
+
+    def nearest(self, features: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Each point's distance to its nearest training point, and that point's index (N,) each."""
+        distance, index = self.index.kneighbors(features, n_neighbors=1)
+        return distance[:, 0], index[:, 0]
 
     def cell_distances(self, features: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Each point's k-means cell and its distance to the nearest training point of that cell."""
@@ -106,9 +114,35 @@ def data_copying(
     return CopyingTest(c_t, len(scores), len(train.cells))
 
 
-def authenticity(train: TrainingSet, generated: np.ndarray) -> float:
+def authenticity(
+    train: TrainingSet, generated: np.ndarray, nearest: tuple[np.ndarray, np.ndarray] | None = None
+) -> float:
     """The fraction of ``generated`` points farther from their nearest training point than that
     training point is from its own nearest other training point (Alaa et al.'s authenticity; copies
-    are closer, and read as not authentic)."""
-    distance, nearest = train.index.kneighbors(generated, n_neighbors=1)
-    return float(np.mean(distance[:, 0] > train.nearest_other[nearest[:, 0]]))
+    are closer, and read as not authentic). ``nearest``: :meth:`TrainingSet.nearest` of ``generated``
+    where the caller has it (the gallery shares the search)."""
+    distance, index = nearest if nearest is not None else train.nearest(generated)
+    return float(np.mean(distance > train.nearest_other[index]))
+
+
+def gallery(
+    nearest: tuple[np.ndarray, np.ndarray], held_out: np.ndarray, features: str, pairs: int = GALLERY_PAIRS
+) -> CopyingGallery:
+    """The ``pairs`` samples nearest to a training point (``nearest``: :meth:`TrainingSet.nearest` of
+    the samples), nearest first, with the distances of the ``held_out`` points (at least one) to their
+    own nearest training point to read them against. One pair per training image (its nearest
+    sample): a model that repeats one image shows it once, and a copier shows as many images as it
+    copies. Ties keep the samples' order (a stable sort): the same samples give the same gallery."""
+    distance, index = nearest
+    order = np.argsort(distance, kind="stable")
+    first = np.unique(index[order], return_index=True)[1]  # Each training image's nearest sample.
+    chosen = order[np.sort(first)[:pairs]]
+    return CopyingGallery(
+        pairs=tuple(NearestPair(int(i), int(index[i]), float(distance[i])) for i in chosen),
+        n_samples=len(distance),
+        n_held_out=len(held_out),
+        held_out_median=float(np.median(held_out)),
+        held_out_nearest=float(np.min(held_out)),
+        nearer_than_held_out=float(np.mean(distance < np.min(held_out))),
+        features=features,
+    )

@@ -12,6 +12,7 @@ computed together (one torch-fidelity pass per extractor, one pair of halves for
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -73,6 +74,7 @@ class Evaluation:
     metrics: dict[str, float | None]
     protocol: dict[str, dict[str, Any]]
     seconds: dict[str, float] = field(default_factory=dict)  # Per catalogue metric (one pass: shared).
+    details: dict[str, Mapping[str, Any]] = field(default_factory=dict)  # Computed.details, by metric.
 
 
 def evaluate(
@@ -111,4 +113,5 @@ def evaluate(
             protocol[column.name(n)] = {"metric": entry.description, **base, **result.protocol}
             if column.interval:  # Beside the value; empty where it could not be computed or was not asked.
                 values.update(zip(column.bounds(n), interval or (None, None), strict=True))
-    return Evaluation(values, protocol, seconds)
+    details = {name: result.details for name, result in computed.items() if result.details}
+    return Evaluation(values, protocol, seconds, details)

@@ -14,10 +14,12 @@ own images, train images where the reference is the test split, would read as pe
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
 
+from genbench.core.copying_gallery import CopyingGallery
 from genbench.evaluation.classifier_features import dataset_features
 from genbench.evaluation.computation import Computed, Request
 from genbench.evaluation.copying import (
@@ -26,9 +28,15 @@ from genbench.evaluation.copying import (
     authenticity,
     cell_count,
     data_copying,
+    gallery,
 )
 from genbench.evaluation.frechet import Statistics, frechet_distance, statistics
 from genbench.evaluation.setup import REFERENCE_SEED, EvaluationSetup
+
+if TYPE_CHECKING:  # Evaluation gathers what this module computes: imported for the hint alone.
+    from genbench.evaluation.evaluate import Evaluation
+
+GALLERY = "gallery"  # copying's Computed.details: the copying gallery (genbench.core.copying_gallery).
 
 # What each computation argument computes, as its protocol says.
 METHODS = {
@@ -45,6 +53,7 @@ class Reference:
 
     training: TrainingSet
     held_out: tuple[np.ndarray, np.ndarray]  # The held-out half's k-means cells and training distances.
+    held_out_nearest: np.ndarray  # The held-out half's distances to the nearest training image (any cell).
     floor_samples: torch.Tensor  # The other half of the test split: the floor's "samples".
     train_statistics: Statistics  # Of as many training images as the held-out half holds.
     held_out_statistics: Statistics
@@ -70,6 +79,7 @@ def _reference(setup: EvaluationSetup) -> Reference:
     return Reference(
         training,
         training.cell_distances(held),
+        training.nearest(held)[0],
         floor_samples,
         statistics(train[order]),
         statistics(held),
@@ -120,7 +130,12 @@ def copying(request: Request, features: np.ndarray) -> Computed:
         "cells_used": test.cells_used,
         "min_samples_in_cell": MIN_SAMPLES_IN_CELL,
     }
-    return Computed((test.c_t, authenticity(reference.training, features)), protocol)
+    nearest = reference.training.nearest(features)
+    values = (test.c_t, authenticity(reference.training, features, nearest))
+    if request.floor:  # The floor's "samples" are not the request's images: no gallery of them.
+        return Computed(values, protocol)
+    found = gallery(nearest, reference.held_out_nearest, str(shared["extractor"]))
+    return Computed(values, protocol, details={GALLERY: found})
 
 
 def gap(request: Request, features: np.ndarray) -> Computed:
@@ -133,3 +148,10 @@ def gap(request: Request, features: np.ndarray) -> Computed:
     train = frechet_distance(sample_statistics, reference.train_statistics)
     held_out = frechet_distance(sample_statistics, reference.held_out_statistics)
     return Computed((train, held_out), {**shared, "method": METHODS["gap"]})
+
+
+def copying_gallery(evaluation: Evaluation) -> CopyingGallery | None:
+    """The copying gallery ``evaluation`` found (None: ``copying_clf`` was not asked for, the setup
+    holds no splits, or the samples were the floor's)."""
+    found = (details[GALLERY] for details in evaluation.details.values() if GALLERY in details)
+    return next(found, None)

@@ -32,6 +32,7 @@ FOLDER_README = """\
 | `runs/…/progress.png` | 16 fixed latents sampled at the start, at 10 points of training and at the end, one row each, labelled with its kimg (`progress_kimg` in metrics.json) |
 | `runs/…/classes.png` | conditional models: one row per class |
 | `runs/…/interpolation.png`, `interpolation_encoded.png` | interpolation between pairs of latents (spherical for Gaussian priors); VAEs also between two encoded test images (real images at both ends) |
+| `runs/…/copying.png`, `copying.json` | with `copying_clf`: up to 8 samples nearest to a training image (one per training image), each beside that image with their distance in the reference classifier's features; the JSON holds each pair's sample index (among the evaluated samples), train-split index and distance, and the held-out test images' nearest and median distances they are read against |
 | `runs/…/curves_losses.png`, `curves_estimates.png`, `curves_eval.png` | losses, the model's own estimates (train vs `test/`), the cheap metric, over kimg; train and held-out smoothed alike by a centred mean (faint: raw), raw data in train.jsonl |
 | `runs/…/error.log` | the traceback of a run that failed |
 | `runs/…/events.out.tfevents.*` | `--track tensorboard`: TensorBoard's event files, one per process that trained the run (`tensorboard --logdir runs`) |

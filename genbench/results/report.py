@@ -16,9 +16,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from genbench.core.copying_gallery import read_gallery
 from genbench.core.files import atomic_write_text, is_read_only
 from genbench.core.layout import (
     CLASSES_FILE,
+    COPYING_DATA_FILE,
+    COPYING_FILE,
     ENCODED_INTERPOLATION_FILE,
     FLOOR_MODEL,
     INTERPOLATION_FILE,
@@ -54,6 +57,12 @@ RUN_PICTURES: dict[str, str] = {
     ENCODED_INTERPOLATION_FILE: "Interpolations between real test images: each row a real image, the "
     "images decoded along the line from its code to another's (the ends are the model's reconstructions), "
     "then that other real image.",
+    COPYING_FILE: "Copying gallery (copying_clf): the samples nearest to a training image in the reference "
+    "classifier's features, one per training image, nearest first; each row a sample beside that training "
+    "image, labelled with their distance d. A copy reads as an identical pair at d near 0, far nearer than "
+    "the nearest held-out real image; a model that does not copy shows pairs that merely look alike, about "
+    "as far apart as the nearest held-out image is from its nearest training image. These are the nearest "
+    "of many samples: read them against the nearest held-out image, not the median.",
     CURVE_FILES["losses"]: "Training losses from train.jsonl against kimg, all networks on one axis; "
     "faint: raw, bold: a centred moving mean (no lag), the same for held-out points; a training value, "
     "the mean over its log interval, is drawn at the middle of that interval.",
@@ -149,7 +158,30 @@ def _run(out: Path, record: RunRecord) -> Run:
     if record.progress_kimg:  # The kimg of each row of the progress strip, where recorded.
         rows = ", ".join(f"{kimg:g}" for kimg in record.progress_kimg)
         captions[PROGRESS_FILE] += f" Rows at kimg {rows}."
+    captions[COPYING_FILE] += _copying_note(folder / COPYING_DATA_FILE)
     return Run(record, spec, folder_pictures(folder, captions, caption=lambda name: name))
+
+
+def _copying_note(path: Path) -> str:
+    """What the run's copying gallery data (``copying.json``) says in a sentence for the caption; "" where
+    there is none, with a warning where it cannot be read."""
+    if not path.exists():
+        return ""
+    try:
+        gallery = read_gallery(path)
+    except (OSError, ValueError) as error:
+        warnings.warn(
+            f"report: {path} cannot be read ({error}): the copying gallery goes without it", stacklevel=2
+        )
+        return ""
+    nearest = f"the nearest pair at d {gallery.pairs[0].distance:.3g}; " if gallery.pairs else ""
+    chance = 1 / (gallery.n_held_out + 1)
+    return (
+        f" Here: {nearest}of {gallery.n_held_out} held-out images, the nearest at d "
+        f"{gallery.held_out_nearest:.3g}, the median at {gallery.held_out_median:.3g}; "
+        f"{gallery.nearer_than_held_out:.1%} of the {gallery.n_samples} samples are nearer to a training "
+        f"image than any held-out image (about {chance:.1%} for real images, most for a copier)."
+    )
 
 
 def folder_pictures(folder: Path, known: dict[str, str], caption: Callable[[str], str]) -> list[Picture]:

@@ -21,13 +21,15 @@ import torch
 from genbench.api import Model
 from genbench.contract import out_of_range_message
 from genbench.core.batches import DeviceBatches
-from genbench.core.files import atomic_torch_save, file_sha256
+from genbench.core.files import atomic_torch_save, atomic_write_json, file_sha256
 from genbench.core.images import balanced_labels
 from genbench.core.layout import (
     BEST_CHECKPOINT_FILE,
     CHECKPOINT_FILE,
     CLASSES_FILE,
     CONFIG_FILE,
+    COPYING_DATA_FILE,
+    COPYING_FILE,
     ENCODED_INTERPOLATION_FILE,
     INTERPOLATION_FILE,
     PROGRESS_FILE,
@@ -38,7 +40,9 @@ from genbench.core.metrics import format_count
 from genbench.core.record import RunRecord
 from genbench.core.run_spec import Environment, RunSpec, SpecError
 from genbench.evaluation.evaluate import Evaluation, cheap_fd, evaluate, generate_counted
+from genbench.evaluation.generalisation import copying_gallery
 from genbench.figures import curves, pictures
+from genbench.figures.copying_gallery import save_copying_gallery
 from genbench.results.records import software_versions, truncate_log
 from genbench.running.best_weights import best_problem, save_best, vouched_sha256
 from genbench.running.device import device_name
@@ -292,9 +296,11 @@ class SingleRun:
         evaluation = evaluate(
             samples, self.data.setup, labels if model.conditional else None, label=f"{self.bar_label}/"
         )
+        evaluated = time.monotonic()
+        skipped |= self._copying_gallery(samples, evaluation)  # Drawn from what evaluation found.
         phases = {
             "sample": sampled - started,
-            "pictures": pictured - sampled,
+            "pictures": pictured - sampled + time.monotonic() - evaluated,
             **{f"metric/{name}": seconds for name, seconds in evaluation.seconds.items()},
         }
         return _Scored(evaluation, out_of_range, skipped, phases, time.monotonic() - started)
@@ -312,6 +318,16 @@ class SingleRun:
             ),
         }
         return {name: reason for name, reason in skipped.items() if reason is not None}
+
+    def _copying_gallery(self, samples: torch.Tensor, evaluation: Evaluation) -> dict[str, str]:
+        """Draw the copying gallery and write its indices and distances; returns why it was not drawn."""
+        found, train = copying_gallery(evaluation), self.data.setup.train_images
+        if found is None or train is None:
+            reason = "copying_clf was not evaluated (left out of --metrics, or no train and test splits)"
+            return {COPYING_FILE: reason}
+        save_copying_gallery(found, samples, train, self.folder.file(COPYING_FILE))
+        atomic_write_json(self.folder.file(COPYING_DATA_FILE), found.to_dict())
+        return {}
 
     def _finished_record(
         self, result: TrainResult, state: TrainState, scored: _Scored, wall_seconds: float

@@ -14,12 +14,13 @@ from caches import session_cache
 from setups import CPU, make_setup
 
 from genbench import DataShape, Hyperparameters, Model, Split
+from genbench.core.copying_gallery import CopyingGallery
 from genbench.core.images import to_unit_range
 from genbench.evaluation.classifier import ClassifierInfo, cached_classifier
-from genbench.evaluation.copying import TrainingSet, authenticity, data_copying, z_u
+from genbench.evaluation.copying import GALLERY_PAIRS, TrainingSet, authenticity, data_copying, gallery, z_u
 from genbench.evaluation.evaluate import Evaluation, evaluate, generate
 from genbench.evaluation.floor import floor_record
-from genbench.evaluation.generalisation import held_out_halves
+from genbench.evaluation.generalisation import copying_gallery, held_out_halves
 from genbench.evaluation.setup import EvaluationSetup
 
 METRICS = ("copying_clf", "fd_gap_clf")
@@ -107,11 +108,57 @@ def test_the_floor_reads_real_images_no_model_trained_on(digits, tmp_path: Path)
     assert copies[f"ct_clf_{N}"] < -5 and copies[f"auth_clf_{N}"] == 0
 
 
+def _gallery(bank: torch.Tensor, setup: EvaluationSetup) -> tuple[torch.Tensor, CopyingGallery]:
+    """A bank model's samples and the copying gallery their evaluation found."""
+    samples = generate(Bank(DataShape(1, 8, 10), Bank.Hparams(0.0), bank), N, seed=0, device=CPU)
+    found = copying_gallery(evaluate(samples, setup))
+    assert found is not None
+    return samples, found
+
+
+def test_the_gallery_of_a_copier_shows_its_copies_beside_the_training_images_they_copy(digits) -> None:
+    train, _, _, setup = digits
+    samples, found = _gallery(train.images, setup)
+    assert len(found.pairs) == GALLERY_PAIRS and found.n_samples == N
+    assert found.features.startswith("genbench-classifier/")
+    for pair in found.pairs:  # The sample shown is the training image shown, at distance about 0.
+        assert torch.equal(samples[pair.sample], train.images[pair.train])
+        assert pair.distance < 1e-3 * found.held_out_nearest, found
+    assert found.nearer_than_held_out == 1 and 0 < found.held_out_nearest < found.held_out_median
+    assert _gallery(train.images, setup)[1] == found  # The same samples, the same gallery.
+
+
+def test_the_gallery_of_held_out_images_reads_like_real_data(digits) -> None:
+    train, test, _, setup = digits
+    samples, found = _gallery(test.images, setup)
+    distances = [pair.distance for pair in found.pairs]
+    assert distances == sorted(distances) and distances[0] > 0
+    assert found.nearer_than_held_out < 0.05, found  # About 1 / (n_held_out + 1) for real images.
+    assert not any(torch.equal(samples[p.sample], train.images[p.train]) for p in found.pairs)
+
+
+def test_the_floor_has_no_gallery(digits, tmp_path: Path) -> None:
+    # The floor scores the test split's other half, not the images it is given: no gallery of them.
+    _, test, _, setup = digits
+    assert copying_gallery(evaluate(test.images[:N], setup, floor=True)) is None
+
+
+def test_the_gallery_takes_the_nearest_sample_of_each_training_image_nearest_first() -> None:
+    nearest = (np.array([3.0, 0.5, 2.0, 0.5, 9.0, 0.1]), np.array([10, 11, 12, 13, 14, 12]))
+    found = gallery(nearest, np.array([1.0, 2.0, 4.0]), "features", pairs=3)
+    # Training image 12 once, beside its nearest sample (5), not again beside sample 2; ties in order.
+    shown = [(p.sample, p.train, p.distance) for p in found.pairs]
+    assert shown == [(5, 12, 0.1), (1, 11, 0.5), (3, 13, 0.5)]
+    assert (found.held_out_nearest, found.held_out_median, found.nearer_than_held_out) == (1.0, 2.0, 0.5)
+    assert (found.n_samples, found.n_held_out) == (6, 3)
+
+
 def test_without_the_splits_the_columns_are_empty_with_the_reason(digits, tmp_path: Path) -> None:
     train, test, classifier, _ = digits
     evaluation = evaluate(train.images[:50], make_setup("digits", test, classifier, tmp_path, METRICS))
     assert set(evaluation.metrics.values()) == {None}
     assert "no train and test splits" in evaluation.protocol["ct_clf_50"]["unavailable"]
+    assert copying_gallery(evaluation) is None
 
 
 def test_the_test_split_halves_are_fixed_disjoint_and_cover_it() -> None:

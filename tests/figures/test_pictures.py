@@ -12,8 +12,10 @@ import torch
 from PIL import Image
 
 from genbench.api import DataShape, Model
+from genbench.core.copying_gallery import CopyingGallery, NearestPair
 from genbench.core.images import to_uint8
 from genbench.core.registry import Registry
+from genbench.figures.copying_gallery import save_copying_gallery
 from genbench.figures.pictures import (
     PADDING,
     PROGRESS_IMAGES,
@@ -239,3 +241,20 @@ def test_the_encoded_interpolation_starts_and_ends_at_the_real_images(tmp_path: 
     _assert_grid(path, 3, 12)
     reason = save_encoded_interpolation(model, split.images[:1], split.labels[:1], tmp_path / "none.png")
     assert isinstance(reason, str) and "needs two" in reason and not (tmp_path / "none.png").exists()
+
+
+def test_the_copying_gallery_shows_each_sample_beside_its_training_image(tmp_path: Path) -> None:
+    generator = torch.Generator().manual_seed(0)
+    samples, train = (
+        torch.randint(0, 256, (n, 1, 8, 8), generator=generator, dtype=torch.uint8) for n in (9, 7)
+    )
+    pairs = (NearestPair(4, 6, 0.0), NearestPair(0, 2, 1.5), NearestPair(8, 2, 2.25))
+    gallery = CopyingGallery(pairs, 9, 5, 3.0, 1.0, 1 / 9, "genbench-classifier/test")
+    save_copying_gallery(gallery, samples, train, tmp_path / "copying.png")
+    png = _assert_grid(tmp_path / "copying.png", 3, 2)
+    for row, pair in enumerate(pairs):
+        assert torch.equal(_cell(png, row, 0), samples[pair.sample, 0])
+        assert torch.equal(_cell(png, row, 1), train[pair.train, 0])
+    empty = CopyingGallery((), 9, 5, 3.0, 1.0, 0.0, "genbench-classifier/test")
+    with pytest.raises(ValueError, match="at least one pair"):
+        save_copying_gallery(empty, samples, train, tmp_path / "none.png")

@@ -13,17 +13,20 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import torch
 from browser import needs_chromium, severe_console_entries
 from PIL import Image
 from selenium import webdriver
 from selenium.webdriver.common.by import By
 from specs import a_spec
 
+from genbench.core.copying_gallery import CopyingGallery, NearestPair
 from genbench.core.layout import FLOOR_MODEL, REPORT_FILE
 from genbench.core.metrics import metric
 from genbench.core.record import RunRecord
 from genbench.errors import UserError
 from genbench.evaluation.floor import write_floor
+from genbench.figures.copying_gallery import save_copying_gallery
 from genbench.results.records import RunFolder
 from genbench.results.report import PLOTS_DIR, write_report
 from genbench.results.report_html import run_anchor, table_id
@@ -40,7 +43,7 @@ RUNS: list[tuple[str, str, int, str, float | None, float | None, list[str]]] = [
         "finished",
         9.5,
         0.5,
-        ["extra.png", "progress.png", "curves_eval.png", "classes.png", "samples.png"],
+        ["extra.png", "progress.png", "curves_eval.png", "copying.png", "classes.png", "samples.png"],
     ),
     ("digits-dcgan-seed1-abc", "dcgan", 1, "finished", 10.0, None, ["samples.png", "curves_losses.png"]),
     ("digits-vae-seed0-abc", "vae", 0, "finished", 100.0, 0.9, ["interpolation_encoded.png"]),
@@ -143,7 +146,8 @@ def test_every_png_is_embedded_in_its_fixed_order(tmp_path: Path) -> None:
     # A run's pictures in the fixed order, then any other PNG; nothing is fetched from outside.
     run = page[page.index('id="run-digits-dcgan-seed0-abc"') :]
     shown = re.findall(r"<figcaption><code>([^<]+)</code>", run[: run.index("</article>")])
-    assert shown == ["samples.png", "classes.png", "progress.png", "curves_eval.png", "extra.png"]
+    expected = ["samples.png", "classes.png", "progress.png", "copying.png", "curves_eval.png", "extra.png"]
+    assert shown == expected
     assert not re.search(r"""(src|href)="(?!data:|#)""", page)
 
 
@@ -183,6 +187,30 @@ def test_the_page_says_how_each_number_was_obtained(tmp_path: Path) -> None:
     ):
         compact = re.sub(r"\s*\n\s*", "", page)  # The templates' line breaks between tags and values.
         assert text in page or text in html.unescape(page) or text in compact, text
+
+
+def test_the_copying_gallery_is_captioned_with_how_to_read_it(tmp_path: Path) -> None:
+    folder = _run(tmp_path, "digits-vae-seed0-abc", "vae", 0, "finished", {FD: 1.0})
+    gallery = CopyingGallery((NearestPair(7, 42, 0.0),), 1000, 180, 12.0, 3.81, 0.25, "genbench-classifier/x")
+    save_copying_gallery(
+        gallery,
+        torch.zeros(8, 1, 8, 8, dtype=torch.uint8),
+        torch.zeros(43, 1, 8, 8, dtype=torch.uint8),
+        folder.file("copying.png"),
+    )
+    folder.file("copying.json").write_text(json.dumps(gallery.to_dict()))
+    page = html.unescape(write_report(tmp_path).read_text())
+    assert "<code>copying.png</code>: Copying gallery (copying_clf)" in page
+    assert "A copy reads as an identical pair at d near 0" in page
+    assert (
+        "Here: the nearest pair at d 0; of 180 held-out images, the nearest at d 3.81, the median at 12;"
+        in page
+    )
+    assert "25.0% of the 1000 samples are nearer to a training image than any held-out image" in page
+    folder.file("copying.json").write_text('{"pairs": []}')  # Damaged: the picture keeps its caption.
+    with pytest.warns(UserWarning, match="copying.json cannot be read"):
+        page = html.unescape(write_report(tmp_path).read_text())
+    assert "A copy reads as an identical pair" in page and "Here:" not in page
 
 
 def test_a_truncated_png_is_left_out(tmp_path: Path) -> None:
