@@ -268,9 +268,15 @@ METRICS: tuple[Metric, ...] = (
             Column(
                 "ct_clf_{n}",
                 note="C_T: below 0, samples nearer the training set than held-out images",
+                interval=True,
                 ranked=False,
             ),
-            Column("auth_clf_{n}", note="the authentic fraction (copies are not authentic)", ranked=False),
+            Column(
+                "auth_clf_{n}",
+                note="the authentic fraction (copies are not authentic)",
+                interval=True,
+                ranked=False,
+            ),
         ),
         f"copying of the train split in {_CLF}: the C_T statistic (Meehan et al. 2020; about 0 "
         "without copying, well below 0 with) and the authentic fraction (Alaa et al. 2022)",
@@ -283,8 +289,8 @@ METRICS: tuple[Metric, ...] = (
     Metric(
         "fd_gap_clf",
         (
-            Column("fd_train_clf_{n}", note="against a seeded subset of the train split"),
-            Column("fd_test_clf_{n}", note="against the held-out half of the test split"),
+            Column("fd_train_clf_{n}", note="against a seeded subset of the train split", interval=True),
+            Column("fd_test_clf_{n}", note="against the held-out half of the test split", interval=True),
         ),
         f"the train/test gap: Fréchet distance in {_CLF} to train images beside the distance to as "
         "many held-out test images",

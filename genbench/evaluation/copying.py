@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.stats import mannwhitneyu, rankdata, tiecorrect
+from scipy.stats import rankdata, tiecorrect
 from sklearn.cluster import KMeans
 from sklearn.neighbors import NearestNeighbors
 
@@ -84,13 +84,16 @@ class CopyingTest:
 
 def z_u(generated: np.ndarray, held_out: np.ndarray) -> float:
     """The Mann–Whitney U of the generated points' distances to the training set against the held-out
-    points' (scipy), z-scored under the null that both come from one distribution: below 0 when the
+    points', z-scored under the null that both come from one distribution: below 0 when the
     generated points are the closer. The z-score is written out (normal approximation with
     continuity and tie corrections, as scipy's asymptotic test uses) because scipy returns only a
-    p-value, which underflows to 0 for the strong copying we must still rank."""
+    p-value, which underflows to 0 for the strong copying we must still rank. U is scipy's U of the
+    generated points (``mannwhitneyu(...).statistic``), from one ranking (scipy's midranks) shared with
+    the tie correction: the intervals recompute it hundreds of times."""
     m, n = len(generated), len(held_out)
-    u = mannwhitneyu(generated, held_out, alternative="less").statistic
-    variance = m * n * (m + n + 1) / 12 * tiecorrect(rankdata(np.concatenate([generated, held_out])))
+    ranks = rankdata(np.concatenate([generated, held_out]))
+    u = ranks[:m].sum() - m * (m + 1) / 2
+    variance = m * n * (m + n + 1) / 12 * tiecorrect(ranks)
     if variance == 0:  # Every distance equal: no evidence either way.
         return 0.0
     return float((u - m * n / 2 + 0.5) / np.sqrt(variance))
@@ -102,16 +105,23 @@ def data_copying(
     """Meehan et al.'s C_T of ``generated`` features against ``held_out`` (its cells and distances, from
     :meth:`TrainingSet.cell_distances`): the held-out-weighted mean of the per-cell z-scores over the
     cells holding more than MIN_SAMPLES_IN_CELL generated points (and some held-out ones)."""
-    held_cells, held_distances = held_out
-    gen_cells, gen_distances = train.cell_distances(generated)
+    c_t, used = c_t_of(train.cell_distances(generated), held_out, len(train.cells))
+    return CopyingTest(c_t, used, len(train.cells))
+
+
+def c_t_of(
+    generated: tuple[np.ndarray, np.ndarray], held_out: tuple[np.ndarray, np.ndarray], cells: int
+) -> tuple[float | None, int]:
+    """C_T from the generated and held-out points' cells and distances (each as
+    :meth:`TrainingSet.cell_distances` gives them), and how many of the ``cells`` counted."""
+    (gen_cells, gen_distances), (held_cells, held_distances) = generated, held_out
     scores, weights = [], []
-    for cell in range(len(train.cells)):
+    for cell in range(cells):
         in_gen, in_held = gen_cells == cell, held_cells == cell
         if in_gen.sum() > MIN_SAMPLES_IN_CELL and in_held.any():
             scores.append(z_u(gen_distances[in_gen], held_distances[in_held]))
             weights.append(in_held.mean())
-    c_t = float(np.average(scores, weights=weights)) if scores else None
-    return CopyingTest(c_t, len(scores), len(train.cells))
+    return (float(np.average(scores, weights=weights)) if scores else None), len(scores)
 
 
 def authenticity(
@@ -121,8 +131,15 @@ def authenticity(
     training point is from its own nearest other training point (Alaa et al.'s authenticity; copies
     are closer, and read as not authentic). ``nearest``: :meth:`TrainingSet.nearest` of ``generated``
     where the caller has it (the gallery shares the search)."""
+    return float(np.mean(authentic(train, generated, nearest)))
+
+
+def authentic(
+    train: TrainingSet, generated: np.ndarray, nearest: tuple[np.ndarray, np.ndarray] | None = None
+) -> np.ndarray:
+    """Whether each of the ``generated`` points is authentic (:func:`authenticity`'s terms)."""
     distance, index = nearest if nearest is not None else train.nearest(generated)
-    return float(np.mean(distance > train.nearest_other[index]))
+    return distance > train.nearest_other[index]
 
 
 def gallery(

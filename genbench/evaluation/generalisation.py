@@ -21,16 +21,23 @@ import torch
 
 from genbench.core.copying_gallery import CopyingGallery
 from genbench.evaluation.classifier_features import dataset_features
-from genbench.evaluation.computation import Computed, Request
+from genbench.evaluation.computation import Computed, Interval, Request
 from genbench.evaluation.copying import (
     MIN_SAMPLES_IN_CELL,
     TrainingSet,
-    authenticity,
+    authentic,
+    c_t_of,
     cell_count,
-    data_copying,
     gallery,
 )
+from genbench.evaluation.feature_intervals import fd_interval
 from genbench.evaluation.frechet import Statistics, frechet_distance, statistics
+from genbench.evaluation.generalisation_intervals import (
+    COPYING_METHOD,
+    GAP_METHOD,
+    authentic_interval,
+    c_t_interval,
+)
 from genbench.evaluation.setup import REFERENCE_SEED, EvaluationSetup
 
 if TYPE_CHECKING:  # Evaluation gathers what this module computes: imported for the hint alone.
@@ -55,7 +62,9 @@ class Reference:
     held_out: tuple[np.ndarray, np.ndarray]  # The held-out half's k-means cells and training distances.
     held_out_nearest: np.ndarray  # The held-out half's distances to the nearest training image (any cell).
     floor_samples: torch.Tensor  # The other half of the test split: the floor's "samples".
-    train_statistics: Statistics  # Of as many training images as the held-out half holds.
+    train_features: np.ndarray  # As many training images as the held-out half holds (seeded subset).
+    held_out_features: np.ndarray
+    train_statistics: Statistics
     held_out_statistics: Statistics
     n_train: int
     n_held_out: int
@@ -81,6 +90,8 @@ def _reference(setup: EvaluationSetup) -> Reference:
         training.cell_distances(held),
         training.nearest(held)[0],
         floor_samples,
+        train[order],
+        held,
         statistics(train[order]),
         statistics(held),
         len(train),
@@ -122,20 +133,31 @@ def copying(request: Request, features: np.ndarray) -> Computed:
     if (missing := _unavailable(request)) is not None:
         return Computed((None, None), {"unavailable": missing})
     reference, features, shared = _prepared(request, features)
-    test = data_copying(reference.training, features, reference.held_out)
-    protocol = {
+    training, cells = reference.training, len(reference.training.cells)
+    in_cells = training.cell_distances(features)
+    c_t, used = c_t_of(in_cells, reference.held_out, cells)
+    protocol: dict[str, object] = {
         **shared,
         "method": METHODS["copying"],
-        "cells": test.cells,
-        "cells_used": test.cells_used,
+        "cells": cells,
+        "cells_used": used,
         "min_samples_in_cell": MIN_SAMPLES_IN_CELL,
     }
-    nearest = reference.training.nearest(features)
-    values = (test.c_t, authenticity(reference.training, features, nearest))
+    nearest = training.nearest(features)
+    terms = authentic(training, features, nearest)
+    values = (c_t, float(np.mean(terms)))
+    intervals: tuple[Interval | None, ...] = ()
+    if request.wants_intervals:
+        settings = request.setup.intervals
+        intervals = (
+            c_t_interval(in_cells, reference.held_out, cells, c_t, settings),
+            authentic_interval(terms, settings),
+        )
+        protocol["interval"] = settings.protocol(COPYING_METHOD)
     if request.floor:  # The floor's "samples" are not the request's images: no gallery of them.
-        return Computed(values, protocol)
+        return Computed(values, protocol, intervals)
     found = gallery(nearest, reference.held_out_nearest, str(shared["extractor"]))
-    return Computed(values, protocol, details={GALLERY: found})
+    return Computed(values, protocol, intervals, details={GALLERY: found})
 
 
 def gap(request: Request, features: np.ndarray) -> Computed:
@@ -147,7 +169,18 @@ def gap(request: Request, features: np.ndarray) -> Computed:
     sample_statistics = statistics(features)
     train = frechet_distance(sample_statistics, reference.train_statistics)
     held_out = frechet_distance(sample_statistics, reference.held_out_statistics)
-    return Computed((train, held_out), {**shared, "method": METHODS["gap"]})
+    protocol: dict[str, object] = {**shared, "method": METHODS["gap"]}
+    if not request.wants_intervals:
+        return Computed((train, held_out), protocol)
+    setup = request.setup
+    intervals = tuple(
+        fd_interval(
+            torch.from_numpy(features), torch.from_numpy(against), value, setup.intervals, setup.device
+        )
+        for value, against in ((train, reference.train_features), (held_out, reference.held_out_features))
+    )
+    protocol["interval"] = setup.intervals.protocol(GAP_METHOD)
+    return Computed((train, held_out), protocol, intervals)
 
 
 def copying_gallery(evaluation: Evaluation) -> CopyingGallery | None:

@@ -60,14 +60,9 @@ TORCH_FIDELITY_KEYS = {
 pytestmark = pytest.mark.usefixtures("one_thread")  # See conftest.one_thread.
 
 # Values without an interval over the run's samples: a constant (the classifier's accuracy on real
-# images), and the metrics added after the intervals, whose bootstrap is not written yet (copying and the
-# train/test gap; issue 20). Adding one here is a decision.
+# images). Adding one here is a decision.
 WITHOUT_INTERVAL = {
     "acc_clf_real",
-    "ct_clf_{n}",
-    "auth_clf_{n}",
-    "fd_train_clf_{n}",
-    "fd_test_clf_{n}",
 }
 
 
