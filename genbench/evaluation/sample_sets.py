@@ -16,6 +16,7 @@ resolution, labels) and says what is wrong in one line naming the file (a :class
 from __future__ import annotations
 
 import hashlib
+import io
 import os
 import pickle
 import tempfile
@@ -25,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from torchvision.io import ImageReadMode, decode_image, encode_png
+from PIL import Image, UnidentifiedImageError
 
 from genbench.api import DataShape
 from genbench.core.files import atomic_write, file_sha256, shown
@@ -71,7 +72,7 @@ def write_sample_set(path: Path, images: torch.Tensor, labels: torch.Tensor | No
     try:
         digits = len(str(max(len(images) - 1, 0)))
         for index, image in enumerate(images):
-            (filling / f"{index:0{digits}d}.png").write_bytes(encode_png(image).numpy().tobytes())
+            (filling / f"{index:0{digits}d}.png").write_bytes(_png(image))
         if labels is not None:
             (filling / LABELS_FILE).write_text("".join(f"{int(label)}\n" for label in labels))
         os.chmod(filling, 0o777 & ~_umask())  # mkdtemp's 0700 would hide the samples from a team.
@@ -81,6 +82,30 @@ def write_sample_set(path: Path, images: torch.Tensor, labels: torch.Tensor | No
             leftover.unlink()
         filling.rmdir()
         raise
+
+
+def _png(image: torch.Tensor) -> bytes:
+    """A uint8 ``(C, H, W)`` image as PNG bytes: 8-bit grayscale (one channel) or RGB."""
+    array = image.permute(1, 2, 0).numpy()
+    buffer = io.BytesIO()
+    Image.fromarray(array[..., 0] if array.shape[-1] == 1 else array).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def _decoded(data: bytes, file: Path) -> torch.Tensor:
+    """An image file's pixels as uint8 ``(C, H, W)``, its channels as stored (bilevel as grayscale,
+    a palette as RGB); a :class:`UserError` for what is not an 8-bit image."""
+    try:
+        with Image.open(io.BytesIO(data)) as opened:
+            opened.load()
+            image = opened.convert({"1": "L", "P": "RGB"}.get(opened.mode, opened.mode))
+    except (UnidentifiedImageError, OSError, ValueError) as error:
+        raise UserError(f"{shown(file)}: not an image PIL can read ({error})") from None
+    if image.mode not in ("L", "LA", "RGB", "RGBA"):
+        raise UserError(f"{shown(file)}: {image.mode} pixels, not 8-bit; save 8-bit images")
+    array = np.asarray(image, dtype=np.uint8)
+    array = array[..., None] if array.ndim == 2 else array
+    return torch.from_numpy(array.copy()).permute(2, 0, 1).contiguous()
 
 
 def _umask() -> int:
@@ -154,14 +179,7 @@ def _read_folder(path: Path, where: str) -> tuple[torch.Tensor, np.ndarray | Non
     for file in files:
         data = file.read_bytes()
         digest.update(f"{file.name}\0{len(data)}\0".encode() + data)
-        try:
-            image = decode_image(
-                torch.frombuffer(bytearray(data), dtype=torch.uint8), ImageReadMode.UNCHANGED
-            )
-        except RuntimeError as error:
-            raise UserError(f"{shown(file)}: not an image torchvision can read ({error})") from None
-        if image.dtype != torch.uint8:
-            raise UserError(f"{shown(file)}: {image.dtype} pixels, not 8-bit; save 8-bit images")
+        image = _decoded(data, file)
         if images and image.shape != images[0].shape:
             raise UserError(
                 f"{shown(file)}: {_size(image)} where {files[0].name} is {_size(images[0])}; "

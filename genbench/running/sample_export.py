@@ -20,7 +20,7 @@ from genbench.api import Model
 from genbench.core.files import shown
 from genbench.core.images import balanced_labels
 from genbench.core.layout import BEST_CHECKPOINT_FILE, CHECKPOINT_FILE, CONFIG_FILE, METRICS_FILE
-from genbench.core.record import RecordError, RunRecord
+from genbench.core.record import MAX_SEED, RecordError, RunRecord
 from genbench.core.registry import Registry
 from genbench.core.run_spec import RunSpec, SpecError
 from genbench.errors import UserError, one_line
@@ -59,6 +59,8 @@ def export_samples(
     A :class:`UserError` when the run, its weights or ``out`` will not do."""
     if n is not None and not 1 <= n <= MAX_N_SAMPLES:
         raise UserError(f"-n must be from 1 to {MAX_N_SAMPLES:,}, got {n:,}")
+    if seed is not None and not 0 <= seed <= MAX_SEED:
+        raise UserError(f"--seed must be from 0 to {MAX_SEED:,}, got {seed:,}")
     _check_destination(out)
     spec, record = finished_run(run_dir)
     n = spec.evaluation.n_samples if n is None else n
