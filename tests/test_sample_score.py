@@ -216,3 +216,20 @@ def test_sampling_what_is_not_a_finished_run_is_one_line_and_exit_2(
     assert result.exit_code == 2, result.output
     assert result.stderr.count("\n") == 1 and expected in result.stderr, result.stderr
     assert not (tmp_path / "x.npz").exists() and not (tmp_path / "x.png").exists()
+
+
+def test_the_best_weights_exported_read_the_best_cheap_metric(
+    results: Path, env: dict[str, str | None], tmp_path: Path
+) -> None:
+    """best.pt sampled with --n-eval samples and the run's seed is what the cheap metric scored."""
+    run = _run_dir(results, "dcgan")
+    during = json.loads((run / "metrics.json").read_text())["during_training"]
+    samples = tmp_path / "best.npz"
+    result = runner.invoke(app, ["sample", str(run), "--best", "-n", "1000", "--out", str(samples)], env=env)
+    assert result.exit_code == 0 and "best.pt" in result.stdout, result.output
+    command = ["score", str(samples), "--data", "digits", "--metrics", "fd_clf", "--bootstrap", "0"]
+    scored = runner.invoke(app, [*command, "--out", str(tmp_path / "out")], env=env)
+    assert scored.exit_code == 0, scored.output
+    (path,) = (tmp_path / "out" / "scores").glob("*.json")
+    value = json.loads(path.read_text())["metrics"]["fd_clf_1k"]
+    assert during["metric"] == "fd_clf_1k" and value == pytest.approx(during["best"], rel=1e-6)
