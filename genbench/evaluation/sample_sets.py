@@ -63,7 +63,7 @@ def write_sample_set(path: Path, images: torch.Tensor, labels: torch.Tensor | No
         arrays = {IMAGES_KEY: images.permute(0, 2, 3, 1).contiguous().numpy()}
         if labels is not None:
             arrays[LABELS_KEY] = labels.cpu().numpy().astype(np.int64)
-        atomic_write(path, lambda f: np.savez(f, **arrays))
+        atomic_write(path, lambda f: np.savez(f, **arrays))  # type: ignore[arg-type]  # numpy stubs: kwargs typed as allow_pickle
         return
     if path.exists() and (not path.is_dir() or any(path.iterdir())):
         raise UserError(f"--out {shown(path)}: exists and is not an empty folder; name a new folder")
@@ -175,7 +175,7 @@ def _read_folder(path: Path, where: str) -> tuple[torch.Tensor, np.ndarray | Non
     files = sorted(p for p in path.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
     if not files:
         raise UserError(f"{where}: no images ({', '.join(IMAGE_SUFFIXES)}) in this folder")
-    digest, images = hashlib.sha256(), []
+    digest, images = hashlib.sha256(), list[torch.Tensor]()
     for file in files:
         data = file.read_bytes()
         digest.update(f"{file.name}\0{len(data)}\0".encode() + data)
