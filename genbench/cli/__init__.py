@@ -32,6 +32,7 @@ from genbench.cli.run_output import (
     where_things_are,
     write_report,
 )
+from genbench.cli.samples import sample, score
 from genbench.cli.version import print_version
 from genbench.core.files import shown, unwritable
 from genbench.core.progress import SilentProgress, progress_for
@@ -339,6 +340,10 @@ def _skipped(notes: list[str]) -> None:
     """What a reading command left out (damaged records, pictures), one line each on stderr."""
     for note in notes:
         typer.echo(f"skipped: {' '.join(note.split())}", err=True)
+
+
+app.command()(sample)  # genbench.cli.samples: a run's samples out, anyone's samples in.
+app.command()(score)
 
 
 @app.command("new-plugin")

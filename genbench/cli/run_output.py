@@ -1,16 +1,19 @@
 """What ``genbench run`` prints besides its progress bars: its messages, the closing table, where the
-records, the leaderboard and the report are, and the runs that did not finish."""
+records, the leaderboard and the report are, and the runs that did not finish; and what
+``genbench score`` prints."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 from rich.console import Console, Group, RenderableType
 from rich.text import Text
 
 from genbench.core.layout import LEADERBOARD_FILE, RUNS_DIR
+from genbench.core.metrics import bound_of
 from genbench.core.record import RunRecord
 from genbench.errors import UserError
 from genbench.results.leaderboard import records_frame, summarise
@@ -20,6 +23,9 @@ from genbench.results.report import build_report
 from genbench.results.significance import side_by_side
 from genbench.results.statistics import NEED_MORE_SEEDS, WELCH
 from genbench.running.executor import failure_reason
+
+if TYPE_CHECKING:  # Its module loads the evaluation: only genbench score needs it.
+    from genbench.running.external_score import Scored
 
 # Said instead of a table of "need more seeds" where no pair of models has two seeds a side.
 ONE_SEED_EACH = "no comparison over seeds is possible with one seed a model; run --seeds 0,1,2 for one"
@@ -86,3 +92,18 @@ def failures(records: list[RunRecord]) -> list[str]:
         return []
     lines = [f"  {record.run_id}: {record.status}: {failure_reason(record)}" for record in failed]
     return [f"{len(failed)} of {len(records)} runs did not finish:", *lines]
+
+
+def score_lines(scored: Scored) -> list[str]:
+    """What ``genbench score`` says: what was scored (or reused) as which row, its metrics, its record."""
+    record, external = scored.record, scored.record.external or {}
+    how = "reused the score of" if scored.reused else "scored"
+    what = f"{external.get('n_samples', 0):,} samples of {external.get('path')}"
+    lines = [f"{how} {what} on {record.dataset} as {record.model}"]
+    lines += [
+        f"  {column} {'-' if value is None else f'{value:.6g}'}"
+        for column, value in record.metrics.items()
+        if bound_of(column) is None
+    ]
+    lines.append(f"record: {scored.path}; genbench leaderboard --out {scored.path.parent.parent} shows it")
+    return lines

@@ -1,4 +1,5 @@
-"""The run record: what ``metrics.json`` (a run) and ``floors/*.json`` (a real-data floor) hold, typed.
+"""The run record: what ``metrics.json`` (a run), ``floors/*.json`` (a real-data floor) and
+``scores/*.json`` (a sample set scored by ``genbench score``) hold, typed.
 
 The run and the floor write a :class:`RunRecord`; the sweep, the leaderboard, the report and the CLI
 read one back with :meth:`RunRecord.from_dict`, which validates it: a record that is not what this
@@ -25,6 +26,7 @@ SCHEMA_VERSION = 1  # Bump when a field changes meaning or a required field is a
 # NumPy's global generator, whose seeds stop at 2**32 - 1 (torch and Python take larger ones).
 MAX_SEED = 2**32 - 1
 STATUSES = ("finished", "failed", "diverged", "floor")
+EXTERNAL_PREFIX = "external:"  # The model of a sample set scored by `genbench score`: external:<label>.
 
 
 class RecordError(ValueError):
@@ -80,6 +82,9 @@ class RunRecord:
     # remains), but does not unfinish the run: the metrics do not depend on it.
     train_log: FileDigest | None = None
     train_log_rows: int | None = None
+    # A sample set scored by ``genbench score`` (model ``external:<label>``, no seed, no training):
+    # its path, SHA-256, label and the samples scored (EXTERNAL_PREFIX).
+    external: dict[str, Any] | None = None
     schema_version: int = SCHEMA_VERSION
 
     @property
@@ -127,7 +132,7 @@ class RunRecord:
     def _check_consistent(self) -> None:
         if self.status not in STATUSES:
             raise RecordError(f"status {self.status!r} is none of {', '.join(STATUSES)}")
-        if self.seed is None and self.status != "floor":
+        if self.seed is None and self.status != "floor" and self.external is None:
             raise RecordError("no seed")
         if self.seed is not None and not 0 <= self.seed <= MAX_SEED:
             raise RecordError(f"seed {self.seed} is outside 0..{MAX_SEED:,}")
@@ -172,6 +177,7 @@ _TYPES: dict[str, tuple[type, ...]] = {
     "tracker_failures": (dict,),
     "train_log": (dict,),
     "train_log_rows": (int,),
+    "external": (dict,),
     "schema_version": (int,),
 }
 

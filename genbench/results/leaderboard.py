@@ -22,10 +22,11 @@ from genbench.core.layout import (
     LEADERBOARD_LOCK,
     METRICS_FILE,
     RUNS_DIR,
+    SCORES_DIR,
 )
 from genbench.core.locks import Lock
 from genbench.core.metrics import bound_of, column_order, column_spec, higher_is_better, is_ranked, stem_of
-from genbench.core.record import RecordError, RunRecord
+from genbench.core.record import EXTERNAL_PREFIX, RecordError, RunRecord
 from genbench.errors import UserError
 from genbench.results.floors import floor_groups, floor_protocol
 from genbench.results.folder_readme import write_folder_readme
@@ -72,12 +73,14 @@ class RecordSet:
 
 
 def read_records(out: Path) -> RecordSet:
-    """The record of every run under ``out`` in run-id order, then the floors; a damaged record is
-    left out and listed in ``unreadable``."""
+    """The record of every run under ``out`` in run-id order, then the floors, then the scored sample
+    sets (genbench score); a damaged record is left out and listed in ``unreadable``."""
     found = RecordSet()
     runs = [(path, path.parent.name) for path in sorted((out / RUNS_DIR).glob(f"*/{METRICS_FILE}"))]
     floors = [(path, path.stem) for path in sorted((out / FLOORS_DIR).glob("*.json"))]
-    for path, run_id in runs + floors:  # A record is its folder's (or file's) own, not a copy of another.
+    scores = [(path, path.stem) for path in sorted((out / SCORES_DIR).glob("*.json"))]
+    # A record is its folder's (or file's) own, not a copy of another.
+    for path, run_id in runs + floors + scores:
         try:
             found.records.append(read_record_file(path, expected_run_id=run_id))
         except RecordError as error:
@@ -238,7 +241,7 @@ def summarise(frame: pd.DataFrame, by: str | None = None, numeric: bool = False)
         }
         row.update({c: first[c] for c in PROTOCOL_COLUMNS if c in frame.columns})
         for figure in figures:
-            row.update(summary_cells(figure, done[figure], first["model"] == FLOOR_MODEL, numeric))
+            row.update(summary_cells(figure, done[figure], _one_measurement(first["model"]), numeric))
         rows.append(row)
     summary = pd.DataFrame(rows)
     if summary.empty:
@@ -249,6 +252,12 @@ def summarise(frame: pd.DataFrame, by: str | None = None, numeric: bool = False)
         ["dataset", "_floor", "_sort", "model"], ascending=[True, True, ascending, True], na_position="last"
     )
     return summary.drop(columns=["_floor", "_sort"]).reset_index(drop=True)
+
+
+def _one_measurement(model: object) -> bool:
+    """Whether a row is one measurement, not seeds: a real-data floor, or a sample set scored by
+    ``genbench score`` (model ``external:<label>``)."""
+    return model == FLOOR_MODEL or str(model).startswith(EXTERNAL_PREFIX)
 
 
 def several_setups(frame: pd.DataFrame) -> bool:

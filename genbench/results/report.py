@@ -145,8 +145,8 @@ def collect(out: Path, unreadable: list[str] | None = None) -> list[DatasetRepor
 
 
 def _run(out: Path, record: RunRecord) -> Run:
-    """A record with its spec and pictures (a floor has neither)."""
-    if record.model == FLOOR_MODEL:
+    """A record with its spec and pictures (a floor and a scored sample set have neither)."""
+    if record.model == FLOOR_MODEL or record.external is not None:
         return Run(record)
     folder = out / RUNS_DIR / record.run_id
     spec: RunSpec | None = None

@@ -16,20 +16,16 @@ from collections.abc import Callable
 
 import torch
 
-from genbench.api import DataShape, Hyperparameters, Split, check_split
-from genbench.core.locks import Lock
-from genbench.core.metrics import DEFAULT_METRICS, metrics_of, uses_extractor
+from genbench.api import DataShape, Hyperparameters
+from genbench.core.metrics import DEFAULT_METRICS
 from genbench.core.progress import ProgressSink, SilentProgress
 from genbench.core.record import RecordError, RunRecord
 from genbench.core.registry import PluginEntry, Registry
 from genbench.core.run_spec import EvaluationSpec, Provenance, RunSpec, Schedule, TrainingSpec
-from genbench.errors import OutOfSpaceError, UserError, one_line
-from genbench.evaluation.classifier import cached_classifier, peek_classifier
-from genbench.evaluation.floor import floor_record
-from genbench.evaluation.inception import InceptionWeights, resolve_inception_weights
-from genbench.evaluation.setup import EvaluationSetup, reference_images
+from genbench.errors import OutOfSpaceError
+from genbench.evaluation.classifier import peek_classifier
 from genbench.options.config import RunOptions
-from genbench.options.identity import ResolvedRun, data_sha256, genbench_version, run_identity
+from genbench.options.identity import ResolvedRun, genbench_version, run_identity
 from genbench.options.overrides import refuse_nan, typed_overrides
 from genbench.results.leaderboard import rebuild_leaderboard
 from genbench.results.records import RunFolder, run_id, setup_hash
@@ -39,6 +35,7 @@ from genbench.running.interrupts import StopRequests
 from genbench.running.jobs import LoadedData, RunContext, RunJob
 from genbench.running.plan import PlannedRun, planned
 from genbench.running.preflight import check_metrics_apply, check_models_fit
+from genbench.running.preparation import DatasetPreparation
 from genbench.running.trackers import build_trackers
 
 Job = tuple[PluginEntry, Hyperparameters, int]  # (model, hyperparameters, seed)
@@ -87,10 +84,10 @@ class Benchmark:
             trackers,
         )
         self.run_device = self.context.device  # The executor's, once connected (a cluster's GPUs).
-        self.inception = InceptionWeights(None, reason="not asked for (--metrics)")
-        self._inception_warning = ""  # Said once, before the first run that is not reused.
-        self.floors: list[RunRecord] = []  # The real-data floor record of each dataset.
-        self.data_sha256: dict[str, str] = {}  # Dataset name -> the hash of its splits (run identity).
+        # Each dataset's splits, reference classifier, evaluation setup and floor (genbench score's too).
+        self.preparation = DatasetPreparation(options, self.context.device, self.context.progress, announce)
+        self.floors = self.preparation.floors  # The real-data floor record of each dataset.
+        self.data_sha256 = self.preparation.data_sha256  # Dataset name -> its splits' hash (run identity).
 
     def _hparams(self, entry: PluginEntry) -> Hyperparameters:
         """The model's hyperparameters with the options' overrides, checked: by the model's own rules
@@ -124,20 +121,18 @@ class Benchmark:
             splits, loading = {}, {}
             for entry in self.datasets:
                 started = time.perf_counter()
-                splits[entry.name] = self._load_splits(entry)
+                splits[entry.name] = self.preparation.load(entry)
                 loading[entry.name] = time.perf_counter() - started
-            for name, (train, test) in splits.items():
-                self._check_reference_size(name, train, test)
-                self.data_sha256[name] = data_sha256(train, test)  # Once per load: in every run's id.
-            self._find_inception_weights()
+            self.preparation.find_inception_weights()
             # Every dataset is prepared here, once, before any run starts; runs only read it.
             jobs: list[RunJob] = []
             for entry in self.datasets:
-                data = self._prepare(entry, *splits.pop(entry.name))
+                data = self.preparation.prepare(entry, *splits.pop(entry.name))
                 data.prepare_seconds["data"] = loading[entry.name]
                 jobs += [self._job(data, *job) for job in self._jobs()]
-            if self._inception_warning and any(map(self._will_run, jobs)):
-                self.announce(self._inception_warning)  # Said only when a run computes metrics.
+            warning = self.preparation.inception_warning
+            if warning and any(map(self._will_run, jobs)):
+                self.announce(warning)  # Said only when a run computes metrics.
             return self.executor.run(self.context, jobs, self._finished)
 
     def plan(self) -> list[PlannedRun]:
@@ -146,11 +141,9 @@ class Benchmark:
         trained, evaluated, downloaded or written. A run whose reference classifier is not cached yet
         has no folder name yet."""
         runs = []
-        self._find_inception_weights(download=False)
+        self.preparation.find_inception_weights(download=False)
         for entry in self.datasets:
-            train, test = self._load_splits(entry)
-            self._check_reference_size(entry.name, train, test)
-            self.data_sha256[entry.name] = data_sha256(train, test)
+            self.preparation.load(entry)
             cached = self.options.cache_dir / "classifiers"
             classifier = peek_classifier(entry.name, entry.cls.shape, self.data_sha256[entry.name], cached)
             for model_entry, hparams, seed in self._jobs():
@@ -184,106 +177,6 @@ class Benchmark:
         """A run's record came in (from whichever executor): the leaderboard shows it."""
         rebuild_leaderboard(self.options.out)
 
-    def _load_splits(self, entry: PluginEntry) -> tuple[Split, Split]:
-        """Load and check both splits; a plugin's error becomes one line naming the plugin."""
-        owner = f"dataset '{entry.name}' ({entry.distribution})"
-        try:
-            dataset = entry.cls(self.options.data_root.expanduser(), download=self.options.download)
-            splits = (dataset.load("train"), dataset.load("test"))
-        except UserError:
-            raise
-        except Exception as error:
-            raise UserError(f"{owner} failed to load: {one_line(error)}") from error
-        for name, split in zip(("train", "test"), splits, strict=True):
-            check_split(split, entry.cls.shape, f"{owner}, {name} split")  # A Split, as declared.
-        return splits
-
-    def _check_reference_size(self, dataset: str, train: Split, test: Split) -> None:
-        """--n-reference is at most the reference split's size (known once the data is loaded)."""
-        split = self.options.reference_split
-        size = len(train if split == "train" else test)
-        if self.options.n_reference is not None and self.options.n_reference > size:
-            raise UserError(
-                f"--n-reference must be at most the {split} split of '{dataset}' ({size:,} images), "
-                f"got {self.options.n_reference:,}"
-            )
-
-    def _prepare(self, entry: PluginEntry, train: Split, test: Split) -> LoadedData:
-        """The reference classifier (trained once, cached), the evaluation setup and the real floor.
-
-        Under a lock on the cache: processes that share it compute each cached file once, one at a
-        time, instead of writing it together."""
-        self.options.cache_dir.mkdir(parents=True, exist_ok=True)
-        with Lock(self.options.cache_dir / f".{entry.name}.lock"):
-            return self._prepare_unlocked(entry, train, test)
-
-    def _prepare_unlocked(self, entry: PluginEntry, train: Split, test: Split) -> LoadedData:
-        options, shape = self.options, entry.cls.shape
-        self.announce(
-            f"{entry.name}: {len(train)} train / {len(test)} test images; "
-            "reference classifier (cached after the first run)…"
-        )
-        started = time.perf_counter()
-        classifier = cached_classifier(
-            entry.name,
-            shape,
-            train,
-            test,
-            options.cache_dir / "classifiers",
-            self.context.device,
-            progress=self.context.progress,
-            warn=self.announce,
-            data_sha256=self.data_sha256[entry.name],  # Hashed once, for the run identity.
-        )
-        self.announce(f"{entry.name}: reference classifier test accuracy {classifier.test_accuracy:.3f}")
-        setup = EvaluationSetup(
-            dataset=entry.name,
-            reference_split=options.reference_split,
-            reference=reference_images(
-                train if options.reference_split == "train" else test, options.n_reference
-            ),
-            classifier=classifier,
-            inception=self.inception,
-            metrics=options.metrics,
-            divergence=self.evaluation.divergence,
-            intervals=self.evaluation.intervals,
-            device=self.context.device,
-            cache_root=options.cache_dir / "fidelity",
-            progress=self.context.progress,
-            train_images=train.images,
-            test_images=test.images,
-        )
-        data = LoadedData(entry, shape, train, test, classifier, setup)
-        data.prepare_seconds["classifier"] = time.perf_counter() - started
-        started = time.perf_counter()
-        self._floor(data)
-        data.prepare_seconds["floor"] = time.perf_counter() - started
-        return data
-
-    def _find_inception_weights(self, download: bool | None = None) -> None:
-        # Decided once, before any run: missing weights cost one warning line, not one per run.
-        if not uses_extractor(self.options.metrics, "inception"):
-            return
-        download = self.options.download if download is None else download
-        self.inception = resolve_inception_weights(self.options.fid_weights, download)
-        if not self.inception.available:
-            # One line, said once, before the first run that computes metrics (not when every run is
-            # reused); the whole reason is in each run's metrics.json (the metrics' protocol).
-            asked = ", ".join(m.name for m in metrics_of("inception") if m.name in self.options.metrics)
-            self._inception_warning = f"warning: {asked} stay empty: no Inception weights (see --fid-weights)"
-
-    def _floor(self, data: LoadedData) -> None:
-        """Score the held-out real split like a model (cached), and show it in the leaderboard."""
-        held_out_split = "train" if self.options.reference_split == "test" else "test"
-        held_out = data.train if held_out_split == "train" else data.test
-        self.announce(
-            f"{data.entry.name}: real-data floor ({held_out_split} vs {self.options.reference_split})…"
-        )
-        n_samples, out = self.options.n_samples, self.options.out
-        record = floor_record(data.setup, held_out, held_out_split, n_samples, out, self.announce)
-        self.floors.append(record)
-        rebuild_leaderboard(self.options.out)
-
     def _resolved(
         self,
         dataset: PluginEntry,
@@ -305,7 +198,7 @@ class Benchmark:
             device=self.device.type,
             precision=resolve_precision(self.options.precision, self.device, model_entry.cls),
             classifier_sha256=classifier_sha256,
-            inception_sha256=self.inception.sha256,
+            inception_sha256=self.preparation.inception.sha256,
         )
 
     def _spec(self, run: ResolvedRun) -> RunSpec:

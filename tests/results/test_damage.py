@@ -24,7 +24,7 @@ import torch_fidelity.utils
 from damage_reference import Reference, invoke, log, metrics, run, run_dir
 from typer.testing import Result
 
-import genbench.running.sweep
+import genbench.running.preparation
 from genbench.errors import Interrupted
 
 pytestmark = pytest.mark.usefixtures("one_thread")  # The reference's threads: the same numbers.
@@ -396,7 +396,7 @@ def test_a_signal_during_the_floor_does_not_claim_saved_checkpoints(
     def stopped(*args: object, **kwargs: object) -> None:
         raise Interrupted("stopped by SIGTERM")
 
-    monkeypatch.setattr(genbench.running.sweep, "floor_record", stopped)
+    monkeypatch.setattr(genbench.running.preparation, "floor_record", stopped)
     result = _run(case.finished)
     assert result.exit_code == 130 and "interrupted (stopped by SIGTERM)" in result.stderr, result.output
     assert "checkpoints are saved" not in result.stderr
