@@ -8,9 +8,11 @@ statistics of torch-fidelity are computed before timing, as a run finds them cac
 on 20 images; that call also does what a computation prepares once per dataset (the training split's
 features, its PCA) and is printed apart, as "once per dataset": the sweep does it once for all runs.
 The metrics that were there before are timed in the same process: the baseline for the new ones.
+Each computation is timed without and with its 95% intervals (``--bootstrap`` resamples, as a run's
+default), in the same process: what the intervals add is the difference.
 
 Usage: python benchmarks/evaluation_cost.py [--metrics fd_clf,copying_clf] [--n-samples 10000]
-       [--cache DIR] [--data-root DIR]
+       [--cache DIR] [--data-root DIR] [--bootstrap 200]
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ import torch
 
 from genbench.core.metrics import METRICS
 from genbench.core.registry import Registry
+from genbench.core.run_spec import DEFAULT_RESAMPLES, IntervalSettings
 from genbench.evaluation.classifier import cached_classifier
 from genbench.evaluation.computation import Request, compute_function
 from genbench.evaluation.inception import InceptionWeights
@@ -49,6 +52,7 @@ def main() -> None:
     parser.add_argument("--n-samples", type=int, default=10_000)
     parser.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()) / "genbench-cost-cache")
     parser.add_argument("--data-root", type=Path, default=Path("~/.cache/genbench/data").expanduser())
+    parser.add_argument("--bootstrap", type=int, default=DEFAULT_RESAMPLES)
     args = parser.parse_args()
     torch.set_num_threads(1)
     os.environ.setdefault("OMP_NUM_THREADS", "1")
@@ -68,13 +72,15 @@ def main() -> None:
         args.cache / "fidelity",
         train_images=train.images,
         test_images=test.images,
+        intervals=IntervalSettings(resamples=args.bootstrap),
     )
     generator = torch.Generator().manual_seed(0)
     picked = train.images[torch.randperm(len(train), generator=generator)[: args.n_samples]]
     noise = torch.randint(-8, 9, picked.shape, generator=generator)
     samples = (picked.int() + noise).clamp(0, 255).to(torch.uint8)
-    request = Request(samples, setup)
+    request, with_intervals = Request(samples, setup), Request(samples, setup, intervals=True)
     print(f"load average before: {os.getloadavg()}; {os.cpu_count()} CPUs; one torch thread")
+    totals = [0.0, 0.0]
     seen: set[str] = set()
     for metric in METRICS:
         if metric.name not in names or metric.name in seen or metric.models == "conditional":
@@ -93,11 +99,14 @@ def main() -> None:
         # Warm: the reference statistics and what is prepared once per dataset, as a run finds them.
         warm = _timed(lambda compute=compute, group=group: compute(group, Request(samples[:20], setup)))
         cpu, wall = _timed(lambda compute=compute, group=group: compute(group, request))
+        cpu_intervals, _ = _timed(lambda compute=compute, group=group: compute(group, with_intervals))
+        totals[0], totals[1] = totals[0] + cpu, totals[1] + cpu_intervals
         label = ",".join(m.name for m in group)
         print(
             f"{label}: {cpu:.1f} s CPU, {wall:.1f} s wall per run (load {os.getloadavg()[0]:.1f}); "
-            f"once per dataset: {warm[0]:.1f} s CPU"
+            f"with intervals {cpu_intervals:.1f} s CPU; once per dataset: {warm[0]:.1f} s CPU"
         )
+    print(f"all: {totals[0]:.1f} s CPU, with intervals {totals[1]:.1f} s ({totals[1] / totals[0]:.2f}x)")
 
 
 if __name__ == "__main__":
