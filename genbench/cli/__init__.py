@@ -350,8 +350,7 @@ def new_plugin(
         str | None,
         typer.Option(
             "--package",
-            help="Distribution and folder name; its import name has _ for -.",
-            show_default="genbench-NAME",
+            help="Distribution and folder name (genbench-NAME if not given); its import name has _ for -.",
         ),
     ] = None,
     parent: Annotated[Path, typer.Option("--in", help="Where to create the folder PACKAGE/.")] = Path("."),
