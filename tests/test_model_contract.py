@@ -18,6 +18,7 @@ import genbench.contract
 import genbench.testing
 from genbench import Hyperparameters
 from genbench.api import DataShape, Model
+from genbench.blocks import EMA
 from genbench.core.registry import Registry
 from genbench.testing import (
     MODEL_CHECKS,
@@ -75,6 +76,27 @@ class _UnusedLayer(_Faulty):
         self.optimizers["adam"] = torch.optim.Adam(self.parameters(), lr=0.05)
 
 
+class _StaleEMA(_Faulty):
+    """Trains a network and keeps an EMA of it (genbench.blocks.EMA), but never updates the average."""
+
+    def __init__(self, shape: DataShape, hparams: Hyperparameters) -> None:
+        super().__init__(shape, hparams)
+        self.net = torch.nn.Linear(1, 1)
+        self.ema = EMA(self.net)
+        trained = [p for p in self.parameters() if p.requires_grad]
+        self.optimizers["adam"] = torch.optim.Adam(trained, lr=0.05)
+
+    def _nll(self, images: torch.Tensor) -> torch.Tensor:
+        return super()._nll(images) + self.net(images.new_ones(1, 1)).square().sum()
+
+
+class _UpdatedEMA(_StaleEMA):
+    def train_step(self, images: torch.Tensor, labels: torch.Tensor) -> dict[str, torch.Tensor]:
+        logs = super().train_step(images, labels)
+        self.ema.update()
+        return logs
+
+
 class _FixedDevice(_Faulty):
     def __init__(self, shape: DataShape, hparams: Hyperparameters) -> None:
         super().__init__(shape, hparams)
@@ -120,6 +142,14 @@ class _OwnNoise(_Faulty):
             "generator.net.0.bias (gradient always None: no loss uses it), * and 2 more; use every "
             "parameter in a loss and give it to an optimizer in self.optimizers; *untrained_parameters",
         ),
+        # Issue 21: an EMA that never updates was told to join an optimizer.
+        (
+            _StaleEMA,
+            check_training_steps,
+            "model 'faulty' at (1, 8, 8): EMA: after 12 steps the exponential moving average ema never "
+            "changed: ema.network.weight, ema.network.bias; call self.ema.update() after each optimizer "
+            "step in train_step (an EMA's weights have no gradient and belong in no optimizer: *)",
+        ),
         # Issue 13: a hard-coded device was reported without naming the tensor.
         (
             _FixedDevice,
@@ -134,7 +164,7 @@ class _OwnNoise(_Faulty):
             "trained mean, log_std differently; draw training noise from torch's global generator *",
         ),
     ],
-    ids=["float-logs", "out-of-range", "parameter-never-trains", "fixed-device", "own-noise"],
+    ids=["float-logs", "out-of-range", "parameter-never-trains", "stale-ema", "fixed-device", "own-noise"],
 )
 def test_the_contract_names_the_rule_the_culprit_and_the_fix(
     model_cls: type[Model], check: object, message: str
@@ -145,6 +175,10 @@ def test_the_contract_names_the_rule_the_culprit_and_the_fix(
     assert re.fullmatch(pattern, str(error.value)), str(error.value)
     fakes_pass = check(_Faulty, SHAPE)  # type: ignore[operator]
     assert fakes_pass is None
+
+
+def test_an_updated_ema_trains() -> None:
+    check_training_steps(_UpdatedEMA, SHAPE)
 
 
 def test_out_of_range_reports_the_fraction() -> None:
