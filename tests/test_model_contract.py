@@ -8,6 +8,7 @@ import re
 import subprocess
 import sys
 import textwrap
+from dataclasses import dataclass
 from pathlib import Path
 
 import fakes
@@ -31,9 +32,11 @@ from genbench.testing import (
     check_resume,
     check_sampling,
     check_training_steps,
+    model_contract_tests,
 )
 
 MODELS = [entry.cls for entry in Registry.discover(autoload=True).entries() if entry.kind == "model"]
+BY_NAME = {model.name: model for model in MODELS}
 SHAPE = SHAPES[0]
 
 pytestmark = pytest.mark.usefixtures("one_thread")  # See conftest.one_thread.
@@ -312,3 +315,61 @@ def test_plain_tensor_attributes_are_named_unless_a_hook_recomputes_them() -> No
     with pytest.raises(ContractError, match=r"device: plain tensor attributes offset do not move with"):
         check_builds_on_the_current_device(_LooseTensor, SHAPE)
     check_builds_on_the_current_device(_LegacySpectralNorm, SHAPE)
+
+
+class _BrokenWhenAsked(_Faulty):
+    """Keeps the contract under its defaults; returns a Python float with ``broken=true``."""
+
+    @dataclass
+    class Hparams(Hyperparameters):
+        batch_size: int = 32
+        lr: float = 0.05
+        broken: bool = False
+
+    def train_step(self, images: torch.Tensor, labels: torch.Tensor) -> dict[str, torch.Tensor]:
+        logs = super().train_step(images, labels)
+        return {"loss": logs["loss"].item()} if self.hparams.broken else logs  # type: ignore[dict-item]
+
+
+def test_the_contract_checks_a_model_under_the_hyperparameters_given_as_set_gives_them() -> None:
+    check_model(_BrokenWhenAsked, SHAPES[:1])
+    says = r"^model 'faulty' \(broken=True\) at \(1, 8, 8\): train_step logs: .* as a Python float"
+    with pytest.raises(ContractError, match=says):
+        check_model(_BrokenWhenAsked, SHAPES[:1], hparams={"broken": "yes"})  # Converted as --set does.
+    test = model_contract_tests(_BrokenWhenAsked, shapes=SHAPES[:1], hparams={"broken": True})
+    with pytest.raises(ContractError, match=says):
+        test(shape=SHAPE, check=check_training_steps)
+    test(shape=SHAPE, check=check_sampling)  # The other checks run under the same overrides.
+
+
+@pytest.mark.parametrize(
+    ("name", "hparams"),
+    [
+        ("dcgan", {"latent_dim": "16", "base_channels": 8, "beta1": 0.9}),
+        ("ddpm", {"timesteps": 20, "sample_steps": 2, "sampler": "ancestral", "base_channels": 8}),
+        ("ddpm", {"conditional": True, "guidance_scale": 3.0, "sample_steps": 2, "base_channels": 8}),
+        ("flow-matching", {"sample_steps": 3, "base_channels": 8}),
+    ],
+    ids=["dcgan", "ddpm-ancestral-20", "ddpm-guided", "flow-matching-3-steps"],
+)
+def test_builtin_models_keep_the_contract_under_other_hyperparameters(name: str, hparams: dict) -> None:
+    check_model(BY_NAME[name], SHAPES[:1], hparams=hparams)
+
+
+@pytest.mark.parametrize(
+    ("hparams", "says"),
+    [
+        ({"no_such": 1}, "hparams no_such=1, refused as --set would refuse them: model 'dcgan' has no "
+         "hyperparameter no_such; it has: *"),
+        ({"lr": "fast"}, "hparams lr='fast', refused *: dcgan.lr takes a float (default 0.0002), got 'fast'"),
+        ({"lr": -1}, "hparams lr=-1, refused *: dcgan.lr must be a finite positive number, got -1.0"),
+        ({"lr": "nan"}, "hparams lr='nan', refused *: dcgan.lr *nan"),
+    ],
+    ids=["unknown-name", "wrong-type", "refused-by-the-model", "nan"],
+)
+def test_overrides_the_model_refuses_fail_at_once_with_set_s_message(hparams: dict, says: str) -> None:
+    pattern = ".*".join(map(re.escape, f"model 'dcgan': {says}".split("*")))
+    for make in (model_contract_tests, check_model):
+        with pytest.raises(ContractError) as error:
+            make(BY_NAME["dcgan"], SHAPES[:1], hparams=hparams)
+        assert re.fullmatch(pattern, str(error.value)), str(error.value)

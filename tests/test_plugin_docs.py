@@ -3,6 +3,7 @@ contract: a plugin written from that page alone works."""
 
 from __future__ import annotations
 
+import ast
 import dataclasses
 import inspect
 import re
@@ -110,6 +111,10 @@ def test_the_example_model_keeps_the_contract() -> None:
     namespace: dict[str, Any] = {}
     exec(compile(block, "docs/plugins.md", "exec"), namespace)
     genbench.testing.check_model(namespace["MyGanModel"], genbench.testing.SHAPES[:1])
+    # Section 6's line checking it under other hyperparameters keeps the contract too.
+    [hparams] = re.findall(r"model_contract_tests\(MyGanModel, hparams=(\{.*\})\)", DOC)
+    shapes, overrides = genbench.testing.SHAPES[:1], ast.literal_eval(hparams)
+    genbench.testing.check_model(namespace["MyGanModel"], shapes, hparams=overrides)
     with pytest.raises(genbench.UserError, match=r"my-gan\.lr must be positive"):
         namespace["MyGanModel"].resolve_hparams(lr=-1)
 
