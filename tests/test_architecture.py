@@ -26,7 +26,7 @@ MAY_IMPORT = {
     "api": set(),
     "blocks": {"api"},
     "core": {"api"},
-    "testing": {"api", "blocks", "core"},
+    "testing": {"api", "blocks", "core", "options"},  # options.overrides: hparams applied as --set does.
     "options": {"api", "core"},
     "figures": {"api", "blocks", "core"},  # blocks.modes: the pictures sample in the plugins' eval mode.
     "results": {"api", "core", "figures"},

@@ -124,7 +124,13 @@ OTHER_CASES = [
     *[pytest.param(["new-plugin", name, "--in", "{tmp}/plugins"], {}, says, id=f"new-plugin {name[:20]!r}")
       for name, says in [
         ("", "empty"), (" ", "empty"), (LONG_NAME, "characters"), ("a" * 65, "characters"),
-        ("My.Gan", "not valid"), ("class", "keyword"), ("os", "clash"),
+        ("My.Gan", "not valid"),
+    ]],
+    *[pytest.param(["new-plugin", "my-plugin", "--package", name, "--in", "{tmp}/plugins"], {}, says,
+                   id=f"new-plugin --package {name[:20]!r}")
+      for name, says in [
+        ("", "empty"), (" ", "empty"), ("a" * 74, "characters"), ("My.Gan", "not valid"),
+        ("class", "keyword"), ("os", "clash"),
     ]],
     *_option(["new-plugin", "my-plugin"], "--in", [*BLANK, *PATHS_THAT_ARE_NOT_FOLDERS, LONG_PATH]),
     pytest.param(["frobnicate"], {}, "No such command", id="an unknown command"),

@@ -8,6 +8,7 @@ import re
 import subprocess
 import sys
 import textwrap
+from dataclasses import dataclass
 from pathlib import Path
 
 import fakes
@@ -18,6 +19,7 @@ import genbench.contract
 import genbench.testing
 from genbench import Hyperparameters
 from genbench.api import DataShape, Model
+from genbench.blocks import EMA
 from genbench.core.registry import Registry
 from genbench.testing import (
     MODEL_CHECKS,
@@ -30,9 +32,11 @@ from genbench.testing import (
     check_resume,
     check_sampling,
     check_training_steps,
+    model_contract_tests,
 )
 
 MODELS = [entry.cls for entry in Registry.discover(autoload=True).entries() if entry.kind == "model"]
+BY_NAME = {model.name: model for model in MODELS}
 SHAPE = SHAPES[0]
 
 pytestmark = pytest.mark.usefixtures("one_thread")  # See conftest.one_thread.
@@ -73,6 +77,27 @@ class _UnusedLayer(_Faulty):
         self.generator = torch.nn.Module()
         self.generator.net = torch.nn.Sequential(*(torch.nn.Linear(2, 2) for _ in range(4)))
         self.optimizers["adam"] = torch.optim.Adam(self.parameters(), lr=0.05)
+
+
+class _StaleEMA(_Faulty):
+    """Trains a network and keeps an EMA of it (genbench.blocks.EMA), but never updates the average."""
+
+    def __init__(self, shape: DataShape, hparams: Hyperparameters) -> None:
+        super().__init__(shape, hparams)
+        self.net = torch.nn.Linear(1, 1)
+        self.ema = EMA(self.net)
+        trained = [p for p in self.parameters() if p.requires_grad]
+        self.optimizers["adam"] = torch.optim.Adam(trained, lr=0.05)
+
+    def _nll(self, images: torch.Tensor) -> torch.Tensor:
+        return super()._nll(images) + self.net(images.new_ones(1, 1)).square().sum()
+
+
+class _UpdatedEMA(_StaleEMA):
+    def train_step(self, images: torch.Tensor, labels: torch.Tensor) -> dict[str, torch.Tensor]:
+        logs = super().train_step(images, labels)
+        self.ema.update()
+        return logs
 
 
 class _FixedDevice(_Faulty):
@@ -120,6 +145,14 @@ class _OwnNoise(_Faulty):
             "generator.net.0.bias (gradient always None: no loss uses it), * and 2 more; use every "
             "parameter in a loss and give it to an optimizer in self.optimizers; *untrained_parameters",
         ),
+        # Issue 21: an EMA that never updates was told to join an optimizer.
+        (
+            _StaleEMA,
+            check_training_steps,
+            "model 'faulty' at (1, 8, 8): EMA: after 12 steps the exponential moving average ema never "
+            "changed: ema.network.weight, ema.network.bias; call self.ema.update() after each optimizer "
+            "step in train_step (an EMA's weights have no gradient and belong in no optimizer: *)",
+        ),
         # Issue 13: a hard-coded device was reported without naming the tensor.
         (
             _FixedDevice,
@@ -134,7 +167,7 @@ class _OwnNoise(_Faulty):
             "trained mean, log_std differently; draw training noise from torch's global generator *",
         ),
     ],
-    ids=["float-logs", "out-of-range", "parameter-never-trains", "fixed-device", "own-noise"],
+    ids=["float-logs", "out-of-range", "parameter-never-trains", "stale-ema", "fixed-device", "own-noise"],
 )
 def test_the_contract_names_the_rule_the_culprit_and_the_fix(
     model_cls: type[Model], check: object, message: str
@@ -145,6 +178,10 @@ def test_the_contract_names_the_rule_the_culprit_and_the_fix(
     assert re.fullmatch(pattern, str(error.value)), str(error.value)
     fakes_pass = check(_Faulty, SHAPE)  # type: ignore[operator]
     assert fakes_pass is None
+
+
+def test_an_updated_ema_trains() -> None:
+    check_training_steps(_UpdatedEMA, SHAPE)
 
 
 def test_out_of_range_reports_the_fraction() -> None:
@@ -278,3 +315,61 @@ def test_plain_tensor_attributes_are_named_unless_a_hook_recomputes_them() -> No
     with pytest.raises(ContractError, match=r"device: plain tensor attributes offset do not move with"):
         check_builds_on_the_current_device(_LooseTensor, SHAPE)
     check_builds_on_the_current_device(_LegacySpectralNorm, SHAPE)
+
+
+class _BrokenWhenAsked(_Faulty):
+    """Keeps the contract under its defaults; returns a Python float with ``broken=true``."""
+
+    @dataclass
+    class Hparams(Hyperparameters):
+        batch_size: int = 32
+        lr: float = 0.05
+        broken: bool = False
+
+    def train_step(self, images: torch.Tensor, labels: torch.Tensor) -> dict[str, torch.Tensor]:
+        logs = super().train_step(images, labels)
+        return {"loss": logs["loss"].item()} if self.hparams.broken else logs  # type: ignore[dict-item]
+
+
+def test_the_contract_checks_a_model_under_the_hyperparameters_given_as_set_gives_them() -> None:
+    check_model(_BrokenWhenAsked, SHAPES[:1])
+    says = r"^model 'faulty' \(broken=True\) at \(1, 8, 8\): train_step logs: .* as a Python float"
+    with pytest.raises(ContractError, match=says):
+        check_model(_BrokenWhenAsked, SHAPES[:1], hparams={"broken": "yes"})  # Converted as --set does.
+    test = model_contract_tests(_BrokenWhenAsked, shapes=SHAPES[:1], hparams={"broken": True})
+    with pytest.raises(ContractError, match=says):
+        test(shape=SHAPE, check=check_training_steps)
+    test(shape=SHAPE, check=check_sampling)  # The other checks run under the same overrides.
+
+
+@pytest.mark.parametrize(
+    ("name", "hparams"),
+    [
+        ("dcgan", {"latent_dim": "16", "base_channels": 8, "beta1": 0.9}),
+        ("ddpm", {"timesteps": 20, "sample_steps": 2, "sampler": "ancestral", "base_channels": 8}),
+        ("ddpm", {"conditional": True, "guidance_scale": 3.0, "sample_steps": 2, "base_channels": 8}),
+        ("flow-matching", {"sample_steps": 3, "base_channels": 8}),
+    ],
+    ids=["dcgan", "ddpm-ancestral-20", "ddpm-guided", "flow-matching-3-steps"],
+)
+def test_builtin_models_keep_the_contract_under_other_hyperparameters(name: str, hparams: dict) -> None:
+    check_model(BY_NAME[name], SHAPES[:1], hparams=hparams)
+
+
+@pytest.mark.parametrize(
+    ("hparams", "says"),
+    [
+        ({"no_such": 1}, "hparams no_such=1, refused as --set would refuse them: model 'dcgan' has no "
+         "hyperparameter no_such; it has: *"),
+        ({"lr": "fast"}, "hparams lr='fast', refused *: dcgan.lr takes a float (default 0.0002), got 'fast'"),
+        ({"lr": -1}, "hparams lr=-1, refused *: dcgan.lr must be a finite positive number, got -1.0"),
+        ({"lr": "nan"}, "hparams lr='nan', refused *: dcgan.lr *nan"),
+    ],
+    ids=["unknown-name", "wrong-type", "refused-by-the-model", "nan"],
+)
+def test_overrides_the_model_refuses_fail_at_once_with_set_s_message(hparams: dict, says: str) -> None:
+    pattern = ".*".join(map(re.escape, f"model 'dcgan': {says}".split("*")))
+    for make in (model_contract_tests, check_model):
+        with pytest.raises(ContractError) as error:
+            make(BY_NAME["dcgan"], SHAPES[:1], hparams=hparams)
+        assert re.fullmatch(pattern, str(error.value)), str(error.value)

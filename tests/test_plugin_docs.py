@@ -3,6 +3,7 @@ contract: a plugin written from that page alone works."""
 
 from __future__ import annotations
 
+import ast
 import dataclasses
 import inspect
 import re
@@ -12,8 +13,10 @@ from typing import Any
 import pytest
 
 import genbench
+import genbench.blocks
 import genbench.testing
 from genbench import api, hookspecs, tracking
+from genbench.blocks import LatentModel
 from genbench.contract import class_problem
 from genbench.running.trackers import Trackers
 
@@ -38,6 +41,7 @@ API = [
     *_public(api.Split),
     *_public(tracking.Tracker),
     *_public(tracking.TrackedRun),
+    *_public(LatentModel),  # What the scaffold's model and the built-in GANs subclass.
     *((f"testing.{name}", getattr(genbench.testing, name)) for name in genbench.testing.__all__),
 ]
 
@@ -86,6 +90,16 @@ def test_every_plugin_api_name_is_documented_with_its_signature(name: str, obj: 
         assert parameters in calls, f"docs/plugins.md never shows `{short}({', '.join(parameters)})`: {calls}"
 
 
+def test_what_the_guide_says_genbench_blocks_offers_is_there() -> None:
+    # Issue 21: the guide offered `adam`/`rmsprop` from genbench.blocks, which did not export them.
+    offers = DOC.split("Building blocks: `genbench.blocks` offers")[1].split("docstrings.")[0]
+    diffusion = DOC.split("For diffusion and flow models `genbench.blocks` offers")[1].split("\n## ")[0]
+    names = re.findall(r"`(\w+)", offers) + re.findall(r"^- `(\w+)\(", diffusion, re.M)
+    assert {"adam", "rmsprop", "ladder_plan", "eval_mode", "UNet", "EMA"} <= set(names)
+    missing = [name for name in names if name not in genbench.blocks.__all__]
+    assert not missing, f"docs/plugins.md says genbench.blocks offers {missing}"
+
+
 def test_the_checker_sees_a_missing_signature() -> None:
     assert _calls("sample")  # The page shows sample(...).
     assert ["n", "generator", "labels"] in _calls("sample")
@@ -93,12 +107,16 @@ def test_the_checker_sees_a_missing_signature() -> None:
 
 
 def test_the_example_model_keeps_the_contract() -> None:
-    block = next(b for b in re.findall(r"```python\n(.*?)```", DOC, re.S) if "class MyGAN(Model)" in b)
+    block = next(b for b in re.findall(r"```python\n(.*?)```", DOC, re.S) if "class MyGanModel(Model)" in b)
     namespace: dict[str, Any] = {}
     exec(compile(block, "docs/plugins.md", "exec"), namespace)
-    genbench.testing.check_model(namespace["MyGAN"], genbench.testing.SHAPES[:1])
+    genbench.testing.check_model(namespace["MyGanModel"], genbench.testing.SHAPES[:1])
+    # Section 6's line checking it under other hyperparameters keeps the contract too.
+    [hparams] = re.findall(r"model_contract_tests\(MyGanModel, hparams=(\{.*\})\)", DOC)
+    shapes, overrides = genbench.testing.SHAPES[:1], ast.literal_eval(hparams)
+    genbench.testing.check_model(namespace["MyGanModel"], shapes, hparams=overrides)
     with pytest.raises(genbench.UserError, match=r"my-gan\.lr must be positive"):
-        namespace["MyGAN"].resolve_hparams(lr=-1)
+        namespace["MyGanModel"].resolve_hparams(lr=-1)
 
 
 def test_the_example_tracker_keeps_the_contract_and_resumes_without_repeats(

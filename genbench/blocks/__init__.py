@@ -7,6 +7,8 @@
 - :mod:`genbench.blocks.latent`: :class:`LatentModel`, a model that samples by decoding latents drawn
   with the caller's generator, so ``sample``, ``latents`` and ``decode`` agree by construction;
   :func:`draw_latents` for the priors in :data:`PRIORS`.
+- :mod:`genbench.blocks.optimizers`: :func:`adam` and :func:`rmsprop`, in the fastest implementation
+  for the weights' device (fused on CUDA, foreach elsewhere); :meth:`LatentModel.add_adam` uses it.
 - :mod:`genbench.blocks.modes`: :func:`eval_mode`, eval mode for a block, each submodule's mode restored.
 - :mod:`genbench.blocks.unet`: :class:`UNet`, a small U-Net (Ho et al. 2020) for diffusion and flow
   models, ``net(x, t, labels=None)`` -> a tensor like ``x``, whose depth adapts to 8, 16, 28 and 32
@@ -60,6 +62,7 @@ from genbench.blocks.ema import EMA
 from genbench.blocks.embeddings import LabelEmbedding, TimeEmbedding, sinusoidal_embedding
 from genbench.blocks.latent import PRIORS, LatentModel, draw_latents
 from genbench.blocks.modes import eval_mode
+from genbench.blocks.optimizers import adam, rmsprop
 from genbench.blocks.unet import UNet
 
 __all__ = [
@@ -78,11 +81,13 @@ __all__ = [
     "TimeEmbedding",
     "UNet",
     "UpLadder",
+    "adam",
     "dcgan_init",
     "draw_latents",
     "eval_mode",
     "ladder_plan",
     "leaky_relu",
     "relu",
+    "rmsprop",
     "sinusoidal_embedding",
 ]

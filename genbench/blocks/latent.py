@@ -43,7 +43,7 @@ class LatentModel(Model):
 
     Subclasses implement :meth:`generate` and ``train_step``, and may override :attr:`latent_prior`
     (default N(0, I)). Their hyperparameters need a ``latent_dim`` (and ``lr``, ``beta1``, ``beta2``
-    for :meth:`add_adam`). Training steps draw latents with :meth:`_latents` and the global RNG
+    for :meth:`add_adam`). Training steps draw latents with :meth:`prior_latents` and the global RNG
     (``generator=None``), so the runner's seed decides them.
     """
 
@@ -68,14 +68,22 @@ class LatentModel(Model):
         """Images ``(B, C, H, W)`` in [-1, 1] from latents ``z`` (and, if conditional, ``labels``), in
         whatever mode and grad mode the caller set: training steps call it directly."""
 
-    def _latents(self, n: int, device: torch.device, generator: torch.Generator | None) -> torch.Tensor:
-        """``n`` latents on ``device`` from :attr:`latent_prior`; for subclasses' training steps with
-        ``generator=None`` (the runner's seeded global RNG), and for estimates with a seeded one."""
+    def prior_latents(
+        self, n: int, device: torch.device, generator: torch.Generator | None = None
+    ) -> torch.Tensor:
+        """``n`` latents ``(n, latent_dim)`` on ``device`` from :attr:`latent_prior`: in training steps
+        with ``generator=None`` (torch's global generator, which the runner seeds and checkpoints), in
+        ``estimate`` with a seeded generator of the model's own."""
         return draw_latents(n, self.hparams.latent_dim, self.latent_prior, device, generator)
+
+    def _latents(self, n: int, device: torch.device, generator: torch.Generator | None) -> torch.Tensor:
+        """The name :meth:`prior_latents` had before it was public; kept because plugins written from
+        older scaffolds call it."""
+        return self.prior_latents(n, device, generator)
 
     def latents(self, n: int, generator: torch.Generator) -> torch.Tensor:
         """``n`` latents ``(n, latent_dim)`` from the prior, drawn with ``generator`` on its device."""
-        return self._latents(n, generator.device, generator)
+        return self.prior_latents(n, generator.device, generator)
 
     def decode(self, latents: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
         """Images in [-1, 1] for ``latents`` (conditional models: and ``labels``), without gradients

@@ -349,19 +349,26 @@ app.command()(score)
 @app.command("new-plugin")
 def new_plugin(
     name: Annotated[
-        str, typer.Argument(metavar="NAME", help="Distribution, model and dataset name, e.g. my-gan.")
+        str, typer.Argument(metavar="NAME", help="Model and dataset name, as --models takes it, e.g. my-gan.")
     ],
-    parent: Annotated[Path, typer.Option("--in", help="Where to create the folder NAME/.")] = Path("."),
+    package: Annotated[
+        str | None,
+        typer.Option(
+            "--package",
+            help="Distribution and folder name (genbench-NAME if not given); its import name has _ for -.",
+        ),
+    ] = None,
+    parent: Annotated[Path, typer.Option("--in", help="Where to create the folder PACKAGE/.")] = Path("."),
 ) -> None:
-    """Write a ready plugin package NAME/.
+    """Write a ready plugin package genbench-NAME/ (or --package's).
 
-    Its pyproject (genbench entry point), a model and a dataset that pass genbench's contract, their
-    tests and a README. Then: pip install -e NAME."""
+    Its pyproject (genbench entry point), a model and a dataset called NAME that pass genbench's
+    contract, their tests and a README. Then: pip install -e genbench-NAME."""
     from genbench.cli.new_plugin import write_plugin  # Imported here: only this command needs it.
 
     plugin_parent(parent)
     made = not parent.exists()
-    folder = write_plugin(name, parent)
+    folder = write_plugin(name, parent, package)
     if made:
         typer.echo(f"note: made the folder {parent} for --in", err=True)
     typer.echo(f"wrote {folder}; next: pip install -e {folder} && genbench run --models {name} --data {name}")

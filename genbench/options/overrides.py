@@ -3,7 +3,8 @@
 Values are converted to the type of the hyperparameter's default (:func:`typed_overrides`), so a typo or
 a wrong type is refused before any run starts, with the model, the key and what it takes; the model's
 own ``Model.resolve_hparams`` then applies them, checked by name and by its ``Hparams``, and NaN is
-refused whatever a plugin checks (:func:`refuse_nan`).
+refused whatever a plugin checks (:func:`refuse_nan`); :func:`resolve_overrides` does all three, for
+the sweep and for ``genbench.testing``'s checks under non-default hyperparameters alike.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import math
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from genbench.api import Model
+from genbench.api import Hyperparameters, Model
 from genbench.errors import UserError
 from genbench.options.flags import FALSE_WORDS, TRUE_WORDS
 
@@ -50,6 +51,16 @@ def typed_overrides(model_cls: type[Model], overrides: Mapping[str, Any]) -> dic
         key: convert(model_cls.name, key, value, defaults[key]) if defaults.get(key) is not None else value
         for key, value in overrides.items()
     }
+
+
+def resolve_overrides(model_cls: type[Model], overrides: Mapping[str, Any]) -> Hyperparameters:
+    """``model_cls``'s hyperparameters with ``overrides`` applied as ``--set`` applies them: converted
+    (:func:`typed_overrides`), checked by the model's own rules first (their messages), then NaN,
+    never a setting; a refusal is a one-line :class:`UserError`."""
+    typed = typed_overrides(model_cls, overrides)
+    hparams = model_cls.resolve_hparams(**typed)
+    refuse_nan(model_cls.name, typed)
+    return hparams
 
 
 def refuse_nan(model: str, typed: Mapping[str, Any]) -> None:

@@ -26,7 +26,7 @@ from genbench.errors import OutOfSpaceError
 from genbench.evaluation.classifier import peek_classifier
 from genbench.options.config import RunOptions
 from genbench.options.identity import ResolvedRun, genbench_version, run_identity
-from genbench.options.overrides import refuse_nan, typed_overrides
+from genbench.options.overrides import resolve_overrides
 from genbench.results.leaderboard import rebuild_leaderboard
 from genbench.results.records import RunFolder, run_id, setup_hash
 from genbench.running.executor import Executor, LocalExecutor
@@ -92,10 +92,7 @@ class Benchmark:
     def _hparams(self, entry: PluginEntry) -> Hyperparameters:
         """The model's hyperparameters with the options' overrides, checked: by the model's own rules
         first (their messages), then NaN, never a setting."""
-        typed = typed_overrides(entry.cls, self.options.overrides.get(entry.name, {}))
-        hparams = entry.cls.resolve_hparams(**typed)
-        refuse_nan(entry.cls.name, typed)
-        return hparams
+        return resolve_overrides(entry.cls, self.options.overrides.get(entry.name, {}))
 
     @property
     def device(self) -> torch.device:

@@ -20,8 +20,9 @@ size, tell precision from recall, and repeat itself exactly.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
+from typing import Any
 
 from genbench.api import Dataset, DataShape, Model
 from genbench.contract import class_problem
@@ -31,6 +32,7 @@ from genbench.testing.failures import ContractError, ModelCheck, require
 from genbench.testing.inputs import SHAPES
 from genbench.testing.metric_checks import CHECKS as METRIC_CHECKS
 from genbench.testing.metric_checks import CheckResult, MetricUnderTest, check_metric, run_metric_checks
+from genbench.testing.overrides import with_hparams
 from genbench.testing.sampling_checks import (
     check_encoding,
     check_estimates,
@@ -86,21 +88,30 @@ MODEL_CHECKS: tuple[ModelCheck, ...] = (
 """Every model check, each called as ``check(model_cls, shape)``."""
 
 
-def check_model(model_cls: type[Model], shapes: Iterable[DataShape] = SHAPES) -> None:
-    """Run every model check at every shape of ``shapes``; the first broken rule raises."""
+def check_model(
+    model_cls: type[Model], shapes: Iterable[DataShape] = SHAPES, hparams: Mapping[str, Any] | None = None
+) -> None:
+    """Run every model check at every shape of ``shapes``, under ``hparams`` (overrides as ``--set``
+    applies them; None: the defaults); the first broken rule raises."""
     problem = class_problem("model", model_cls)
     require(problem is None, "registration", problem or "", "fix the class attributes")
+    model_cls = with_hparams(model_cls, hparams)
     for shape in shapes:
         for check in MODEL_CHECKS:
             check(model_cls, shape)
 
 
-def model_contract_tests(model_cls: type[Model], shapes: Iterable[DataShape] = SHAPES) -> Callable[..., None]:
+def model_contract_tests(
+    model_cls: type[Model], shapes: Iterable[DataShape] = SHAPES, hparams: Mapping[str, Any] | None = None
+) -> Callable[..., None]:
     """A pytest test running every model check at every shape: ``test_contract =
-    model_contract_tests(MyModel)``, or with ``shapes=(*SHAPES, MyDataset.shape)`` for your own."""
+    model_contract_tests(MyModel)``, or with ``shapes=(*SHAPES, MyDataset.shape)`` for your own, and
+    ``hparams={"latent_dim": 16}`` for the model a user gets with ``--set my-model.latent_dim=16``
+    (overrides it refuses raise :class:`ContractError` at once, with ``--set``'s message)."""
     import pytest
 
     shapes = tuple(shapes)
+    model_cls = with_hparams(model_cls, hparams)
 
     @pytest.mark.parametrize(
         "check", MODEL_CHECKS, ids=[c.__name__.removeprefix("check_") for c in MODEL_CHECKS]

@@ -10,6 +10,8 @@ from typing import NoReturn
 from genbench.api import DataShape, Model
 
 LISTED = 6  # Offending names listed in one message; the rest are counted.
+# The class attribute holding the hyperparameters a model class is checked under (testing.overrides).
+HPARAMS_ATTRIBUTE = "contract_hparams"
 
 ModelCheck = Callable[[type[Model], DataShape], None]
 
@@ -35,6 +37,15 @@ def listed(names: list[str]) -> str:
     return ", ".join(names[:LISTED]) + more
 
 
+def model_label(model_cls: type[Model]) -> str:
+    """``model 'NAME'``, with the hyperparameters it is checked under when they are not the defaults."""
+    label = f"model '{getattr(model_cls, 'name', model_cls.__qualname__)}'"
+    hparams = getattr(model_cls, HPARAMS_ATTRIBUTE, None)
+    if hparams:
+        label += " (" + ", ".join(f"{key}={value!r}" for key, value in hparams.items()) + ")"
+    return label
+
+
 def model_check(check: ModelCheck) -> ModelCheck:
     """Prefix the check's failures with the model and shape they concern."""
 
@@ -43,7 +54,7 @@ def model_check(check: ModelCheck) -> ModelCheck:
         try:
             check(model_cls, shape)
         except ContractError as error:
-            who = f"model '{getattr(model_cls, 'name', model_cls.__qualname__)}' at {shape.image_shape}"
+            who = f"{model_label(model_cls)} at {shape.image_shape}"
             raise ContractError(f"{who}: {error}") from None
 
     return run

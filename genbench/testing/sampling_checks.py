@@ -73,7 +73,7 @@ def check_labels(model_cls: type[Model], shape: DataShape) -> None:
         "the same labels and seed gave other samples",
         "draw all sampling noise with generator=generator",
     )
-    if model_cls.conditional:
+    if model.conditional:  # The instance's: a hyperparameter may decide it, as the runner reads it.
         require(
             not torch.equal(draw(zeros), draw(ones)),
             "labels",
@@ -147,7 +147,7 @@ def check_latents(model_cls: type[Model], shape: DataShape) -> None:
     require(
         prior in ("normal", "uniform"), "latents", f"latent_prior is {prior!r}", "use 'normal' or 'uniform'"
     )
-    labels = torch.arange(5) % shape.num_classes if model_cls.conditional else None
+    labels = torch.arange(5) % shape.num_classes if model.conditional else None
     buffers = copy_buffers(model)
     decoded = model.decode(latents, labels)
     require_images(decoded, 5, shape, "decode")

@@ -11,6 +11,7 @@ from fnmatch import fnmatch
 import torch
 
 from genbench.api import DataShape, Model
+from genbench.blocks.ema import EMA
 from genbench.contract import log_value_problem
 from genbench.errors import one_line
 from genbench.testing.failures import ContractError, fail, listed, model_check, require
@@ -102,13 +103,31 @@ def check_training_steps(model_cls: type[Model], shape: DataShape) -> None:
             return "gradient always None: no loss uses it"
         return "gradient always zero" if not graded[name] else "has gradients but is in no optimizer"
 
-    fail(
+    averages = ema_averages(model)
+    trained = [n for n in untrained if not any(n.startswith(prefix) for prefix in averages)]
+    require(
+        not trained,
         "training",
         f"after {MAX_STEPS} steps these parameters never changed: "
-        + listed([f"{n} ({why(n)})" for n in untrained]),
+        + listed([f"{n} ({why(n)})" for n in trained]),
         "use every parameter in a loss and give it to an optimizer in self.optimizers; name one whose "
         "gradient is zero by construction in the class attribute untrained_parameters",
     )
+    # What is left are EMA weights, which no optimizer trains: only EMA.update moves them.
+    stale = [ema for prefix, ema in averages.items() if any(n.startswith(prefix) for n in untrained)]
+    fail(
+        "EMA",
+        f"after {MAX_STEPS} steps the exponential moving average {listed(stale)} never changed: "
+        + listed(untrained),
+        f"call self.{stale[0]}.update() after each optimizer step in train_step (an EMA's weights have "
+        "no gradient and belong in no optimizer: update() moves them towards the trained network's)",
+    )
+
+
+def ema_averages(model: Model) -> dict[str, str]:
+    """The prefix of the averaged weights of each :class:`~genbench.blocks.EMA` in ``model``
+    (``"ema.network."``) -> the EMA's attribute path (``"ema"``)."""
+    return {f"{name}.network.": name for name, module in model.named_modules() if isinstance(module, EMA)}
 
 
 @model_check

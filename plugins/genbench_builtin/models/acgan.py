@@ -147,7 +147,7 @@ class ACGAN(LatentModel):
         classes are drawn uniformly, the paper's ``c ~ p_c``."""
         batch, device = images.shape[0], images.device
         fake_labels = torch.randint(self.shape.num_classes, (batch,), device=device)
-        fake = self.generator(self._latents(batch, device, None), fake_labels)
+        fake = self.generator(self.prior_latents(batch, device), fake_labels)
 
         # Discriminator: real and fake in separate batches, so each has its own batch statistics.
         real_src, real_cls = self.discriminator(images)
@@ -184,7 +184,7 @@ class ACGAN(LatentModel):
         labels from latents seeded with :data:`~genbench_builtin.models.dcgan.ESTIMATE_SEED`, in eval
         mode (no dropout; batch norm's running statistics, as in dcgan's estimates)."""
         generator = torch.Generator(images.device).manual_seed(ESTIMATE_SEED)
-        z = self._latents(images.shape[0], images.device, generator)
+        z = self.prior_latents(images.shape[0], images.device, generator)
         with torch.no_grad(), eval_mode(self):
             real_src, real_cls = self.discriminator(images)
             fake_src, fake_cls = self.discriminator(self.generator(z, labels))

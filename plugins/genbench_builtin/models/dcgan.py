@@ -149,7 +149,7 @@ class DCGAN(LatentModel):
 
     def train_step(self, images: torch.Tensor, labels: torch.Tensor) -> dict[str, torch.Tensor]:
         """One discriminator step, then one generator step on the same fakes (as in the paper)."""
-        fake = self.generator(self._latents(images.shape[0], images.device, None))
+        fake = self.generator(self.prior_latents(images.shape[0], images.device))
 
         # Discriminator: real and fake in separate batches, so each has its own batch statistics.
         real_logits = self.discriminator(images)
@@ -178,7 +178,7 @@ class DCGAN(LatentModel):
         slightly different function than the training ones and may differ from them systematically.
         """
         generator = torch.Generator(images.device).manual_seed(ESTIMATE_SEED)
-        z = self._latents(images.shape[0], images.device, generator)
+        z = self.prior_latents(images.shape[0], images.device, generator)
         with torch.no_grad(), eval_mode(self):
             real_logits = self.discriminator(images)
             fake_logits = self.discriminator(self.generator(z))

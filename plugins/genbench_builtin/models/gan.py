@@ -100,7 +100,7 @@ class BCEGAN(LatentModel):
         cond = labels if self.conditional else None
         discriminator_opt, generator_opt = self.optimizers["discriminator"], self.optimizers["generator"]
         for _ in range(self.hparams.d_steps):
-            fake = self.generate(self._latents(images.shape[0], images.device, None), cond)
+            fake = self.generate(self.prior_latents(images.shape[0], images.device), cond)
             real_logits = self.discriminate(images, cond)
             fake_logits = self.discriminate(fake.detach(), cond)
             loss_d = discriminator_bce(real_logits, fake_logits)
@@ -124,7 +124,7 @@ class BCEGAN(LatentModel):
         conditional models condition the fakes on the test labels and judge each image with its label.
         """
         generator = torch.Generator(images.device).manual_seed(ESTIMATE_SEED)
-        z = self._latents(images.shape[0], images.device, generator)
+        z = self.prior_latents(images.shape[0], images.device, generator)
         cond = labels if self.conditional else None
         with torch.no_grad(), eval_mode(self):
             real_logits = self.discriminate(images, cond)

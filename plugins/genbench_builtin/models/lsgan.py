@@ -101,7 +101,7 @@ class LSGAN(DCGAN):
     def train_step(self, images: torch.Tensor, labels: torch.Tensor) -> dict[str, torch.Tensor]:
         """One discriminator step, then one generator step on the same fakes."""
         hp = self.hparams
-        fake = self.generator(self._latents(images.shape[0], images.device, None))
+        fake = self.generator(self.prior_latents(images.shape[0], images.device))
 
         # Discriminator: real and fake in separate batches, so each has its own batch statistics.
         real_scores = self.discriminator(images)
@@ -130,7 +130,7 @@ class LSGAN(DCGAN):
         :data:`~genbench_builtin.models.dcgan.ESTIMATE_SEED`, batch norm in eval mode (running
         statistics, which mix real and fake batches: see ``dcgan``'s ``estimate``)."""
         generator = torch.Generator(images.device).manual_seed(ESTIMATE_SEED)
-        z = self._latents(images.shape[0], images.device, generator)
+        z = self.prior_latents(images.shape[0], images.device, generator)
         with torch.no_grad(), eval_mode(self):
             real_scores = self.discriminator(images)
             fake_scores = self.discriminator(self.generator(z))

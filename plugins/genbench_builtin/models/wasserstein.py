@@ -104,7 +104,7 @@ class WassersteinGAN(LatentModel):
         """
         batch = images.shape[0]
         with torch.no_grad():  # The critic's update needs no gradient through the generator.
-            fake = self.generator(self._latents(batch, images.device, None))
+            fake = self.generator(self.prior_latents(batch, images.device))
 
         # Critic: real and fake in separate batches, as in both papers' code (WGAN's critic has batch
         # norm, which would otherwise mix the two).
@@ -129,7 +129,7 @@ class WassersteinGAN(LatentModel):
     def _generator_step(self, batch: int, device: torch.device) -> torch.Tensor:
         """One generator update: minimise ``−E f(G(z))`` on fresh latents; returns the loss."""
         with frozen(self.critic):
-            loss_g = -self.critic(self.generator(self._latents(batch, device, None))).mean()
+            loss_g = -self.critic(self.generator(self.prior_latents(batch, device))).mean()
             optimizer = self.optimizers["generator"]
             optimizer.zero_grad(set_to_none=True)
             loss_g.backward()
@@ -145,7 +145,7 @@ class WassersteinGAN(LatentModel):
         models or hyperparameters.
         """
         generator = torch.Generator(images.device).manual_seed(ESTIMATE_SEED)
-        z = self._latents(images.shape[0], images.device, generator)
+        z = self.prior_latents(images.shape[0], images.device, generator)
         with torch.no_grad(), eval_mode(self):
             em = self.critic(images).mean() - self.critic(self.generator(z)).mean()
         return {"em": em}

@@ -137,7 +137,7 @@ class HingeGAN(LatentModel):
         one generator update on fresh latents (the paper's alternating updates, unrolled over calls)."""
         batch = images.shape[0]
         with torch.no_grad():  # The discriminator's update needs no gradient through the generator.
-            fake = self.generator(self._latents(batch, images.device, None))
+            fake = self.generator(self.prior_latents(batch, images.device))
         real_scores = self.discriminator(images)
         fake_scores = self.discriminator(fake)
         loss_d = hinge_discriminator_loss(real_scores, fake_scores)
@@ -152,7 +152,7 @@ class HingeGAN(LatentModel):
             "d_fake": fake_scores.detach().mean(),
         }
         if self.discriminator_steps % self.hparams.n_dis == 0:
-            loss_g = -self.discriminator(self.generator(self._latents(batch, images.device, None))).mean()
+            loss_g = -self.discriminator(self.generator(self.prior_latents(batch, images.device))).mean()
             self.optimizers["generator"].zero_grad(set_to_none=True)
             loss_g.backward()  # Also fills the discriminator's grads; its zero_grad discards them.
             self.optimizers["generator"].step()
@@ -163,7 +163,7 @@ class HingeGAN(LatentModel):
         """``loss_d``, the hinge loss on test images and as many fakes from latents seeded with
         :data:`ESTIMATE_SEED`, in eval mode (no power iteration: the model is left unchanged)."""
         generator = torch.Generator(images.device).manual_seed(ESTIMATE_SEED)
-        z = self._latents(images.shape[0], images.device, generator)
+        z = self.prior_latents(images.shape[0], images.device, generator)
         with torch.no_grad(), eval_mode(self):
             loss = hinge_discriminator_loss(self.discriminator(images), self.discriminator(self.generator(z)))
         return {"loss_d": loss}

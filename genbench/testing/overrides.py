@@ -1,0 +1,53 @@
+"""A model class under non-default hyperparameters, for the contract's checks: ``model_contract_tests(
+MyModel, hparams={"latent_dim": 16})`` checks the model a user gets with ``--set my-model.latent_dim=16``.
+
+The checks build models with ``model_cls.build(shape)``, which resolves the class's hyperparameters; a
+subclass whose :meth:`~genbench.api.Model.resolve_hparams` starts from the overrides makes every check,
+present and future, see them without a parameter of its own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from genbench.api import Hyperparameters, Model
+from genbench.errors import UserError
+from genbench.options.overrides import resolve_overrides, typed_overrides
+from genbench.testing.failures import HPARAMS_ATTRIBUTE, ContractError
+
+
+def with_hparams(model_cls: type[Model], hparams: Mapping[str, Any] | None) -> type[Model]:
+    """``model_cls`` whose hyperparameters default to ``hparams`` (values as ``--set`` or a suite gives
+    them: strings or typed), or ``model_cls`` itself when there are none.
+
+    Overrides the model refuses (an unknown name, a value of the wrong type, one its own checks refuse)
+    raise :class:`ContractError` at once, with the message ``genbench run --set`` would give.
+    """
+    if not hparams:
+        return model_cls
+    name = getattr(model_cls, "name", model_cls.__qualname__)
+    try:
+        resolve_overrides(model_cls, hparams)  # Refused here, once, not in every check.
+    except UserError as error:
+        given = ", ".join(f"{key}={value!r}" for key, value in hparams.items())
+        refused = f"model '{name}': hparams {given}, refused as --set would refuse them: {error}"
+        raise ContractError(refused) from None
+    typed = typed_overrides(model_cls, hparams)
+
+    def resolve_hparams(cls: type[Model], **overrides: Any) -> Hyperparameters:
+        # The checks' own overrides (none today) win over the ones under test.
+        return super(overridden, cls).resolve_hparams(**{**typed, **overrides})
+
+    overridden: type[Model] = type(
+        model_cls.__name__,
+        (model_cls,),
+        {
+            "__module__": model_cls.__module__,
+            "__qualname__": model_cls.__qualname__,
+            "__doc__": model_cls.__doc__,
+            "resolve_hparams": classmethod(resolve_hparams),
+            HPARAMS_ATTRIBUTE: dict(typed),
+        },
+    )
+    return overridden
