@@ -12,20 +12,33 @@ import pandas as pd
 
 from genbench.results.leaderboard import sort_column
 from genbench.results.significance import compared_metrics, seed_runs, significance_matrix
-from genbench.results.statistics import A_BETTER, B_BETTER, NO_DIFFERENCE, WELCH, Comparison
+from genbench.results.statistics import (
+    A_BETTER,
+    B_BETTER,
+    NO_DIFFERENCE,
+    OTHER_CLASSIFIERS,
+    WELCH,
+    Comparison,
+)
 
 if TYPE_CHECKING:  # Only for the type: the section reads the dataset's leaderboard frame.
     from genbench.results.report_model import DatasetReport
 
 # What a cell says of the row's model against the column's (verdict -> text).
-CELL_TEXT = {A_BETTER: "better", B_BETTER: "worse", NO_DIFFERENCE: "no sig. diff."}
+CELL_TEXT = {
+    A_BETTER: "better",
+    B_BETTER: "worse",
+    NO_DIFFERENCE: "no sig. diff.",
+    OTHER_CLASSIFIERS: "other classifier",
+}
 NEED_MORE = "need more seeds"
 EXPLANATION = (
     "Each cell compares the row's model (A) with the column's (B) over their finished seeds: better or "
     f"worse at the 5% level by {WELCH}, no significant difference, or too few seeds (fewer than two a "
-    "side) to tell; hover a cell for the difference of the means with its 95% interval, the p-value, "
-    "P(A better), the fraction of seed pairs where A is better (rliable), and the seeds behind it. "
-    "Models are ordered best first by their mean."
+    "side) to tell, or not comparable: scored in the features of different reference classifiers (the "
+    "classifier_weights column); hover a cell for the difference of the means with its 95% interval, "
+    "the p-value, P(A better), the fraction of seed pairs where A is better (rliable), and the seeds "
+    "behind it. Models are ordered best first by their mean."
 )
 
 

@@ -21,15 +21,18 @@ from genbench.results.leaderboard import metric_columns, variant_labels
 from genbench.results.statistics import (
     A_BETTER,
     B_BETTER,
+    OTHER_CLASSIFIERS,
     Comparison,
     SeedSummary,
     compare_seeds,
     seed_summary,
+    unranked,
 )
 
 FINISHED = "finished"
 SETUP_SEPARATOR = "@"  # MODEL@SETUP names one setup of a model with several.
 SETUP_SHOWN = 8  # How much of a setup hash a message gives to name it (the start is enough).
+CLASSIFIER_COLUMN = "classifier_weights"  # The leaderboard's protocol column of the classifier's hash.
 
 
 @dataclass(frozen=True)
@@ -91,7 +94,7 @@ def compare_models(
     compared = []
     for metric in metrics:
         values_a, values_b = (_values(runs, dataset, variant, metric) for variant in (a, b))
-        comparison = compare_seeds(values_a, values_b, higher_is_better(metric))
+        comparison = _compared(runs, dataset, a, b, metric)
         compared.append(
             MetricComparison(
                 dataset, metric, a, b, seed_summary(values_a), seed_summary(values_b), comparison
@@ -107,14 +110,34 @@ def significance_matrix(runs: pd.DataFrame, dataset: str, metric: str) -> pd.Dat
     on_dataset = runs[(runs["dataset"] == dataset) & runs[metric].notna()]
     means = on_dataset.groupby("variant")[metric].mean()
     order = list(means.sort_values(ascending=not higher_is_better(metric), kind="stable").index.astype(str))
-    values = {variant: _values(runs, dataset, variant, metric) for variant in order}
-    cells = [
-        [None if a == b else compare_seeds(values[a], values[b], higher_is_better(metric)) for b in order]
-        for a in order
-    ]
+    cells = [[None if a == b else _compared(runs, dataset, a, b, metric) for b in order] for a in order]
     return pd.DataFrame(
         cells, index=pd.Index(order, name="A"), columns=pd.Index(order, name="B"), dtype=object
     )
+
+
+def _compared(runs: pd.DataFrame, dataset: str, a: str, b: str, metric: str) -> Comparison:
+    """Variant ``a`` against ``b`` on ``metric`` over their seeds; no verdict where the metric reads the
+    reference classifier's features and the two were scored with different classifiers."""
+    values_a, values_b = (_values(runs, dataset, variant, metric) for variant in (a, b))
+    comparison = compare_seeds(values_a, values_b, higher_is_better(metric))
+    if _reads_classifier(metric) and _classifiers(runs, dataset, a) != _classifiers(runs, dataset, b):
+        return unranked(comparison, OTHER_CLASSIFIERS)
+    return comparison
+
+
+def _classifiers(runs: pd.DataFrame, dataset: str, variant: str) -> set[str]:
+    """The reference classifiers (their weights' hash prefixes) ``variant``'s runs were scored with."""
+    if CLASSIFIER_COLUMN not in runs.columns:
+        return set()
+    rows = runs[(runs["dataset"] == dataset) & (runs["variant"] == variant)]
+    return set(rows[CLASSIFIER_COLUMN].dropna().astype(str))
+
+
+def _reads_classifier(metric: str) -> bool:
+    """Whether the leaderboard column ``metric`` is measured in the reference classifier's features."""
+    spec = column_spec(metric)
+    return spec is not None and spec[0].extractor == "classifier"
 
 
 def _values(runs: pd.DataFrame, dataset: str, variant: str, metric: str) -> list[float]:

@@ -36,7 +36,9 @@ A_BETTER = "A better"
 B_BETTER = "B better"
 NO_DIFFERENCE = "no significant difference at 5%"
 NEED_MORE_SEEDS = "need more seeds"
-VERDICTS = (A_BETTER, B_BETTER, NO_DIFFERENCE, NEED_MORE_SEEDS)
+# Two models scored in the features of different reference classifiers: two rulers, no comparison.
+OTHER_CLASSIFIERS = "not comparable: scored with different reference classifiers"
+VERDICTS = (A_BETTER, B_BETTER, NO_DIFFERENCE, NEED_MORE_SEEDS, OTHER_CLASSIFIERS)
 ONE_SEED = "one seed: no interval"
 WELCH = "Welch's t-test, two-sided"
 
@@ -137,6 +139,14 @@ def compare_seeds(a: Sequence[float], b: Sequence[float], higher_is_better: bool
     else:
         verdict = A_BETTER if (difference > 0) == higher_is_better else B_BETTER
     return dataclasses.replace(untested, lo=lo, hi=hi, p_value=p_value, verdict=verdict)
+
+
+def unranked(comparison: Comparison, verdict: str) -> Comparison:
+    """``comparison`` with no test and no better side, only ``verdict`` saying why (the means and
+    seeds are kept to read)."""
+    return dataclasses.replace(
+        comparison, lo=None, hi=None, p_value=None, probability_of_improvement=None, verdict=verdict
+    )
 
 
 def probability_of_improvement(a: Sequence[float], b: Sequence[float], higher_is_better: bool) -> float:

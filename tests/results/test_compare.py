@@ -213,3 +213,28 @@ def test_a_copying_diagnostic_gets_no_verdict(tmp_path: Path) -> None:
     assert "'ct_clf_10k' is a diagnostic with no better side" in named.stderr
     frame = records_frame(read_records(tmp_path).records)
     assert side_by_side(summarise(frame), frame)[""].tolist() == ["fd_clf_10k"]
+
+
+def test_models_scored_with_different_reference_classifiers_are_not_compared(tmp_path: Path) -> None:
+    # Two results folders merged, each with its own classifier: two rulers, so no verdict on fd_clf.
+    for seed in range(3):
+        for model, fd, weights in (("dcgan", 10.0, "aaaaaaaaaaaa"), ("vae", 20.0, "bbbbbbbbbbbb")):
+            run = f"digits-{model}-seed{seed}-s"
+            record = {
+                "run_id": run,
+                "dataset": "digits",
+                "model": model,
+                "seed": seed,
+                "setup": "s",
+                "status": "finished",
+                "budget_kimg": 10,
+                "protocol_summary": {"classifier_weights": weights},
+                "metrics": {"fd_clf_10k": fd + seed},
+            }
+            RunFolder(tmp_path, run).write_metrics(RunRecord.from_dict(record))
+    result = runner.invoke(app, ["compare", "dcgan", "vae", "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert "not comparable" in _rows(result.stdout)["fd_clf_10k"]
+    assert "dcgan better" not in result.stdout
+    page = write_report(tmp_path).read_text()
+    assert ">other classifier<" in page and ">better<" not in page
