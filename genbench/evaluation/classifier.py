@@ -4,6 +4,11 @@ give offline metrics (Fréchet distance and friends) that are meaningful for MNI
 It is cached under ``<out>/.cache/classifiers`` keyed by a hash of the dataset's content, the
 architecture and the training recipe (seed included), so a changed classifier never reuses old
 statistics. Checkpoints hold only tensors and plain values: they load with ``weights_only=True``.
+
+Where genbench ships the classifier for that key (genbench.evaluation.pinned_classifiers: digits and
+Fashion-MNIST), the cache gets a copy of it; otherwise it is trained, always on the CPU whatever device
+the runs use, from one seed: a GPU would train other weights, and every run scored with them would be
+another experiment.
 """
 
 from __future__ import annotations
@@ -36,9 +41,11 @@ from genbench.core.files import (
 from genbench.core.hashing import stable_hash, tensor_sha256
 from genbench.core.images import to_unit_range
 from genbench.core.progress import ProgressSink, SilentProgress
+from genbench.evaluation.pinned_classifiers import pinned_entry
 from genbench.options import identity
 
 ARCHITECTURE = "refclf-v2"
+CPU = torch.device("cpu")  # Where classifiers are trained (the module's docstring says why).
 FEATURE_DIM = 64
 POOLED = 4  # Spatial cells kept before the feature layer: where a stroke is matters for digits and clothes.
 
@@ -94,6 +101,7 @@ class ClassifierInfo:
     weights_sha256: str
     test_accuracy: float
     architecture: str = ARCHITECTURE
+    pinned: bool = False  # Shipped with genbench (genbench.evaluation.pinned_classifiers), not trained here.
 
     def protocol(self) -> dict[str, object]:
         """What a metric computed with this classifier records about it."""
@@ -102,6 +110,7 @@ class ClassifierInfo:
             "classifier_key": self.key,
             "weights_sha256": self.weights_sha256,
             "classifier_test_accuracy": self.test_accuracy,
+            "classifier_pinned": self.pinned,
         }
 
 
@@ -117,37 +126,54 @@ def cached_classifier(
     warn: Callable[[str], None] = lambda message: None,
     *,
     data_sha256: str | None = None,
+    pinned_folder: Path | None = None,
 ) -> ClassifierInfo:
     """The reference classifier for this dataset: loaded from the cache, or trained and cached. A
     damaged cache entry (its record unreadable, its weights not those the record names) is reported
     through ``warn`` and trained again (the same recipe and seed: the same weights).
 
     ``data_sha256`` is the splits' hash (:func:`genbench.options.identity.data_sha256`), which the
-    sweep already made for the run identity: the data is hashed once, not once more here."""
+    sweep already made for the run identity: the data is hashed once, not once more here.
+    ``pinned_folder``: where pinned classifiers are looked for (default: those genbench ships)."""
     key_material = _key_material(dataset, shape, data_sha256 or identity.data_sha256(train, test), recipe)
     key = stable_hash(key_material, 16)
     path = cache_dir / f"{dataset}-{key}.pt"
     sidecar = path.with_suffix(".json")
+    pinned = pinned_entry(path.name) if pinned_folder is None else pinned_entry(path.name, pinned_folder)
     if os.path.lexists(path) or os.path.lexists(sidecar):  # A link to nothing is damage to say too.
         load = partial(_cached, path, key, key_material)
-        found = load_checked(f"cached reference classifier {path}", load, warn, "training it again")
+        then = "copying genbench's pinned one again" if pinned else "training it again"
+        found = load_checked(f"cached reference classifier {path}", load, warn, then)
         if found is not None:
-            return found
-    elif (adopted := _adopt_legacy(key_material, key, path, train)) is not None:
+            return replace(found, pinned=pinned is not None and found.weights_sha256 == file_sha256(pinned))
+    elif pinned is None and (adopted := _adopt_legacy(key_material, key, path, train)) is not None:
         return adopted
+    if pinned is not None:
+        return _copy_pinned(pinned, path, key, key_material)
 
+    # Trained on the CPU whatever ``device`` is: the same data, recipe and genbench give the same weights.
+    del device
     progress = progress or SilentProgress()
     progress.start(f"{dataset}/reference-classifier", recipe_images(recipe, len(train)) / 1000)
     try:
-        classifier = train_classifier(shape, train, device, recipe, progress)
+        classifier = train_classifier(shape, train, CPU, recipe, progress)
     finally:
         progress.stop()
-    accuracy = classifier_accuracy(classifier, test, device)
+    accuracy = classifier_accuracy(classifier, test, CPU)
     atomic_torch_save(path, checkpoint(classifier, shape, recipe))
     weights_sha256 = file_sha256(path)
     record = {**key_material, "test_accuracy": accuracy, "weights_sha256": weights_sha256}
     atomic_write_json(sidecar, with_checksum(record))  # A changed accuracy digit is damage, not news.
     return ClassifierInfo(path, key, weights_sha256, accuracy)
+
+
+def _copy_pinned(pinned: Path, path: Path, key: str, key_material: dict[str, Any]) -> ClassifierInfo:
+    """Copy the pinned classifier ``pinned`` (weights and record) into the cache at ``path``, checked
+    there like any cache entry."""
+    for source, target in ((pinned.with_suffix(".json"), path.with_suffix(".json")), (pinned, path)):
+        data = source.read_bytes()
+        atomic_write(target, lambda f, data=data: f.write(data))
+    return replace(_cached(path, key, key_material), pinned=True)
 
 
 def peek_classifier(
