@@ -81,7 +81,7 @@ def test_another_sample_count_is_that_runs_evaluation_never_pooled_with_its_own(
     dcgan = summary[summary["model"] == "dcgan"]
     assert (dcgan["seeds"] == 1).all() and len(dcgan) == len(set(mine["setup"]))  # Apart, never 2 seeds.
     table = runner.invoke(app, ["leaderboard", "--out", str(results), "--summary"], env=env)
-    assert table.exit_code == 0 and "evaluation own" in table.stdout, table.output
+    assert table.exit_code == 0 and "dcgan [evaluation own]" in table.stdout, table.output
 
 
 def test_asking_again_reuses_the_record(results: Path, env: dict[str, str | None]) -> None:

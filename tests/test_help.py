@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 from genbench.cli import app
 
 runner = CliRunner()
-COMMANDS = ("run", "plugins", "leaderboard", "show", "report", "sample", "score", "new-plugin")
+COMMANDS = ("run", "plugins", "leaderboard", "show", "report", "sample", "score", "eval", "new-plugin")
 BOX = re.compile(r"[│╭╮╰╯─]")
 
 
