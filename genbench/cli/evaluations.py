@@ -18,7 +18,7 @@ from genbench.options.environment import plugin_autoload
 def eval_runs(
     run_dirs: Annotated[
         list[Path],
-        typer.Argument(metavar="RUN_DIR...", help="Finished runs' folders (RESULTS/runs/<run id>)."),
+        typer.Argument(metavar="RUN_DIR", help="Finished runs' folders (RESULTS/runs/<run id>)."),
     ],
     n_samples: Annotated[
         int | None,
