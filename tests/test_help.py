@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 from genbench.cli import app
 
 runner = CliRunner()
-COMMANDS = ("run", "plugins", "leaderboard", "show", "report", "sample", "score", "new-plugin")
+COMMANDS = ("run", "plugins", "leaderboard", "show", "report", "sample", "score", "eval", "new-plugin")
 BOX = re.compile(r"[│╭╮╰╯─]")
 
 
@@ -66,9 +66,11 @@ def _words(command: Any) -> set[str]:  # A command of typer's click.
         parts += [*param.opts, *param.secondary_opts, param.metavar or "", f"[default: {param.default}]"]
         parts.append((getattr(param, "help", None) or "").replace("\\[", "["))
     typer_words = "root Options Arguments -h --help <bool> <path> <str> <int> <float> * [required]"
+    typer_words += " <list[Path]>"  # The type of an argument given one or more times (genbench eval's).
     parts += [command.name or "", typer_words]
     words = set(" ".join(parts).split())
-    return words | {f"[{w}]" for w in words} | {f"[[{w}]]" for w in words} | {f"{{{w}}}" for w in words}
+    braced = {f"{{{w}}}" for w in words} | {f"{{{w}}}..." for w in words}  # An argument, one or several.
+    return words | {f"[{w}]" for w in words} | {f"[[{w}]]" for w in words} | braced
 
 
 @pytest.mark.parametrize("name", COMMANDS)

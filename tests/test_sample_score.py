@@ -11,45 +11,21 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from caches import session_cache
 from PIL import Image
-from typer.testing import CliRunner
+from tiny_runs import EVALUATION, N, run_dir, runner, tiny_env, tiny_results
 
 from genbench.cli import app
 from genbench.core.files import file_sha256
 
-runner = CliRunner()
-METRICS = "fd_clf,kid_clf,prc_clf,jsd_clf,acc_clf"
-N = 200
-# Score as the run evaluated: the same metrics, estimator steps and bootstrap.
-EVALUATION = ["--metrics", METRICS, "--divergence-steps", "20", "--bootstrap", "20"]
-
 
 @pytest.fixture(scope="module")
 def env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str | None]:
-    """The built-in plugins found by entry points, offline, the session's cache (module-scoped
-    fixtures run before the autouse per-test environment: given explicitly)."""
-    return {
-        "COLUMNS": "200",
-        "GENBENCH_DISABLE_PLUGIN_AUTOLOAD": None,
-        "GENBENCH_NO_DOWNLOAD": "1",
-        "GENBENCH_DATA_ROOT": str(tmp_path_factory.mktemp("data-root")),
-        "GENBENCH_CACHE_DIR": str(session_cache(tmp_path_factory)),
-    }
+    return tiny_env(tmp_path_factory)
 
 
 @pytest.fixture(scope="module")
 def results(tmp_path_factory: pytest.TempPathFactory, env: dict[str, str | None], one_thread: None) -> Path:
-    out = tmp_path_factory.mktemp("results")
-    run = ["run", "--models", "dcgan,acgan", "--data", "digits", "--kimg", "0.3", "--n-samples", str(N)]
-    result = runner.invoke(app, [*run, *EVALUATION, "--out", str(out), "--quiet", "--no-report"], env=env)
-    assert result.exit_code == 0, result.output
-    return out
-
-
-def _run_dir(results: Path, model: str) -> Path:
-    (folder,) = (results / "runs").glob(f"digits-{model}-seed0-*")
-    return folder
+    return tiny_results(tmp_path_factory, env, ["dcgan", "acgan"])
 
 
 def _score(samples: Path, results: Path, env: dict[str, str | None], *more: str) -> dict:
@@ -73,13 +49,13 @@ def test_exported_samples_scored_back_read_the_runs_own_numbers(
     model: str, out: str, results: Path, env: dict[str, str | None], tmp_path_factory: pytest.TempPathFactory
 ) -> None:
     samples = tmp_path_factory.mktemp("samples") / out
-    exported = runner.invoke(app, ["sample", str(_run_dir(results, model)), "--out", str(samples)], env=env)
+    exported = runner.invoke(app, ["sample", str(run_dir(results, model)), "--out", str(samples)], env=env)
     assert exported.exit_code == 0, exported.output
     assert f"wrote {N} samples (checkpoint.pt, seed 0)" in exported.stdout
 
     scored = _score(samples, results, env, "--name", f"{model}-back")
     record = scored["record"]
-    run = json.loads((_run_dir(results, model) / "metrics.json").read_text())
+    run = json.loads((run_dir(results, model) / "metrics.json").read_text())
     _same_numbers(run["metrics"], record["metrics"])  # acc_clf for acgan's labels too.
     assert record["model"] == f"external:{model}-back" and record["seed"] is None
     external = record["external"]
@@ -99,7 +75,7 @@ def test_the_npz_holds_uint8_channels_last_images_and_balanced_labels(
     for model in ("acgan", "dcgan"):
         path = tmp_path / f"{model}.npz"
         result = runner.invoke(
-            app, ["sample", str(_run_dir(results, model)), "-n", "25", "--out", str(path)], env=env
+            app, ["sample", str(run_dir(results, model)), "-n", "25", "--out", str(path)], env=env
         )
         assert result.exit_code == 0, result.output
         with np.load(path) as npz:
@@ -113,7 +89,7 @@ def test_the_external_rows_are_on_the_leaderboard_and_in_the_report(
     results: Path, env: dict[str, str | None], tmp_path: Path
 ) -> None:
     samples = tmp_path / "mine.npz"
-    runner.invoke(app, ["sample", str(_run_dir(results, "dcgan")), "--out", str(samples)], env=env)
+    runner.invoke(app, ["sample", str(run_dir(results, "dcgan")), "--out", str(samples)], env=env)
     _score(samples, results, env)  # Labelled by the file's name.
     shown = runner.invoke(app, ["leaderboard", "--out", str(results), "--format", "csv"], env=env)
     assert shown.exit_code == 0, shown.output
@@ -201,8 +177,8 @@ BAD_RUNS = {
     "missing": (lambda d, r: d / "nothing", ["--out", "x.npz"], "no such folder"),
     "not a run": (lambda d, r: d, ["--out", "x.npz"], "not a run folder"),
     "unfinished": (lambda d, r: _unfinished(d), ["--out", "x.npz"], "unfinished"),
-    "png out": (lambda d, r: _run_dir(r, "dcgan"), ["--out", "x.png"], "FILE.npz or a folder"),
-    "n": (lambda d, r: _run_dir(r, "dcgan"), ["--out", "x.npz", "-n", "0"], "-n must be"),
+    "png out": (lambda d, r: run_dir(r, "dcgan"), ["--out", "x.png"], "FILE.npz or a folder"),
+    "n": (lambda d, r: run_dir(r, "dcgan"), ["--out", "x.npz", "-n", "0"], "-n must be"),
 }
 
 
@@ -222,7 +198,7 @@ def test_the_best_weights_exported_read_the_best_cheap_metric(
     results: Path, env: dict[str, str | None], tmp_path: Path
 ) -> None:
     """best.pt sampled with --n-eval samples and the run's seed is what the cheap metric scored."""
-    run = _run_dir(results, "dcgan")
+    run = run_dir(results, "dcgan")
     during = json.loads((run / "metrics.json").read_text())["during_training"]
     samples = tmp_path / "best.npz"
     result = runner.invoke(app, ["sample", str(run), "--best", "-n", "1000", "--out", str(samples)], env=env)

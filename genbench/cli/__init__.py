@@ -23,6 +23,7 @@ from genbench.cli.arguments import (
     plugin_parent,
     results_folder,
 )
+from genbench.cli.evaluations import eval_runs
 from genbench.cli.listing import plain_listing, plugin_rows, rich_listing
 from genbench.cli.run_output import (
     closing_table,
@@ -344,6 +345,7 @@ def _skipped(notes: list[str]) -> None:
 
 app.command()(sample)  # genbench.cli.samples: a run's samples out, anyone's samples in.
 app.command()(score)
+app.command("eval")(eval_runs)  # genbench.cli.evaluations: a finished run scored again.
 
 
 @app.command("new-plugin")

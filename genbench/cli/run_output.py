@@ -1,6 +1,6 @@
 """What ``genbench run`` prints besides its progress bars: its messages, the closing table, where the
 records, the leaderboard and the report are, and the runs that did not finish; and what
-``genbench score`` prints."""
+``genbench score`` and ``genbench eval`` print."""
 
 from __future__ import annotations
 
@@ -24,8 +24,9 @@ from genbench.results.significance import side_by_side
 from genbench.results.statistics import NEED_MORE_SEEDS, WELCH
 from genbench.running.executor import failure_reason
 
-if TYPE_CHECKING:  # Its module loads the evaluation: only genbench score needs it.
+if TYPE_CHECKING:  # Their modules load the evaluation: only genbench score and eval need them.
     from genbench.running.external_score import Scored
+    from genbench.running.run_evaluation import Evaluated
 
 # Said instead of a table of "need more seeds" where no pair of models has two seeds a side.
 ONE_SEED_EACH = "no comparison over seeds is possible with one seed a model; run --seeds 0,1,2 for one"
@@ -100,10 +101,22 @@ def score_lines(scored: Scored) -> list[str]:
     how = "reused the score of" if scored.reused else "scored"
     what = f"{external.get('n_samples', 0):,} samples of {external.get('path')}"
     lines = [f"{how} {what} on {record.dataset} as {record.model}"]
-    lines += [
-        f"  {column} {'-' if value is None else f'{value:.6g}'}"
-        for column, value in record.metrics.items()
-        if bound_of(column) is None
-    ]
+    shown = {column: value for column, value in record.metrics.items() if bound_of(column) is None}
+    lines += [f"  {column} {_value(value)}" for column, value in shown.items()]
     lines.append(f"record: {scored.path}; genbench leaderboard --out {scored.path.parent.parent} shows it")
     return lines
+
+
+def eval_line(evaluated: Evaluated) -> str:
+    """What ``genbench eval`` says of one run, in one line: evaluated (or reused), as what, its metrics
+    and its record."""
+    record, evaluation = evaluated.record, evaluated.record.evaluation or {}
+    how = "reused the evaluation of" if evaluated.reused else "evaluated"
+    values = ", ".join(
+        f"{column} {_value(value)}" for column, value in record.metrics.items() if bound_of(column) is None
+    )
+    return f"{how} {evaluation.get('run_id')} ({evaluation.get('label')}): {values}; record: {evaluated.path}"
+
+
+def _value(value: float | None) -> str:
+    return "-" if value is None else f"{value:.6g}"

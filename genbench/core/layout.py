@@ -3,6 +3,7 @@
 <out>/runs/<run id>/   config.json, train.jsonl, metrics.json, checkpoints, pictures, curves
 <out>/floors/          the real-data floor record of each dataset and protocol
 <out>/scores/          the record of each sample set scored by `genbench score`
+<out>/evals/           the record of each finished run scored again by `genbench eval`
 <out>/plots/<dataset>/ comparison plots (genbench report)
 <out>/leaderboard.csv, <out>/report.html
 """
@@ -38,6 +39,8 @@ RUNS_DIR = "runs"
 FLOORS_DIR = "floors"  # Real-data floor records, one per dataset and protocol (genbench.evaluation.floor).
 
 SCORES_DIR = "scores"  # Records of sample sets scored by `genbench score`, one per file and evaluation.
+
+EVALS_DIR = "evals"  # Records of finished runs scored again by `genbench eval`, one per run and evaluation.
 
 CONFIG_FILE = "config.json"
 

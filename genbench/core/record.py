@@ -1,5 +1,6 @@
-"""The run record: what ``metrics.json`` (a run), ``floors/*.json`` (a real-data floor) and
-``scores/*.json`` (a sample set scored by ``genbench score``) hold, typed.
+"""The run record: what ``metrics.json`` (a run), ``floors/*.json`` (a real-data floor),
+``scores/*.json`` (a sample set scored by ``genbench score``) and ``evals/*.json`` (a finished run scored
+again by ``genbench eval``) hold, typed.
 
 The run and the floor write a :class:`RunRecord`; the sweep, the leaderboard, the report and the CLI
 read one back with :meth:`RunRecord.from_dict`, which validates it: a record that is not what this
@@ -85,6 +86,10 @@ class RunRecord:
     # A sample set scored by ``genbench score`` (model ``external:<label>``, no seed, no training):
     # its path, SHA-256, label and the samples scored (EXTERNAL_PREFIX).
     external: dict[str, Any] | None = None
+    # A finished run scored again by ``genbench eval`` (same model and seed, another evaluation): the
+    # run's id, the weights sampled and their SHA-256, the options and the label of what differs from
+    # the run's own evaluation (genbench.running.run_evaluation).
+    evaluation: dict[str, Any] | None = None
     schema_version: int = SCHEMA_VERSION
 
     @property
@@ -178,6 +183,7 @@ _TYPES: dict[str, tuple[type, ...]] = {
     "train_log": (dict,),
     "train_log_rows": (int,),
     "external": (dict,),
+    "evaluation": (dict,),
     "schema_version": (int,),
 }
 

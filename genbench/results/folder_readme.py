@@ -15,7 +15,7 @@ README_FILE = "README.md"
 FOLDER_README = """\
 # A genbench results folder
 
-`genbench run` and `genbench score` write here (`--out DIR`); `genbench leaderboard`,
+`genbench run`, `genbench score` and `genbench eval` write here (`--out DIR`); `genbench leaderboard`,
 `genbench show RUN` and `genbench report` read it. Every file is rebuilt or checked by genbench: delete a run folder and run
 `genbench leaderboard` to drop it; delete `.cache/` to recompute classifiers and statistics.
 
@@ -39,6 +39,7 @@ FOLDER_README = """\
 | `runs/…/metrics.json` | status (`finished`, `failed`, `diverged` with `error`), metrics, trackers that failed (`tracker_failures`), how each was computed (`protocol`), budget, images seen, what stopped training, resumes, the cheap metric's final and best values, seconds by phase, device, the size and SHA-256 of `checkpoint.pt` and `best.pt` (`files`) and of `train.jsonl` with its rows (`train_log`), `schema_version`, a checksum of its own content; written last |
 | `floors/<dataset>-floor-<hash>.json` | the real-data floor of each dataset and protocol (held-out real images scored like a model's samples), its one place: the leaderboard's `(real data floor)` rows, reused by later runs of the same protocol; its SHA-256 beside it (`.json.sha256`) |
 | `scores/<dataset>-external-<label>-<hash>.json` | a sample set scored by `genbench score` (the leaderboard's `external:<label>` rows, without seed): its metrics under the same evaluation setup as the runs', the file's path and SHA-256 and the count scored (`external`); the hash covers the file's SHA-256 and the evaluation options, so scoring the same file again reuses it |
+| `evals/<run id>-eval-<hash>.json` | a finished run scored again by `genbench eval` (the run's model and seed in the leaderboard, its `evaluation` column saying what differs from the run's own evaluation, e.g. `n_samples 500`, `best.pt`, `as run`; a `setup` of its own, so it is never pooled with the run's own evaluation): its metrics, the weights sampled and their SHA-256, the options (`evaluation`); the hash covers the run, the weights' SHA-256 and the evaluation options, so asking again reuses it |
 | `leaderboard.csv` | one row per run (status and error included; `setup` is a hash of the run's config without the seed: runs sharing it are seeds of one experiment) and per floor, rebuilt from the records after every run (never appended) |
 | `report.html` | the self-contained HTML page: written at the end of `genbench run` (unless `--no-report`) and by `genbench report` |
 | `plots/<dataset>/` | the report's comparison plots: `metric_<metric>.png` (a row per model: a dot per seed, the mean with its 95% interval, the real-data floor), `eval_vs_kimg.png`, `eval_vs_seconds.png` |

@@ -2,8 +2,12 @@
 always agrees with the records, whichever runs were added, redone or deleted.
 
 One row per run, plus one real-data floor row per dataset and protocol (model ``(real data floor)``,
-first in its dataset). Protocol columns say what the metrics were measured against and with which
-weights; each run's ``metrics.json`` holds the full protocol of every metric."""
+first in its dataset), one per scored sample set (``external:<label>``) and one per evaluation of a
+finished run by ``genbench eval``: the run's model and seed, its ``evaluation`` column saying what
+differs from the run's own evaluation, and a ``setup`` of its own (the run's setup with the evaluation
+options), so that the summary pools it only with the same evaluation of the run's other seeds.
+Protocol columns say what the metrics were measured against and with which weights; each run's
+``metrics.json`` holds the full protocol of every metric."""
 
 from __future__ import annotations
 
@@ -16,6 +20,7 @@ import pandas as pd
 
 from genbench.core.files import atomic_write_text, is_read_only, remove_temporaries
 from genbench.core.layout import (
+    EVALS_DIR,
     FLOOR_MODEL,
     FLOORS_DIR,
     LEADERBOARD_FILE,
@@ -48,12 +53,13 @@ RUN_COLUMNS = [
     "device",
     "run_id",
     "setup",
+    "evaluation",  # `genbench eval`'s: what differs from the run's own evaluation; blank for that one.
     "error",
 ]
 # From a record's "protocol_summary": the reference images and the extractors' weights (hash prefixes).
 PROTOCOL_COLUMNS = ["reference_split", "n_reference", "inception_weights", "classifier_weights"]
 # The columns that tell runs of one model apart when they are different experiments (genbench.results.report).
-SETUP_COLUMNS = ["setup", "budget_kimg"]
+SETUP_COLUMNS = ["setup", "evaluation", "budget_kimg"]
 # The metric a leaderboard is sorted by when none is chosen: the first of these stems present.
 DEFAULT_SORT_STEMS = ("fd_clf", "fid")
 # summarise()'s counts: the seeds that finished, and the runs that failed or diverged.
@@ -73,14 +79,16 @@ class RecordSet:
 
 
 def read_records(out: Path) -> RecordSet:
-    """The record of every run under ``out`` in run-id order, then the floors, then the scored sample
-    sets (genbench score); a damaged record is left out and listed in ``unreadable``."""
+    """The record of every run under ``out`` in run-id order, then the floors, the scored sample sets
+    (genbench score) and the runs' later evaluations (genbench eval); a damaged record is left out and
+    listed in ``unreadable``."""
     found = RecordSet()
     runs = [(path, path.parent.name) for path in sorted((out / RUNS_DIR).glob(f"*/{METRICS_FILE}"))]
     floors = [(path, path.stem) for path in sorted((out / FLOORS_DIR).glob("*.json"))]
     scores = [(path, path.stem) for path in sorted((out / SCORES_DIR).glob("*.json"))]
+    evals = [(path, path.stem) for path in sorted((out / EVALS_DIR).glob("*.json"))]
     # A record is its folder's (or file's) own, not a copy of another.
-    for path, run_id in runs + floors + scores:
+    for path, run_id in runs + floors + scores + evals:
         try:
             found.records.append(read_record_file(path, expected_run_id=run_id))
         except RecordError as error:
@@ -95,6 +103,7 @@ def records_frame(records: Iterable[RunRecord], by: str | None = None) -> pd.Dat
         {
             **{c: getattr(r, c) for c in RUN_COLUMNS},
             **({"setup": floor_protocol(r)} if r.model == FLOOR_MODEL else {}),  # Floors apart by it.
+            "evaluation": (r.evaluation or {}).get("label"),
             **{c: r.protocol_summary.get(c) for c in PROTOCOL_COLUMNS},
             **r.metrics,
             **during_training_columns(r),
@@ -218,7 +227,7 @@ def summarise(frame: pd.DataFrame, by: str | None = None, numeric: bool = False)
     ``by``.
 
     Runs of one model with another budget, other hyperparameters or another evaluation (another
-    ``setup``) are another row, never more seeds."""
+    ``setup``; a ``genbench eval`` of the run has its own) are another row, never more seeds."""
     figures = [c for c in value_columns(frame) if bound_of(c) is None]  # Runs' intervals: not over seeds.
     column = sort_column(frame, by)
     frame = frame.assign(_group=floor_groups(frame))
@@ -232,6 +241,7 @@ def summarise(frame: pd.DataFrame, by: str | None = None, numeric: bool = False)
             "dataset": first["dataset"],
             "model": first["model"],
             "setup": first["setup"],
+            "evaluation": first.get("evaluation"),
             "budget_kimg": first["budget_kimg"],
             "seeds": int(done["seed"].notna().sum()),
             "failed": int(group["status"].isin(NOT_FINISHED).sum()),

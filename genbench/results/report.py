@@ -145,8 +145,9 @@ def collect(out: Path, unreadable: list[str] | None = None) -> list[DatasetRepor
 
 
 def _run(out: Path, record: RunRecord) -> Run:
-    """A record with its spec and pictures (a floor and a scored sample set have neither)."""
-    if record.model == FLOOR_MODEL or record.external is not None:
+    """A record with its spec and pictures (a floor, a scored sample set and a run's later evaluation
+    by genbench eval have neither: the run's own row shows its pictures)."""
+    if record.model == FLOOR_MODEL or record.external is not None or record.evaluation is not None:
         return Run(record)
     folder = out / RUNS_DIR / record.run_id
     spec: RunSpec | None = None

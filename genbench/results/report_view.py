@@ -42,8 +42,9 @@ SECTIONS: tuple[tuple[str, str], ...] = (
     ("glossary", "Glossary"),
 )
 # The leaderboard's run columns in the all-runs table, but for those shown elsewhere: the dataset is the
-# table's, the run id each row's attribute, the error in the status cell, the setup in the model's name.
-TABLE_RUN_COLUMNS = [c for c in RUN_COLUMNS if c not in ("dataset", "run_id", "error", "setup")]
+# table's, the run id each row's attribute, the error in the status cell, the setup and evaluation (of
+# genbench eval) in the model's name.
+TABLE_RUN_COLUMNS = [c for c in RUN_COLUMNS if c not in ("dataset", "run_id", "error", "setup", "evaluation")]
 # A run's budget, progress and timings, from its record.
 TRAINING_FIELDS = [
     "budget_kimg",

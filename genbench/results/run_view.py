@@ -17,7 +17,7 @@ from rich.table import Table
 from rich.text import Text
 
 from genbench.core.files import read_json
-from genbench.core.layout import CONFIG_FILE, FLOORS_DIR, METRICS_FILE, RUNS_DIR, SCORES_DIR
+from genbench.core.layout import CONFIG_FILE, EVALS_DIR, FLOORS_DIR, METRICS_FILE, RUNS_DIR, SCORES_DIR
 from genbench.core.metrics import arrow, column_spec, direction
 from genbench.core.record import RecordError, RunRecord
 from genbench.errors import UserError
@@ -53,13 +53,14 @@ class RunView:
 
 
 def find_run(out: Path, name: str) -> Path:
-    """The record folder (or floor or score file) ``name`` stands for under ``out``: a run id, the start of
-    one, or a path; a user error naming the candidates when it is none or several."""
+    """The record folder (or floor, score or evaluation file) ``name`` stands for under ``out``: a run
+    id, the start of one, or a path; a user error naming the candidates when it is none or several."""
     given = Path(name)
     if (given / CONFIG_FILE).exists() or (given / METRICS_FILE).exists():
         return given
     runs = sorted(p for p in (out / RUNS_DIR).glob("*") if p.is_dir())
-    floors = sorted((out / FLOORS_DIR).glob("*.json")) + sorted((out / SCORES_DIR).glob("*.json"))
+    files = [sorted((out / folder).glob("*.json")) for folder in (FLOORS_DIR, SCORES_DIR, EVALS_DIR)]
+    floors = [path for found in files for path in found]
     by_id = {p.name: p for p in runs} | {p.stem: p for p in floors}
     if name in by_id:
         return by_id[name]

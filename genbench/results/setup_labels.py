@@ -6,7 +6,9 @@ runs of one model with another setup are another experiment. A reader needs to k
 so each setup is named by the settings whose values differ between the setups of its model on its
 dataset. Settings come from the runs' specs (``config.json``, genbench.core.run_spec) where they are
 given, else from what the leaderboard frame itself shows (the budget, the sample count in the metric
-columns' names, the reference split), under the spec's dotted names.
+columns' names, the reference split), under the spec's dotted names. Where a model has runs scored
+again by ``genbench eval``, the setups are named by their evaluation (``evaluation own`` vs
+``evaluation n_samples 500``) and by the training settings the frame shows.
 """
 
 from __future__ import annotations
@@ -34,6 +36,8 @@ MAX_SHOWN = 3
 # Settings a reader compares first come first in a name; others follow by name.
 FIRST = ("training.budget.", "evaluation.n_", "hparams.", "training.", "evaluation.")
 _LONG_TEXT = 12  # Longer strings (hashes) are cut to their first 8 characters.
+# A setting every setup has: which evaluation its rows are (a run's own, or one of `genbench eval`'s).
+EVALUATION, OWN_EVALUATION = "evaluation", "own"
 
 
 def run_configs(out: Path, run_ids: Iterable[Any]) -> dict[str, dict[str, Any]]:
@@ -98,15 +102,26 @@ def _by_hash(setup: str) -> str:
 
 
 def _facts(rows: pd.DataFrame, configs: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
-    """One setup's settings: those the frame shows, overridden by its first run's config where known."""
+    """One setup's settings: those the frame shows, overridden by its first run's config where known;
+    a ``genbench eval`` setup's: its evaluation and the training settings the frame shows."""
     facts = frame_facts(rows)
+    label = _evaluation_label(rows)
+    if label is not None:  # Its evaluation settings are in the label, said once.
+        return {**{k: v for k, v in facts.items() if not k.startswith("evaluation.")}, EVALUATION: label}
     run_ids = rows["run_id"].astype(str) if "run_id" in rows.columns else []  # A summary has none.
     for run_id in run_ids:
         if run_id in configs:
             settings = flatten({k: v for k, v in configs[run_id].items() if k not in NOT_SETUP})
             facts.update({k: v for k, v in settings.items() if k not in NOT_SETUP})
             break
-    return facts
+    return {**facts, EVALUATION: OWN_EVALUATION}
+
+
+def _evaluation_label(rows: pd.DataFrame) -> str | None:
+    """The label of the ``genbench eval`` evaluation the rows are, None for runs' own evaluations."""
+    if "evaluation" not in rows.columns or pd.isna(rows["evaluation"].iloc[0]):
+        return None
+    return str(rows["evaluation"].iloc[0])
 
 
 def frame_facts(rows: pd.DataFrame) -> dict[str, Any]:
@@ -172,4 +187,4 @@ def _text(value: Any) -> str:
     if isinstance(value, list | tuple):
         return ",".join(_text(v) for v in value)
     text = str(value)
-    return text[:8] if len(text) > _LONG_TEXT else text
+    return text[:8] if len(text) > _LONG_TEXT and " " not in text else text  # Hashes have no spaces.

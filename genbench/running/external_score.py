@@ -23,8 +23,7 @@ from typing import Any
 
 import torch
 
-from genbench.core.checked_cache import Damaged, load_checked
-from genbench.core.files import atomic_write_json, not_a_regular_file, read_json, shown
+from genbench.core.files import atomic_write_json, shown
 from genbench.core.hashing import stable_hash
 from genbench.core.layout import SCORES_DIR
 from genbench.core.metrics import metric
@@ -35,11 +34,11 @@ from genbench.errors import UserError
 from genbench.evaluation.evaluate import evaluate
 from genbench.evaluation.sample_sets import SampleSet, is_npz, read_sample_set
 from genbench.options.config import MIN_N_SAMPLES, RunOptions
-from genbench.options.identity import genbench_version
 from genbench.results.leaderboard import rebuild_leaderboard
 from genbench.running.device import device_name
 from genbench.running.jobs import LoadedData
 from genbench.running.preparation import DatasetPreparation
+from genbench.running.score_records import earlier_record, protocol_identity
 
 SCORE_VERSION = 1  # Bump when scoring changes what a record means: earlier records are not reused.
 LABEL = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+-]{0,63}")
@@ -76,15 +75,11 @@ def score_samples(
     _check_metrics_apply(options.metrics, conditional=sample_set.labels is not None)
     options = dataclasses.replace(options, n_samples=n)  # The floor's columns are named for it too.
     preparation = DatasetPreparation(options, device, progress or SilentProgress(), announce)
-    train, test = preparation.load(entry)
-    preparation.find_inception_weights()
-    data = preparation.prepare(entry, train, test)
-    if preparation.inception_warning:
-        announce(preparation.inception_warning)
+    data = preparation.load_and_prepare(entry)
     identity = _identity(sample_set.sha256, n, options, data, preparation.data_sha256[name])
     run_id = f"{name}-external-{label}-{stable_hash(identity, 10)}"
     path = options.out / SCORES_DIR / f"{run_id}.json"
-    earlier = load_checked(f"score {path}", lambda: _read(path, run_id), announce, "scoring again")
+    earlier = earlier_record(path, run_id, lambda record: record.external is not None, announce)
     if earlier is not None:
         return Scored(earlier, path, reused=True)
     record = _record(run_id, label, samples, sample_set, n, data, device)
@@ -130,36 +125,14 @@ def _check_metrics_apply(metrics: tuple[str, ...], conditional: bool) -> None:
 
 
 def _identity(sha256: str, n: int, options: RunOptions, data: LoadedData, data_sha256: str) -> dict[str, Any]:
-    """Everything that affects a score's numbers: the samples, how many, the data, the reference and
-    its classifier and Inception weights, the metrics with their recipes, and the code's version."""
-    setup = data.setup
+    """Everything that affects a score's numbers: the samples, how many, and the evaluation setup
+    (genbench.running.score_records)."""
     return {
         "version": SCORE_VERSION,
-        "genbench_version": genbench_version(),
         "samples_sha256": sha256,
         "n_samples": n,
-        "dataset": data.entry.name,
-        "data_sha256": data_sha256,
-        "reference": setup.cache_name(""),
-        "classifier": setup.classifier.key,
-        "inception": setup.inception.sha256,
-        "metrics": list(options.metrics),
-        "divergence": dataclasses.asdict(setup.divergence),
-        "intervals": dataclasses.asdict(setup.intervals),
-        "device": setup.device.type,
+        **protocol_identity(options, data, data_sha256),
     }
-
-
-def _read(path: Path, run_id: str) -> RunRecord | None:
-    """The score record at ``path``, None when there is none; :class:`Damaged` when it cannot be used."""
-    if (problem := not_a_regular_file(path)) is not None:
-        raise Damaged(problem)
-    if not path.exists():
-        return None
-    record = RunRecord.from_dict(read_json(path))
-    if record.run_id != run_id or record.external is None:
-        raise Damaged("another record")
-    return record
 
 
 def _record(

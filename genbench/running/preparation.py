@@ -87,6 +87,16 @@ class DatasetPreparation:
             asked = ", ".join(m.name for m in metrics_of("inception") if m.name in self.options.metrics)
             self.inception_warning = f"warning: {asked} stay empty: no Inception weights (see --fid-weights)"
 
+    def load_and_prepare(self, entry: PluginEntry) -> LoadedData:
+        """One dataset loaded, checked and prepared, for a command that scores samples of it alone
+        (genbench score, genbench eval): a missing Inception weights' warning said at once."""
+        train, test = self.load(entry)
+        self.find_inception_weights()
+        data = self.prepare(entry, train, test)
+        if self.inception_warning:
+            self.announce(self.inception_warning)
+        return data
+
     def prepare(self, entry: PluginEntry, train: Split, test: Split) -> LoadedData:
         """The reference classifier (trained once, cached), the evaluation setup and the real floor.
 

@@ -67,10 +67,27 @@ def export_samples(
     weights = BEST_CHECKPOINT_FILE if best else CHECKPOINT_FILE
     model = load_model(run_dir, spec, record, weights, registry, device)
     seed = spec.seed if seed is None else seed
+    drawn = draw_samples(model, n, seed, device)
+    write_sample_set(out, drawn.images, drawn.labels)
+    return Exported(out, n, seed, weights, model.conditional, drawn.out_of_range)
+
+
+@dataclass(frozen=True)
+class Drawn:
+    """Samples drawn as a run's evaluation draws them: uint8 images on the CPU, the class of each (a
+    conditional model's; None otherwise), and the fraction of values the model gave outside [-1, 1]."""
+
+    images: torch.Tensor
+    labels: torch.Tensor | None
+    out_of_range: float
+
+
+def draw_samples(model: Model, n: int, seed: int, device: torch.device) -> Drawn:
+    """``n`` samples of ``model`` from a generator seeded with ``seed``, exactly as the run's evaluation
+    drew them (genbench.running.single_run): with the run's seed, the very images it scored."""
     images, out_of_range = generate_counted(model, n, seed=seed, device=device)
-    labels = balanced_labels(n, spec.provenance.data_shape.num_classes, images.device)
-    write_sample_set(out, images, labels if model.conditional else None)
-    return Exported(out, n, seed, weights, model.conditional, out_of_range)
+    labels = balanced_labels(n, model.shape.num_classes, images.device)
+    return Drawn(images, labels if model.conditional else None, out_of_range)
 
 
 def _check_destination(out: Path) -> None:
@@ -109,11 +126,9 @@ def finished_run(run_dir: Path) -> tuple[RunSpec, RunRecord]:
     return spec, record
 
 
-def load_model(
-    run_dir: Path, spec: RunSpec, record: RunRecord, weights: str, registry: Registry, device: torch.device
-) -> Model:
-    """The run's model, built by its plugin for its dataset's shape with its hyperparameters, holding
-    the weights of ``weights``, which the record must vouch for (size and SHA-256)."""
+def vouched_weights(run_dir: Path, record: RunRecord, weights: str) -> Path:
+    """The path of the run's ``weights`` (checkpoint.pt or best.pt), checked against the size and
+    SHA-256 its record vouches for; a :class:`UserError` when it has none, or they differ."""
     path = run_dir / weights
     if weights not in record.files:
         why = (
@@ -124,6 +139,15 @@ def load_model(
         raise UserError(f"{shown(path)}: {why}")
     if (problem := digest_problem(path, record.files[weights])) is not None:
         raise UserError(f"{shown(path)}: {problem}; the run's weights are lost: run it again with --restart")
+    return path
+
+
+def load_model(
+    run_dir: Path, spec: RunSpec, record: RunRecord, weights: str, registry: Registry, device: torch.device
+) -> Model:
+    """The run's model, built by its plugin for its dataset's shape with its hyperparameters, holding
+    the weights of ``weights``, which the record must vouch for (size and SHA-256)."""
+    path = vouched_weights(run_dir, record, weights)
     entry, data = registry.model(spec.model), registry.dataset(spec.dataset)
     shape = spec.provenance.data_shape
     if data.cls.shape != shape:
