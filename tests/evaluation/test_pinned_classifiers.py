@@ -101,3 +101,10 @@ def _shipped(name: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None
 
 def test_genbench_ships_the_digits_classifier(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     _shipped("digits", monkeypatch, tmp_path)
+
+
+@pytest.mark.skipif(
+    not DEBIAN_FASHION_MNIST.is_dir(), reason="Fashion-MNIST's files: apt-get install dataset-fashion-mnist"
+)
+def test_genbench_ships_the_fashion_mnist_classifier(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    _shipped("fashion-mnist", monkeypatch, tmp_path)
