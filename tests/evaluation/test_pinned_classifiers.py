@@ -108,3 +108,16 @@ def test_genbench_ships_the_digits_classifier(monkeypatch: pytest.MonkeyPatch, t
 )
 def test_genbench_ships_the_fashion_mnist_classifier(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     _shipped("fashion-mnist", monkeypatch, tmp_path)
+
+
+def test_a_classifier_is_shared_by_copying_its_two_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The README's way for a group to share a classifier genbench does not ship.
+    train, test = _bars()
+    mine = cached_classifier("bars", fakes.Bars.shape, train, test, tmp_path / "mine", CPU, QUICK)
+    theirs = tmp_path / "theirs"
+    theirs.mkdir()
+    for file in (mine.path, mine.path.with_suffix(".json")):
+        (theirs / file.name).write_bytes(file.read_bytes())
+    _no_training(monkeypatch)
+    found = cached_classifier("bars", fakes.Bars.shape, train, test, theirs, CPU, QUICK)
+    assert (found.weights_sha256, found.test_accuracy) == (mine.weights_sha256, mine.test_accuracy)
