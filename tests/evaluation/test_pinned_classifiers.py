@@ -110,7 +110,9 @@ def test_genbench_ships_the_fashion_mnist_classifier(monkeypatch: pytest.MonkeyP
     _shipped("fashion-mnist", monkeypatch, tmp_path)
 
 
-def test_a_classifier_is_shared_by_copying_its_two_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_classifier_is_shared_by_copying_its_two_files(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # The README's way for a group to share a classifier genbench does not ship.
     train, test = _bars()
     mine = cached_classifier("bars", fakes.Bars.shape, train, test, tmp_path / "mine", CPU, QUICK)
