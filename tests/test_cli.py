@@ -212,6 +212,7 @@ def test_run_writes_records_and_leaderboard_and_reuses_finished_runs(
             "train.jsonl",
             "checkpoint.pt",
             "best.pt",
+            "best.pt.sha256",  # Written before best.pt: a resumed run tells later best weights from damage.
             "samples.png",
             "progress.png",
             "copying.png",
