@@ -219,8 +219,8 @@ class Model(nn.Module, ABC):
     Sampling: ClassVar[type[SamplingOptions]] = SamplingOptions
     """The model's sampling options (a :class:`SamplingOptions` dataclass); none by default."""
     expensive_sampling: ClassVar[bool] = False
-    """Whether drawing samples costs far more than a training step (many network evaluations each):
-    the runner then warns, once, with the estimated seconds of the cheap metric during training."""
+    """Whether drawing samples costs far more than a training step (many network evaluations each).
+    Declared for the runner; it does not act on it yet (a warning for ``--eval-every`` is planned)."""
 
     def __init__(self, shape: DataShape, hparams: Hyperparameters) -> None:
         super().__init__()

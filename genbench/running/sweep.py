@@ -218,7 +218,12 @@ class Benchmark:
             hparams=run.hparams,
             device=run.device,
             training=TrainingSpec(self.budget, self.schedule, run.precision),
-            evaluation=dataclasses.replace(self.evaluation, sampling=run.sampling),
+            # The sweep's one evaluation, but for a model whose sampling options were set.
+            evaluation=(
+                dataclasses.replace(self.evaluation, sampling=run.sampling)
+                if run.sampling
+                else self.evaluation
+            ),
             provenance=Provenance(
                 genbench_version=genbench_version(),
                 data_sha256=run.data_sha256,
