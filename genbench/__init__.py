@@ -6,7 +6,16 @@ against its contract.
 
 import importlib.metadata as _metadata
 
-from genbench.api import API_VERSION, Bounds, Dataset, DataShape, Hyperparameters, Model, Split
+from genbench.api import (
+    API_VERSION,
+    Bounds,
+    Dataset,
+    DataShape,
+    Hyperparameters,
+    Model,
+    SamplingOptions,
+    Split,
+)
 from genbench.errors import DataNotFoundError, UserError
 from genbench.hookspecs import hookimpl
 from genbench.tracking import RunEnd, TrackedRun, Tracker
@@ -25,6 +34,7 @@ __all__ = [
     "Hyperparameters",
     "Model",
     "RunEnd",
+    "SamplingOptions",
     "Split",
     "TrackedRun",
     "Tracker",

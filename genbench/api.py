@@ -135,6 +135,15 @@ class Hyperparameters:
     batch_size: int = 64
 
 
+@dataclass
+class SamplingOptions:
+    """Base of a model's sampling options (``Model.Sampling``): how :meth:`Model.sample` draws, not what
+    training learns, such as a diffusion model's number of steps or a guidance scale. Declared and
+    checked like ``Hparams`` (fields with JSON-serialisable defaults of type bool, int, float or str,
+    rules in ``__post_init__``), but set with ``--sample-set MODEL.KEY=VALUE``, which changes only the
+    evaluation: the same trained weights are scored under other options (``genbench eval``)."""
+
+
 @dataclass(frozen=True)
 class Bounds:
     """Where a number may lie, with genbench's one message for a value outside:
@@ -207,31 +216,38 @@ class Model(nn.Module, ABC):
     capturable: ClassVar[bool] = False  # ``train_step`` may be captured in a CUDA graph (no host syncs,
     # no data-dependent Python control flow, tensors created on the inputs' device); see step_period.
 
+    Sampling: ClassVar[type[SamplingOptions]] = SamplingOptions
+    """The model's sampling options (a :class:`SamplingOptions` dataclass); none by default."""
+    expensive_sampling: ClassVar[bool] = False
+    """Whether drawing samples costs far more than a training step (many network evaluations each).
+    Declared for the runner; it does not act on it yet (a warning for ``--eval-every`` is planned)."""
+
     def __init__(self, shape: DataShape, hparams: Hyperparameters) -> None:
         super().__init__()
         self.shape = shape
         self.hparams = hparams
         self.optimizers: dict[str, torch.optim.Optimizer] = {}
+        # The defaults; the runner sets the options of --sample-set after building, so read them in
+        # sample(), never in __init__.
+        self.sampling: SamplingOptions = type(self).resolve_sampling()
 
     @classmethod
     def resolve_hparams(cls, **overrides: Any) -> Hyperparameters:
         """The model's hyperparameters: its defaults with ``overrides`` applied, checked by name."""
-        known = {f.name for f in dataclasses.fields(cls.Hparams)}
-        unknown = sorted(set(overrides) - known)
-        if unknown:
-            raise UserError(
-                f"model '{cls.name}' has no hyperparameter {', '.join(unknown)}; "
-                f"it has: {', '.join(sorted(known))}"
-            )
-        try:
-            hparams = cls.Hparams(**overrides)
-        except (ValueError, TypeError) as error:  # The dataclass's own validation, in __post_init__.
-            given = ", ".join(f"{k}={v!r}" for k, v in overrides.items()) or "the defaults"
-            raise UserError(
-                f"model '{cls.name}' ({cls.__module__}) refuses {given}: {one_line(error)}"
-            ) from error
-        json.dumps(dataclasses.asdict(hparams))  # Run records store them as JSON: fail now, not at the end.
-        return hparams
+        return _resolved(cls, cls.Hparams, "hyperparameter", overrides)  # type: ignore[return-value]
+
+    @classmethod
+    def resolve_sampling(cls, **overrides: Any) -> SamplingOptions:
+        """The model's sampling options (``Sampling``): its defaults with ``overrides`` applied,
+        checked by name, as :meth:`resolve_hparams` checks hyperparameters."""
+        return _resolved(cls, cls.Sampling, "sampling option", overrides)  # type: ignore[return-value]
+
+    @property
+    def nfe(self) -> int:
+        """Network evaluations per sample under :attr:`sampling` (the record states it): 1 for a
+        one-pass generator, the default; an iterative sampler's count of network calls (a guided
+        call that runs the network on twice the batch counts twice)."""
+        return 1
 
     @classmethod
     def build(cls, shape: DataShape, **overrides: Any) -> Model:
@@ -254,6 +270,8 @@ class Model(nn.Module, ABC):
         """``n`` images in [-1, 1] ``(n, C, H, W)`` drawn with ``generator`` (on the model's device).
 
         Conditional models draw image ``i`` for class ``labels[i]``; unconditional ones ignore labels.
+        A model with sampling options draws under ``self.sampling`` (an instance of ``Sampling``), which
+        the runner sets before sampling: read it here, not when the model is built.
         """
 
     def latents(self, n: int, generator: torch.Generator) -> torch.Tensor:
@@ -311,3 +329,23 @@ class Model(nn.Module, ABC):
         self.load_state_dict(state["networks"])
         for name, opt in self.optimizers.items():
             opt.load_state_dict(state["optimizers"][name])
+
+
+def _resolved(
+    model: type[Model], declared: type[Any], what: str, overrides: dict[str, Any]
+) -> Hyperparameters | SamplingOptions:
+    """``declared`` (a model's ``Hparams`` or ``Sampling``) with ``overrides`` applied, checked by name
+    and by its own ``__post_init__``; a one-line :class:`UserError` naming the model otherwise."""
+    known = {f.name for f in dataclasses.fields(declared)}
+    unknown = sorted(set(overrides) - known)
+    if unknown:
+        has = f"it has: {', '.join(sorted(known))}" if known else f"it has no {what}s"
+        raise UserError(f"model '{model.name}' has no {what} {', '.join(unknown)}; {has}")
+    try:
+        resolved = declared(**overrides)
+    except (ValueError, TypeError) as error:  # The dataclass's own validation, in __post_init__.
+        given = ", ".join(f"{k}={v!r}" for k, v in overrides.items()) or "the defaults"
+        refused = f"model '{model.name}' ({model.__module__}) refuses {given}: {one_line(error)}"
+        raise UserError(refused) from error
+    json.dumps(dataclasses.asdict(resolved))  # Records store them as JSON: fail now, not at the end.
+    return resolved  # type: ignore[no-any-return]

@@ -88,6 +88,9 @@ RUN_CASES = [
     pytest.param(
         [*RUN, "--set", "pixel-gaussian.lr=1", "--set", "pixel-gaussian.lr=2"], {}, "twice", id="--set twice"
     ),
+    *_option(RUN, "--sample-set", [*BLANK, "x", "a.b", "=1", "pixel-gaussian.steps"], says="--sample-set"),
+    *_option(RUN, "--sample-set", ["pixel-gaussian.steps=1"], says="has no sampling option steps"),
+    *_option(RUN, "--sample-set", ["bars.steps=1"], says="not among the models"),
     pytest.param([*RUN, "--frobnicate"], {}, "No such option", id="an unknown option"),
     *[pytest.param(["run", suite, "--quiet"], {}, says, id=f"run SUITE {suite[:30]!r}") for suite, says in [
         ("", "empty"), (" ", "empty"), ("{dir}", "{dir}"), ("{missing}", "{missing}"), ("{file}", "a-file"),

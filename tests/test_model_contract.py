@@ -343,17 +343,27 @@ def test_the_contract_checks_a_model_under_the_hyperparameters_given_as_set_give
 
 
 @pytest.mark.parametrize(
-    ("name", "hparams"),
+    ("name", "hparams", "sampling"),
     [
-        ("dcgan", {"latent_dim": "16", "base_channels": 8, "beta1": 0.9}),
-        ("ddpm", {"timesteps": 20, "sample_steps": 2, "sampler": "ancestral", "base_channels": 8}),
-        ("ddpm", {"conditional": True, "guidance_scale": 3.0, "sample_steps": 2, "base_channels": 8}),
-        ("flow-matching", {"sample_steps": 3, "base_channels": 8}),
+        ("dcgan", {"latent_dim": "16", "base_channels": 8, "beta1": 0.9}, {}),
+        ("ddpm", {"timesteps": 20, "base_channels": 8}, {"sample_steps": 2, "sampler": "ancestral"}),
+        ("ddpm", {"conditional": True, "base_channels": 8}, {"guidance_scale": "3", "sample_steps": 2}),
+        ("flow-matching", {"base_channels": 8}, {"sample_steps": 3, "integrator": "midpoint"}),
     ],
     ids=["dcgan", "ddpm-ancestral-20", "ddpm-guided", "flow-matching-3-steps"],
 )
-def test_builtin_models_keep_the_contract_under_other_hyperparameters(name: str, hparams: dict) -> None:
-    check_model(BY_NAME[name], SHAPES[:1], hparams=hparams)
+def test_builtin_models_keep_the_contract_under_other_hyperparameters(
+    name: str, hparams: dict, sampling: dict
+) -> None:
+    check_model(BY_NAME[name], SHAPES[:1], hparams=hparams, sampling=sampling)
+
+
+def test_the_contract_refuses_sampling_options_as_sample_set_would() -> None:
+    says = "sampling sample_steps=0, refused as --sample-set would refuse them: ddpm.sample_steps must be"
+    with pytest.raises(ContractError, match=says):
+        check_model(BY_NAME["ddpm"], SHAPES[:1], sampling={"sample_steps": 0})
+    with pytest.raises(ContractError, match=r"ddpm\.sample_steps is a sampling option, not a hyperparameter"):
+        check_model(BY_NAME["ddpm"], SHAPES[:1], hparams={"sample_steps": 2})
 
 
 @pytest.mark.parametrize(

@@ -45,6 +45,14 @@ def eval_runs(
         int | None, typer.Option(metavar="STEPS", help="\\[default: the run's].")
     ] = None,
     fid_weights: Annotated[Path | None, typer.Option(metavar="FILE", help="As genbench run's.")] = None,
+    sample_set: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--sample-set",
+            metavar="MODEL.KEY=VALUE",
+            help="A model's sampling option, e.g. ddpm.sample_steps=10 (repeatable) \\[default: the run's].",
+        ),
+    ] = None,
     device: Annotated[str | None, typer.Option(metavar="auto|cpu|cuda", help="Where to evaluate.")] = None,
     out: Annotated[
         Path | None,
@@ -67,6 +75,7 @@ def eval_runs(
         "divergence_steps": divergence_steps,
         "fid_weights": fid_weights,
         "device": device,
+        "sampling": sample_set,
     }
     registry = Registry.discover(autoload=plugin_autoload())
     planned = plan_evaluations(run_dirs, given, registry, best=best, out=out)  # Mistakes before any work.

@@ -90,6 +90,10 @@ class RunRecord:
     # run's id, the weights sampled and their SHA-256, the options and the label of what differs from
     # the run's own evaluation (genbench.running.run_evaluation).
     evaluation: dict[str, Any] | None = None
+    # The model's sampling options the metrics were computed under (all of them; {} for a model with
+    # none) and its network evaluations per sample (NFE) under them (genbench.api.Model.nfe).
+    sampling: dict[str, Any] | None = None
+    nfe: int | None = None
     schema_version: int = SCHEMA_VERSION
 
     @property
@@ -184,6 +188,8 @@ _TYPES: dict[str, tuple[type, ...]] = {
     "train_log_rows": (int,),
     "external": (dict,),
     "evaluation": (dict,),
+    "sampling": (dict,),
+    "nfe": (int,),
     "schema_version": (int,),
 }
 

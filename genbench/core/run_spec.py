@@ -6,7 +6,7 @@ the run and its training loop read it and nothing else, and it is the run folder
       run_id, setup, dataset, model, seed, hparams, device
       training     TrainingSpec: budget (Budget), schedule (Schedule), precision
       evaluation   EvaluationSpec: metrics, n_samples, n_eval, reference_split, n_reference, divergence,
-                   intervals (IntervalSettings)
+                   intervals (IntervalSettings), sampling (the model's sampling options)
       provenance   Provenance: the genbench release, the data's and weights' hashes, the model plugin
       environment  Environment: where the run trained (filled in by the run itself)
 
@@ -21,15 +21,15 @@ because the run writes it and the report reads it. The run id is the hash of the
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
 from genbench.api import DataShape, SplitName
 from genbench.core.typed_json import TypedJsonError, read_typed
 from genbench.errors import UserError
 
-SCHEMA_VERSION = 2  # Bump when a field changes meaning or is added; read older ones in from_dict.
-# 2: evaluation.intervals (issue 20).
+SCHEMA_VERSION = 3  # Bump when a field changes meaning or is added; read older ones in from_dict.
+# 2: evaluation.intervals (issue 20). 3: evaluation.sampling (issue 21).
 Precision = Literal["fp32", "bf16"]  # What --precision resolved to for a run's model and device.
 ESTIMATOR_ARCHITECTURE = "nnd-conv-v1"  # The divergence estimators' network (genbench.evaluation.divergence).
 # Resamples of each interval's bootstrap by default: its standard error is then within about 5% of the
@@ -161,6 +161,8 @@ class EvaluationSpec:
     n_reference: int | None  # None: the whole reference split.
     divergence: DivergenceSettings
     intervals: IntervalSettings = IntervalSettings()  # Each metric's, over the run's samples.
+    # The model's sampling options (--sample-set) that differ from its defaults; {}: the defaults.
+    sampling: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -220,6 +222,7 @@ class RunSpec:
             )
         older = " (an older genbench's config)" if version < SCHEMA_VERSION else ""
         moved = _from_schema_0(data) if version == 0 else _from_schema_1(data) if version == 1 else data
+        moved = _from_schema_2(moved) if version < 3 else moved
         try:
             return read_typed(cls, moved)
         except TypedJsonError as error:
@@ -283,6 +286,15 @@ def _from_schema_1(old: dict[str, Any]) -> dict[str, Any]:
     if not isinstance(evaluation, dict) or "intervals" in evaluation:
         return old  # The check names what is wrong, or reads what is there.
     return {**old, "evaluation": {**evaluation, "intervals": NO_INTERVALS}}
+
+
+def _from_schema_2(old: dict[str, Any]) -> dict[str, Any]:
+    """A config.json before schema 3: written before models had sampling options, so its run sampled
+    under its model's defaults."""
+    evaluation = old.get("evaluation")
+    if not isinstance(evaluation, dict) or "sampling" in evaluation:
+        return old  # The check names what is wrong, or reads what is there.
+    return {**old, "evaluation": {**evaluation, "sampling": {}}}
 
 
 def _object(value: Any) -> dict[str, Any]:

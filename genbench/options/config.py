@@ -301,6 +301,19 @@ class RunOptions:
         resolved_as="hparams",
         metavar="MODEL.KEY=VALUE",
     )
+    sampling: dict[str, dict[str, Any]] = option(  # model -> {sampling option: value}
+        default_factory=dict,
+        help="Set a model's sampling option, e.g. --sample-set ddpm.sample_steps=10 (repeatable): changes "
+        "only the evaluation, never the training",
+        flag="--sample-set",
+        cli_type=list[str],
+        parse=partial(parse_set_options, flag="--sample-set"),
+        suite="a table of per-model tables, e.g. [sampling.ddpm]",
+        affects_results=True,
+        resolved_as="evaluation.sampling",  # The run's model's options unlike its defaults, if any.
+        panel="Evaluation",
+        metavar="MODEL.KEY=VALUE",
+    )
     eval_every: float | None = option(
         None,  # Off when built directly; resolve_options defaults it to a tenth of the budget.
         help="Evaluate the cheap metric (reference-classifier FD on --n-eval samples) every KIMG during "
@@ -441,12 +454,13 @@ class RunOptions:
         folder(f"the cache folder ({CACHE_DIR_ENV})", self.cache_dir)
         capture_allowed()  # Read where a run trains; a bad value is refused now, not as a failed run.
         check_executor_options(self)
-        for model in self.overrides:
-            if model not in self.models:
-                raise UserError(
-                    f"hyperparameters are set for '{model}', which is not among the models "
-                    f"of this run ({', '.join(self.models)})"
-                )
+        for what, tables in (("hyperparameters", self.overrides), ("sampling options", self.sampling)):
+            for model in tables:
+                if model not in self.models:
+                    raise UserError(
+                        f"{what} are set for '{model}', which is not among the models "
+                        f"of this run ({', '.join(self.models)})"
+                    )
 
     @property
     def budget(self) -> Budget:
@@ -464,6 +478,26 @@ class RunOptions:
         return IntervalSettings(resamples=self.bootstrap)
 
 
+def _per_model(
+    key: str, what: str, suite: Mapping[str, Any], given: Mapping[str, Any], suite_name: str
+) -> dict[str, dict[str, Any]]:
+    """The per-model tables of ``key`` (``overrides``, ``sampling``): the suite's, merged per model and
+    key with the command line's; the suite's for models the command line leaves out are dropped."""
+    models = given.get("models", suite.get("models", DEFAULT_MODELS))
+    tables: dict[str, dict[str, Any]] = {}
+    for model, table in suite.get(key, {}).items():
+        if model in models:
+            tables[model] = dict(table)
+        elif "models" not in given:
+            raise UserError(
+                f"{suite_name}: {what} are set for '{model}', which is not among its models "
+                f"({', '.join(models)})"
+            )
+    for model, table in given.get(key, {}).items():
+        tables.setdefault(model, {}).update(table)
+    return tables
+
+
 def resolve_options(
     suite: Mapping[str, Any], given: Mapping[str, Any], suite_name: str = "the suite"
 ) -> RunOptions:
@@ -472,19 +506,8 @@ def resolve_options(
     names the models, the suite's overrides for other models are left out (they are not in this run)."""
     given = {key: value for key, value in given.items() if value is not None}
     merged = {**suite, **given}
-    models = merged.get("models", DEFAULT_MODELS)
-    overrides: dict[str, dict[str, Any]] = {}
-    for model, table in suite.get("overrides", {}).items():
-        if model in models:
-            overrides[model] = dict(table)
-        elif "models" not in given:
-            raise UserError(
-                f"{suite_name}: hyperparameters are set for '{model}', which is not among its models "
-                f"({', '.join(models)})"
-            )
-    for model, table in given.get("overrides", {}).items():
-        overrides.setdefault(model, {}).update(table)
-    merged["overrides"] = overrides
+    for key, what in (("overrides", "hyperparameters"), ("sampling", "sampling options")):
+        merged[key] = _per_model(key, what, suite, given, suite_name)
     for spec in declared(RunOptions):
         if spec.name not in merged and spec.option.default_from is not None:
             merged[spec.name] = spec.option.default_from(merged)

@@ -7,7 +7,7 @@ weights of the reference classifier and of Inception, and the numeric precision.
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import metadata
 from typing import Any
 
@@ -34,11 +34,13 @@ class ResolvedRun:
     precision: str  # What --precision resolved to for this model and device (fp32, bf16).
     classifier_sha256: str  # The reference classifier's weights.
     inception_sha256: str | None  # The Inception weights; None when not used or not available.
+    # The model's sampling options (--sample-set) unlike its defaults (genbench.options.sampling).
+    sampling: dict[str, Any] = field(default_factory=dict)
 
 
 def run_identity(options: RunOptions, run: ResolvedRun) -> dict[str, Any]:
     """The run's identity (saved as its ``config.json``, with a few fields that do not count)."""
-    return {
+    identity = {
         "precision": run.precision,
         # genbench's own code trains, samples and scores every run: another release, another result.
         "genbench_version": genbench_version(),
@@ -54,6 +56,9 @@ def run_identity(options: RunOptions, run: ResolvedRun) -> dict[str, Any]:
         "inception_weights_sha256": run.inception_sha256,
         **result_options(options),
     }
+    if run.sampling:  # Only when set: a run with the defaults keeps the id it had before they existed.
+        identity["evaluation"]["sampling"] = run.sampling
+    return identity
 
 
 def genbench_version() -> str:

@@ -21,32 +21,36 @@ from genbench.options.flags import FALSE_WORDS, TRUE_WORDS
 Overrides = dict[str, dict[str, Any]]  # model name -> {hyperparameter: value}
 
 
-def parse_set_options(items: Iterable[str]) -> Overrides:
+def parse_set_options(items: Iterable[str], flag: str = "--set") -> Overrides:
     """``["wgan.n_critic=2", "vae.recon=mse"]`` -> ``{"wgan": {"n_critic": "2"}, "vae": {"recon": "mse"}}``.
 
     Values stay strings here; :func:`typed_overrides` converts them once the model class is known.
+    ``flag`` names the option in messages (``--sample-set`` parses alike).
     """
     overrides: Overrides = {}
     for item in items:
         target, sep, value = item.partition("=")
         model, dot, key = target.strip().partition(".")
         if not (sep and dot and model and key):
-            raise UserError(f"--set takes MODEL.KEY=VALUE, e.g. --set wgan.n_critic=2; got {item!r}")
+            raise UserError(f"{flag} takes MODEL.KEY=VALUE, e.g. --set wgan.n_critic=2; got {item!r}")
         table, key = overrides.setdefault(model.strip(), {}), key.strip()
         if key in table:  # Last-wins would hide a typo or a forgotten flag from a long command line.
             twice = f"({table[key]!r}, then {value.strip()!r})"
-            raise UserError(f"--set gives {model.strip()}.{key} twice {twice}; give it once")
+            raise UserError(f"{flag} gives {model.strip()}.{key} twice {twice}; give it once")
         table[key] = value.strip()
     return overrides
 
 
-def typed_overrides(model_cls: type[Model], overrides: Mapping[str, Any]) -> dict[str, Any]:
+def typed_overrides(
+    model_cls: type[Model], overrides: Mapping[str, Any], declared: type[Any] | None = None
+) -> dict[str, Any]:
     """``overrides`` (``--set`` strings, or a suite's values) converted to the type of each default of
-    the model's hyperparameters, for ``model_cls.resolve_hparams(**typed)``; names it does not have
-    are passed as given, for it to refuse."""
+    the model's hyperparameters (or of ``declared``, its ``Sampling``), for
+    ``model_cls.resolve_hparams(**typed)``; names it does not have are passed as given, for it to refuse."""
     # The declared defaults, read without building the dataclass: its own checks (__post_init__) run
     # once, in Model.resolve_hparams, which turns a plugin's ValueError into one line naming it.
-    defaults = {f.name: _declared_default(f) for f in dataclasses.fields(model_cls.Hparams)}
+    fields = dataclasses.fields(declared or model_cls.Hparams)
+    defaults = {f.name: declared_default(f) for f in fields}
     return {
         key: convert(model_cls.name, key, value, defaults[key]) if defaults.get(key) is not None else value
         for key, value in overrides.items()
@@ -57,6 +61,13 @@ def resolve_overrides(model_cls: type[Model], overrides: Mapping[str, Any]) -> H
     """``model_cls``'s hyperparameters with ``overrides`` applied as ``--set`` applies them: converted
     (:func:`typed_overrides`), checked by the model's own rules first (their messages), then NaN,
     never a setting; a refusal is a one-line :class:`UserError`."""
+    moved = sorted(set(overrides) & {f.name for f in dataclasses.fields(model_cls.Sampling)})
+    if moved:  # Once a hyperparameter (ddpm.sample_steps): say where it went.
+        key = f"{model_cls.name}.{moved[0]}"
+        raise UserError(
+            f"{key} is a sampling option, not a hyperparameter: give it with --sample-set {key}=VALUE "
+            "(it changes only the evaluation, never the training)"
+        )
     typed = typed_overrides(model_cls, overrides)
     hparams = model_cls.resolve_hparams(**typed)
     refuse_nan(model_cls.name, typed)
@@ -72,7 +83,8 @@ def refuse_nan(model: str, typed: Mapping[str, Any]) -> None:
             raise UserError(f"{model}.{key} must be a number, got nan")
 
 
-def _declared_default(spec: dataclasses.Field[Any]) -> Any:
+def declared_default(spec: dataclasses.Field[Any]) -> Any:
+    """A dataclass field's default (made by its factory if it has one); None when it has none."""
     if spec.default is not dataclasses.MISSING:
         return spec.default
     if spec.default_factory is not dataclasses.MISSING:

@@ -60,6 +60,7 @@ def _check_items(path: Path, values: dict[str, Any]) -> None:
             raise UserError(f"suite {path.name}: '{key}' must list non-empty strings")
     if not all(isinstance(s, int) and not isinstance(s, bool) and s >= 0 for s in values.get("seeds", ())):
         raise UserError(f"suite {path.name}: 'seeds' must list non-negative integers")
-    for model, table in values.get("overrides", {}).items():
-        if not isinstance(table, dict):
-            raise UserError(f"suite {path.name}: [overrides.{model}] must be a table of hyperparameters")
+    for key, what in (("overrides", "hyperparameters"), ("sampling", "sampling options")):
+        for model, table in values.get(key, {}).items():
+            if not isinstance(table, dict):
+                raise UserError(f"suite {path.name}: [{key}.{model}] must be a table of {what}")

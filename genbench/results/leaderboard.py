@@ -54,6 +54,7 @@ RUN_COLUMNS = [
     "run_id",
     "setup",
     "evaluation",  # `genbench eval`'s: what differs from the run's own evaluation; blank for that one.
+    "nfe",  # Network evaluations per sample under the sampling options; blank before records had it.
     "error",
 ]
 # From a record's "protocol_summary": the reference images and the extractors' weights (hash prefixes).
@@ -114,7 +115,8 @@ def records_frame(records: Iterable[RunRecord], by: str | None = None) -> pd.Dat
     frame = frame.reindex(columns=RUN_COLUMNS + PROTOCOL_COLUMNS + value_columns(frame))
     for column in value_columns(frame):  # JSON null (a metric that could not be computed) -> NaN.
         frame[column] = pd.to_numeric(frame[column], errors="coerce")
-    for column in ("seed", "steps", "n_reference"):  # Integers, blank where absent (the floor has no seed).
+    # Integers, blank where absent (the floor has no seed, an older record no NFE).
+    for column in ("seed", "steps", "n_reference", "nfe"):
         frame[column] = pd.to_numeric(frame[column], errors="coerce").astype("Int64")
     return sort_frame(frame, by)
 

@@ -2,9 +2,9 @@
 says so, and a short label of what was changed (the leaderboard's ``evaluation`` column).
 
 Left alone, every option is the run's own (its ``config.json``: metrics, sample count, reference split
-and count, estimator steps, bootstrap resamples), so ``genbench eval RUN`` scores the run exactly as
-its own evaluation did; each option given replaces the run's value, validated as ``genbench run``
-validates it.
+and count, estimator steps, bootstrap resamples, the model's sampling options), so ``genbench eval RUN``
+scores the run exactly as its own evaluation did; each option given replaces the run's value, validated
+as ``genbench run`` validates it. ``--sample-set`` applies to the runs of the model it names.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from genbench.core.metrics import format_count
 from genbench.core.run_spec import RunSpec
 from genbench.options.command_line import given_on_the_command_line
 from genbench.options.config import RunOptions, resolve_options
+from genbench.options.overrides import parse_set_options
 
 AS_RUN = "as run"  # The label of an evaluation with the run's own options and final weights.
 # The options genbench eval takes, as RunOptions names them, in the order a label names them.
@@ -48,15 +49,36 @@ def evaluation_options(spec: RunSpec, given: Mapping[str, Any], out: Path) -> Ru
     """The options to score the run of ``spec`` under: its own, replaced by those ``given`` (as the
     command line gives them, None where not given), its dataset alone, records to ``out``. A
     :class:`UserError` for a value ``genbench run`` would refuse."""
-    own = {**runs_own(spec), "datasets": (spec.dataset,), "out": out}
-    return resolve_options(own, given_on_the_command_line({**given, "out": None}))
+    own = {**runs_own(spec), "datasets": (spec.dataset,), "models": (spec.model,), "out": out}
+    if spec.evaluation.sampling:  # As a suite's [sampling.MODEL]: --sample-set changes it key by key.
+        own["sampling"] = {spec.model: spec.evaluation.sampling}
+    parsed = given_on_the_command_line({**given, "out": None, "sampling": None})
+    sampling = parse_set_options(given.get("sampling") or (), flag="--sample-set").get(spec.model)
+    if sampling:  # Options for other models' runs are theirs (genbench.running.run_evaluation checks).
+        parsed["sampling"] = {spec.model: sampling}
+    return resolve_options(own, parsed)
+
+
+def sampling_label(own: Mapping[str, Any], used: Mapping[str, Any]) -> list[str]:
+    """The sampling options (those unlike the model's defaults) of an evaluation, ``used``, that
+    differ from the run's own, ``own``: ``sample_steps 10`` (``key default`` where one went back)."""
+    return [
+        f"{key} {_text(used[key]) if key in used else 'default'}"
+        for key in sorted(set(own) | set(used))
+        if own.get(key) != used.get(key)
+    ]
 
 
 def evaluation_label(
-    spec: RunSpec, options: RunOptions, weights: str, inception_sha256: str | None
+    spec: RunSpec,
+    options: RunOptions,
+    weights: str,
+    inception_sha256: str | None,
+    sampling: Mapping[str, Any] | None = None,
 ) -> str:
     """What differs from the run's own evaluation, short (``best.pt, n_samples 500``): the weights,
-    each option given another value, the Inception weights (by hash); :data:`AS_RUN` where nothing does."""
+    each option given another value, the sampling options (``sampling``: those unlike the model's
+    defaults), the Inception weights (by hash); :data:`AS_RUN` where nothing does."""
     own = runs_own(spec)
     parts = [BEST_CHECKPOINT_FILE] if weights == BEST_CHECKPOINT_FILE else []
     parts += [
@@ -64,6 +86,8 @@ def evaluation_label(
         for name in EVALUATION_OPTIONS
         if getattr(options, name) != own[name]
     ]
+    own_sampling = spec.evaluation.sampling
+    parts += sampling_label(own_sampling, own_sampling if sampling is None else sampling)
     ran_with = spec.provenance.inception_sha256
     if inception_sha256 is not None and inception_sha256 != ran_with:  # Other FID weights: other numbers.
         parts.append(f"fid_weights {inception_sha256[:8]}")

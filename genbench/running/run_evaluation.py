@@ -13,7 +13,9 @@ RESULTS being ``--out`` or else the results folder holding the run. It is a fold
 what its training made (and ``--restart`` replaces it), and ``--out`` may name another results
 folder than the run's. The hash covers the run's id, the weights' SHA-256, the sample count and the
 evaluation setup (genbench.running.score_records): asked again with the same options, the record is
-reused; after a run is trained again its weights differ, and so does the hash.
+reused; after a run is trained again its weights differ, and so does the hash. The model's sampling
+options (``--sample-set``, else the run's own) enter it when they differ from the model's defaults:
+``genbench eval RUN --sample-set ddpm.sample_steps=10`` scores the same weights at 10 steps.
 
 How the leaderboard shows it: as the run's model and seed (its training columns are the run's), with
 an ``evaluation`` column saying what differs from the run's own evaluation (``n_samples 500``,
@@ -42,6 +44,8 @@ from genbench.core.run_spec import RunSpec
 from genbench.errors import UserError
 from genbench.evaluation.evaluate import evaluate
 from genbench.options.config import RunOptions
+from genbench.options.overrides import parse_set_options
+from genbench.options.sampling import sampling_given
 from genbench.results.leaderboard import rebuild_leaderboard
 from genbench.running.device import device_name, resolve_device
 from genbench.running.evaluation_options import evaluation_label, evaluation_options
@@ -62,6 +66,7 @@ class PlannedEvaluation:
     record: RunRecord
     weights: str  # checkpoint.pt, or best.pt with --best.
     options: RunOptions
+    sampling: dict[str, Any]  # The model's sampling options unlike its defaults (the run's, or given).
 
 
 @dataclass(frozen=True)
@@ -92,11 +97,23 @@ def plan_evaluations(
     for run_dir in dict.fromkeys(run_dirs):  # A run given twice is evaluated once.
         spec, record = finished_run(run_dir)
         vouched_weights(run_dir, record, weights)
-        registry.model(spec.model), registry.dataset(spec.dataset)  # Installed still, or said now.
+        model, _ = registry.model(spec.model), registry.dataset(spec.dataset)  # Installed still, or said now.
         options = evaluation_options(spec, given, out if out is not None else run_dir.parent.parent)
         resolve_device(options.device)  # cuda without a GPU: said now, not after the first run.
-        planned.append(PlannedEvaluation(run_dir, spec, record, weights, options))
+        sampling = sampling_given(model.cls, options.sampling.get(spec.model, {}))
+        planned.append(PlannedEvaluation(run_dir, spec, record, weights, options, sampling))
+    _check_sampled_models(given.get("sampling") or (), [plan.spec.model for plan in planned])
     return planned
+
+
+def _check_sampled_models(items: Sequence[str], models: Sequence[str]) -> None:
+    """Refuse ``--sample-set`` for a model none of the runs is of: a typo would score them as run."""
+    for model in parse_set_options(items, flag="--sample-set"):
+        if model not in models:
+            raise UserError(
+                f"--sample-set sets sampling options for '{model}', but no RUN_DIR is a run of it "
+                f"(they are runs of {', '.join(dict.fromkeys(models))})"
+            )
 
 
 def evaluate_runs(
@@ -161,6 +178,8 @@ def _identity(plan: PlannedEvaluation, data: LoadedData, data_sha256: str) -> di
         "seed": plan.spec.seed,
         "n_samples": plan.options.n_samples,
         **protocol_identity(plan.options, data, data_sha256),
+        # Only when set: an evaluation under the defaults keeps the id it had before sampling options.
+        **({"sampling": plan.sampling} if plan.sampling else {}),
     }
 
 
@@ -177,7 +196,7 @@ def _record(
     """Sample the run's weights as its evaluation did, evaluate, and record it as the run's."""
     spec, run, device = plan.spec, plan.record, data.setup.device
     started = time.monotonic()
-    model = load_model(plan.run_dir, spec, run, plan.weights, registry, device)
+    model = load_model(plan.run_dir, spec, run, plan.weights, registry, device, plan.sampling)
     drawn = draw_samples(model, plan.options.n_samples, spec.seed, device)
     sampled = time.monotonic()
     evaluation = evaluate(drawn.images, data.setup, drawn.labels, label=f"{spec.run_id}/")
@@ -205,15 +224,19 @@ def _record(
             **{f"metric/{name}": round(value, 3) for name, value in evaluation.seconds.items()},
         },
         files={},
+        sampling=dataclasses.asdict(model.sampling),
+        nfe=model.nfe,
         tracker_failures={},
         train_log=None,
         train_log_rows=None,
         evaluation={
             "run_id": spec.run_id,
             **weights,
-            "label": evaluation_label(spec, plan.options, plan.weights, data.setup.inception.sha256),
+            "label": evaluation_label(
+                spec, plan.options, plan.weights, data.setup.inception.sha256, plan.sampling
+            ),
             "n_samples": plan.options.n_samples,
-            "options": _options(plan.options),
+            "options": {**_options(plan.options), "sampling": plan.sampling},
         },
     )
 

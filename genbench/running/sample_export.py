@@ -11,8 +11,10 @@ reads the run's numbers back from it.
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import torch
 
@@ -143,10 +145,17 @@ def vouched_weights(run_dir: Path, record: RunRecord, weights: str) -> Path:
 
 
 def load_model(
-    run_dir: Path, spec: RunSpec, record: RunRecord, weights: str, registry: Registry, device: torch.device
+    run_dir: Path,
+    spec: RunSpec,
+    record: RunRecord,
+    weights: str,
+    registry: Registry,
+    device: torch.device,
+    sampling: Mapping[str, Any] | None = None,
 ) -> Model:
     """The run's model, built by its plugin for its dataset's shape with its hyperparameters, holding
-    the weights of ``weights``, which the record must vouch for (size and SHA-256)."""
+    the weights of ``weights``, which the record must vouch for (size and SHA-256), and sampling
+    under ``sampling`` (options unlike the model's defaults; None: the run's own)."""
     path = vouched_weights(run_dir, record, weights)
     entry, data = registry.model(spec.model), registry.dataset(spec.dataset)
     shape = spec.provenance.data_shape
@@ -159,6 +168,8 @@ def load_model(
         with torch.device(device):
             model: Model = entry.cls(shape, entry.cls.resolve_hparams(**spec.hparams))
         model.to(device)
+        given = spec.evaluation.sampling if sampling is None else sampling
+        model.sampling = entry.cls.resolve_sampling(**given)
         state = torch.load(path, map_location=device, weights_only=True)
         model.load_checkpoint_state(state["model"])
     except UserError:

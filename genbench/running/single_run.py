@@ -67,6 +67,8 @@ class _Scored:
     pictures_skipped: dict[str, str]
     phase_seconds: dict[str, float]
     seconds: float
+    sampling: dict[str, Any]  # The model's sampling options, all of them.
+    nfe: int  # Its network evaluations per sample under them.
 
 
 class SingleRun:
@@ -253,6 +255,8 @@ class SingleRun:
         with torch.device(device):
             model: Model = self.model_entry.cls(self.data.shape, self.hparams)
         model.to(device)
+        # Resolved by the sweep already (checked there): the defaults with --sample-set applied.
+        model.sampling = self.model_entry.cls.resolve_sampling(**self.spec.evaluation.sampling)
         return model, DeviceBatches(self.data.train, device, seed=self.spec.seed)
 
     def _train(self, model: Model, batches: DeviceBatches, state: TrainState) -> TrainResult:
@@ -303,7 +307,10 @@ class SingleRun:
             "pictures": pictured - sampled + time.monotonic() - evaluated,
             **{f"metric/{name}": seconds for name, seconds in evaluation.seconds.items()},
         }
-        return _Scored(evaluation, out_of_range, skipped, phases, time.monotonic() - started)
+        seconds = time.monotonic() - started
+        return _Scored(
+            evaluation, out_of_range, skipped, phases, seconds, dataclasses.asdict(model.sampling), model.nfe
+        )
 
     def _pictures(self, model: Model, state: TrainState) -> dict[str, str]:
         """Save the progress strip, class rows and interpolations; returns why any was skipped."""
@@ -356,6 +363,8 @@ class SingleRun:
             wall_seconds=round(wall_seconds, 3),
             metrics=scored.evaluation.metrics,
             protocol=scored.evaluation.protocol,
+            sampling=scored.sampling,
+            nfe=scored.nfe,
             files={name: self.folder.digest(name) for name in kept},
             train_log=self.folder.digest(TRAIN_LOG_FILE),  # Damage to the log is then said, not silent.
             train_log_rows=self.folder.log_rows(),

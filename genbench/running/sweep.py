@@ -27,6 +27,7 @@ from genbench.evaluation.classifier import peek_classifier
 from genbench.options.config import RunOptions
 from genbench.options.identity import ResolvedRun, genbench_version, run_identity
 from genbench.options.overrides import resolve_overrides
+from genbench.options.sampling import sampling_given
 from genbench.results.leaderboard import rebuild_leaderboard
 from genbench.results.records import RunFolder, run_id, setup_hash
 from genbench.running.executor import Executor, LocalExecutor
@@ -56,6 +57,11 @@ class Benchmark:
         self.registry = registry
         self.announce = announce
         self.models = [(entry, self._hparams(entry)) for entry in map(registry.model, options.models)]
+        # Each model's sampling options unlike its defaults (--sample-set), checked before any work.
+        self.sampling = {
+            entry.name: sampling_given(entry.cls, options.sampling.get(entry.name, {}))
+            for entry, _ in self.models
+        }
         self.datasets = [registry.dataset(name) for name in options.datasets]
         check_models_fit(self.models, self.datasets)  # Before anything is loaded or written.
         chosen = options.metrics != DEFAULT_METRICS  # The default list holds metrics of both kinds.
@@ -196,6 +202,7 @@ class Benchmark:
             precision=resolve_precision(self.options.precision, self.device, model_entry.cls),
             classifier_sha256=classifier_sha256,
             inception_sha256=self.preparation.inception.sha256,
+            sampling=self.sampling[model_entry.name],
         )
 
     def _spec(self, run: ResolvedRun) -> RunSpec:
@@ -211,7 +218,12 @@ class Benchmark:
             hparams=run.hparams,
             device=run.device,
             training=TrainingSpec(self.budget, self.schedule, run.precision),
-            evaluation=self.evaluation,
+            # The sweep's one evaluation, but for a model whose sampling options were set.
+            evaluation=(
+                dataclasses.replace(self.evaluation, sampling=run.sampling)
+                if run.sampling
+                else self.evaluation
+            ),
             provenance=Provenance(
                 genbench_version=genbench_version(),
                 data_sha256=run.data_sha256,

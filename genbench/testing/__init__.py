@@ -89,29 +89,37 @@ MODEL_CHECKS: tuple[ModelCheck, ...] = (
 
 
 def check_model(
-    model_cls: type[Model], shapes: Iterable[DataShape] = SHAPES, hparams: Mapping[str, Any] | None = None
+    model_cls: type[Model],
+    shapes: Iterable[DataShape] = SHAPES,
+    hparams: Mapping[str, Any] | None = None,
+    sampling: Mapping[str, Any] | None = None,
 ) -> None:
     """Run every model check at every shape of ``shapes``, under ``hparams`` (overrides as ``--set``
-    applies them; None: the defaults); the first broken rule raises."""
+    applies them; None: the defaults) and ``sampling`` (sampling options as ``--sample-set`` applies
+    them); the first broken rule raises."""
     problem = class_problem("model", model_cls)
     require(problem is None, "registration", problem or "", "fix the class attributes")
-    model_cls = with_hparams(model_cls, hparams)
+    model_cls = with_hparams(model_cls, hparams, sampling)
     for shape in shapes:
         for check in MODEL_CHECKS:
             check(model_cls, shape)
 
 
 def model_contract_tests(
-    model_cls: type[Model], shapes: Iterable[DataShape] = SHAPES, hparams: Mapping[str, Any] | None = None
+    model_cls: type[Model],
+    shapes: Iterable[DataShape] = SHAPES,
+    hparams: Mapping[str, Any] | None = None,
+    sampling: Mapping[str, Any] | None = None,
 ) -> Callable[..., None]:
     """A pytest test running every model check at every shape: ``test_contract =
-    model_contract_tests(MyModel)``, or with ``shapes=(*SHAPES, MyDataset.shape)`` for your own, and
+    model_contract_tests(MyModel)``, or with ``shapes=(*SHAPES, MyDataset.shape)`` for your own,
     ``hparams={"latent_dim": 16}`` for the model a user gets with ``--set my-model.latent_dim=16``
-    (overrides it refuses raise :class:`ContractError` at once, with ``--set``'s message)."""
+    and ``sampling={"sample_steps": 4}`` for ``--sample-set my-model.sample_steps=4`` (overrides it
+    refuses raise :class:`ContractError` at once, with the command line's message)."""
     import pytest
 
     shapes = tuple(shapes)
-    model_cls = with_hparams(model_cls, hparams)
+    model_cls = with_hparams(model_cls, hparams, sampling)
 
     @pytest.mark.parametrize(
         "check", MODEL_CHECKS, ids=[c.__name__.removeprefix("check_") for c in MODEL_CHECKS]

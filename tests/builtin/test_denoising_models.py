@@ -15,15 +15,19 @@ from genbench_builtin.models.denoising import DenoisingModel
 from genbench import DataShape, UserError
 
 SHAPE = DataShape(1, 8, 10)
-TINY = {"base_channels": 8, "sample_steps": 4}
+TINY = {"base_channels": 8}
+TINY_SAMPLING = {"sample_steps": 4}
 MODELS = [DDPM, DDPMCond, FlowMatching, FlowMatchingCond]
 
 pytestmark = pytest.mark.usefixtures("one_thread")  # See conftest.one_thread.
 
 
-def _trained(model_cls: type[DenoisingModel], steps: int = 2, **overrides: object) -> DenoisingModel:
+def _trained(
+    model_cls: type[DenoisingModel], steps: int = 2, sampling: dict | None = None, **overrides: object
+) -> DenoisingModel:
     torch.manual_seed(0)
     model = model_cls.build(SHAPE, **{**TINY, **overrides})
+    model.sampling = model_cls.resolve_sampling(**{**TINY_SAMPLING, **(sampling or {})})
     generator = torch.Generator().manual_seed(0)
     for _ in range(steps):
         images = torch.rand((8, *SHAPE.image_shape), generator=generator) * 2 - 1
@@ -80,7 +84,7 @@ def test_decode_is_deterministic_and_is_sample(model_cls: type[DenoisingModel]) 
 
 
 def test_ancestral_sampling_draws_fresh_noise_and_offers_no_latents() -> None:
-    model = _trained(DDPM, sampler="ancestral")
+    model = _trained(DDPM, sampling={"sampler": "ancestral"})
     draw = model.sample(3, torch.Generator().manual_seed(5))
     assert torch.equal(draw, model.sample(3, torch.Generator().manual_seed(5)))
     with pytest.raises(NotImplementedError, match="sampler=ancestral"):
@@ -112,11 +116,11 @@ def test_guidance_s_unconditional_branch_ignores_the_labels(model_cls: type[Deno
     x, t = torch.randn(4, *SHAPE.image_shape), torch.full((4,), 500)
     zeros, sevens = torch.zeros(4, dtype=torch.long), torch.full((4,), 7)
     with torch.no_grad():
-        model.hparams.guidance_scale = 0.0  # Nothing but the unconditional branch.
+        model.sampling.guidance_scale = 0.0  # Nothing but the unconditional branch.
         unconditional = model.guided(x, t, zeros)
         torch.testing.assert_close(model.guided(x, t, sevens), unconditional, rtol=0, atol=1e-6)
         torch.testing.assert_close(model.ema.network(x, t, None), unconditional, rtol=0, atol=1e-6)
-        model.hparams.guidance_scale = 2.0  # Guided: 2 cond - uncond, which does see the labels.
+        model.sampling.guidance_scale = 2.0  # Guided: 2 cond - uncond, which does see the labels.
         guided = model.guided(x, t, zeros)
         expected = 2 * model.ema.network(x, t, zeros) - unconditional
         torch.testing.assert_close(guided, expected, rtol=1e-5, atol=1e-5)
@@ -134,7 +138,8 @@ def test_the_conditional_hyperparameter_decides_whether_labels_are_needed() -> N
 
 @pytest.mark.parametrize("integrator", ["euler", "midpoint"])
 def test_the_integrators_follow_a_constant_velocity_exactly(integrator: str) -> None:
-    model = FlowMatching.build(SHAPE, **TINY, integrator=integrator)
+    model = FlowMatching.build(SHAPE, **TINY)
+    model.sampling = FlowMatching.resolve_sampling(**TINY_SAMPLING, integrator=integrator)
     calls = []
 
     def constant(x: torch.Tensor, t: torch.Tensor, labels: torch.Tensor | None) -> torch.Tensor:
@@ -145,21 +150,47 @@ def test_the_integrators_follow_a_constant_velocity_exactly(integrator: str) -> 
     noise = torch.zeros(2, *SHAPE.image_shape)
     torch.testing.assert_close(model.integrate(noise, None, None), torch.full_like(noise, 0.25))
     per_step = 2 if integrator == "midpoint" else 1
-    assert len(calls) == per_step * TINY["sample_steps"]
+    assert len(calls) == per_step * TINY_SAMPLING["sample_steps"] == model.nfe
     assert calls[0] == 0.0 and max(calls) < 1000.0  # Times 0 <= t < 1, scaled by 1000.
 
 
+def test_inconsistent_hyperparameters_are_refused() -> None:
+    with pytest.raises(UserError, match=r"^ddpm\.beta_start must be below beta_end"):
+        DDPM.Hparams(beta_start=0.03)
+
+
 @pytest.mark.parametrize(
-    ("model_cls", "overrides", "message"),
+    ("model_cls", "options", "message"),
     [
-        (DDPM, {"beta_start": 0.03}, r"^ddpm\.beta_start must be below beta_end"),
-        (DDPMCond, {"sample_steps": 2000}, r"^ddpm-cond\.sample_steps must be at most timesteps"),
+        (DDPMCond, {"sample_steps": 0}, r"^ddpm-cond\.sample_steps must be at least 1"),
         (DDPM, {"sampler": "euler"}, r"^ddpm\.sampler must be one of ddim, ancestral"),
         (FlowMatching, {"integrator": "rk4"}, r"^flow-matching\.integrator must be one of euler, midpoint"),
+        (FlowMatchingCond, {"guidance_scale": -1.0}, r"^flow-matching-cond\.guidance_scale must be a finite"),
     ],
 )
-def test_inconsistent_hyperparameters_are_refused(
-    model_cls: type[DenoisingModel], overrides: dict[str, object], message: str
+def test_bad_sampling_options_are_refused(
+    model_cls: type[DenoisingModel], options: dict[str, object], message: str
 ) -> None:
     with pytest.raises(UserError, match=message):
-        model_cls.Hparams(**overrides)
+        model_cls.Sampling(**options)
+
+
+def test_sampling_options_are_not_hyperparameters_and_set_the_nfe() -> None:
+    hparams = {f for f in DDPM.Hparams.__dataclass_fields__}
+    assert not hparams & {"sample_steps", "sampler", "guidance_scale"}
+    assert DDPM.resolve_sampling().sample_steps == 50
+    assert FlowMatching.resolve_sampling().integrator == "euler"
+    assert DDPM.expensive_sampling and FlowMatching.expensive_sampling
+    assert _trained(DDPM, steps=0).nfe == 4
+    assert _trained(DDPMCond, steps=0).nfe == 8  # Guided: both branches, each step.
+    assert _trained(DDPMCond, steps=0, sampling={"guidance_scale": 1.0}).nfe == 4
+    assert _trained(FlowMatching, steps=0, sampling={"integrator": "midpoint"}).nfe == 8
+    short = _trained(DDPM, steps=0, timesteps=3)  # More steps than the chain has: the whole chain.
+    assert respaced_steps(3, 4) == [2, 1, 0] and short.nfe == 3
+
+
+def test_the_steps_change_the_samples_of_the_same_weights() -> None:
+    model = _trained(DDPM)
+    at_four = model.sample(2, torch.Generator().manual_seed(3))
+    model.sampling = DDPM.resolve_sampling(sample_steps=2)
+    assert not torch.equal(at_four, model.sample(2, torch.Generator().manual_seed(3)))

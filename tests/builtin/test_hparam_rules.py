@@ -60,6 +60,11 @@ def test_defaults_pass_and_bad_values_name_the_model_and_field(entry: object) ->
         for value in BAD[name]:
             with pytest.raises(UserError, match=rf"^{cls.name}\.{name} must be "):
                 cls.resolve_hparams(**typed_overrides(cls, {name: value}))
+    # Sampling options (--sample-set) follow the same rules, with the same messages.
+    for name in (name for name in BAD if name in {f.name for f in dataclasses.fields(cls.Sampling)}):
+        for value in BAD[name]:
+            with pytest.raises(UserError, match=rf"^{cls.name}\.{name} must be "):
+                cls.resolve_sampling(**typed_overrides(cls, {name: value}, cls.Sampling))
 
 
 @pytest.mark.parametrize("entry", BUILTIN, ids=[e.name for e in BUILTIN])

@@ -40,7 +40,8 @@ BUDGET_KIMG = {
 # Hyperparameters that keep a model's test CI-sized: each diffusion sample is many network calls, and
 # their defaults (a 32-wide U-Net, 50 steps, Ho et al.'s lr 2e-4) take minutes here. On this budget
 # a 16-wide U-Net at lr 1e-3 learns as clearly, and 10 sampling steps measure it.
-DIFFUSION_TEST_HPARAMS = {"base_channels": 16, "sample_steps": 10, "lr": 1e-3}
+DIFFUSION_TEST_HPARAMS = {"base_channels": 16, "lr": 1e-3}
+DIFFUSION_TEST_SAMPLING = {"sample_steps": 10}  # Sampling options (--sample-set), not hyperparameters.
 OVERRIDES: dict[str, dict[str, object]] = dict.fromkeys(
     ("ddpm", "ddpm-cond", "flow-matching", "flow-matching-cond"), DIFFUSION_TEST_HPARAMS
 )
@@ -77,6 +78,8 @@ def test_model_learns_digits(name: str, digits: tuple[Split, Split, ClassifierIn
     model_cls = Registry.discover(autoload=True).model(name).cls
     seed_everything(0)
     model = model_cls.build(Digits.shape, **OVERRIDES.get(name, {}))
+    if name in OVERRIDES:
+        model.sampling = model_cls.resolve_sampling(**DIFFUSION_TEST_SAMPLING)
 
     setup = make_setup("digits", test, classifier, tmp_path)
 

@@ -58,6 +58,7 @@ RESOLVED = {
     "seeds": ("seed", 1),
     "device": ("device", "cuda"),
     "overrides": ("hparams", {"lr": 0.01}),
+    "sampling": ("sampling", {"sample_steps": 10}),
     "fid_weights": ("inception_sha256", "f" * 64),
     "precision": ("precision", "bf16"),
 }
@@ -107,11 +108,24 @@ def test_what_an_option_resolves_to_gives_another_run(name: str, field_and_value
     field, value = field_and_value
     spec = next(spec for spec in declared(RunOptions) if spec.name == name)
     changed = dataclasses.replace(RUN, **{field: value})
-    assert (
-        run_identity(OPTIONS, changed)[spec.option.resolved_as]
-        != run_identity(OPTIONS, RUN)[spec.option.resolved_as]
+    assert _at(run_identity(OPTIONS, changed), spec.option.resolved_as) != _at(
+        run_identity(OPTIONS, RUN), spec.option.resolved_as
     )
     assert _id(run=changed) != _id()
+
+
+def _at(identity: dict[str, Any], key: str | None) -> Any:
+    """The identity's value at ``key``, dotted for a group's (``evaluation.sampling``); None if absent."""
+    for part in (key or "").split("."):
+        identity = identity.get(part) if isinstance(identity, dict) else None  # type: ignore[assignment]
+    return identity
+
+
+def test_sampling_options_enter_the_evaluation_only_and_only_when_set() -> None:
+    # A run without them keeps the identity it had before models had sampling options.
+    assert "sampling" not in run_identity(OPTIONS, RUN)["evaluation"]
+    at_ten = run_identity(OPTIONS, dataclasses.replace(RUN, sampling={"sample_steps": 10}))
+    assert at_ten["evaluation"]["sampling"] == {"sample_steps": 10} and at_ten["hparams"] == RUN.hparams
 
 
 @pytest.mark.parametrize(("name", "value"), NOT_AFFECTING.items())

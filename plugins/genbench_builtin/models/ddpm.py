@@ -5,7 +5,8 @@ The forward process adds Gaussian noise over ``T = 1000`` steps with the linear 
 prod(1 - beta_s)``. A U-Net ``eps_theta(x_t, t)`` predicts the noise and trains on Ho et al.'s
 ``L_simple = E ||eps - eps_theta(x_t, t)||^2`` at a uniform step ``t`` (their algorithm 1).
 
-Sampling runs on a *respaced* subsequence of ``sample_steps`` of the ``T`` steps, evenly spread from
+Sampling runs on a *respaced* subsequence of ``sample_steps`` (a sampling option; all ``T`` when it
+asks for more) of the ``T`` steps, evenly spread from
 ``T - 1`` down to 0 (Nichol & Dhariwal 2021, section 4; Song et al. 2021, section 4.2), with the
 generalised step of DDIM (Song, Meng & Ermon 2021, equation 12)::
 
@@ -34,7 +35,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from genbench import DataShape, UserError
-from genbench_builtin.models.denoising import DenoisingHparams, DenoisingModel
+from genbench_builtin.models.denoising import DenoisingHparams, DenoisingModel, DenoisingSampling
 from genbench_builtin.models.hparam_rules import check_hparams
 
 SAMPLERS = {"ddim": 0.0, "ancestral": 1.0}  # Sampler name -> DDIM's eta.
@@ -49,7 +50,9 @@ def linear_alpha_bars(timesteps: int, beta_start: float, beta_end: float) -> tor
 
 
 def respaced_steps(timesteps: int, sample_steps: int) -> list[int]:
-    """``sample_steps`` distinct steps from ``timesteps - 1`` down to 0, evenly spread (rounded)."""
+    """``sample_steps`` distinct steps from ``timesteps - 1`` down to 0, evenly spread (rounded); all
+    ``timesteps`` of them when ``sample_steps`` is more (a chain has no more distinct steps)."""
+    sample_steps = min(sample_steps, timesteps)
     if sample_steps == 1:
         return [timesteps - 1]
     last = timesteps - 1
@@ -78,7 +81,8 @@ def ddim_step(
 
 class DDPM(DenoisingModel):
     """DDPM (Ho et al. 2020): U-Net noise predictor, linear betas 1e-4..0.02 over 1000 steps, sampled
-    by DDIM (eta = 0, default) or ancestrally on ``sample_steps`` respaced steps with EMA weights.
+    by DDIM (eta = 0, default) or ancestrally on ``sample_steps`` respaced steps with EMA weights
+    (sampling options: ``sample_steps``, ``sampler``, ``guidance_scale``).
 
     Logs per step and on test images: ``loss``, ``L_simple`` (mean squared error of the predicted
     noise per pixel).
@@ -95,25 +99,33 @@ class DDPM(DenoisingModel):
         timesteps: int = 1000  # Ho et al.'s T.
         beta_start: float = 1e-4  # Ho et al.'s linear schedule.
         beta_end: float = 0.02
-        sampler: str = "ddim"  # "ddim" (eta = 0, deterministic) or "ancestral" (eta = 1).
-        sample_steps: int = 50  # DDIM's table 1: 50 steps come close to 1000 on CIFAR-10.
         model_name: ClassVar[str] = "ddpm"  # Named in the messages of __post_init__.
 
         def __post_init__(self) -> None:
             check_hparams(self.model_name, self)
-            name, steps = self.model_name, self.sample_steps
-            if self.sampler not in SAMPLERS:
-                raise UserError(f"{name}.sampler must be one of {', '.join(SAMPLERS)}; got {self.sampler!r}")
             if self.beta_start >= self.beta_end:
                 raise UserError(
-                    f"{name}.beta_start must be below beta_end ({self.beta_end}), got {self.beta_start}"
+                    f"{self.model_name}.beta_start must be below beta_end ({self.beta_end}), "
+                    f"got {self.beta_start}"
                 )
-            if steps > self.timesteps:
+
+    @dataclass
+    class Sampling(DenoisingSampling):
+        """DDPM's sampling options: the shared ones (:class:`DenoisingSampling`) and the sampler."""
+
+        sampler: str = "ddim"  # "ddim" (eta = 0, deterministic) or "ancestral" (eta = 1).
+        sample_steps: int = 50  # DDIM's table 1: 50 steps come close to 1000 on CIFAR-10.
+        model_name: ClassVar[str] = "ddpm"
+
+        def __post_init__(self) -> None:
+            super().__post_init__()
+            if self.sampler not in SAMPLERS:
                 raise UserError(
-                    f"{name}.sample_steps must be at most timesteps ({self.timesteps}), got {steps}"
+                    f"{self.model_name}.sampler must be one of {', '.join(SAMPLERS)}; got {self.sampler!r}"
                 )
 
     hparams: Hparams
+    sampling: Sampling
 
     def __init__(self, shape: DataShape, hparams: Hparams) -> None:
         super().__init__(shape, hparams)
@@ -143,8 +155,8 @@ class DDPM(DenoisingModel):
     ) -> torch.Tensor:
         """The respaced reverse chain from ``noise`` at step ``T - 1`` to an image; DDIM (ignores
         ``generator``) unless the sampler is ancestral and ``generator`` is given."""
-        eta = SAMPLERS[self.hparams.sampler] if generator is not None else 0.0
-        steps = respaced_steps(self.hparams.timesteps, self.hparams.sample_steps)
+        eta = SAMPLERS[self.sampling.sampler] if generator is not None else 0.0
+        steps = respaced_steps(self.hparams.timesteps, self.sampling.sample_steps)
         x = noise
         for i, step in enumerate(steps):
             abar = self.alpha_bars[step]
@@ -158,11 +170,17 @@ class DDPM(DenoisingModel):
             x = ddim_step(x, eps, abar, abar_prev, eta, z)
         return x
 
+    @property
+    def nfe(self) -> int:
+        """One (guided: two) network evaluation per respaced step."""
+        steps = min(self.sampling.sample_steps, self.hparams.timesteps)
+        return steps * self.evaluations_per_step
+
     def latents(self, n: int, generator: torch.Generator) -> torch.Tensor:
         """The starting noises ``(n, C, H, W)``; with the ancestral sampler, which draws fresh noise at
         every step, a sample is no function of them, so there are none (``NotImplementedError``)."""
-        if SAMPLERS[self.hparams.sampler] > 0:
-            raise NotImplementedError(f"{self.name} with sampler={self.hparams.sampler} has no latent space")
+        if SAMPLERS[self.sampling.sampler] > 0:
+            raise NotImplementedError(f"{self.name} with sampler={self.sampling.sampler} has no latent space")
         return self.starting_noise(n, generator)
 
 
@@ -178,4 +196,10 @@ class DDPMCond(DDPM):
         """``ddpm``'s hyperparameters with ``conditional`` on."""
 
         conditional: bool = True
+        model_name: ClassVar[str] = "ddpm-cond"
+
+    @dataclass
+    class Sampling(DDPM.Sampling):
+        """``ddpm``'s sampling options, named ``ddpm-cond`` in messages."""
+
         model_name: ClassVar[str] = "ddpm-cond"

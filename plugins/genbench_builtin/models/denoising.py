@@ -11,20 +11,24 @@ sampler (:meth:`DenoisingModel.integrate`); this module gives them the rest:
   ``label_dropout``, and sampling mixes the two predictions, ``uncond + guidance_scale * (cond -
   uncond)``, where the unconditional one is computed with the null class and never sees a label;
 - the latent API: a latent is the starting noise, an image-shaped N(0, I) draw, and a deterministic
-  sampler turns it into the image, so ``decode(latents(n, g))`` is ``sample(n, g)``.
+  sampler turns it into the image, so ``decode(latents(n, g))`` is ``sample(n, g)``;
+- the sampling options (:class:`DenoisingSampling`, ``--sample-set``): the number of sampling steps and
+  the guidance scale change how the trained network is sampled, never how it trains.
 """
 
 from __future__ import annotations
 
 from abc import abstractmethod
 from dataclasses import dataclass
+from typing import ClassVar
 
 import torch
 from torch import nn
 
-from genbench import DataShape, Hyperparameters, Model
+from genbench import DataShape, Hyperparameters, Model, SamplingOptions
 from genbench.blocks import EMA, UNet, eval_mode
 from genbench.blocks.optimizers import adam
+from genbench_builtin.models.hparam_rules import check_hparams
 
 # ``estimate`` draws its noise levels and noise from a generator seeded with this, never from the
 # global one: held-out estimates then never shift training's noise, and every estimate point sees
@@ -44,10 +48,20 @@ class DenoisingHparams(Hyperparameters):
     lr: float = 2e-4  # Ho et al.'s CIFAR-10 rate (Adam).
     grad_clip: float = 1.0  # Ho et al.'s gradient-norm clipping.
     ema_decay: float = 0.999  # Ho et al. 0.9999 over 800k steps; reached here after 9k (warm-up ramp).
-    sample_steps: int = 50  # Network evaluations per sample (midpoint: twice this).
     conditional: bool = False  # Class-conditional with classifier-free guidance.
     label_dropout: float = 0.1  # Ho & Salimans' p_uncond: 0.1 or 0.2 worked best.
+
+
+@dataclass
+class DenoisingSampling(SamplingOptions):
+    """How every denoising model samples (``--sample-set``): changing them never retrains."""
+
+    sample_steps: int = 50  # Sampler steps; network evaluations per sample (midpoint, guidance: more).
     guidance_scale: float = 1.5  # 1: conditional only; 0: unconditional only; above 1: guided.
+    model_name: ClassVar[str] = "denoising"  # Named in the messages of __post_init__.
+
+    def __post_init__(self) -> None:
+        check_hparams(self.model_name, self)  # The same rules as the fields had as hyperparameters.
 
 
 class DenoisingModel(Model):
@@ -59,6 +73,9 @@ class DenoisingModel(Model):
     """
 
     hparams: DenoisingHparams
+    sampling: DenoisingSampling
+    Sampling: ClassVar[type[SamplingOptions]] = DenoisingSampling
+    expensive_sampling = True  # Tens of network evaluations per sample, where a GAN needs one.
     # The runner's fast path (genbench.running.fast_path) stays off, the conservative default: none of
     # bf16 autocast, channels-last or CUDA-graph capture has been verified on CUDA for these models.
     # (The step itself has no host syncs: the EMA's decay and the label dropout are device tensors.)
@@ -126,13 +143,19 @@ class DenoisingModel(Model):
         ``uncond + s * (cond - uncond)`` (Ho & Salimans 2022, equation 6 with ``s = 1 + w``), both
         branches in one batch, the unconditional one with the null class for every image."""
         net = self.ema.network
-        scale = self.hparams.guidance_scale
+        scale = self.sampling.guidance_scale
         if labels is None or scale == 1.0:
             return net(x, t, labels)
         null = torch.full_like(labels, net.null_label)
         both = net(torch.cat([x, x]), torch.cat([t, t]), torch.cat([labels, null]))
         conditional, unconditional = both.chunk(2)
         return unconditional + scale * (conditional - unconditional)
+
+    @property
+    def evaluations_per_step(self) -> int:
+        """Network evaluations of one :meth:`guided` call per sample: 2 when guided (both branches,
+        in one batch of twice the images), else 1."""
+        return 2 if self.conditional and self.sampling.guidance_scale != 1.0 else 1
 
     def starting_noise(self, n: int, generator: torch.Generator) -> torch.Tensor:
         """``n`` starting noises ``(n, C, H, W)`` ~ N(0, I), drawn with ``generator``."""

@@ -9,8 +9,9 @@ flow carries the noise distribution to the data distribution.
 
 Sampling integrates ``dx/dt = v(x, t)`` from ``t = 0`` (noise) to ``t = 1`` (image) in
 ``sample_steps`` equal steps with Euler's method (one network evaluation per step) or the explicit
-midpoint method (two per step, second order). The flow is deterministic, so an image is a function
-of its starting noise: ``decode(latents)`` is ``sample``.
+midpoint method (two per step, second order): ``sample_steps``, ``integrator`` and
+``guidance_scale`` are sampling options (``--sample-set``), which never retrain. The flow is
+deterministic, so an image is a function of its starting noise: ``decode(latents)`` is ``sample``.
 
 The U-Net's sinusoidal time embedding sees ``1000 t``, the range of DDPM's integer steps, for which
 its frequencies were chosen. Sampling, pictures and held-out estimates use an EMA of the weights;
@@ -27,7 +28,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from genbench import UserError
-from genbench_builtin.models.denoising import DenoisingHparams, DenoisingModel
+from genbench_builtin.models.denoising import DenoisingHparams, DenoisingModel, DenoisingSampling
 from genbench_builtin.models.hparam_rules import check_hparams
 
 INTEGRATORS = ("euler", "midpoint")
@@ -48,15 +49,23 @@ class FlowMatching(DenoisingModel):
 
     @dataclass
     class Hparams(DenoisingHparams):
-        """Flow matching's hyperparameters: the shared ones (:class:`DenoisingHparams`) and the
-        integrator's."""
+        """Flow matching's hyperparameters: the shared ones (:class:`DenoisingHparams`)."""
 
-        integrator: str = "euler"  # "euler" (one evaluation per step) or "midpoint" (two).
-        sample_steps: int = 50
         model_name: ClassVar[str] = "flow-matching"  # Named in the messages of __post_init__.
 
         def __post_init__(self) -> None:
             check_hparams(self.model_name, self)
+
+    @dataclass
+    class Sampling(DenoisingSampling):
+        """Flow matching's sampling options: the shared ones (:class:`DenoisingSampling`) and the
+        integrator."""
+
+        integrator: str = "euler"  # "euler" (one evaluation per step) or "midpoint" (two).
+        model_name: ClassVar[str] = "flow-matching"
+
+        def __post_init__(self) -> None:
+            super().__post_init__()
             if self.integrator not in INTEGRATORS:
                 raise UserError(
                     f"{self.model_name}.integrator must be one of {', '.join(INTEGRATORS)}; "
@@ -64,6 +73,7 @@ class FlowMatching(DenoisingModel):
                 )
 
     hparams: Hparams
+    sampling: Sampling
 
     def loss_terms(
         self,
@@ -90,17 +100,24 @@ class FlowMatching(DenoisingModel):
     ) -> torch.Tensor:
         """The flow from ``noise`` at ``t = 0`` to ``t = 1`` in ``sample_steps`` equal steps of the
         integrator; deterministic (``generator`` is unused)."""
-        steps = self.hparams.sample_steps
+        steps = self.sampling.sample_steps
         h = 1.0 / steps
         x = noise
         for k in range(steps):
             t = k * h
-            if self.hparams.integrator == "midpoint":
+            if self.sampling.integrator == "midpoint":
                 halfway = x + 0.5 * h * self.velocity(x, t, labels)
                 x = x + h * self.velocity(halfway, t + 0.5 * h, labels)
             else:
                 x = x + h * self.velocity(x, t, labels)
         return x
+
+
+    @property
+    def nfe(self) -> int:
+        """One network evaluation per step (midpoint: two), each doubled when guided."""
+        per_step = 2 if self.sampling.integrator == "midpoint" else 1
+        return self.sampling.sample_steps * per_step * self.evaluations_per_step
 
 
 class FlowMatchingCond(FlowMatching):
@@ -115,4 +132,10 @@ class FlowMatchingCond(FlowMatching):
         """``flow-matching``'s hyperparameters with ``conditional`` on."""
 
         conditional: bool = True
+        model_name: ClassVar[str] = "flow-matching-cond"
+
+    @dataclass
+    class Sampling(FlowMatching.Sampling):
+        """``flow-matching``'s sampling options, named ``flow-matching-cond`` in messages."""
+
         model_name: ClassVar[str] = "flow-matching-cond"
