@@ -25,11 +25,14 @@ from torch import nn
 
 from genbench.errors import UserError, one_line
 
-API_VERSION = "1.1"
+API_VERSION = "1.2"
 """The version of this plugin API. A plugin module may require a range with ``GENBENCH_API = ">=1,<2"``;
 a minor version adds to the API, a major version changes or removes something. 1.1 added ``Bounds``,
 the fast-path attributes of ``Model`` (``bf16_safe``, ``channels_last``, ``capturable``, ``step_period``),
-``genbench.blocks.optimizers`` and the tracker API (``genbench.tracking``, ``register_trackers``)."""
+``genbench.blocks.optimizers`` and the tracker API (``genbench.tracking``, ``register_trackers``);
+1.2 added sampling options (``SamplingOptions``, ``Model.sampling``, ``Model.nfe``), ``adam`` and
+``rmsprop`` in ``genbench.blocks``, ``LatentModel.prior_latents`` and ``genbench.testing``'s
+``hparams=`` and ``sampling=``."""
 
 SplitName = Literal["train", "test"]
 
