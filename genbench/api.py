@@ -222,8 +222,9 @@ class Model(nn.Module, ABC):
     Sampling: ClassVar[type[SamplingOptions]] = SamplingOptions
     """The model's sampling options (a :class:`SamplingOptions` dataclass); none by default."""
     expensive_sampling: ClassVar[bool] = False
-    """Whether drawing samples costs far more than a training step (many network evaluations each).
-    Declared for the runner; it does not act on it yet (a warning for ``--eval-every`` is planned)."""
+    """Whether drawing samples costs far more than a training step (many network evaluations each):
+    after the first ``--eval-every`` evaluation the run says, once, what it took and what the rest
+    will take (genbench.running.sampling_cost); the seconds are the evaluation phase, not training."""
 
     def __init__(self, shape: DataShape, hparams: Hyperparameters) -> None:
         super().__init__()

@@ -10,6 +10,7 @@ progress strip), the cheap metric (``--eval-every``) and resume checkpoints (``-
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Callable
 from typing import Any, Protocol
 
@@ -31,6 +32,7 @@ from genbench.running.phase_timer import (
     PhaseTimer,
 )
 from genbench.running.resume import checkpoint_payload, preserved_rng
+from genbench.running.sampling_cost import SamplingCost
 from genbench.running.trackers import Trackers
 from genbench.running.train_state import TrainResult, TrainState
 
@@ -159,6 +161,10 @@ class _Loop:
         self.pending = state.pending  # Restored from a checkpoint onto the training device.
         self.pending[:] = [{k: v.to(batches.device) for k, v in logs.items()} for logs in self.pending]
         self.timer = PhaseTimer(state.seconds, batches.device, state.side_seconds)
+        expensive = type(model).expensive_sampling
+        self.sampling_cost = SamplingCost(
+            expensive, spec.budget.kimg, spec.schedule.eval_every_kimg, hooks.announce
+        )
 
     def run(self, progress: ProgressSink) -> None:
         """Step until the budget is spent, doing at fixed points of it what the schedule asks."""
@@ -266,7 +272,10 @@ class _Loop:
 
     def _evaluate(self) -> dict[str, float]:
         """The cheap metric now; the best weights so far are kept."""
+        started = time.perf_counter()
         scores = self.hooks.evaluate(self.model)
+        seconds = time.perf_counter() - started
+        self.sampling_cost.observe(seconds, self.state.images_seen / 1000, self.timer.optimising())
         value = next(iter(scores.values()))
         best = self.state.best
         if math.isfinite(value) and (best is None or value < best["value"]):

@@ -118,3 +118,25 @@ def test_training_seconds_are_optimisation_alone() -> None:
     assert evaluating >= 4 * 0.3  # Every quarter of the budget (the last one in the closing row).
     assert result.seconds < wall - evaluating + 0.05
     assert rows[-1]["seconds"] == pytest.approx(result.seconds, abs=0.05)  # train.jsonl's too.
+
+
+class CostlySampler(fakes.PixelGaussian):
+    expensive_sampling = True  # As a diffusion model declares it.
+
+
+@pytest.mark.parametrize("model_cls", [CostlySampler, fakes.PixelGaussian])
+def test_a_model_with_costly_sampling_hears_once_what_the_cheap_metric_costs(model_cls: type) -> None:
+    # Issue 21: 1,000 samples x 100 steps cost 340 s against 9 s of training, without a word.
+    data = fakes.Bars(Path("unused"))
+    said: list[str] = []
+    hooks = SlowEvaluation(lambda row: None, said.append)
+    spec = TrainingSpec(Budget(kimg=1.0), Schedule(log_every=5, eval_every_kimg=0.25))
+    batches = DeviceBatches(data.load("train"), torch.device("cpu"), seed=0)
+    train(model_cls.build(fakes.Bars.shape), batches, data.load("test"), spec, hooks, SilentProgress())
+    costly = [line for line in said if line.startswith("sampling is costly")]
+    if model_cls is fakes.PixelGaussian:
+        assert costly == []  # A one-pass generator: nothing to say.
+        return
+    (line,) = costly  # Once, after the first evaluation (at 0.25 kimg): at 0.5, 0.75 and the end to come.
+    assert "(--eval-every 0.25 kimg) took 0.3 s; about 3 more take about 1 s" in line, line
+    assert "booked as evaluation, not training" in line and "--n-eval" in line
