@@ -112,8 +112,7 @@ class DatasetPreparation:
         options, shape = self.options, entry.cls.shape
         assert options.cache_dir is not None
         self.announce(
-            f"{entry.name}: {len(train)} train / {len(test)} test images; "
-            "reference classifier (cached after the first run)…"
+            f"{entry.name}: {len(train)} train / {len(test)} test images; reference classifier…"
         )
         started = time.perf_counter()
         classifier = cached_classifier(
@@ -127,7 +126,10 @@ class DatasetPreparation:
             warn=self.announce,
             data_sha256=self.data_sha256[entry.name],  # Hashed once, for the run identity.
         )
-        self.announce(f"{entry.name}: reference classifier test accuracy {classifier.test_accuracy:.3f}")
+        origin = "genbench's pinned one" if classifier.pinned else "trained on the CPU, cached"
+        self.announce(
+            f"{entry.name}: reference classifier ({origin}) test accuracy {classifier.test_accuracy:.3f}"
+        )
         setup = EvaluationSetup(
             dataset=entry.name,
             reference_split=options.reference_split,
