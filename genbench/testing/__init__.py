@@ -13,6 +13,11 @@ test runner can call them. A plugin's test file needs two lines per class::
 or calls :func:`check_model` / :func:`check_dataset` directly. Importing this module does not need
 pytest; the two ``*_contract_tests`` helpers import it when called.
 
+Diffusion and flow models are held to three rules more, each skipped where it does not apply: they
+sample with their :class:`~genbench.blocks.EMA` (:func:`check_ema_sampling`), their networks use
+their time input (:func:`check_time_input`), and guidance's unconditional branch sees no labels
+(:func:`check_guidance`).
+
 A metric checks itself with :func:`check_metric` (genbench.testing.metric_checks): on real images, it
 must score best at the real-data floor, worsen with noise, blur and dropped classes, ignore the batch
 size, tell precision from recall, and repeat itself exactly.

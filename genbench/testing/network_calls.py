@@ -16,6 +16,8 @@ from typing import Any
 import torch
 from torch import nn
 
+from genbench.api import Model
+
 # Names a network's forward gives its time or noise level: genbench.blocks.UNet's and diffusers'.
 TIME_PARAMETERS = ("t", "time", "timestep", "timesteps")
 SHOWN_VALUES = 4  # Values of a time listed in a message; the rest are elided.
@@ -97,7 +99,7 @@ def _copied(value: Any) -> Any:
 
 
 def first_step_calls(
-    model: nn.Module, n: int, labels: torch.Tensor | None, seed: int = 0
+    model: Model, n: int, labels: torch.Tensor | None, seed: int = 0
 ) -> tuple[list[NetworkCall], NetworkCall | None]:
     """The calls ``model.sample(n, generator seeded with seed, labels)`` makes to its time-taking
     networks at the first network's first time, and the first call of that network at another time
@@ -123,7 +125,7 @@ def first_step_calls(
     hooks = [m.register_forward_pre_hook(before, with_kwargs=True) for m, _ in networks.values()]
     hooks += [m.register_forward_hook(after, with_kwargs=True) for m, _ in networks.values()]
     try:
-        model.sample(n, torch.Generator().manual_seed(seed), labels)  # type: ignore[operator]
+        model.sample(n, torch.Generator().manual_seed(seed), labels)
     except _NextStep:
         pass
     finally:
