@@ -19,7 +19,7 @@ import genbench.contract
 import genbench.testing
 from genbench import Hyperparameters
 from genbench.api import DataShape, Model
-from genbench.blocks import EMA
+from genbench.blocks import EMA, UNet, eval_mode
 from genbench.core.registry import Registry
 from genbench.testing import (
     MODEL_CHECKS,
@@ -27,10 +27,13 @@ from genbench.testing import (
     ContractError,
     check_builds_on_the_current_device,
     check_dataset,
+    check_ema_sampling,
+    check_guidance,
     check_latents,
     check_model,
     check_resume,
     check_sampling,
+    check_time_input,
     check_training_steps,
     model_contract_tests,
 )
@@ -289,7 +292,7 @@ def test_a_plugin_test_file_needs_two_lines(tmp_path: Path) -> None:
         env={**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, path)), "OMP_NUM_THREADS": "1"},
     )
     summary = result.stdout.strip().splitlines()[-1]
-    assert "1 failed, 20 passed" in summary, result.stdout
+    assert "1 failed, 26 passed" in summary, result.stdout
     assert "test_broken[1x8x8-sampling]" in result.stdout and "sample range" in result.stdout
 
 
@@ -383,3 +386,151 @@ def test_overrides_the_model_refuses_fail_at_once_with_set_s_message(hparams: di
         with pytest.raises(ContractError) as error:
             make(BY_NAME["dcgan"], SHAPES[:1], hparams=hparams)
         assert re.fullmatch(pattern, str(error.value)), str(error.value)
+
+
+class _TinyFlow(Model):
+    """A tiny flow-matching model on genbench.blocks (a UNet and its EMA, three Euler steps, guided when
+    conditional) that keeps the diffusion checks; subclasses each break one."""
+
+    name = "tiny-flow"
+    conditional = False
+    network_cls = UNet
+
+    @dataclass
+    class Hparams(Hyperparameters):
+        batch_size: int = 8
+        lr: float = 1e-3
+
+    def __init__(self, shape: DataShape, hparams: Hyperparameters) -> None:
+        super().__init__(shape, hparams)
+        classes = shape.num_classes if self.conditional else 0
+        self.net = self.network_cls(shape.channels, shape.resolution, 8, num_classes=classes, attention=False)
+        self.ema = EMA(self.net)
+        self.optimizers["adam"] = torch.optim.Adam(self.net.parameters(), lr=1e-3)
+
+    def train_step(self, images: torch.Tensor, labels: torch.Tensor) -> dict[str, torch.Tensor]:
+        t, noise = torch.rand(len(images)).view(-1, 1, 1, 1), torch.randn_like(images)
+        labels = self.net.labels.drop(labels, 0.2) if self.conditional else None
+        predicted = self.net((1 - t) * noise + t * images, self.time(t.flatten()), labels)
+        loss = (predicted - (images - noise)).square().mean()
+        self.optimizers["adam"].zero_grad()
+        loss.backward()
+        self.optimizers["adam"].step()
+        self.ema.update()
+        return {"loss": loss.detach()}
+
+    def time(self, t: torch.Tensor) -> torch.Tensor:
+        return t * 1000  # The scale of the UNet's time embedding.
+
+    def sampling_network(self) -> UNet:
+        return self.ema.network
+
+    def unconditional_labels(self, labels: torch.Tensor) -> torch.Tensor:
+        return torch.full_like(labels, self.sampling_network().null_label)
+
+    def velocity(self, x: torch.Tensor, t: torch.Tensor, labels: torch.Tensor | None) -> torch.Tensor:
+        net = self.sampling_network()
+        if labels is None:
+            return net(x, t)
+        both = net(
+            torch.cat([x, x]), torch.cat([t, t]), torch.cat([labels, self.unconditional_labels(labels)])
+        )
+        conditional, unconditional = both.chunk(2)
+        return unconditional + 2.0 * (conditional - unconditional)  # Guidance scale 2.
+
+    def sample(self, n: int, generator: torch.Generator, labels: torch.Tensor | None = None) -> torch.Tensor:
+        x = torch.randn((n, *self.shape.image_shape), generator=generator)
+        if self.conditional and labels is None:
+            labels = torch.randint(self.shape.num_classes, (n,), generator=generator)
+        with torch.no_grad(), eval_mode(self):
+            for k in range(3):
+                x = x + self.velocity(x, self.time(torch.full((n,), k / 3)), labels) / 3
+        return x.clamp(-1, 1)
+
+
+class _TinyFlowCond(_TinyFlow):
+    conditional = True
+
+
+class _RawSampler(_TinyFlow):
+    def sampling_network(self) -> UNet:
+        return self.net  # The trained weights, not their average.
+
+
+class _TimeBlindUNet(UNet):
+    def forward(self, x: torch.Tensor, t: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+        return super().forward(x, torch.zeros_like(t), labels)
+
+
+class _TimeBlind(_TinyFlow):
+    network_cls = _TimeBlindUNet
+
+
+class _ConstantTime(_TinyFlow):
+    def time(self, t: torch.Tensor) -> torch.Tensor:
+        return torch.zeros_like(t)  # Forgot to scale by the step: always t = 0.
+
+
+class _LeakyGuidance(_TinyFlowCond):
+    def unconditional_labels(self, labels: torch.Tensor) -> torch.Tensor:
+        return labels  # The unconditional branch sees the labels.
+
+
+@pytest.mark.parametrize(
+    ("model_cls", "check", "message"),
+    [
+        (
+            _RawSampler,
+            check_ema_sampling,
+            "model 'tiny-flow' at (1, 8, 8): EMA sampling: the samples changed when only the trained "
+            "weights averaged by ema changed: sample uses the trained network, not its exponential moving "
+            "average; sample (and decode) with self.ema.network, the average; *",
+        ),
+        (
+            _TimeBlind,
+            check_time_input,
+            "model 'tiny-flow' at (1, 8, 8): time input: ema.network gave the same output at t=0 (x2) and "
+            "at t=333.333 (x2): the network ignores its time input; condition ema.network on t *",
+        ),
+        (
+            _ConstantTime,
+            check_time_input,
+            "model 'tiny-flow' at (1, 8, 8): time input: sample called ema.network 3 times, every time at "
+            "t=0 (x2); give ema.network each sampling step's own t",
+        ),
+        (
+            _LeakyGuidance,
+            check_guidance,
+            "model 'tiny-flow' at (1, 8, 8): guidance: at the first sampling step ema.network evaluated 4 "
+            "rows for 2 images (a conditional and an unconditional branch), and every row's prediction "
+            "changed with the labels: the unconditional branch sees them; give the unconditional branch "
+            "the null class, never the labels *",
+        ),
+    ],
+    ids=["raw-weights-sample", "network-ignores-time", "model-gives-one-time", "guidance-sees-labels"],
+)
+def test_the_contract_catches_diffusion_faults(model_cls: type[Model], check: object, message: str) -> None:
+    with pytest.raises(ContractError) as error:
+        check(model_cls, SHAPE)  # type: ignore[operator]
+    pattern = ".*".join(map(re.escape, message.split("*")))
+    assert re.fullmatch(pattern, str(error.value)), str(error.value)
+    for model in (_TinyFlow, _TinyFlowCond):
+        check(model, SHAPE)  # type: ignore[operator]
+
+
+class _LeakyDDPMCond(BY_NAME["ddpm-cond"]):  # type: ignore[misc, valid-type]
+    """The built-in guided model with the unconditional branch given the labels (its guidance scale
+    fixed here, wherever the model keeps its own)."""
+
+    def guided(self, x: torch.Tensor, t: torch.Tensor, labels: torch.Tensor | None) -> torch.Tensor:
+        net = self.ema.network
+        conditional, unconditional = net(
+            torch.cat([x, x]), torch.cat([t, t]), torch.cat([labels, labels])
+        ).chunk(2)
+        return unconditional + 1.5 * (conditional - unconditional)
+
+
+def test_the_guidance_check_applies_to_the_builtin_guided_models() -> None:
+    """Not skipped: the check sees ddpm-cond's two branches (and catches them seeing labels)."""
+    with pytest.raises(ContractError, match="every row's prediction changed with the labels"):
+        check_guidance(_LeakyDDPMCond, SHAPE)

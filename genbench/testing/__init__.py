@@ -13,6 +13,11 @@ test runner can call them. A plugin's test file needs two lines per class::
 or calls :func:`check_model` / :func:`check_dataset` directly. Importing this module does not need
 pytest; the two ``*_contract_tests`` helpers import it when called.
 
+Diffusion and flow models are held to three rules more, each skipped where it does not apply: they
+sample with their :class:`~genbench.blocks.EMA` (:func:`check_ema_sampling`), their networks use
+their time input (:func:`check_time_input`), and guidance's unconditional branch sees no labels
+(:func:`check_guidance`).
+
 A metric checks itself with :func:`check_metric` (genbench.testing.metric_checks): on real images, it
 must score best at the real-data floor, worsen with noise, blur and dropped classes, ignore the batch
 size, tell precision from recall, and repeat itself exactly.
@@ -28,7 +33,9 @@ from genbench.api import Dataset, DataShape, Model
 from genbench.contract import class_problem
 from genbench.errors import DataNotFoundError
 from genbench.testing.dataset_checks import check_dataset
+from genbench.testing.ema_checks import check_ema_sampling
 from genbench.testing.failures import ContractError, ModelCheck, require
+from genbench.testing.guidance_checks import check_guidance
 from genbench.testing.inputs import SHAPES
 from genbench.testing.metric_checks import CHECKS as METRIC_CHECKS
 from genbench.testing.metric_checks import CheckResult, MetricUnderTest, check_metric, run_metric_checks
@@ -40,6 +47,7 @@ from genbench.testing.sampling_checks import (
     check_latents,
     check_sampling,
 )
+from genbench.testing.time_checks import check_time_input
 from genbench.testing.training_checks import (
     check_builds_on_the_current_device,
     check_checkpoint,
@@ -58,8 +66,10 @@ __all__ = [
     "check_builds_on_the_current_device",
     "check_checkpoint",
     "check_dataset",
+    "check_ema_sampling",
     "check_encoding",
     "check_estimates",
+    "check_guidance",
     "check_hyperparameters",
     "check_labels",
     "check_latents",
@@ -67,6 +77,7 @@ __all__ = [
     "check_model",
     "check_resume",
     "check_sampling",
+    "check_time_input",
     "check_training_steps",
     "dataset_contract_tests",
     "model_contract_tests",
@@ -84,6 +95,9 @@ MODEL_CHECKS: tuple[ModelCheck, ...] = (
     check_resume,
     check_latents,
     check_encoding,
+    check_ema_sampling,
+    check_time_input,
+    check_guidance,
 )
 """Every model check, each called as ``check(model_cls, shape)``."""
 
