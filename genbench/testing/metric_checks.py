@@ -157,7 +157,8 @@ def _swap(
     """Dropping modes lowers the coverage column more than twice as much as the fidelity column."""
     losses = []
     for column in pair:
-        before, after = _oriented([dropped[0][column], dropped[-1][column]], metric.higher_is_better[column])
+        higher = bool(metric.higher_is_better[column])  # A swap pair has a better side (not a diagnostic).
+        before, after = _oriented([dropped[0][column], dropped[-1][column]], higher)
         if before is None or after is None:
             return CheckResult(False, "empty")
         losses.append(before - after)

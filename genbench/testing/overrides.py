@@ -11,7 +11,7 @@ it is built.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, cast
 
 from genbench.api import Hyperparameters, Model, SamplingOptions
 from genbench.errors import UserError
@@ -49,12 +49,14 @@ def with_hparams(
     typed = typed_overrides(model_cls, hparams)
     typed_sampling = typed_overrides(model_cls, sampling, model_cls.Sampling)
 
-    def resolve_hparams(cls: type[Model], **overrides: Any) -> Hyperparameters:
+    def resolve_hparams(cls: Any, /, **overrides: Any) -> Hyperparameters:
         # The checks' own overrides (none today) win over the ones under test.
-        return super(overridden, cls).resolve_hparams(**{**typed, **overrides})
+        parent: Any = super(overridden, cls)  # The class under test's own classmethod.
+        return cast(Hyperparameters, parent.resolve_hparams(**{**typed, **overrides}))
 
-    def resolve_sampling_options(cls: type[Model], **overrides: Any) -> SamplingOptions:
-        return super(overridden, cls).resolve_sampling(**{**typed_sampling, **overrides})
+    def resolve_sampling_options(cls: Any, /, **overrides: Any) -> SamplingOptions:
+        parent: Any = super(overridden, cls)
+        return cast(SamplingOptions, parent.resolve_sampling(**{**typed_sampling, **overrides}))
 
     overridden: type[Model] = type(
         model_cls.__name__,
