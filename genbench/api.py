@@ -276,6 +276,13 @@ class Model(nn.Module, ABC):
         Conditional models draw image ``i`` for class ``labels[i]``; unconditional ones ignore labels.
         A model with sampling options draws under ``self.sampling`` (an instance of ``Sampling``), which
         the runner sets before sampling: read it here, not when the model is built.
+
+        How the runner calls it, in eval mode and without gradients: for the evaluation's
+        ``--n-samples`` and each ``--eval-every`` evaluation's ``--n-eval``, in chunks of at most 500
+        images (the runner chunks: ``n`` is never larger), one generator serving the chunks in turn,
+        so one seed gives one sample set; the samples grid is the first 64 of the evaluation's; the
+        progress strip calls it with 16 at each of its points. A conditional model always gets
+        ``labels`` (balanced over the classes): ``labels=None`` reaches only unconditional models.
         """
 
     def latents(self, n: int, generator: torch.Generator) -> torch.Tensor:
