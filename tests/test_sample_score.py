@@ -8,14 +8,18 @@ import json
 import math
 from pathlib import Path
 
+import fakes
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 from PIL import Image
 from tiny_runs import EVALUATION, N, run_dir, runner, tiny_env, tiny_results
 
 from genbench.cli import app
 from genbench.core.files import file_sha256
+from genbench.core.progress import PlainProgress
+from genbench.evaluation.evaluate import generate_counted
 
 
 @pytest.fixture(scope="module")
@@ -209,3 +213,12 @@ def test_the_best_weights_exported_read_the_best_cheap_metric(
     (path,) = (tmp_path / "out" / "scores").glob("*.json")
     value = json.loads(path.read_text())["metrics"]["fd_clf_1k"]
     assert during["metric"] == "fd_clf_1k" and value == pytest.approx(during["best"], rel=1e-6)
+
+
+def test_sampling_shows_its_progress(tmp_path: Path) -> None:
+    # A diffusion model's 10k samples take minutes: `sample` says how far it is (issue 21).
+    lines: list[str] = []
+    model = fakes.PixelGaussian.build(fakes.Bars.shape)
+    generate_counted(model, 1200, 0, torch.device("cpu"), PlainProgress(lines.append), "bars/sample")
+    assert lines and all(line.startswith("bars/sample") for line in lines)
+    assert "1,200" in lines[-1] or "1200" in lines[-1], lines

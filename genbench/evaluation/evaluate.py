@@ -22,6 +22,7 @@ from genbench.api import Model
 from genbench.contract import count_out_of_range
 from genbench.core.images import balanced_labels, to_uint8
 from genbench.core.metrics import METRICS, Metric, metric
+from genbench.core.progress import ProgressSink, SilentProgress
 from genbench.evaluation.computation import Compute, Computed, Request, check_computations, compute_function
 from genbench.evaluation.setup import EvaluationSetup
 
@@ -36,20 +37,32 @@ def generate(model: Model, n: int, seed: int, device: torch.device) -> torch.Ten
 
 
 @torch.no_grad()
-def generate_counted(model: Model, n: int, seed: int, device: torch.device) -> tuple[torch.Tensor, float]:
+def generate_counted(
+    model: Model,
+    n: int,
+    seed: int,
+    device: torch.device,
+    progress: ProgressSink | None = None,
+    label: str = "",
+) -> tuple[torch.Tensor, float]:
     """:func:`generate`'s samples and the fraction of their values the model gave outside [-1, 1]:
-    quantisation clamps those, so the record says how many there were (counted on the device)."""
+    quantisation clamps those, so the record says how many there were (counted on the device).
+    ``progress`` (with its bar's ``label``) hears of each chunk drawn: a diffusion model takes minutes."""
     generator = torch.Generator(device).manual_seed(seed)
     labels = balanced_labels(n, model.shape.num_classes, device)
     was_training = model.training
     model.eval()
     chunks, outside = [], torch.zeros((), dtype=torch.long, device=device)
+    progress = progress or SilentProgress()
+    progress.start(label or "sampling", n, unit="images")
     try:
         for chunk in labels.split(SAMPLE_BATCH):
             images = model.sample(len(chunk), generator, chunk if model.conditional else None)
             outside += count_out_of_range(images)
             chunks.append(to_uint8(images).cpu())
+            progress.update(sum(len(c) for c in chunks), len(chunks))
     finally:
+        progress.stop()
         model.train(was_training)
     samples = torch.cat(chunks)
     return samples, int(outside) / max(samples.numel(), 1)

@@ -197,7 +197,9 @@ def _record(
     spec, run, device = plan.spec, plan.record, data.setup.device
     started = time.monotonic()
     model = load_model(plan.run_dir, spec, run, plan.weights, registry, device, plan.sampling)
-    drawn = draw_samples(model, plan.options.n_samples, spec.seed, device)
+    drawn = draw_samples(
+        model, plan.options.n_samples, spec.seed, device, data.setup.progress, f"{spec.run_id}/sample"
+    )
     sampled = time.monotonic()
     evaluation = evaluate(drawn.images, data.setup, drawn.labels, label=f"{spec.run_id}/")
     weights = {"weights": plan.weights, "weights_sha256": identity["weights_sha256"]}

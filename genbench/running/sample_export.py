@@ -22,6 +22,7 @@ from genbench.api import Model
 from genbench.core.files import shown
 from genbench.core.images import balanced_labels
 from genbench.core.layout import BEST_CHECKPOINT_FILE, CHECKPOINT_FILE, CONFIG_FILE, METRICS_FILE
+from genbench.core.progress import ProgressSink
 from genbench.core.record import MAX_SEED, RecordError, RunRecord
 from genbench.core.registry import Registry
 from genbench.core.run_spec import RunSpec, SpecError
@@ -54,6 +55,7 @@ def export_samples(
     n: int | None = None,
     seed: int | None = None,
     best: bool = False,
+    progress: ProgressSink | None = None,
 ) -> Exported:
     """Draw ``n`` samples of the finished run in ``run_dir`` and write them to ``out`` (``.npz`` or a
     folder, genbench.evaluation.sample_sets). ``n`` None: as many as the run's evaluation drew;
@@ -69,7 +71,7 @@ def export_samples(
     weights = BEST_CHECKPOINT_FILE if best else CHECKPOINT_FILE
     model = load_model(run_dir, spec, record, weights, registry, device)
     seed = spec.seed if seed is None else seed
-    drawn = draw_samples(model, n, seed, device)
+    drawn = draw_samples(model, n, seed, device, progress, f"{run_dir.name}/sample")
     write_sample_set(out, drawn.images, drawn.labels)
     return Exported(out, n, seed, weights, model.conditional, drawn.out_of_range)
 
@@ -84,10 +86,18 @@ class Drawn:
     out_of_range: float
 
 
-def draw_samples(model: Model, n: int, seed: int, device: torch.device) -> Drawn:
+def draw_samples(
+    model: Model,
+    n: int,
+    seed: int,
+    device: torch.device,
+    progress: ProgressSink | None = None,
+    label: str = "",
+) -> Drawn:
     """``n`` samples of ``model`` from a generator seeded with ``seed``, exactly as the run's evaluation
-    drew them (genbench.running.single_run): with the run's seed, the very images it scored."""
-    images, out_of_range = generate_counted(model, n, seed=seed, device=device)
+    drew them (genbench.running.single_run): with the run's seed, the very images it scored.
+    ``progress`` shows the drawing under ``label``."""
+    images, out_of_range = generate_counted(model, n, seed, device, progress, label)
     labels = balanced_labels(n, model.shape.num_classes, images.device)
     return Drawn(images, labels if model.conditional else None, out_of_range)
 

@@ -283,8 +283,9 @@ class SingleRun:
         """Sample with a seeded generator; save the grid, the pictures and the curves; evaluate (a
         conditional model drew sample i for class balanced_labels[i])."""
         started, seed, device = time.monotonic(), self.spec.seed, self.context.device
+        label = f"{self.bar_label}/sample"  # A diffusion model's 10k samples take minutes.
         samples, out_of_range = generate_counted(
-            model, self.spec.evaluation.n_samples, seed=seed, device=device
+            model, self.spec.evaluation.n_samples, seed, device, self.context.progress, label
         )
         if out_of_range:  # Clamped by the quantisation: said once per run, and recorded.
             what = f"the samples of model '{self.model_entry.name}'"
