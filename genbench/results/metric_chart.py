@@ -71,7 +71,8 @@ def write_metric_chart(path: Path, metric: str, rows: list[ChartRow], floor: flo
     _limits(ax, values, log)
     ax.set_yticks(range(len(rows)), [_wrapped(row) for row in reversed(rows)], fontsize=8)
     ax.set_ylim(-0.6, len(rows) - 0.4)
-    ax.set_title(f"{metric}  {arrow(metric)} {direction(metric)}", fontsize=9, loc="left")
+    # The direction's first clause: "no better side" fits a panel, the caption says the rest.
+    ax.set_title(f"{metric}  {arrow(metric)} {direction(metric).split(':')[0]}", fontsize=9, loc="left")
     spec = column_spec(metric)
     unit = spec[1].unit if spec else ""
     ax.set_xlabel(f"{metric} ({unit})" if unit else metric, fontsize=8)
