@@ -147,11 +147,24 @@ def flipped_bit(path: Path) -> None:
 
 def changed_digit(path: Path) -> None:
     """One digit inside a number (after a digit or a point: the file stays what it was, e.g. JSON)."""
-    data = bytearray(path.read_bytes())
+    data = bytes(path.read_bytes())
     inside = [i for i in range(1, len(data)) if 48 <= data[i] <= 57 and data[i - 1] in b".0123456789"]
-    i = inside[len(inside) // 2]
-    data[i] = 48 + (data[i] - 48 + 1) % 10
-    path.write_bytes(bytes(data))
+    middle = len(inside) // 2
+    # From the middle on, the first digit whose change changes a value: a 17th significant digit of a
+    # float may parse to the same number, which is no damage at all.
+    for i in inside[middle:] + inside[:middle]:
+        damaged = bytearray(data)
+        damaged[i] = 48 + (damaged[i] - 48 + 1) % 10
+        if path.suffix != ".json" or _parsed(bytes(damaged)) != _parsed(data):
+            break
+    path.write_bytes(bytes(damaged))
+
+
+def _parsed(data: bytes) -> object:
+    try:
+        return json.loads(data)
+    except ValueError:
+        return None
 
 
 def deleted(path: Path) -> None:
