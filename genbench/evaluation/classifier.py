@@ -145,7 +145,9 @@ def cached_classifier(
         then = "copying genbench's pinned one again" if pinned else "training it again"
         found = load_checked(f"cached reference classifier {path}", load, warn, then)
         if found is not None:
-            return replace(found, pinned=pinned is not None and found.weights_sha256 == file_sha256(pinned))
+            # The pinned record names its weights' SHA-256: no need to read the weights again.
+            pinned_sha256 = read_json(pinned.with_suffix(".json")).get("weights_sha256") if pinned else None
+            return replace(found, pinned=found.weights_sha256 == pinned_sha256)
     elif pinned is None and (adopted := _adopt_legacy(key_material, key, path, train)) is not None:
         return adopted
     if pinned is not None:
