@@ -9,8 +9,9 @@ images: the extractor is fixed and sees one image at a time.
   polynomial kernel; recomputing it costs seconds per resample. Averaged over every possible subset it
   is the unbiased MMD² of all generated against all reference images, so a resample is that statistic
   with the images weighted by how often the resample drew them (pairs of two copies of one image left
-  out, as a U-statistic leaves out an image paired with itself). Its standard error is combined with
-  the part of KID's variance its random subsets add, kid_std² / subsets;
+  out, as a U-statistic leaves out an image paired with itself), its kernels on the evaluation's
+  device. Its standard error is combined with the part of KID's variance its random subsets add,
+  kid_std² / subsets;
 - IS: torch-fidelity's Inception Score of the resampled logits.
 """
 
@@ -28,6 +29,8 @@ from genbench.core.run_spec import IntervalSettings
 from genbench.evaluation.bootstrap import indices, mean_interval, normal_interval, standard_error
 from genbench.evaluation.computation import Interval
 from genbench.evaluation.fidelity import ISC_SPLITS, KID_SUBSETS, FidelityPass
+from genbench.evaluation.frechet import features_distance as _frechet  # Recomputed on every resample.
+from genbench.evaluation.kernel_distance import kernel, kernel_diagonal
 from genbench.evaluation.setup import EvaluationSetup
 
 KERNEL_CHUNK = 2**23  # Kernel entries computed at once (32 MB of float32).
@@ -59,7 +62,7 @@ def intervals_of(
     elif name == "kid":
         mean, spread = (found.results[c.key] for c in metric.columns)
         by_key[metric.columns[0].key] = kid_interval(
-            generated, reference, mean, spread, KID_SUBSETS, settings
+            generated, reference, mean, spread, KID_SUBSETS, settings, setup.device
         )
     elif name == "prc" and found.membership is not None:
         precision, recall = (c.key for c in metric.columns)
@@ -100,27 +103,6 @@ def fd_standard_error(
     return standard_error((indices(len(x)), indices(len(y))), statistic, settings)
 
 
-def _frechet(x: torch.Tensor, y: torch.Tensor) -> float:
-    """FD of two feature sets, torch-fidelity's formula ``|μx − μy|² + tr Σx + tr Σy − 2 tr sqrt(Σx Σy)``
-    computed the cheaper of two exact ways, as it is recomputed on every resample: with at least as
-    many images as dimensions, tr sqrt(Σx Σy) is the sum of the square roots of the eigenvalues of the
-    symmetric Σx^½ Σy Σx^½ (a symmetric eigensolver is several times faster than torch-fidelity's
-    general one); with fewer (Inception's 2048 dimensions, a small run), it is the sum of the singular
-    values of Ax Ayᵀ / sqrt((nx − 1)(ny − 1)), A the centred features, whose squares are the nonzero
-    eigenvalues of Σx Σy."""
-    centred_x, centred_y = x - x.mean(dim=0), y - y.mean(dim=0)
-    scale_x, scale_y = len(x) - 1, len(y) - 1
-    traces = centred_x.square().sum() / scale_x + centred_y.square().sum() / scale_y
-    if min(len(x), len(y)) < x.shape[1]:
-        root_trace = torch.linalg.svdvals(centred_x @ centred_y.T).sum() / math.sqrt(scale_x * scale_y)
-    else:
-        sigma_x, sigma_y = centred_x.T @ centred_x / scale_x, centred_y.T @ centred_y / scale_y
-        values, vectors = torch.linalg.eigh(sigma_x)
-        root_x = (vectors * values.clamp(min=0).sqrt()) @ vectors.T
-        root_trace = torch.linalg.eigvalsh(root_x @ sigma_y @ root_x).clamp(min=0).sqrt().sum()
-    return float((x.mean(dim=0) - y.mean(dim=0)).square().sum() + traces - 2 * root_trace)
-
-
 def kid_interval(
     generated: torch.Tensor,
     reference: torch.Tensor,
@@ -128,49 +110,41 @@ def kid_interval(
     kid_std: float,
     subsets: int,
     settings: IntervalSettings,
+    device: torch.device | None = None,
 ) -> Interval:
     """The interval of torch-fidelity's KID ``value`` (mean over ``subsets`` subsets, whose standard
-    deviation is ``kid_std``) between ``generated`` and ``reference`` features."""
-    x, y = generated.float().cpu(), reference.float().cpu()
-    diag_x, diag_y = _kernel_diagonal(x), _kernel_diagonal(y)
+    deviation is ``kid_std``) between ``generated`` and ``reference`` features, its kernels computed on
+    ``device`` (None: the CPU)."""
+    on = device or torch.device("cpu")
+    x, y = (side.to(device=on, dtype=torch.float32) for side in (generated, reference))
+    diag_x, diag_y = kernel_diagonal(x), kernel_diagonal(y)
 
     def statistic(ix: np.ndarray, iy: np.ndarray, axis: int) -> np.ndarray:
-        w, v = _counts(ix, len(x)), _counts(iy, len(y))
+        w, v = _counts(ix, len(x), x.device), _counts(iy, len(y), y.device)
         within_x = _within(_quadratic(x, x, w, w), w, diag_x)
         within_y = _within(_quadratic(y, y, v, v), v, diag_y)
         across = _quadratic(x, y, w, v) / (len(x) * len(y))
-        return (within_x + within_y - 2 * across).numpy()
+        return (within_x + within_y - 2 * across).cpu().numpy()
 
     data_error = standard_error((indices(len(x)), indices(len(y))), statistic, settings)
     return normal_interval(value, math.hypot(data_error, kid_std / math.sqrt(subsets)), settings)
 
 
-def _kernel(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-    """torch-fidelity's KID kernel (its defaults): (a·b / d + 1)³."""
-    gamma = DEFAULTS["kid_kernel_poly_gamma"] or 1.0 / a.shape[1]
-    return (a @ b.T * gamma + DEFAULTS["kid_kernel_poly_coef0"]) ** DEFAULTS["kid_kernel_poly_degree"]
-
-
-def _kernel_diagonal(a: torch.Tensor) -> torch.Tensor:
-    gamma = DEFAULTS["kid_kernel_poly_gamma"] or 1.0 / a.shape[1]
-    squares = a.double().square().sum(dim=1)
-    return (squares * gamma + DEFAULTS["kid_kernel_poly_coef0"]) ** DEFAULTS["kid_kernel_poly_degree"]
-
-
-def _counts(resampled: np.ndarray, n: int) -> torch.Tensor:
-    """How often each image was drawn, per resample: (n, resamples) float32."""
-    rows = torch.as_tensor(resampled)
-    counts = torch.zeros(rows.shape[0], n).scatter_add_(1, rows, torch.ones(rows.shape, dtype=torch.float32))
+def _counts(resampled: np.ndarray, n: int, device: torch.device) -> torch.Tensor:
+    """How often each image was drawn, per resample: (n, resamples) float32 on ``device``."""
+    rows = torch.as_tensor(resampled, device=device)
+    ones = torch.ones(rows.shape, dtype=torch.float32, device=device)
+    counts = torch.zeros(rows.shape[0], n, device=device).scatter_add_(1, rows, ones)
     return counts.T.contiguous()
 
 
 def _quadratic(a: torch.Tensor, b: torch.Tensor, wa: torch.Tensor, wb: torch.Tensor) -> torch.Tensor:
     """wa[:, r]ᵀ K(a, b) wb[:, r] for every resample r, the kernel computed in chunks of rows of ``a``
     (float32, as torch-fidelity computes it; the sums in float64)."""
-    total = torch.zeros(wa.shape[1], dtype=torch.float64)
+    total = torch.zeros(wa.shape[1], dtype=torch.float64, device=a.device)
     rows = max(1, KERNEL_CHUNK // len(b))
     for start in range(0, len(a), rows):
-        block = _kernel(a[start : start + rows], b)
+        block = kernel(a[start : start + rows], b)
         total += ((block @ wb) * wa[start : start + rows]).sum(dim=0).double()
     return total
 

@@ -5,6 +5,7 @@ torch-fidelity feature extractor, so the same code computes them in the classifi
 from __future__ import annotations
 
 from collections.abc import Callable, Collection
+from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -12,12 +13,8 @@ from typing import Any
 import torch
 import torch_fidelity
 from threadpoolctl import threadpool_limits
-from torch_fidelity.defaults import DEFAULTS
 from torch_fidelity.feature_extractor_base import FeatureExtractorBase
-from torch_fidelity.metric_fid import fid_features_to_statistics, fid_statistics_to_metric
 from torch_fidelity.metric_isc import isc_featuresdict_to_metric
-from torch_fidelity.metric_kid import kid_featuresdict_to_metric
-from torch_fidelity.metric_prc import KEY_METRIC_PRECISION, KEY_METRIC_RECALL
 from torch_fidelity.registry import FEATURE_EXTRACTORS_REGISTRY
 from torch_fidelity.utils import (
     create_feature_extractor,
@@ -28,7 +25,8 @@ from torch_fidelity.utils import (
 from genbench.core.images import to_unit_range
 from genbench.evaluation import statistics_cache
 from genbench.evaluation.classifier import ClassifierInfo, load_classifier
-from genbench.evaluation.precision_recall import Membership, membership
+from genbench.evaluation.feature_comparison import compare
+from genbench.evaluation.precision_recall import Membership
 
 EXTRACTOR_NAME = "genbench-classifier"
 KID_SUBSET_SIZE = 1000  # torch-fidelity's default, reduced where a side has fewer than twice as many.
@@ -215,16 +213,19 @@ def fidelity_pass(
         "save_cpu_ram": True,  # No DataLoader worker processes: the images are already in memory.
         "verbose": False,
     }
-    # torch-fidelity's KID and FID run in NumPy: its BLAS gets as many threads as torch has, as more
-    # than that competes with torch's own threads (30 times slower on a busy two-core machine).
-    with threadpool_limits(limits=torch.get_num_threads(), user_api="blas"):
-        return statistics_cache.checked(cache_root, cache_name, lambda: _one_pass(kwargs, metrics))
+    # torch-fidelity's KID and FID on the CPU run in NumPy: its BLAS gets as many threads as torch has,
+    # as more than that competes with torch's own threads (30 times slower on a busy two-core machine).
+    # torch-fidelity's cuda=True means the current CUDA device: made the evaluation's for the pass.
+    current = torch.cuda.device(device) if device.type == "cuda" else nullcontext()
+    with threadpool_limits(limits=torch.get_num_threads(), user_api="blas"), current:
+        return statistics_cache.checked(cache_root, cache_name, lambda: _one_pass(kwargs, metrics, device))
 
 
-def _one_pass(kwargs: dict[str, Any], metrics: Collection[str]) -> FidelityPass:
+def _one_pass(kwargs: dict[str, Any], metrics: Collection[str], device: torch.device) -> FidelityPass:
     """torch-fidelity's calculate_metrics for one extractor (its calculate_metrics_one_feature_extractor),
-    step by step with its own functions, keeping the features; the reference's are cached by it.
-    Precision and recall are computed image by image with its code (genbench.evaluation.precision_recall)."""
+    step by step with its own functions, keeping the features; the reference's are cached by it. FID,
+    KID and precision/recall (image by image) are computed on ``device``
+    (genbench.evaluation.feature_comparison)."""
     layers = {metric: resolve_feature_layer_for_metric(metric, **kwargs) for metric in metrics}
     extractor = create_feature_extractor(kwargs["feature_extractor"], sorted(set(layers.values())), **kwargs)
     first = extract_featuresdict_from_input_id_cached(1, extractor, **kwargs)
@@ -232,23 +233,11 @@ def _one_pass(kwargs: dict[str, Any], metrics: Collection[str]) -> FidelityPass:
     results: dict[str, float] = {}
     if "isc" in metrics:
         results.update(isc_featuresdict_to_metric(first, layers["isc"], **kwargs))
-    if "fid" in metrics:
-        statistics = (fid_features_to_statistics(side[layers["fid"]]) for side in (first, second))
-        results.update(fid_statistics_to_metric(*statistics, verbose=False))
-    if "kid" in metrics:
-        results.update(kid_featuresdict_to_metric(first, second, layers["kid"], **kwargs))
-    found = None
-    if "prc" in metrics:
-        found = membership(
-            first[layers["prc"]],
-            second[layers["prc"]],
-            DEFAULTS["prc_neighborhood"],
-            DEFAULTS["prc_batch_size"],
-        )
-        results.update({KEY_METRIC_PRECISION: found.precision, KEY_METRIC_RECALL: found.recall})
     generated = {metric: first[layer] for metric, layer in layers.items()}
     reference = {metric: second[layer] for metric, layer in layers.items() if layer in second}
-    results = {key: float(value) for key, value in results.items()}
+    kid_settings = (kwargs["kid_subsets"], kwargs["kid_subset_size"])
+    compared, found = compare(generated, reference, metrics, kid_settings, device)
+    results = {key: float(value) for key, value in {**results, **compared}.items()}
     return FidelityPass(results, generated, reference, found)
 
 

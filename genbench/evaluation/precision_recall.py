@@ -1,15 +1,19 @@
 """Precision and recall (Kynkäänniemi et al. 2019) sample by sample: torch-fidelity's computation
-(``torch_fidelity.metric_prc.calculate_precision_recall_part``, its distance and k-nearest-neighbour code,
-called the same way), keeping for every image whether it lies inside the other side's manifold instead
-of only the fractions. The fractions are then exactly torch-fidelity's precision and recall, and their
-intervals resample these per-image terms (genbench.evaluation.fidelity_metrics)."""
+(``torch_fidelity.metric_prc.calculate_precision_recall_part``: its distances, batches and k-nearest
+neighbours, called the same way), keeping for every image whether it lies inside the other side's
+manifold instead of only the fractions. The fractions are then exactly torch-fidelity's precision and
+recall, and their intervals resample these per-image terms (genbench.evaluation.fidelity_metrics).
+
+The distances stay on the evaluation's device: torch-fidelity's ``calc_cdist_part`` moves every block
+of distances to the CPU, which on CUDA would put the k-NN search there. On the CPU the operations are
+torch-fidelity's, one for one, and so are the results.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 import torch
-from torch_fidelity.metric_prc import calc_cdist_part
 
 
 @dataclass(frozen=True)
@@ -17,8 +21,8 @@ class Membership:
     """For each generated image, whether it lies inside the reference manifold (precision's terms), and
     for each reference image, whether it lies inside the generated manifold (recall's terms)."""
 
-    precision_terms: torch.Tensor  # bool (n_generated,)
-    recall_terms: torch.Tensor  # bool (n_reference,)
+    precision_terms: torch.Tensor  # bool (n_generated,), on the CPU
+    recall_terms: torch.Tensor  # bool (n_reference,), on the CPU
 
     @property
     def precision(self) -> float:
@@ -32,27 +36,33 @@ class Membership:
 
 
 def membership(
-    generated: torch.Tensor, reference: torch.Tensor, neighbourhood: int, batch_size: int
+    generated: torch.Tensor,
+    reference: torch.Tensor,
+    neighbourhood: int,
+    batch_size: int,
+    device: torch.device | None = None,
 ) -> Membership:
     """Each side's manifold is the union of balls around its features, each as wide as the distance to
     its ``neighbourhood``-th nearest neighbour on its side; precision's terms ask, per generated image,
     whether it falls in some reference ball, recall's the converse (torch-fidelity's ``prc``, whose
-    input1 is the generated images and input2 the reference, batch by batch as it does)."""
+    input1 is the generated images and input2 the reference, batch by batch as it does). Computed on
+    ``device`` (None: where the features are)."""
+    generated, reference = (features.to(device or features.device) for features in (generated, reference))
     radii_generated = _radii(generated, neighbourhood, batch_size)
     radii_reference = _radii(reference, neighbourhood, batch_size)
     recall = torch.cat(
         [
-            (calc_cdist_part(batch, generated, batch_size) <= radii_generated).any(dim=1)
+            (_distances(batch, generated, batch_size) <= radii_generated).any(dim=1)
             for batch in reference.split(batch_size)
         ]
     )
     precision = torch.cat(
         [
-            (calc_cdist_part(batch, reference, batch_size) <= radii_reference).any(dim=1)
+            (_distances(batch, reference, batch_size) <= radii_reference).any(dim=1)
             for batch in generated.split(batch_size)
         ]
     )
-    return Membership(precision, recall)
+    return Membership(precision.cpu(), recall.cpu())
 
 
 def _radii(features: torch.Tensor, neighbourhood: int, batch_size: int) -> torch.Tensor:
@@ -60,7 +70,13 @@ def _radii(features: torch.Tensor, neighbourhood: int, batch_size: int) -> torch
     is the first)."""
     return torch.cat(
         [
-            calc_cdist_part(batch, features, batch_size).kthvalue(neighbourhood + 1).values
+            _distances(batch, features, batch_size).kthvalue(neighbourhood + 1).values
             for batch in features.split(batch_size)
         ]
     )
+
+
+def _distances(first: torch.Tensor, second: torch.Tensor, batch_size: int) -> torch.Tensor:
+    """Euclidean distances of every row of ``first`` to every row of ``second``, ``second`` read in
+    batches: torch-fidelity's ``calc_cdist_part`` left on the features' device."""
+    return torch.cat([torch.cdist(first, batch) for batch in second.split(batch_size)], dim=1)
