@@ -58,3 +58,22 @@ def features_distance(x: torch.Tensor, y: torch.Tensor) -> float:
         root_x = (vectors * values.clamp(min=0).sqrt()) @ vectors.T
         root_trace = torch.linalg.eigvalsh(root_x @ sigma_y @ root_x).clamp(min=0).sqrt().sum()
     return float((x.mean(dim=0) - y.mean(dim=0)).square().sum() + traces - 2 * root_trace)
+
+
+def device_distances_to(sets: torch.Tensor, reference: Statistics) -> torch.Tensor:
+    """The Fréchet distance of each feature set of ``sets`` (batch, N, D) to the Gaussian ``reference``
+    (its :func:`statistics`), computed together on the sets' device in float64: FD∞'s random subsets of
+    one size in one call. tr sqrt(Σs Σr) is the sum of the square roots of the eigenvalues of the
+    symmetric Σr^½ Σs Σr^½, which has them (its root Σr^½ computed once, for every set)."""
+    x = sets.to(torch.float64)
+    mu, sigma = (
+        torch.as_tensor(reference[key], device=x.device, dtype=torch.float64) for key in ("mu", "sigma")
+    )
+    values, vectors = torch.linalg.eigh(sigma)
+    root = (vectors * values.clamp(min=0).sqrt()) @ vectors.T
+    mean = x.mean(dim=1)
+    centred = x - mean[:, None]
+    covariance = centred.transpose(1, 2) @ centred / (x.shape[1] - 1)
+    root_trace = torch.linalg.eigvalsh(root @ covariance @ root).clamp(min=0).sqrt().sum(dim=1)
+    traces = covariance.diagonal(dim1=1, dim2=2).sum(dim=1) + sigma.trace()
+    return (mean - mu).square().sum(dim=1) + traces - 2 * root_trace

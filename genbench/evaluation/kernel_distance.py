@@ -20,8 +20,9 @@ KERNEL_ENTRIES = 2**24  # Kernel entries of a batch of subsets held at once (64 
 def kernel(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     """torch-fidelity's KID kernel (its defaults): (a·b / d + 1)³, of rows (…, n, d) against (…, m, d)."""
     gamma = DEFAULTS["kid_kernel_poly_gamma"] or 1.0 / a.shape[-1]
-    product = a @ b.transpose(-1, -2)
-    return (product * gamma + DEFAULTS["kid_kernel_poly_coef0"]) ** DEFAULTS["kid_kernel_poly_degree"]
+    product = a @ b.transpose(-1, -2)  # In place from here: the kernel is the largest thing held.
+    coef0, degree = DEFAULTS["kid_kernel_poly_coef0"], DEFAULTS["kid_kernel_poly_degree"]
+    return product.mul_(gamma).add_(coef0).pow_(degree)
 
 
 def kernel_diagonal(a: torch.Tensor) -> torch.Tensor:
@@ -77,11 +78,16 @@ def _unbiased_mmd2(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     leave out each feature paired with itself, the cross term keeps every pair."""
     m = x.shape[1]
     within = _off_diagonal_sum(kernel(x, x)) + _off_diagonal_sum(kernel(y, y))
-    across = kernel(x, y).sum(dim=(1, 2), dtype=torch.float64)
-    return within / (m * (m - 1)) - 2 * across / (m * m)
+    return within / (m * (m - 1)) - 2 * _sum(kernel(x, y)) / (m * m)
+
+
+def _sum(square: torch.Tensor) -> torch.Tensor:
+    """The sum of each (batch, m, m) kernel's entries: each row's in float32 (m terms, summed pairwise
+    as torch-fidelity's NumPy sums them), the rows' in float64; far cheaper on a CPU than casting
+    every entry to float64, and as close to torch-fidelity's (1e-6 relative)."""
+    return square.sum(dim=2).double().sum(dim=1)
 
 
 def _off_diagonal_sum(square: torch.Tensor) -> torch.Tensor:
-    """The sum of each (batch, m, m) kernel's entries off its diagonal, float64."""
-    total = square.sum(dim=(1, 2), dtype=torch.float64)
-    return total - square.diagonal(dim1=1, dim2=2).sum(dim=1, dtype=torch.float64)
+    """:func:`_sum` of each (batch, m, m) kernel's entries off its diagonal."""
+    return _sum(square) - square.diagonal(dim1=1, dim2=2).double().sum(dim=1)

@@ -1,8 +1,9 @@
 """The device-side metric math (genbench.evaluation.feature_comparison and the modules it calls), which
 a CUDA evaluation uses, run here on CPU tensors through the very functions a CUDA run calls with
 device=cpu: FID, KID, precision and recall agree with torch-fidelity's own CPU numbers within 1e-4
-relative on features shaped like the reference classifier's (64-d) and Inception's (2048-d, fewer
-images than dimensions); and on the CPU the evaluation's numbers are still torch-fidelity's, exactly."""
+relative on features shaped like the reference classifier's (64-d) and Inception's (more dimensions
+than images), and so do FD∞'s FDs at every subset size; on the CPU the evaluation's numbers are still
+torch-fidelity's, exactly."""
 
 from __future__ import annotations
 
@@ -12,8 +13,9 @@ from torch_fidelity.metric_fid import fid_features_to_statistics, fid_statistics
 from torch_fidelity.metric_kid import KEY_METRIC_KID_MEAN, KEY_METRIC_KID_STD, kid_features_to_metric
 from torch_fidelity.metric_prc import calculate_precision_recall_part
 
+from genbench.evaluation.fd_infinity import _fd_at_sizes, fd_at_sizes_on, subset_sizes
 from genbench.evaluation.feature_comparison import compare, in_torch
-from genbench.evaluation.frechet import device_frechet_distance
+from genbench.evaluation.frechet import device_frechet_distance, statistics
 from genbench.evaluation.kernel_distance import device_kid, subset_indices
 from genbench.evaluation.precision_recall import membership
 
@@ -43,6 +45,16 @@ def test_device_fid_agrees_with_torch_fidelity(n: int, d: int) -> None:
     expected = _torch_fidelity_fid(generated, reference)
     assert expected > 0.1  # Two sets apart: a relative agreement that means something.
     assert device_frechet_distance(generated, reference, CPU) == pytest.approx(expected, rel=AGREEMENT)
+
+
+def test_fd_infinity_on_a_device_has_numpys_fd_at_every_size() -> None:
+    features = _features(2000, 64, 1, shift=0.3).double().numpy()
+    reference = statistics(_features(2000, 64, 2, shift=0.0).double().numpy())
+    sizes = subset_sizes(len(features))
+    expected = _fd_at_sizes(features, reference, sizes, seed=0)
+    found = fd_at_sizes_on(features, reference, sizes, 0, CPU)  # The same subsets, drawn alike.
+    assert found == pytest.approx(expected, rel=AGREEMENT)
+    assert len(set(expected)) == len(sizes)  # FD moves with the size: a real comparison at each.
 
 
 @pytest.mark.parametrize(("n", "d", "subsets"), [(2000, 64, 20), (1000, 2048, 3)])
