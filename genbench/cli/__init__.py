@@ -39,6 +39,7 @@ from genbench.core.files import shown, unwritable
 from genbench.core.progress import SilentProgress, progress_for
 from genbench.core.registry import Registry
 from genbench.errors import Interrupted, OutOfSpaceError, UserError
+from genbench.evaluation.deterministic import configure_cublas
 from genbench.options.command_line import given_on_the_command_line, run_signature
 from genbench.options.config import RunOptions, resolve_options
 from genbench.options.environment import plugin_autoload
@@ -378,4 +379,5 @@ def new_plugin(
 
 def main() -> None:
     """Console-script entry point."""
+    configure_cublas()  # Before anything touches CUDA (genbench.evaluation.deterministic says why).
     app()

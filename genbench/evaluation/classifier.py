@@ -41,6 +41,7 @@ from genbench.core.files import (
 from genbench.core.hashing import stable_hash, tensor_sha256
 from genbench.core.images import to_unit_range
 from genbench.core.progress import ProgressSink, SilentProgress
+from genbench.evaluation.deterministic import deterministic
 from genbench.evaluation.pinned_classifiers import pinned_entry
 from genbench.options import identity
 
@@ -285,9 +286,19 @@ def train_classifier(
     recipe: Recipe,
     progress: ProgressSink | None = None,
 ) -> ReferenceClassifier:
-    """Train the classifier with Adam and cross-entropy for the recipe's budget."""
-    progress = progress or SilentProgress()
-    torch.manual_seed(recipe.seed)
+    """Train the classifier with Adam and cross-entropy for the recipe's budget, from the recipe's seed,
+    in genbench.evaluation.deterministic's context: the same weights whatever the caller's threads,
+    and the caller's random state left as it was."""
+    devices = [device] if device.type == "cuda" else []
+    with torch.random.fork_rng(devices=devices), deterministic():
+        torch.manual_seed(recipe.seed)
+        return _trained(shape, train, device, recipe, progress or SilentProgress())
+
+
+def _trained(
+    shape: DataShape, train: Split, device: torch.device, recipe: Recipe, progress: ProgressSink
+) -> ReferenceClassifier:
+    """:func:`train_classifier`'s loop, in its context."""
     with torch.device(device):
         classifier = ReferenceClassifier(shape.channels, shape.num_classes, recipe.width)
     optimizer = torch.optim.Adam(classifier.parameters(), lr=recipe.lr)

@@ -38,6 +38,8 @@ from torch import nn
 from genbench.core.images import to_unit_range
 from genbench.core.progress import ProgressSink, SilentProgress
 from genbench.core.run_spec import DivergenceSettings
+from genbench.evaluation.adaptive_pool import AdaptiveAvgPool
+from genbench.evaluation.deterministic import deterministic
 
 VALIDATE_EVERY = 25  # Steps between validation checks (early stopping)...
 MAX_VALIDATION = 512  # ...on a fifth of the training halves, at most this many images a side.
@@ -56,7 +58,7 @@ class EstimatorNet(nn.Module):
             nn.LeakyReLU(0.2),
             nn.Conv2d(2 * width, 4 * width, 3, padding=1),
             nn.LeakyReLU(0.2),
-            nn.AdaptiveAvgPool2d(4),
+            AdaptiveAvgPool(4),  # nn.AdaptiveAvgPool2d(4), deterministic on CUDA too.
             nn.Flatten(),
             nn.Linear(4 * width * 16, 1),
         )
@@ -96,7 +98,11 @@ def make_halves(
     generator = torch.Generator().manual_seed(settings.seed)
     real = real[torch.randperm(len(real), generator=generator)[: 2 * m]]
     fake = fake[torch.randperm(len(fake), generator=generator)[: 2 * m]]
-    real, fake = to_unit_range(real.to(device)), to_unit_range(fake.to(device))
+    # One memory layout whatever the images came in: a convolution on channels-last strides (images
+    # read back from an npz or PNGs, (N, H, W, C) permuted) sums in another order, and the estimate
+    # came out different in its last digits (jsd_clf 0.692010791813855 scored, 0.6920107915810244 run).
+    layout = torch.contiguous_format
+    real, fake = (to_unit_range(x.to(device)).clone(memory_format=layout) for x in (real, fake))
     return Halves(real[:m], real[m:], fake[:m], fake[m:])
 
 
@@ -204,11 +210,11 @@ def jsd_held_out(
             settings,
             progress or SilentProgress(),
         )
-    value = _jsd(net, halves.real_test, halves.fake_test)  # Raw: the metric floors it at 0.
-    real, generated = (
-        -F.softplus(-_scores(net, halves.real_test)) / 2,
-        F.softplus(_scores(net, halves.fake_test)) / 2,
-    )
+        value = _jsd(net, halves.real_test, halves.fake_test)  # Raw: the metric floors it at 0.
+        real, generated = (
+            -F.softplus(-_scores(net, halves.real_test)) / 2,
+            F.softplus(_scores(net, halves.fake_test)) / 2,
+        )
     return HeldOut(value, math.log(2), real, generated, high=math.log(2))
 
 
@@ -237,15 +243,16 @@ def w1_held_out(
             progress or SilentProgress(),
             early_stopping=False,
         )
-    value = _w1(net, halves.real_test, halves.fake_test)  # Raw: the metric floors it at 0.
-    return HeldOut(value, 0.0, _scores(net, halves.real_test), _scores(net, halves.fake_test))
+        value = _w1(net, halves.real_test, halves.fake_test)  # Raw: the metric floors it at 0.
+        return HeldOut(value, 0.0, _scores(net, halves.real_test), _scores(net, halves.fake_test))
 
 
 @contextlib.contextmanager
 def _seeded(seed: int, device: torch.device) -> Iterator[None]:
     """Seed torch's global generators for the estimator's initialisation and noise, and restore them
-    afterwards, so an estimate neither depends on nor disturbs the caller's random state."""
+    afterwards, so an estimate neither depends on nor disturbs the caller's random state; train and
+    score in genbench.evaluation.deterministic's context (threads, deterministic kernels)."""
     devices = [device] if device.type == "cuda" else []
-    with torch.random.fork_rng(devices=devices):
+    with torch.random.fork_rng(devices=devices), deterministic():
         torch.manual_seed(seed)
         yield

@@ -9,6 +9,7 @@ protocol (``raw_value``), so a 0 can be told from a clamped negative one."""
 from __future__ import annotations
 
 from genbench.core.metrics import METRICS, Metric
+from genbench.evaluation import deterministic
 from genbench.evaluation.bootstrap import difference_interval
 from genbench.evaluation.computation import Computed, Request, resolve
 from genbench.evaluation.divergence import HeldOut, make_halves
@@ -30,6 +31,8 @@ def estimates(metrics: list[Metric], request: Request) -> dict[str, Computed]:
         "estimator": settings.protocol(),
         "images_per_half": len(halves.real_train),
         "units": _units(),
+        # How the estimator was trained: the same images give the same bits in any process.
+        "deterministic": {**deterministic.protocol(setup.device), "input_layout": "contiguous (NCHW)"},
     }
     computed = {}
     for metric in metrics:

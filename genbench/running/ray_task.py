@@ -22,6 +22,7 @@ from genbench.api import Hyperparameters
 from genbench.core.progress import MIN_BAR, amount, progress_bars, rate
 from genbench.core.registry import PluginEntry
 from genbench.core.run_spec import RunSpec
+from genbench.evaluation.deterministic import configure_cublas
 from genbench.results.records import RunFolder
 from genbench.running.executor import run_or_reuse
 from genbench.running.interrupts import StopRequests
@@ -54,6 +55,7 @@ def run_task(
     copies of the driver's, with its settings (an MLflow tracking URI); they write from this worker."""
     import ray  # Only inside a Ray worker.
 
+    configure_cublas()  # A worker is a process of its own, started without the driver's environment.
     node = platform.node()
     for path, what in ((settings.out, "--out folder"), (data.classifier.path, "cache (GENBENCH_CACHE_DIR)")):
         if not path.exists():
