@@ -110,13 +110,18 @@ def _peak_mb(device: torch.device) -> float:
 
 def compare(loops: dict[str, Any], steps: int, rounds: int, device: torch.device) -> dict[str, Timing]:
     """Each loop's steps/s, measured in ``rounds`` interleaved rounds of ``steps / rounds`` steps, so
-    that load from other processes falls on all of them alike. (b)'s closing held-out estimates (one
-    per round) are timed apart and taken out: what is left is the loop's training."""
+    that load from other processes falls on all of them alike (an even number of rounds balances
+    the seat after the first loop). (b)'s closing held-out estimates (one per round) are timed
+    apart and taken out: what is left is the loop's training."""
     chunk = max(1, steps // rounds)
     seconds, walls = dict.fromkeys(loops, 0.0), dict.fromkeys(loops, 0.0)
     peaks = dict.fromkeys(loops, 0.0)
-    for _ in range(rounds):
-        for name, loop in loops.items():
+    first, *rest = loops
+    for round_ in range(rounds):
+        # The loop right after (a) runs slower (dcgan: b/c 0.945 in the order a, b, c and 1.032 in
+        # a, c, b, on 2026-12-07): every other round the others swap places, so both take that seat.
+        for name in [first, *(rest if round_ % 2 == 0 else rest[::-1])]:
+            loop = loops[name]
             _sync(device)
             _reset_peak(device)
             started, wall = clock(device), time.perf_counter()
