@@ -142,7 +142,7 @@ def test_registered_objects_are_validated_and_the_bad_ones_broken() -> None:
     ],
 )
 def test_a_plugin_states_the_api_versions_it_accepts(required: str, error: str | None) -> None:
-    assert genbench.API_VERSION == "1.2"
+    assert genbench.API_VERSION == "1.3"
     plugin = plugin_module("versioned", register_models=hookimpl(lambda: [fakes.PixelGaussian]))
     plugin.GENBENCH_API = required
     registry = Registry.discover([plugin], autoload=False)

@@ -108,7 +108,9 @@ class LocalExecutor:
 
     def _pack_size(self, context: RunContext, group: list[RunJob]) -> int:
         """How many of one model's seeds train together; said when fewer than asked, and why."""
-        size, reason = pack_size(self.pack, context.device, group[0], len(group))
+        device = context.device
+        free = torch.cuda.mem_get_info(device)[0] if device.type == "cuda" else None
+        size, reason = pack_size(self.pack, device, group[0], len(group), free)
         if reason is not None:
             context.announce(f"{group[0].spec.dataset}/{group[0].spec.model}: --pack {self.pack}: {reason}")
         return size

@@ -45,18 +45,25 @@ ACTIVATION_ALLOWANCE = 512 * 2**20
 FREE_MEMORY_SHARE = 0.8  # Of the device's free memory, what auto may plan to use.
 
 
-def pack_size(option: str, device: torch.device, job: RunJob, seeds: int) -> tuple[int, str | None]:
-    """How many of a model's ``seeds`` runs train together, and why fewer than asked (or None)."""
+def pack_size(
+    option: str, device: torch.device, job: RunJob, seeds: int, free_bytes: int | None = None
+) -> tuple[int, str | None]:
+    """How many of a model's ``seeds`` runs train together, and why fewer than asked (or None).
+    ``free_bytes``: the device's free memory, which bounds ``auto`` on CUDA (None: not known here, as
+    for a Ray cluster's GPUs seen from the driver)."""
     model_cls: type[Model] = job.model_entry.cls
-    if option == PACK_AUTO:
-        if device.type != "cuda" or seeds == 1:
-            return 1, None
-        fits = max(1, int(FREE_MEMORY_SHARE * torch.cuda.mem_get_info(device)[0] // run_bytes(job)))
-        asked = min(seeds, fits)
-        reason = None if asked == seeds else f"the device's free memory holds about {fits} of its runs"
-    else:
+    reason = None
+    if option != PACK_AUTO:
         asked = min(int(option), seeds)
-        reason = None
+    elif device.type != "cuda":
+        asked = 1
+    elif free_bytes is None:
+        asked = seeds
+    else:
+        fits = max(1, int(FREE_MEMORY_SHARE * free_bytes // run_bytes(job)))
+        asked = min(seeds, fits)
+        if asked < seeds:
+            reason = f"the device's free memory holds about {fits} of its runs at once"
     if asked > 1 and not model_cls.packable:
         return 1, f"model '{job.model_entry.name}' does not declare packable: its seeds train one by one"
     return asked, reason
