@@ -144,14 +144,14 @@ class _MemberBar:
 
 
 @dataclass
-class _Member:
-    """One run of a pack: its stages, its own generators' state and, on CUDA, its stream."""
+class Member:
+    """One run of a pack (any generator of stages: a run, or a bare training loop in benchmarks/): its
+    own generators' state and, on CUDA, its stream."""
 
-    run: SingleRun
-    stages: Generator[Stage, None, RunRecord]
+    stages: Generator[Stage, None, Any]
     stream: Any = None  # torch.cuda.Stream on CUDA.
     rng: dict[str, Any] | None = None  # None until its first step: the run seeds them itself.
-    record: RunRecord | None = None
+    result: Any = None  # What the stages returned.
     stage: Stage | None = None
     finished: bool = False
 
@@ -163,7 +163,7 @@ class _Member:
             with self._on_stream():
                 self.stage = next(self.stages)
         except StopIteration as end:
-            self.record, self.finished = end.value, True
+            self.result, self.finished = end.value, True
         except BaseException:
             self.finished = True  # Its stages raised: they are over.
             raise
@@ -172,6 +172,22 @@ class _Member:
 
     def _on_stream(self) -> contextlib.AbstractContextManager[Any]:
         return torch.cuda.stream(self.stream) if self.stream is not None else contextlib.nullcontext()
+
+
+def step_in_turn(members: list[Member]) -> None:
+    """Advance each member in turn until every one has trained (or ended: failed, diverged, nothing
+    left to train)."""
+    training = list(members)
+    while training:
+        for member in list(training):
+            member.advance()
+            if member.finished or member.stage == TRAINED:
+                training.remove(member)
+
+
+def member_stream(device: torch.device) -> Any:
+    """A stream of its own for a pack's member on CUDA; None elsewhere."""
+    return torch.cuda.Stream(device) if device.type == "cuda" else None
 
 
 def run_pack(context: RunContext, jobs: list[RunJob], contain: Contain) -> dict[str, RunRecord | None]:
@@ -207,12 +223,7 @@ def _train_and_score(
     members = _members(context, jobs, contain)
     try:
         # Step every run in turn until each has trained or ended (failed, diverged, nothing to train).
-        training = list(members)
-        while training:
-            for member in list(training):
-                member.advance()
-                if member.finished or member.stage == TRAINED:
-                    training.remove(member)
+        step_in_turn(members)
 
         # Sample, evaluate and record each run in turn, as alone.
         for member in members:
@@ -229,20 +240,18 @@ def _train_and_score(
         for member in members:  # Any other way out: the runs that did not end keep their checkpoints.
             if not member.finished:
                 member.stages.close()
-    return {member.run.spec.run_id: member.record for member in members}
+    return {job.run_id: member.result for job, member in zip(jobs, members, strict=True)}
 
 
-def _members(context: RunContext, jobs: list[RunJob], contain: Contain) -> list[_Member]:
+def _members(context: RunContext, jobs: list[RunJob], contain: Contain) -> list[Member]:
     label = pack_label(jobs)
     progress = PackProgress(context.progress, label)
     pack = {"size": len(jobs), "seeds": [job.spec.seed for job in jobs]}
-    cuda = context.device.type == "cuda"
     members = []
     for index, job in enumerate(jobs):
         run = SingleRun(job, context)
         run.train_progress = progress.member(index)
         run.pack = pack
-        stream = torch.cuda.Stream(context.device) if cuda else None
-        members.append(_Member(run, contain(context, run), stream))
+        members.append(Member(contain(context, run), member_stream(context.device)))
     context.announce(f"{label}: training together, each as alone (a pack of {len(jobs)})")
     return members

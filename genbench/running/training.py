@@ -202,7 +202,8 @@ class _Loop:
             progress.update(
                 state.images_seen / 1000, state.steps, state.last_logs if not self.pending else None
             )
-            yield STEPPED
+            with self.timer.paused():  # In a pack, the other seeds' turns are not this run's seconds.
+                yield STEPPED
         self._close(stopped_by)
         progress.update(state.images_seen / 1000, state.steps, state.last_logs)
 
