@@ -25,14 +25,14 @@ from torch import nn
 
 from genbench.errors import UserError, one_line
 
-API_VERSION = "1.2"
+API_VERSION = "1.3"
 """The version of this plugin API. A plugin module may require a range with ``GENBENCH_API = ">=1,<2"``;
 a minor version adds to the API, a major version changes or removes something. 1.1 added ``Bounds``,
 the fast-path attributes of ``Model`` (``bf16_safe``, ``channels_last``, ``capturable``, ``step_period``),
 ``genbench.blocks.optimizers`` and the tracker API (``genbench.tracking``, ``register_trackers``);
 1.2 added sampling options (``SamplingOptions``, ``Model.sampling``, ``Model.nfe``), ``adam`` and
 ``rmsprop`` in ``genbench.blocks``, ``LatentModel.prior_latents`` and ``genbench.testing``'s
-``hparams=`` and ``sampling=``."""
+``hparams=`` and ``sampling=``; 1.3 added ``Model.packable`` and ``genbench.testing.check_packing``."""
 
 SplitName = Literal["train", "test"]
 
@@ -218,6 +218,8 @@ class Model(nn.Module, ABC):
     # and on a CPU with bf16 hardware in a bf16 run.
     capturable: ClassVar[bool] = False  # ``train_step`` may be captured in a CUDA graph (no host syncs,
     # no data-dependent Python control flow, tensors created on the inputs' device); see step_period.
+    packable: ClassVar[bool] = False  # Seeds may train in a pack (``--pack``): every training state is
+    # in the instance, so seeds stepped in turn in one process train exactly as alone (check_packing).
 
     Sampling: ClassVar[type[SamplingOptions]] = SamplingOptions
     """The model's sampling options (a :class:`SamplingOptions` dataclass); none by default."""

@@ -43,6 +43,7 @@ class PixelGaussian(Model):
     """A per-pixel Gaussian fitted by gradient descent: learns, fast, deterministic."""
 
     name = "pixel-gaussian"
+    packable = True  # All its state is in the instance.
 
     @dataclass
     class Hparams(Hyperparameters):

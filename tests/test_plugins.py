@@ -135,14 +135,14 @@ def test_registered_objects_are_validated_and_the_bad_ones_broken() -> None:
         ("~=1.0", None),
         (
             ">=2",
-            "it needs genbench plugin API >=2, and this genbench offers API 1.2: install a release of "
-            "the plugin made for API 1.2, or a genbench that offers >=2",
+            "it needs genbench plugin API >=2, and this genbench offers API 1.3: install a release of "
+            "the plugin made for API 1.3, or a genbench that offers >=2",
         ),
         ("version one", "GENBENCH_API = 'version one' is not a version range such as '>=1,<2'"),
     ],
 )
 def test_a_plugin_states_the_api_versions_it_accepts(required: str, error: str | None) -> None:
-    assert genbench.API_VERSION == "1.2"
+    assert genbench.API_VERSION == "1.3"
     plugin = plugin_module("versioned", register_models=hookimpl(lambda: [fakes.PixelGaussian]))
     plugin.GENBENCH_API = required
     registry = Registry.discover([plugin], autoload=False)

@@ -94,6 +94,8 @@ class RunRecord:
     # none) and its network evaluations per sample (NFE) under them (genbench.api.Model.nfe).
     sampling: dict[str, Any] | None = None
     nfe: int | None = None
+    # The pack of seeds it trained in (``--pack``): its size and seeds; None: it trained alone.
+    pack: dict[str, Any] | None = None
     schema_version: int = SCHEMA_VERSION
 
     @property
@@ -190,6 +192,7 @@ _TYPES: dict[str, tuple[type, ...]] = {
     "evaluation": (dict,),
     "sampling": (dict,),
     "nfe": (int,),
+    "pack": (dict,),
     "schema_version": (int,),
 }
 

@@ -64,6 +64,7 @@ class EvaluationSetup:
         if key not in self.prepared:
             self.prepared[key] = build()
         return self.prepared[key]
+
     intervals: IntervalSettings = field(default_factory=IntervalSettings)  # Each metric's, over the samples.
 
     @cached_property

@@ -23,6 +23,7 @@ from genbench.core.run_spec import (
 )
 from genbench.errors import UserError
 from genbench.options.declaration import (
+    auto_or_count,
     count,
     declared,
     existing_file,
@@ -82,6 +83,7 @@ MAX_N_EVAL = 10**5
 MAX_DIVERGENCE_STEPS = 10**6
 EXECUTORS = ("local", "ray")  # Who does the runs: this process, one after another, or a Ray cluster.
 MAX_RESOURCES_PER_RUN = 1024  # GPUs or CPUs one run may ask Ray for.
+MAX_PACK = 64  # Seeds of one model trained together in one process (--pack).
 
 
 def _a_tenth_of_the_budget(values: Mapping[str, Any]) -> float:
@@ -192,6 +194,16 @@ class RunOptions:
         resolved_as="precision",  # What auto resolved to for the run's model and device.
         panel="Hardware",
         metavar="auto|fp32|bf16",
+    )
+    pack: str = option(
+        "auto",
+        help="Seeds of a model trained together in one process, each as alone: auto (on CUDA every seed "
+        "of a model, as many as its free memory holds; on a CPU one at a time) or a number",
+        suite="auto or a number of seeds, as a string",
+        check=auto_or_count(MAX_PACK),
+        affects_results=False,  # Each seed trains exactly as alone: the same run folder, the same numbers.
+        panel="Hardware",
+        metavar="auto|K",
     )
     out: Path = option(
         Path("results"),

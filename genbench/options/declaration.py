@@ -164,6 +164,20 @@ def one_of(*choices: str) -> Check:
     return check
 
 
+def auto_or_count(high: int) -> Check:
+    """``auto`` or a whole number from 1 to ``high``, as text (the option's value keeps the text)."""
+    at_most = Bounds(low=1, high=high)
+
+    def check(flag: str, value: str) -> None:
+        if value == "auto":
+            return
+        if not value.isdigit():
+            raise UserError(f"{flag} must be auto or a whole number from 1 to {high}, got '{value}'")
+        at_most.check(flag, int(value))
+
+    return check
+
+
 def names(
     known: tuple[str, ...] | None = None, what: str = "value", high: int | None = None, empty: bool = False
 ) -> Check:

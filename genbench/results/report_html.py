@@ -91,16 +91,20 @@ def render_page(datasets: list[DatasetReport], out: Path, generated: str) -> str
     counts = f"{_count(len(runs), 'run')} of {_count(len(models), 'model')}"
     counts += f" on {_count(len(datasets), 'dataset')}"
     style, script = (asset(name) for name in ASSETS)
-    return environment().get_template(PAGE_TEMPLATE).render(
-        datasets=[dataset_view(dataset) for dataset in datasets],
-        sections=SECTIONS,
-        out=str(out),
-        generated=generated,
-        version=version,
-        counts=counts,
-        policy=POLICY,
-        style=style,
-        script=script,
+    return (
+        environment()
+        .get_template(PAGE_TEMPLATE)
+        .render(
+            datasets=[dataset_view(dataset) for dataset in datasets],
+            sections=SECTIONS,
+            out=str(out),
+            generated=generated,
+            version=version,
+            counts=counts,
+            policy=POLICY,
+            style=style,
+            script=script,
+        )
     )
 
 

@@ -185,10 +185,7 @@ def run_table(dataset: DatasetReport) -> tuple[list[Header], list[TableRow]]:
     figures = column_order([c for c in value_columns(frame) if frame[c].notna().any()])
     columns = [*TABLE_RUN_COLUMNS, *varying, *figures]
     numeric = {c: frame[c].dtype.kind in "iuf" for c in columns}
-    headers = [
-        Header(c, numeric[c], _better(c) if is_metric_column(c) else "")
-        for c in columns
-    ]
+    headers = [Header(c, numeric[c], _better(c) if is_metric_column(c) else "") for c in columns]
     labels = dataset.labels()
     runs = {run.run_id: run for run in dataset.runs}
     rows = []

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import gc
 import traceback
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from contextlib import contextmanager
 from typing import Protocol
 
@@ -28,8 +28,10 @@ from genbench.options.config import RunOptions
 from genbench.results.records import RunFolder
 from genbench.running.device import resolve_device
 from genbench.running.jobs import OnRecord, RunContext, RunJob
+from genbench.running.packing import pack_label, pack_size, packs, run_pack
 from genbench.running.plan import planned
 from genbench.running.single_run import SingleRun
+from genbench.running.stages import Stage, drive
 from genbench.running.sweep_clock import SweepClock
 
 
@@ -51,10 +53,12 @@ class Executor(Protocol):
 
 
 class LocalExecutor:
-    """Today's loop: the runs one after another in this process, on its device."""
+    """Today's loop: the runs one after another in this process, on its device; the seeds of a model
+    in packs (``--pack``, genbench.running.packing), each pack's runs stepped in turn."""
 
     def __init__(self, options: RunOptions) -> None:
         self.device = resolve_device(options.device)
+        self.pack = options.pack
 
     def local_device(self) -> torch.device:
         """This process's device, for preparation and runs alike."""
@@ -70,26 +74,46 @@ class LocalExecutor:
         return self.device
 
     def run(self, context: RunContext, jobs: list[RunJob], on_record: OnRecord) -> list[RunRecord]:
-        """Each job in turn; runs another process holds are done last, after waiting for it (it has
-        usually finished them by then)."""
+        """Each pack in turn (most of one run); runs another process holds are done last, alone, after
+        waiting for it (it has usually finished them by then)."""
         restart = context.restart
-        trains = [planned(job.folder, restart).action != "reuse" for job in jobs]
-        clock = SweepClock(len(jobs), sum(trains))
+        trains = {job.run_id: planned(job.folder, restart).action != "reuse" for job in jobs}
+        clock = SweepClock(len(jobs), sum(trains.values()))
+        position = {job.run_id: index for index, job in enumerate(jobs, 1)}
         records, waiting = [], []
-        for index, (job, training) in enumerate(zip(jobs, trains, strict=True), 1):
-            record = run_or_reuse(clock.context(context, index, job.run_id, training), job, wait=False)
-            clock.done(trained=training and record is not None)
-            if record is None:
-                waiting.append((index, job))
+        for pack in packs(jobs, lambda group: self._pack_size(context, group)):
+            first, last = position[pack[0].run_id], position[pack[-1].run_id]
+            training = [trains[job.run_id] for job in pack]
+            if len(pack) == 1:
+                run_context = clock.context(context, first, pack[0].run_id, training[0])
+                got = {pack[0].run_id: run_or_reuse(run_context, pack[0], wait=False)}
             else:
-                on_record(record)
-                records.append(record)
+                run_context = clock.pack_context(context, first, last, pack_label(pack), any(training))
+                got = run_pack(run_context, pack, contained_stages)
+            trained = sum(t and got[job.run_id] is not None for job, t in zip(pack, training, strict=True))
+            clock.done(trained=trained > 0, runs=max(trained, 1))
+            for job in pack:
+                record = got[job.run_id]
+                if record is None:
+                    waiting.append((position[job.run_id], job))
+                else:
+                    on_record(record)
+                    records.append(record)
         for index, job in waiting:
             record = run_or_reuse(clock.context(context, index, job.run_id, trains=False), job, wait=True)
             assert record is not None  # Waiting always ends with a record.
             on_record(record)
             records.append(record)
         return records
+
+    def _pack_size(self, context: RunContext, group: list[RunJob]) -> int:
+        """How many of one model's seeds train together; said when fewer than asked, and why."""
+        device = context.device
+        free = torch.cuda.mem_get_info(device)[0] if device.type == "cuda" else None
+        size, reason = pack_size(self.pack, device, group[0], len(group), free)
+        if reason is not None:
+            context.announce(f"{group[0].spec.dataset}/{group[0].spec.model}: --pack {self.pack}: {reason}")
+        return size
 
 
 def run_or_reuse(context: RunContext, job: RunJob, wait: bool) -> RunRecord | None:
@@ -130,9 +154,15 @@ def reuse(context: RunContext, folder: RunFolder) -> RunRecord | None:
 
 def contained(context: RunContext, job: SingleRun) -> RunRecord:
     """Do the run; a failure or divergence is recorded and reported, and the sweep goes on."""
+    return drive(contained_stages(context, job))
+
+
+def contained_stages(context: RunContext, job: SingleRun) -> Generator[Stage, None, RunRecord]:
+    """:func:`contained`, pausing where the run does (genbench.running.stages): a pack of seeds
+    contains each of its runs' failures as a run alone does."""
     run_name = job.folder.run_id
     try:
-        record = job.execute()
+        record = yield from job.stages()
     except Interrupted as error:
         error.saved = True  # Stopped inside a run: its resume checkpoints are on disk.
         job.trackers.stop("interrupted", job.reached_kimg, str(error))

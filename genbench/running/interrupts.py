@@ -24,7 +24,7 @@ class StopRequests:
 
     def __init__(self) -> None:
         self.signal: int | None = None
-        self._deferred = False
+        self._deferred = 0  # How many blocks defer: the runs of a pack train at once.
 
     @property
     def exit_code(self) -> int:
@@ -50,16 +50,17 @@ class StopRequests:
 
     @contextmanager
     def deferred(self) -> Iterator[None]:
-        """Inside the block a signal only sets the flag (the training loop checkpoints and raises)."""
-        self._deferred = True
+        """Inside the block a signal only sets the flag (the training loop checkpoints and raises).
+        Blocks may overlap (each run of a pack trains in one): a signal is deferred while any is open."""
+        self._deferred += 1
         try:
             yield
         finally:
-            self._deferred = False
+            self._deferred -= 1
 
     def _handle(self, signum: int, frame: FrameType | None) -> None:
         first = self.signal is None
         self.signal = self.signal or signum
-        if self._deferred and first:
+        if self._deferred > 0 and first:
             return
         raise Interrupted(f"stopped by {signal.Signals(signum).name}")

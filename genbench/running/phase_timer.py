@@ -44,3 +44,13 @@ class PhaseTimer:
             spent = time.monotonic() - started
             self.aside += spent
             self.side[phase] = self.side.get(phase, 0.0) + spent
+
+    @contextlib.contextmanager
+    def paused(self) -> Iterator[None]:
+        """A block that is not this run's time at all (in a pack, the other seeds' turns): counted
+        neither as optimisation nor as any phase."""
+        started = time.monotonic()
+        try:
+            yield
+        finally:
+            self.aside += time.monotonic() - started

@@ -111,9 +111,7 @@ class DatasetPreparation:
     def _prepare_unlocked(self, entry: PluginEntry, train: Split, test: Split) -> LoadedData:
         options, shape = self.options, entry.cls.shape
         assert options.cache_dir is not None
-        self.announce(
-            f"{entry.name}: {len(train)} train / {len(test)} test images; reference classifier…"
-        )
+        self.announce(f"{entry.name}: {len(train)} train / {len(test)} test images; reference classifier…")
         started = time.perf_counter()
         classifier = cached_classifier(
             entry.name,

@@ -27,6 +27,7 @@ from genbench.errors import Interrupted, UserError, one_line
 from genbench.options.config import RunOptions
 from genbench.running.device import resolve_device
 from genbench.running.jobs import LoadedData, OnRecord, RunContext, RunJob
+from genbench.running.packing import pack_size, packs
 from genbench.running.ray_output import ClusterWatch, log_path, ray_output_aside
 from genbench.running.ray_task import Reporter, RunLines, TaskSettings, run_task
 from genbench.running.single_run import SingleRun
@@ -112,12 +113,14 @@ class RayExecutor:
         shared: dict[str, Any] = {}  # Dataset -> its prepared data in the object store, put once.
         settings = TaskSettings(options.out, options.restart, max(1, int(options.cpus_per_run or 1)))
         pending = {}
-        for job in jobs:
-            if job.data.entry.name not in shared:
-                shared[job.data.entry.name] = ray.put(_portable(job.data))
-            fields = (job.model_entry, job.hparams, job.spec, settings, reporter, context.trackers)
-            ref = task.remote(shared[job.data.entry.name], *fields)
-            pending[ref] = job
+        for pack in packs(jobs, lambda group: self._pack_size(context, group)):
+            data = pack[0].data
+            if data.entry.name not in shared:
+                shared[data.entry.name] = ray.put(_portable(data))
+            specs = [job.spec for job in pack]
+            fields = (pack[0].model_entry, pack[0].hparams, specs, settings, reporter, context.trackers)
+            ref = task.remote(shared[data.entry.name], *fields)
+            pending[ref] = pack
         lines = RunLines(context.progress.console) if isinstance(context.progress, RichProgress) else None
         records = []
         try:
@@ -128,11 +131,11 @@ class RayExecutor:
                     done = self._wait(list(pending), 1, POLL_SECONDS)
                     self._show(reporter, context, lines)
                     for ref in done:
-                        job = pending.pop(ref)
-                        reporter.done.remote(job.run_id)  # Its line goes, even if its worker died.
-                        record = self._record(ref, job, context)
-                        on_record(record)
-                        records.append(record)
+                        pack = pending.pop(ref)
+                        reporter.done.remote(pack[0].run_id)  # Its line goes, even if its worker died.
+                        for record in self._records(ref, pack, context):
+                            on_record(record)
+                            records.append(record)
         except BaseException:  # Ctrl-C (Interrupted) or a failure of the sweep itself: stop the rest.
             self._cancel(list(pending))
             raise
@@ -160,27 +163,40 @@ class RayExecutor:
         if lines is not None:
             lines.show(running)
 
-    def _record(self, ref: Any, job: RunJob, context: RunContext) -> RunRecord:
-        """A finished task's record; a task that could not run gets a failed record written here."""
+    def _pack_size(self, context: RunContext, group: list[RunJob]) -> int:
+        """How many of one model's seeds one task trains together (``--pack``); the driver cannot see
+        the workers' free memory, so ``auto`` on CUDA packs them all."""
+        size, reason = pack_size(self.options.pack, self.run_device(), group[0], len(group))
+        if reason is not None:
+            context.announce(
+                f"{group[0].spec.dataset}/{group[0].spec.model}: --pack {self.options.pack}: {reason}"
+            )
+        return size
+
+    def _records(self, ref: Any, pack: list[RunJob], context: RunContext) -> list[RunRecord]:
+        """A finished task's records, one per run of its pack; a task that could not run gets failed
+        records written here."""
         exceptions = self.ray.exceptions
         try:
-            outcome, value = self.ray.get(ref)
+            outcomes = self.ray.get(ref)
         except exceptions.RayTaskError as error:  # Not a model's failure (those are records): the sweep's.
             if isinstance(error.cause, UserError):  # A full disk, say.
                 raise error.cause from None
             raise
         except exceptions.RayError as error:  # Its worker died more than --max-retries times.
-            outcome = "lost"
-            value = (
+            why = (
                 f"its Ray worker died {self.options.max_retries + 1} times "
                 f"({type(error).__name__}); run the command again to resume it from its checkpoint"
             )
-        if outcome == "record":
-            return value
-        record = SingleRun(job, context).failure_record("failed", value)
-        job.folder.write_metrics(record)
-        context.announce(f"{job.run_id}: FAILED: {value}")
-        return record
+            outcomes = [("lost", why)] * len(pack)
+        records = []
+        for job, (outcome, value) in zip(pack, outcomes, strict=True):
+            if outcome != "record":
+                value = SingleRun(job, context).failure_record("failed", value)
+                job.folder.write_metrics(value)
+                context.announce(f"{job.run_id}: FAILED: {value.error}")
+            records.append(value)
+        return records
 
     def _cancel(self, refs: list[Any]) -> None:
         """Cancel runs: a running one gets a KeyboardInterrupt (SIGINT), saves its checkpoint and stops."""

@@ -1,4 +1,5 @@
-"""What runs inside a Ray worker (one run), and how its progress reaches the driver.
+"""What runs inside a Ray worker (one run, or one pack of a model's seeds), and how its progress
+reaches the driver.
 
 A task does the same with its job as the local executor (genbench.running.executor.run_or_reuse), on
 the device Ray gave it. It reports progress and messages to a :class:`Reporter` actor that the driver
@@ -24,9 +25,10 @@ from genbench.core.registry import PluginEntry
 from genbench.core.run_spec import RunSpec
 from genbench.evaluation.deterministic import configure_cublas
 from genbench.results.records import RunFolder
-from genbench.running.executor import run_or_reuse
+from genbench.running.executor import contained_stages, run_or_reuse
 from genbench.running.interrupts import StopRequests
 from genbench.running.jobs import LoadedData, RunContext, RunJob
+from genbench.running.packing import run_pack
 from genbench.tracking import Tracker
 
 REPORT_SECONDS = 0.5  # A task sends at most this often; the driver polls as often.
@@ -45,38 +47,43 @@ def run_task(
     data: LoadedData,
     model_entry: PluginEntry,
     hparams: Hyperparameters,
-    spec: RunSpec,
+    specs: list[RunSpec],
     settings: TaskSettings,
     reporter: Any,
     trackers: tuple[Tracker, ...] = (),
-) -> tuple[str, Any]:
-    """One run in a Ray worker: ``("record", record)``, or ``("unreachable", why)`` when this node
-    cannot see the folders the driver wrote (the preparation is never redone here). ``trackers`` are
-    copies of the driver's, with its settings (an MLflow tracking URI); they write from this worker."""
+) -> list[tuple[str, Any]]:
+    """One run, or one pack of a model's seeds (genbench.running.packing), in a Ray worker: for each
+    spec ``("record", record)``, or ``("unreachable", why)`` when this node cannot see the folders the
+    driver wrote (the preparation is never redone here). ``trackers`` are copies of the driver's, with
+    its settings (an MLflow tracking URI); they write from this worker."""
     import ray  # Only inside a Ray worker.
 
     configure_cublas()  # A worker is a process of its own, started without the driver's environment.
     node = platform.node()
     for path, what in ((settings.out, "--out folder"), (data.classifier.path, "cache (GENBENCH_CACHE_DIR)")):
         if not path.exists():
-            return (
-                "unreachable",
+            why = (
                 f"node {node} cannot see {path}, the {what} the driver wrote: put the --out folder and "
-                "GENBENCH_CACHE_DIR on a filesystem every node shares",
+                "GENBENCH_CACHE_DIR on a filesystem every node shares"
             )
+            return [("unreachable", why) for _ in specs]
     # Ray sets CUDA_VISIBLE_DEVICES to the GPU(s) it gave this task: cuda:0 is this run's GPU.
     device = torch.device("cuda" if ray.get_gpu_ids() else "cpu")
     if device.type == "cpu":
         torch.set_num_threads(settings.threads)
     data = dataclasses.replace(data, setup=dataclasses.replace(data.setup, device=device))
-    label = f"{model_entry.name} {data.entry.name} seed{spec.seed} @{node}"
-    progress = ReporterProgress(reporter, spec.run_id, label)
+    seeds = ",".join(str(spec.seed) for spec in specs)
+    label = f"{model_entry.name} {data.entry.name} seed{'s ' if len(specs) > 1 else ''}{seeds} @{node}"
+    progress = ReporterProgress(reporter, specs[0].run_id, label)
     context = RunContext(device, progress, reporter.say.remote, StopRequests(), settings.restart, trackers)
-    job = RunJob(spec, data, model_entry, hparams, RunFolder(settings.out, spec.run_id))
+    jobs = [RunJob(spec, data, model_entry, hparams, RunFolder(settings.out, spec.run_id)) for spec in specs]
     with context.stop.installed():  # ray.cancel's KeyboardInterrupt arrives as SIGINT: checkpoint, stop.
-        record = run_or_reuse(context, job, wait=True)
+        records = run_pack(context, jobs, contained_stages) if len(jobs) > 1 else {}
+        for job in jobs:  # Alone, or held by another process when the pack began: waited for.
+            if records.get(job.run_id) is None:
+                records[job.run_id] = run_or_reuse(context, job, wait=True)
     ray.get(reporter.ping.remote())  # Calls of one caller run in order: every message is delivered.
-    return "record", record
+    return [("record", records[job.run_id]) for job in jobs]
 
 
 class Reporter:

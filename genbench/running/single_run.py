@@ -12,6 +12,7 @@ import os
 import platform
 import random
 import time
+from collections.abc import Generator
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,6 +38,7 @@ from genbench.core.layout import (
     TRAIN_LOG_FILE,
 )
 from genbench.core.metrics import format_count
+from genbench.core.progress import ProgressSink
 from genbench.core.record import RunRecord
 from genbench.core.run_spec import Environment, RunSpec, SpecError
 from genbench.evaluation.evaluate import Evaluation, cheap_fd, evaluate, generate_counted
@@ -49,9 +51,10 @@ from genbench.running.device import device_name
 from genbench.running.jobs import RunContext, RunJob
 from genbench.running.phase_timer import PICTURES_PHASE
 from genbench.running.resume import Unrestorable, load_resume, remove_resume, restore, save_resume
+from genbench.running.stages import TRAINED, Stage, drive
 from genbench.running.trackers import Trackers, tracked_run
 from genbench.running.train_state import TrainResult, TrainState
-from genbench.running.training import train
+from genbench.running.training import train_stepwise
 from genbench.tracking import TrackedRun
 
 GRID_IMAGES = 64
@@ -82,9 +85,16 @@ class SingleRun:
         # The bars' label: short, so that a terminal has room for the losses (messages give the id).
         self.bar_label = f"{job.data.entry.name}/{job.model_entry.name} seed {job.spec.seed}"
         self.trackers = Trackers(context.trackers, context.announce, self.folder.run_id)
+        # Training's bar: the run's own, or its share of a pack's (genbench.running.packing).
+        self.train_progress: ProgressSink = context.progress
+        self.pack: dict[str, Any] | None = None  # The pack it trains in: its size and seeds.
 
     def execute(self) -> RunRecord:
         """Train (or resume), sample, evaluate and record; returns the ``metrics.json`` record."""
+        return drive(self.stages())
+
+    def stages(self) -> Generator[Stage, None, RunRecord]:
+        """:meth:`execute`, pausing after each training step and once trained (genbench.running.stages)."""
         started = time.monotonic()
 
         # Seed everything and build the model; resume from the last good checkpoint, or record the spec
@@ -93,8 +103,9 @@ class SingleRun:
         self.trackers.start(self._tracked_run(state))
 
         # Train until the budget is spent; a signal checkpoints and stops.
-        result = self._train(model, batches, state)
+        result = yield from self._train(model, batches, state)
         atomic_torch_save(self.folder.file(CHECKPOINT_FILE), self._final_checkpoint(model, result))
+        yield TRAINED
 
         # Sample, save the pictures and curves, and evaluate.
         scored = self._score(model, state, result)
@@ -122,6 +133,7 @@ class SingleRun:
             device=device_name(self.context.device),
             node=platform.node(),  # Which machine trained it (a sweep may span a Ray cluster).
             protocol_summary=self.data.setup.summary(),
+            pack=self.pack,
         )
 
     def failure_record(self, status: str, error: str) -> RunRecord:
@@ -259,13 +271,19 @@ class SingleRun:
         model.sampling = self.model_entry.cls.resolve_sampling(**self.spec.evaluation.sampling)
         return model, DeviceBatches(self.data.train, device, seed=self.spec.seed)
 
-    def _train(self, model: Model, batches: DeviceBatches, state: TrainState) -> TrainResult:
-        progress, training = self.context.progress, self.spec.training
+    def _train(
+        self, model: Model, batches: DeviceBatches, state: TrainState
+    ) -> Generator[Stage, None, TrainResult]:
+        progress, training = self.train_progress, self.spec.training
         # A resumed run's bar starts where it was.
         progress.start(self.bar_label, training.budget.kimg, done=state.images_seen / 1000)
         try:
             with self.context.stop.deferred():
-                return train(model, batches, self.data.test, training, self, progress, state, self.trackers)
+                return (
+                    yield from train_stepwise(
+                        model, batches, self.data.test, training, self, progress, state, self.trackers
+                    )
+                )
         finally:
             progress.stop()
 

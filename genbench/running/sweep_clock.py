@@ -28,15 +28,29 @@ class SweepClock:
             self._started = self.clock()
             context.announce(f"{prefix} {run_id}: training{self.time_left()}")
 
+        return self._prefixed(context, prefix)
+
+    @staticmethod
+    def _prefixed(context: RunContext, prefix: str) -> RunContext:
         def announce(message: str) -> None:
             context.announce(f"{prefix} {message}")
 
         return dataclasses.replace(context, announce=announce, progress=Prefixed(context.progress, prefix))
 
-    def done(self, trained: bool) -> None:
-        """A run ended; if it trained, its seconds inform the time left."""
+    def pack_context(
+        self, context: RunContext, first: int, last: int, label: str, trains: bool
+    ) -> RunContext:
+        """:meth:`context` for the runs ``first`` to ``last``, trained together in a pack: ``[3-6/8]``."""
+        prefix = f"[{first}-{last}/{self.total}]"
+        if trains:
+            self._started = self.clock()
+            context.announce(f"{prefix} {label}: training{self.time_left()}")
+        return self._prefixed(context, prefix)
+
+    def done(self, trained: bool, runs: int = 1) -> None:
+        """A run (or a pack of ``runs`` runs) ended; if it trained, its seconds inform the time left."""
         if trained and self._started is not None:
-            self._seconds.append(self.clock() - self._started)
+            self._seconds += [(self.clock() - self._started) / runs] * runs
             self._started = None
 
     def time_left(self) -> str:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 from typing import Any, Protocol
 
 import torch
@@ -33,6 +33,7 @@ from genbench.running.phase_timer import (
 )
 from genbench.running.resume import checkpoint_payload, preserved_rng
 from genbench.running.sampling_cost import SamplingCost
+from genbench.running.stages import STEPPED, Stage, drive
 from genbench.running.trackers import Trackers
 from genbench.running.train_state import TrainResult, TrainState
 
@@ -127,12 +128,27 @@ def train(
     model and device allow it (genbench.running.fast_path). ``trackers`` (``--track``) see each log row,
     snapshot and checkpoint, like ``progress`` its updates; their calls are timed apart from training.
     """
+    return drive(train_stepwise(model, batches, test, spec, hooks, progress, state, trackers))
+
+
+def train_stepwise(
+    model: Model,
+    batches: DeviceBatches,
+    test: Split,
+    spec: TrainingSpec,
+    hooks: TrainingHooks,
+    progress: ProgressSink,
+    state: TrainState | None = None,
+    trackers: Trackers | None = None,
+) -> Generator[Stage, None, TrainResult]:
+    """:func:`train`, pausing after each step (a captured block of steps) so that a pack of seeds
+    (genbench.running.packing) steps its runs in turn; returns the same result."""
     state = state or TrainState()
     # Built even with nothing left to train: its stepper lays the model out for the device (channels-last)
     # as it was when an uninterrupted run went on to sample.
     loop = _Loop(model, batches, test, spec, hooks, state, trackers or Trackers())
     if state.stopped_by is None:
-        loop.run(progress)
+        yield from loop.run(progress)
     return TrainResult(
         state.steps, state.images_seen, state.seconds, state.stopped_by, state.last_logs, state.side_seconds
     )
@@ -166,8 +182,9 @@ class _Loop:
             expensive, spec.budget.kimg, spec.schedule.eval_every_kimg, hooks.announce
         )
 
-    def run(self, progress: ProgressSink) -> None:
-        """Step until the budget is spent, doing at fixed points of it what the schedule asks."""
+    def run(self, progress: ProgressSink) -> Generator[Stage, None, None]:
+        """Step until the budget is spent, doing at fixed points of it what the schedule asks; pauses
+        after each step."""
         state = self.state
         self.model.train()
         if not state.snapshots:
@@ -185,6 +202,8 @@ class _Loop:
             progress.update(
                 state.images_seen / 1000, state.steps, state.last_logs if not self.pending else None
             )
+            with self.timer.paused():  # In a pack, the other seeds' turns are not this run's seconds.
+                yield STEPPED
         self._close(stopped_by)
         progress.update(state.images_seen / 1000, state.steps, state.last_logs)
 

@@ -40,6 +40,7 @@ from genbench.testing.inputs import SHAPES
 from genbench.testing.metric_checks import CHECKS as METRIC_CHECKS
 from genbench.testing.metric_checks import CheckResult, MetricUnderTest, check_metric, run_metric_checks
 from genbench.testing.overrides import with_hparams
+from genbench.testing.pack_checks import check_packing
 from genbench.testing.sampling_checks import (
     check_encoding,
     check_estimates,
@@ -75,6 +76,7 @@ __all__ = [
     "check_latents",
     "check_metric",
     "check_model",
+    "check_packing",
     "check_resume",
     "check_sampling",
     "check_time_input",
@@ -98,6 +100,7 @@ MODEL_CHECKS: tuple[ModelCheck, ...] = (
     check_ema_sampling,
     check_time_input,
     check_guidance,
+    check_packing,
 )
 """Every model check, each called as ``check(model_cls, shape)``."""
 

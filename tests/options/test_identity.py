@@ -79,6 +79,7 @@ NOT_AFFECTING = {
     "gpus_per_run": 0.5,
     "cpus_per_run": 2.0,
     "max_retries": 0,
+    "pack": "4",
 }
 RAY_ONLY = ("ray_address", "gpus_per_run", "cpus_per_run")
 

@@ -127,6 +127,21 @@ def test_a_ray_sweep_writes_what_a_local_one_does(cluster: None, local_sweep: Pa
 
 
 @needs_ray
+def test_a_pack_is_one_ray_task_and_writes_what_each_seed_alone_does(
+    cluster: None, local_sweep: Path, pids: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "ray-packs"
+    result = _run(out, *SWEEP, "--executor", "ray", "--pack", "2")
+    assert result.exit_code == 0, result.output
+    local, remote = _records(local_sweep), _records(out)
+    assert sorted(remote) == sorted(local) and len(remote) == 4
+    for run_id, record in remote.items():
+        assert record["pack"] == {"size": 2, "seeds": [0, 1]}
+        assert record["metrics"] == local[run_id]["metrics"]  # Each seed exactly as alone.
+        assert record["final_logs"] == local[run_id]["final_logs"]
+
+
+@needs_ray
 def test_trackers_write_from_the_workers(
     cluster: None, local_sweep: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -331,7 +346,8 @@ def test_a_worker_that_cannot_see_the_drivers_folders_fails_its_run_in_one_line(
 
     settings = TaskSettings(out=tmp_path / "elsewhere", restart=False, threads=1)
     data = SimpleNamespace(classifier=SimpleNamespace(path=tmp_path / "cache" / "classifier.pt"))
-    outcome, why = run_task(data, None, None, None, settings, None)  # type: ignore[arg-type]
+    spec = SimpleNamespace(run_id="run", seed=0)
+    ((outcome, why),) = run_task(data, None, None, [spec], settings, None)  # type: ignore[arg-type, list-item]
     assert outcome == "unreachable"
     assert why.endswith(
         f"cannot see {tmp_path / 'elsewhere'}, the --out folder the driver wrote: put the --out folder "

@@ -107,6 +107,7 @@ class ACGAN(LatentModel):
     bf16_safe = True
     channels_last = True
     capturable = True
+    packable = True
 
     @dataclass
     class Hparams(Hyperparameters):

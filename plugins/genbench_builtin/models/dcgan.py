@@ -117,6 +117,7 @@ class DCGAN(LatentModel):
     bf16_safe = True
     channels_last = True
     capturable = True
+    packable = True
 
     @dataclass
     class Hparams(Hyperparameters):

@@ -82,6 +82,7 @@ class DenoisingModel(Model):
     bf16_safe = False
     channels_last = False
     capturable = False
+    packable = True  # Every training state (the EMA's too) is in the instance: seeds may share a process.
 
     def __init__(self, shape: DataShape, hparams: DenoisingHparams) -> None:
         super().__init__(shape, hparams)

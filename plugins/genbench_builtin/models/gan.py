@@ -72,6 +72,7 @@ class BCEGAN(LatentModel):
     # included, in a CUDA graph.
     bf16_safe = True
     capturable = True
+    packable = True
     hparams: BCEGANHparams
     generator: nn.Module
     discriminator: nn.Module

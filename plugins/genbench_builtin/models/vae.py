@@ -62,6 +62,7 @@ class VAE(LatentModel):
     # across runs, would come from logits with bf16's 8-bit mantissa.
     channels_last = True
     capturable = True
+    packable = True
 
     @dataclass
     class Hparams(Hyperparameters):

@@ -66,6 +66,7 @@ class WassersteinGAN(LatentModel):
     # and the penalty's gradient norm are small differences that bf16's 8-bit mantissa would blur.
     channels_last = True
     capturable = True
+    packable = True
 
     def __init__(self, shape: DataShape, hparams: Hyperparameters) -> None:
         super().__init__(shape, hparams)  # n_critic >= 1: its Hparams' __post_init__ (hparam_rules).
