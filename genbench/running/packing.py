@@ -31,7 +31,7 @@ from genbench.errors import Interrupted
 from genbench.running.jobs import RunContext, RunJob
 from genbench.running.resume import restore_rng_state, rng_state
 from genbench.running.single_run import SingleRun
-from genbench.running.stages import STEPPED, TRAINED, Stage
+from genbench.running.stages import STEPPED, TRAINED, Stage, drive
 
 # How the executor runs one run's stages, containing its failures (genbench.running.executor).
 Contain = Callable[[RunContext, SingleRun], Generator[Stage, None, RunRecord]]
@@ -218,8 +218,8 @@ def _train_and_score(
     context: RunContext, jobs: list[RunJob], contain: Contain
 ) -> dict[str, RunRecord | None]:
     """Step the runs in turn until each has trained (or failed), then score each in turn."""
-    if not jobs:
-        return {}
+    if len(jobs) < 2:  # The others were finished already: what is left trains alone.
+        return {job.run_id: drive(contain(context, SingleRun(job, context))) for job in jobs}
     members = _members(context, jobs, contain)
     try:
         # Step every run in turn until each has trained or ended (failed, diverged, nothing to train).

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -89,6 +90,21 @@ def test_the_seeds_differ_within_a_pack(packed_and_alone: tuple[Path, Path]) -> 
     """Each seed keeps its own weights and noise: four different models, not one copied."""
     values = {r["metrics"]["fd_clf_200"] for r in _records(packed_and_alone[0]).values()}
     assert len(values) == 4
+
+
+def test_a_seed_left_to_train_beside_finished_ones_trains_alone(
+    packed_and_alone: tuple[Path, Path], tmp_path_factory: pytest.TempPathFactory, tmp_path: Path
+) -> None:
+    """Seeds 0-3 are reused; seed 4, all that is left of the pack, trains as a run alone."""
+    packed = shutil.copytree(packed_and_alone[0], tmp_path / "results")
+    env = {"GENBENCH_NO_DOWNLOAD": "1", "GENBENCH_CACHE_DIR": str(session_cache(tmp_path_factory))}
+    command = [*TINY, "--seeds", f"{SEEDS},4", "--pack", "5", "--out", str(packed)]
+    result = runner.invoke(app, command, env={**env, "GENBENCH_DISABLE_PLUGIN_AUTOLOAD": None})
+    assert result.exit_code == 0, result.output
+    assert result.stderr.count("already finished, reusing its record") == 4
+    assert "training together" not in result.stderr
+    records = [r for r in _records(packed).values() if r["seed"] == 4]
+    assert len(records) == 1 and records[0]["status"] == "finished" and records[0]["pack"] is None
 
 
 # Resume: a pack killed (SIGKILL) or stopped (SIGTERM) mid-training and run again.
