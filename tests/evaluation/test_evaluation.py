@@ -24,6 +24,7 @@ from genbench.core.images import balanced_labels, to_unit_range
 from genbench.core.metrics import bound_of
 from genbench.core.registry import Registry
 from genbench.core.run_spec import IntervalSettings
+from genbench.evaluation import precision_recall
 from genbench.evaluation.classifier import (
     ClassifierInfo,
     Recipe,
@@ -324,3 +325,25 @@ def test_acc_clf_reads_the_feature_metrics_pass_over_the_samples(
     held = [value for value in setup.prepared.values() if getattr(value, "samples", None) is not None]
     shipped = pickle.loads(pickle.dumps(setup.prepared))
     assert held and all(getattr(value, "samples", None) is None for value in shipped.values())
+
+
+def test_the_next_evaluation_reads_the_references_radii_from_the_cache(
+    bars_classifier, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    info, train, test = bars_classifier
+    computed: list[int] = []  # The sizes of the feature sets whose k-NN radii were computed.
+    radii = precision_recall._radii
+    monkeypatch.setattr(
+        precision_recall,
+        "_radii",
+        lambda features, *rest: computed.append(len(features)) or radii(features, *rest),
+    )
+    n = 110  # Not the reference's size.
+    first = evaluate(train.images[:n], make_setup("bars", test, info, tmp_path, ("prc_clf",)))
+    assert sorted(computed) == sorted([n, len(test)])
+    assert list((tmp_path / "prc-radii").glob("*.pt"))
+    computed.clear()
+    # Another process's setup on the same cache folder (a second `genbench run`): only the samples' radii.
+    again = evaluate(train.images[:n], make_setup("bars", test, info, tmp_path, ("prc_clf",)))
+    assert computed == [n]
+    assert again.metrics == first.metrics and 0 < first.metrics[f"precision_clf_{n}"] <= 1
