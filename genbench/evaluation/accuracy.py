@@ -3,11 +3,10 @@ for the labels they were drawn for, beside its accuracy on the real test split (
 
 from __future__ import annotations
 
-from genbench.api import Split
 from genbench.core.images import balanced_labels
 from genbench.core.metrics import Metric
 from genbench.evaluation.bootstrap import mean_interval
-from genbench.evaluation.classifier import classifier_correct, load_classifier
+from genbench.evaluation.classifier_features import sample_outputs
 from genbench.evaluation.computation import Computed, Request
 
 # How the labels were drawn, as the protocol records it: named from the function, so it cannot go stale.
@@ -21,11 +20,11 @@ INTERVAL_METHOD = (
 
 def accuracy(metrics: list[Metric], request: Request) -> dict[str, Computed]:
     """The reference classifier's accuracy on generated images for the labels they were asked for,
-    beside its accuracy on the real test split (the ceiling)."""
+    beside its accuracy on the real test split (the ceiling). The samples' logits come from the pass
+    the feature metrics read too (genbench.evaluation.classifier_features.sample_outputs)."""
     setup, labels = request.setup, request.labels
     assert labels is not None  # A metric for conditional models only (Metric.models).
-    classifier = load_classifier(setup.classifier.path, setup.device)
-    correct = classifier_correct(classifier, Split(request.samples.cpu(), labels.cpu()), setup.device)
+    correct = sample_outputs(setup, request.samples).logits.argmax(dim=1) == labels.cpu()
     value = int(correct.sum()) / len(correct)
     protocol = {**setup.classifier.protocol(), "requested_labels": REQUESTED_LABELS}
     computed = {}

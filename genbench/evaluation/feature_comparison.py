@@ -14,6 +14,7 @@ tensors through the same functions.
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
+from pathlib import Path
 
 import torch
 from torch_fidelity.defaults import DEFAULTS
@@ -58,11 +59,12 @@ def compare(
     metrics: Collection[str],
     kid_settings: tuple[int, int],
     device: torch.device,
+    cache_root: Path | None = None,
 ) -> tuple[dict[str, float], Membership | None]:
     """Those of ``fid``, ``kid`` and ``prc`` in ``metrics`` from each one's features of the generated
     and of the reference images (by metric), by torch-fidelity's keys, on ``device``; with
     precision/recall's per-image terms where ``prc`` is asked. ``kid_settings``: KID's subsets and
-    their size."""
+    their size; ``cache_root``: where the reference's precision/recall radii are kept (None: not kept)."""
     results: dict[str, float] = {}
     if "fid" in metrics:
         results[KEY_METRIC_FID] = frechet(generated["fid"], reference["fid"], device)
@@ -76,6 +78,7 @@ def compare(
             DEFAULTS["prc_neighborhood"],
             DEFAULTS["prc_batch_size"],
             device,
+            cache_root,
         )
         results.update({KEY_METRIC_PRECISION: found.precision, KEY_METRIC_RECALL: found.recall})
     return results, found

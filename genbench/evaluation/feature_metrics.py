@@ -3,7 +3,8 @@
 the train/test gap (genbench.evaluation.generalisation) and FD∞ (genbench.evaluation.fd_infinity).
 
 Evaluation computes the metrics of one computation function together, so the classifier reads the
-samples once for all of them (at 28x28, 10,000 samples, about 2 s of CPU time saved per metric).
+samples once for all of them (at 28x28, 10,000 samples, about 2 s of CPU time saved per metric), and
+for ``acc_clf`` too, whose logits come from the same pass (genbench.evaluation.classifier_features).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from collections.abc import Callable
 import numpy as np
 
 from genbench.core.metrics import Metric
-from genbench.evaluation.classifier_features import classifier_features
+from genbench.evaluation.classifier_features import sample_outputs
 from genbench.evaluation.computation import Computed, Request
 from genbench.evaluation.fd_infinity import fd_infinity
 from genbench.evaluation.generalisation import copying, gap
@@ -28,6 +29,6 @@ COMPUTATIONS: dict[str, Callable[[Request, np.ndarray], Computed]] = {
 
 def feature_metrics(metrics: list[Metric], request: Request) -> dict[str, Computed]:
     """The ``metrics`` (each named by its computation argument) of the request's samples, from one pass
-    of the reference classifier over them."""
-    features = classifier_features(request.setup, request.samples)
+    of the reference classifier over them (shared with ``acc_clf``: genbench.evaluation.accuracy)."""
+    features = sample_outputs(request.setup, request.samples).features
     return {m.name: COMPUTATIONS[m.computation.argument](request, features) for m in metrics}

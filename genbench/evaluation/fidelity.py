@@ -236,7 +236,9 @@ def _one_pass(kwargs: dict[str, Any], metrics: Collection[str], device: torch.de
     generated = {metric: first[layer] for metric, layer in layers.items()}
     reference = {metric: second[layer] for metric, layer in layers.items() if layer in second}
     kid_settings = (kwargs["kid_subsets"], kwargs["kid_subset_size"])
-    compared, found = compare(generated, reference, metrics, kid_settings, device)
+    # The reference's precision/recall radii are kept beside its features, where those are cached.
+    radii_root = Path(kwargs["cache_root"]) if kwargs["cache"] else None
+    compared, found = compare(generated, reference, metrics, kid_settings, device, radii_root)
     results = {key: float(value) for key, value in {**results, **compared}.items()}
     return FidelityPass(results, generated, reference, found)
 

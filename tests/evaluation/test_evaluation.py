@@ -7,6 +7,7 @@ import hashlib
 import json
 import math
 import os
+import pickle
 from pathlib import Path
 
 import fakes
@@ -18,11 +19,20 @@ from torch_fidelity.metric_fid import fid_features_to_statistics, fid_statistics
 
 import genbench.evaluation.classifier
 from genbench import Model, hookimpl
+from genbench.api import Split
 from genbench.core.images import balanced_labels, to_unit_range
 from genbench.core.metrics import bound_of
 from genbench.core.registry import Registry
 from genbench.core.run_spec import IntervalSettings
-from genbench.evaluation.classifier import ClassifierInfo, Recipe, cached_classifier, load_classifier
+from genbench.evaluation import precision_recall
+from genbench.evaluation.classifier import (
+    ClassifierInfo,
+    Recipe,
+    ReferenceClassifier,
+    cached_classifier,
+    classifier_correct,
+    load_classifier,
+)
 from genbench.evaluation.evaluate import evaluate, generate
 from genbench.evaluation.fidelity import classifier_extractor
 from genbench.evaluation.setup import EvaluationSetup
@@ -285,3 +295,55 @@ def test_intervals_off_leave_their_columns_empty_and_the_values_as_they_are(
             assert value is None and with_intervals.metrics[name] is not None, name  # ... no intervals.
     assert "interval" not in without.protocol["fd_clf_150"]
     assert with_intervals.protocol["acc_clf_150"]["interval"]["resamples"] == 200
+
+
+def test_acc_clf_reads_the_feature_metrics_pass_over_the_samples(
+    bars_classifier, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    info, train, test = bars_classifier
+    setup = make_setup("bars", test, info, tmp_path, ("acc_clf", "fd_inf_clf"))
+    read: list[int] = []  # Images through the classifier's layers, call by call.
+    features = ReferenceClassifier.features
+    monkeypatch.setattr(
+        ReferenceClassifier,
+        "features",
+        lambda self, images: read.append(len(images)) or features(self, images),
+    )
+    classifier = load_classifier(info.path)
+    n = 110  # Neither the reference's size nor a batch's.
+    for first, reference in ((0, len(test)), (n, 0)):  # The reference's features are read once per setup.
+        read.clear()
+        samples, labels = train.images[first : first + n], train.labels[first : first + n]
+        evaluation = evaluate(samples, setup, labels=labels)
+        assert sum(read) == n + reference  # Once through the samples for both computations.
+        assert evaluation.metrics["fd_inf_clf"] is not None
+        # The accuracy is the one classifying the samples on their own (in batches of 1024) gave; the
+        # second run's samples are classified afresh, not the first's read.
+        correct = classifier_correct(classifier, Split(samples, labels), CPU)
+        assert evaluation.metrics[f"acc_clf_{n}"] == int(correct.sum()) / n
+    # The samples' pass is kept in this process only: a Ray task's copy of the setup gets none of it.
+    held = [value for value in setup.prepared.values() if getattr(value, "samples", None) is not None]
+    shipped = pickle.loads(pickle.dumps(setup.prepared))
+    assert held and all(getattr(value, "samples", None) is None for value in shipped.values())
+
+
+def test_the_next_evaluation_reads_the_references_radii_from_the_cache(
+    bars_classifier, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    info, train, test = bars_classifier
+    computed: list[int] = []  # The sizes of the feature sets whose k-NN radii were computed.
+    radii = precision_recall._radii
+    monkeypatch.setattr(
+        precision_recall,
+        "_radii",
+        lambda features, *rest: computed.append(len(features)) or radii(features, *rest),
+    )
+    n = 110  # Not the reference's size.
+    first = evaluate(train.images[:n], make_setup("bars", test, info, tmp_path, ("prc_clf",)))
+    assert sorted(computed) == sorted([n, len(test)])
+    assert list((tmp_path / "prc-radii").glob("*.pt"))
+    computed.clear()
+    # Another process's setup on the same cache folder (a second `genbench run`): only the samples' radii.
+    again = evaluate(train.images[:n], make_setup("bars", test, info, tmp_path, ("prc_clf",)))
+    assert computed == [n]
+    assert again.metrics == first.metrics and 0 < first.metrics[f"precision_clf_{n}"] <= 1
