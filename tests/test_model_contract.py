@@ -292,7 +292,7 @@ def test_a_plugin_test_file_needs_two_lines(tmp_path: Path) -> None:
         env={**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, path)), "OMP_NUM_THREADS": "1"},
     )
     summary = result.stdout.strip().splitlines()[-1]
-    assert "1 failed, 26 passed" in summary, result.stdout
+    assert "1 failed, 28 passed" in summary, result.stdout
     assert "test_broken[1x8x8-sampling]" in result.stdout and "sample range" in result.stdout
 
 

@@ -27,7 +27,7 @@ from genbench.errors import UserError
 # depends on genbench >= the one for the API it is written against, not on the release that wrote it, so
 # it installs beside every genbench that can run it; a new API version adds its entry (docs/plugins.md
 # gives the same floor, tests/test_scaffold.py checks both).
-API_FIRST_RELEASE = {"1.0": "0.1", "1.1": "0.3", "1.2": "0.4"}
+API_FIRST_RELEASE = {"1.0": "0.1", "1.1": "0.3", "1.2": "0.4", "1.3": "0.5"}
 
 # A model / dataset name, and a distribution name: lowercase letters, digits, '-' and '_', starting with a
 # letter (class names and the import name are made from them), not ending with a separator.
