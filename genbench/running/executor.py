@@ -28,7 +28,7 @@ from genbench.options.config import RunOptions
 from genbench.results.records import RunFolder
 from genbench.running.device import resolve_device
 from genbench.running.jobs import OnRecord, RunContext, RunJob
-from genbench.running.packing import pack_label, pack_size, packs, run_pack
+from genbench.running.packing import cut_packs, pack_label, run_pack
 from genbench.running.plan import planned
 from genbench.running.single_run import SingleRun
 from genbench.running.stages import Stage, drive
@@ -81,7 +81,9 @@ class LocalExecutor:
         clock = SweepClock(len(jobs), sum(trains.values()))
         position = {job.run_id: index for index, job in enumerate(jobs, 1)}
         records, waiting = [], []
-        for pack in packs(jobs, lambda group: self._pack_size(context, group)):
+        device = context.device
+        free = torch.cuda.mem_get_info(device)[0] if device.type == "cuda" else None
+        for pack in cut_packs(self.pack, jobs, device, context.announce, free):
             first, last = position[pack[0].run_id], position[pack[-1].run_id]
             training = [trains[job.run_id] for job in pack]
             if len(pack) == 1:
@@ -105,15 +107,6 @@ class LocalExecutor:
             on_record(record)
             records.append(record)
         return records
-
-    def _pack_size(self, context: RunContext, group: list[RunJob]) -> int:
-        """How many of one model's seeds train together; said when fewer than asked, and why."""
-        device = context.device
-        free = torch.cuda.mem_get_info(device)[0] if device.type == "cuda" else None
-        size, reason = pack_size(self.pack, device, group[0], len(group), free)
-        if reason is not None:
-            context.announce(f"{group[0].spec.dataset}/{group[0].spec.model}: --pack {self.pack}: {reason}")
-        return size
 
 
 def run_or_reuse(context: RunContext, job: RunJob, wait: bool) -> RunRecord | None:

@@ -95,6 +95,25 @@ def packs(jobs: list[RunJob], size_of: Callable[[list[RunJob]], int]) -> list[li
     return cut
 
 
+def cut_packs(
+    option: str,
+    jobs: list[RunJob],
+    device: torch.device,
+    announce: Callable[[str], None],
+    free_bytes: int | None = None,
+) -> list[list[RunJob]]:
+    """``jobs`` cut into packs as ``--pack`` (``option``) asks on ``device`` (:func:`pack_size`), each
+    model whose pack is smaller than asked said once, with why; every executor's one way."""
+
+    def size_of(group: list[RunJob]) -> int:
+        size, reason = pack_size(option, device, group[0], len(group), free_bytes)
+        if reason is not None:
+            announce(f"{group[0].spec.dataset}/{group[0].spec.model}: --pack {option}: {reason}")
+        return size
+
+    return packs(jobs, size_of)
+
+
 def pack_label(jobs: list[RunJob]) -> str:
     """``fashion-mnist/dcgan seeds 0,1,2``: what a pack's bar and messages call it."""
     first = jobs[0].spec

@@ -27,7 +27,7 @@ from genbench.errors import Interrupted, UserError, one_line
 from genbench.options.config import RunOptions
 from genbench.running.device import resolve_device
 from genbench.running.jobs import LoadedData, OnRecord, RunContext, RunJob
-from genbench.running.packing import pack_size, packs
+from genbench.running.packing import cut_packs
 from genbench.running.ray_output import ClusterWatch, log_path, ray_output_aside
 from genbench.running.ray_task import Reporter, RunLines, TaskSettings, run_task
 from genbench.running.single_run import SingleRun
@@ -102,7 +102,8 @@ class RayExecutor:
     def run(self, context: RunContext, jobs: list[RunJob], on_record: OnRecord) -> list[RunRecord]:
         """Submit every job, then gather records as runs finish (one progress line per running run)."""
         ray, options = self.ray, self.options
-        cuda = self.run_device().type == "cuda"
+        device = self.run_device()  # Asks the cluster: once.
+        cuda = device.type == "cuda"
         task = ray.remote(run_task).options(
             num_gpus=(options.gpus_per_run or 1) if cuda else 0,
             num_cpus=options.cpus_per_run or 1,
@@ -113,7 +114,8 @@ class RayExecutor:
         shared: dict[str, Any] = {}  # Dataset -> its prepared data in the object store, put once.
         settings = TaskSettings(options.out, options.restart, max(1, int(options.cpus_per_run or 1)))
         pending = {}
-        for pack in packs(jobs, lambda group: self._pack_size(context, group)):
+        # The driver cannot see the workers' free memory: auto on CUDA packs every seed of a model.
+        for pack in cut_packs(options.pack, jobs, device, context.announce):
             data = pack[0].data
             if data.entry.name not in shared:
                 shared[data.entry.name] = ray.put(_portable(data))
@@ -162,16 +164,6 @@ class RayExecutor:
             context.announce(message)
         if lines is not None:
             lines.show(running)
-
-    def _pack_size(self, context: RunContext, group: list[RunJob]) -> int:
-        """How many of one model's seeds one task trains together (``--pack``); the driver cannot see
-        the workers' free memory, so ``auto`` on CUDA packs them all."""
-        size, reason = pack_size(self.options.pack, self.run_device(), group[0], len(group))
-        if reason is not None:
-            context.announce(
-                f"{group[0].spec.dataset}/{group[0].spec.model}: --pack {self.options.pack}: {reason}"
-            )
-        return size
 
     def _records(self, ref: Any, pack: list[RunJob], context: RunContext) -> list[RunRecord]:
         """A finished task's records, one per run of its pack; a task that could not run gets failed
