@@ -81,13 +81,14 @@ def membership(
 
 def _radii(features: torch.Tensor, neighbourhood: int, batch_size: int) -> torch.Tensor:
     """Each feature's distance to its ``neighbourhood``-th nearest other feature (itself, at distance 0,
-    is the first)."""
-    return torch.cat(
-        [
-            _distances(batch, features, batch_size).kthvalue(neighbourhood + 1).values
-            for batch in features.split(batch_size)
-        ]
+    is the first). torch-fidelity takes it with ``kthvalue``; the smallest ``neighbourhood + 1`` by
+    ``topk`` end in the very same value (a selection: no arithmetic), about 6x faster on the CPU for a
+    row of 10,000 distances (issue 22)."""
+    nearest = (
+        _distances(batch, features, batch_size).topk(neighbourhood + 1, dim=1, largest=False).values
+        for batch in features.split(batch_size)
     )
+    return torch.cat([values[:, -1] for values in nearest])
 
 
 def _distances(first: torch.Tensor, second: torch.Tensor, batch_size: int) -> torch.Tensor:

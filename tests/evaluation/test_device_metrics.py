@@ -11,13 +11,13 @@ import pytest
 import torch
 from torch_fidelity.metric_fid import fid_features_to_statistics, fid_statistics_to_metric
 from torch_fidelity.metric_kid import KEY_METRIC_KID_MEAN, KEY_METRIC_KID_STD, kid_features_to_metric
-from torch_fidelity.metric_prc import calculate_precision_recall_part
+from torch_fidelity.metric_prc import calc_cdist_part, calculate_precision_recall_part
 
 from genbench.evaluation.fd_infinity import _fd_at_sizes, fd_at_sizes_on, subset_sizes
 from genbench.evaluation.feature_comparison import compare, in_torch
 from genbench.evaluation.frechet import device_frechet_distance, statistics
 from genbench.evaluation.kernel_distance import device_kid, subset_indices
-from genbench.evaluation.precision_recall import membership
+from genbench.evaluation.precision_recall import _radii, membership
 
 CPU = torch.device("cpu")
 AGREEMENT = 1e-4  # Relative: what issue 25 asks of the device math against torch-fidelity's CPU numbers.
@@ -112,3 +112,20 @@ def test_on_cuda_the_metrics_agree_with_the_cpus() -> None:
         # Precision and recall count images: a distance a rounding apart may move one of 2000.
         tolerance = 1 / 1000 if key in ("precision", "recall") else AGREEMENT
         assert on_cuda[key] == pytest.approx(value, rel=tolerance), key
+
+
+def test_the_radii_are_torch_fidelitys_kth_distances_ties_included() -> None:
+    # genbench selects with topk where torch-fidelity uses kthvalue: the same value, bit for bit, also
+    # where neighbours tie (repeated images: a model that copies, a sample set with duplicates).
+    features = _features(1500, 64, 3, shift=0.1)
+    features = torch.cat([features, features[:300], features[:100]])  # Ties at 0 and beyond.
+    for neighbourhood in (1, 3, 5):
+        expected = torch.cat(
+            [
+                calc_cdist_part(batch, features, 700).kthvalue(neighbourhood + 1).values
+                for batch in features.split(700)
+            ]
+        )
+        found = _radii(features, neighbourhood, 700)
+        assert torch.equal(found, expected)
+        assert (found == 0).any() == (neighbourhood <= 2)  # Three of one image: 0 up to the 2nd neighbour.
