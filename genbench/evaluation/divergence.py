@@ -25,10 +25,10 @@ held-out value below it only measures noise.
 
 from __future__ import annotations
 
-import contextlib
 import copy
 import math
-from collections.abc import Callable, Iterator
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
@@ -43,6 +43,11 @@ from genbench.evaluation.deterministic import deterministic
 
 VALIDATE_EVERY = 25  # Steps between validation checks (early stopping)...
 MAX_VALIDATION = 512  # ...on a fifth of the training halves, at most this many images a side.
+# Estimators may train side by side in threads (genbench.evaluation.estimates): one at a time seeds
+# torch's global generators to initialise its network.
+_INITIALISING = threading.Lock()
+# A training loss: the estimator, a batch of real and of generated images, the generator of its noise.
+Loss = Callable[[nn.Module, torch.Tensor, torch.Tensor, torch.Generator], torch.Tensor]
 
 
 class EstimatorNet(nn.Module):
@@ -106,8 +111,27 @@ def make_halves(
     return Halves(real[:m], real[m:], fake[:m], fake[m:])
 
 
+def _initialised(
+    settings: DivergenceSettings, channels: int, device: torch.device
+) -> tuple[nn.Module, torch.Generator]:
+    """A fresh estimator initialised from ``settings.seed``, and the generator its training draws noise
+    from: torch's global generator as that initialisation left it, so the draws are the ones an
+    estimator trained alone has always made, while other threads' use of the global generators, before
+    and after, neither changes them nor is changed (the caller's random state is restored)."""
+    cuda = device.type == "cuda"
+    index = (device.index if device.index is not None else torch.cuda.current_device()) if cuda else None
+    with _INITIALISING, torch.random.fork_rng(devices=[index] if cuda else []):
+        seeded = torch.cuda.default_generators[index] if index is not None else torch.default_generator
+        seeded.manual_seed(settings.seed)
+        with torch.device(device):
+            net = EstimatorNet(channels, settings.width)
+        noise = torch.Generator(device=device)
+        noise.set_state(seeded.get_state())
+    return net, noise
+
+
 def _train(
-    loss_of: Callable[[nn.Module, torch.Tensor, torch.Tensor], torch.Tensor],
+    loss_of: Loss,
     score_of: Callable[[nn.Module, torch.Tensor, torch.Tensor], float],
     halves: Halves,
     lr: float,
@@ -122,14 +146,13 @@ def _train(
     real, fake = halves.real_train, halves.fake_train
     n_fit = len(real) - halves.n_validation
     batch = halves.batch_size(settings)
-    with torch.device(real.device):
-        net = EstimatorNet(real.shape[1], settings.width)
+    net, noise = _initialised(settings, real.shape[1], real.device)
     optimizer = torch.optim.Adam(net.parameters(), lr=lr, betas=betas)
     generator = torch.Generator().manual_seed(settings.seed)
     best_score, best_state = -math.inf, copy.deepcopy(net.state_dict())
     for step in range(1, settings.steps + 1):
         real_index, fake_index = torch.randint(n_fit, (2, batch), generator=generator).to(real.device)
-        loss = loss_of(net, real[real_index], fake[fake_index])
+        loss = loss_of(net, real[real_index], fake[fake_index], noise)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
@@ -144,16 +167,20 @@ def _train(
     return net.eval()
 
 
-def _classifier_loss(net: nn.Module, real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
+def _classifier_loss(
+    net: nn.Module, real: torch.Tensor, fake: torch.Tensor, noise: torch.Generator
+) -> torch.Tensor:
     logits = net(torch.cat([real, fake]))
     targets = torch.cat([torch.ones_like(logits[: len(real)]), torch.zeros_like(logits[len(real) :])])
     return F.binary_cross_entropy_with_logits(logits, targets)
 
 
-def _critic_loss(net: nn.Module, real: torch.Tensor, fake: torch.Tensor, gp_weight: float) -> torch.Tensor:
+def _critic_loss(
+    net: nn.Module, real: torch.Tensor, fake: torch.Tensor, noise: torch.Generator, gp_weight: float
+) -> torch.Tensor:
     # WGAN-GP (Gulrajani et al., 2017): the penalty keeps the critic's gradient norm near 1 on
     # random interpolates, a soft version of the 1-Lipschitz constraint that makes the gap W1.
-    eps = torch.rand(len(real), 1, 1, 1, device=real.device)
+    eps = torch.rand(len(real), 1, 1, 1, device=real.device, generator=noise)
     mixed = (eps * real + (1 - eps) * fake).requires_grad_(True)
     (grad,) = torch.autograd.grad(net(mixed).sum(), mixed, create_graph=True)
     penalty = ((grad.flatten(1).norm(dim=1) - 1) ** 2).mean()
@@ -200,7 +227,7 @@ def jsd_held_out(
 ) -> HeldOut:
     """:func:`jsd_estimate` with its terms, for the trained classifier's logits s:
     ``log 2 − (mean softplus(−s(real)) + mean softplus(s(generated))) / 2``."""
-    with _seeded(settings.seed, halves.real_train.device):
+    with deterministic():
         net = _train(
             _classifier_loss,
             _jsd,
@@ -229,10 +256,10 @@ def w1_held_out(
 ) -> HeldOut:
     """:func:`w1_estimate` with its terms: the critic's values f on the held-out real and generated images."""
 
-    def loss(net: nn.Module, real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
-        return _critic_loss(net, real, fake, settings.gp_weight)
+    def loss(net: nn.Module, real: torch.Tensor, fake: torch.Tensor, noise: torch.Generator) -> torch.Tensor:
+        return _critic_loss(net, real, fake, noise, settings.gp_weight)
 
-    with _seeded(settings.seed, halves.real_train.device):
+    with deterministic():
         net = _train(
             loss,
             _w1,
@@ -245,14 +272,3 @@ def w1_held_out(
         )
         value = _w1(net, halves.real_test, halves.fake_test)  # Raw: the metric floors it at 0.
         return HeldOut(value, 0.0, _scores(net, halves.real_test), _scores(net, halves.fake_test))
-
-
-@contextlib.contextmanager
-def _seeded(seed: int, device: torch.device) -> Iterator[None]:
-    """Seed torch's global generators for the estimator's initialisation and noise, and restore them
-    afterwards, so an estimate neither depends on nor disturbs the caller's random state; train and
-    score in genbench.evaluation.deterministic's context (threads, deterministic kernels)."""
-    devices = [device] if device.type == "cuda" else []
-    with torch.random.fork_rng(devices=devices), deterministic():
-        torch.manual_seed(seed)
-        yield
