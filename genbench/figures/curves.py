@@ -18,22 +18,28 @@ Figures are built on :class:`Figure` with the Agg canvas, never through ``pyplot
 no display, safe from any thread. They are drawn at the size the report shows them (their PNG
 records :data:`DPI`, from which the report takes that size) and stored with the fixed palette of
 genbench.figures.palette: a line drawing loses nothing visible by it and takes a third of the bytes.
+Each PNG carries a stamp of what drew it from what (:func:`drawn_from`): the report redraws a figure
+only where its stamp is not the current one (a log that grew, an older genbench), not every figure of
+every run of a results folder each time (issue 22).
 """
 
 from __future__ import annotations
 
+import hashlib
 import io
 import math
 from collections.abc import Iterable
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+import matplotlib
 import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
-from PIL import Image
+from PIL import Image, PngImagePlugin
 
 from genbench.core.files import atomic_write, read_json, read_jsonl
 from genbench.core.layout import CONFIG_FILE, FIGURES, TRAIN_LOG_FILE
@@ -52,6 +58,7 @@ RAW_ALPHA = 0.25  # The unsmoothed series, faint under the smoothed one.
 PANEL_COLUMNS = 3
 AXIS_KEYS = ("step", "kimg", "seconds")
 TEST_PREFIX = "test/"
+STAMP_KEY = "genbench-curves"  # The PNG text chunk that holds a figure's stamp (drawn_from).
 EVAL_PREFIX = "eval/"
 KIMG_LABEL = "kimg (thousands of real images shown)"
 _FIGURE_TITLES = {
@@ -63,9 +70,10 @@ _FIGURE_TITLES = {
 Panels = dict[str, list[str]]  # Panel title -> the log keys drawn on it.
 
 
-def write_run_curves(run_dir: Path) -> list[Path]:
+def write_run_curves(run_dir: Path, redraw: bool = True) -> list[Path]:
     """Draw the curves of the run in ``run_dir`` from its ``train.jsonl``; return the PNGs written
-    (none when there is no log). The log itself is only read."""
+    (none when there is no log). ``redraw=False`` leaves a figure whose stamp says it was drawn from
+    this very log and config by this genbench and matplotlib. The log itself is only read."""
     log = run_dir / TRAIN_LOG_FILE
     if not log.exists():
         return []
@@ -73,8 +81,12 @@ def write_run_curves(run_dir: Path) -> list[Path]:
     if "kimg" not in frame.columns:
         return []
     window = smoothing_window(frame["kimg"])
+    stamp = curves_stamp(run_dir)
     written = []
     for name, panels in group_series(frame.columns).items():
+        path = run_dir / FIGURES[name]
+        if not redraw and drawn_from(path) == stamp:
+            continue
         title = f"{run_title(run_dir)}: {_FIGURE_TITLES[name]}"
         if name != "eval":
             title += f"\n{smoothing_note(window)}"
@@ -85,10 +97,40 @@ def write_run_curves(run_dir: Path) -> list[Path]:
             ax.set_xlabel(KIMG_LABEL if len(panels) == 1 else "kimg", fontsize=8)
         if len(panels) > 1:  # One long label for the figure: side by side, the panels' would overlap.
             figure.supxlabel(KIMG_LABEL, fontsize=8)
-        path = run_dir / FIGURES[name]
-        save_figure(figure, path)
+        save_figure(figure, path, stamp)
         written.append(path)
     return written
+
+
+def curves_stamp(run_dir: Path) -> str:
+    """What a run's curves are drawn from and by: the versions of genbench and matplotlib, and a hash
+    of its log and config (its title) as they are now."""
+    digest = hashlib.sha256()
+    for name in (TRAIN_LOG_FILE, CONFIG_FILE):
+        try:
+            digest.update((run_dir / name).read_bytes())
+        except OSError:
+            digest.update(b"missing")
+        digest.update(b"\0")
+    return f"genbench {_version()}, matplotlib {matplotlib.__version__}, sha256 {digest.hexdigest()}"
+
+
+def drawn_from(path: Path) -> str | None:
+    """The stamp a figure was saved with (:func:`curves_stamp`); None for a missing, unreadable or
+    unstamped one."""
+    try:
+        with Image.open(path) as image:
+            stamp = image.info.get(STAMP_KEY)
+    except (OSError, ValueError):  # ValueError: a damaged PNG chunk.
+        return None
+    return stamp if isinstance(stamp, str) else None
+
+
+def _version() -> str:
+    try:
+        return metadata.version("genbench")
+    except metadata.PackageNotFoundError:  # A source tree on sys.path, not installed.
+        return "unknown"
 
 
 def run_title(run_dir: Path) -> str:
@@ -186,16 +228,20 @@ def panel_grid(figure: Figure, n: int) -> list[Axes]:
     return [figure.add_subplot(rows, columns, i + 1) for i in range(n)]
 
 
-def save_figure(figure: Figure, path: Path) -> None:
+def save_figure(figure: Figure, path: Path, stamp: str | None = None) -> None:
     """Render ``figure`` as a PNG at :data:`DPI` (recorded in the file), in the figures' palette
-    (genbench.figures.palette.figure_palette), and write it atomically."""
+    (genbench.figures.palette.figure_palette), with ``stamp`` as its :data:`STAMP_KEY` text where
+    given, and write it atomically."""
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", dpi=DPI)
     buffer.seek(0)
     with Image.open(buffer) as image:
         reduced = image.convert("RGB").quantize(palette=figure_palette(), dither=Image.Dither.NONE)
     output = io.BytesIO()
-    reduced.save(output, format="png", optimize=True, dpi=(DPI, DPI))
+    text = PngImagePlugin.PngInfo()
+    if stamp is not None:
+        text.add_text(STAMP_KEY, stamp)
+    reduced.save(output, format="png", optimize=True, dpi=(DPI, DPI), pnginfo=text)
     atomic_write(path, lambda f: f.write(output.getvalue()))
 
 

@@ -94,7 +94,7 @@ def build_report(out: Path, destination: Path | None = None) -> ReportResult:
             for run_dir in sorted((out / RUNS_DIR).glob("*/")):
                 if (problem := train_log_problem(run_dir)) is not None:
                     notes.append(f"report: {problem}")  # Once, before the curves drawn from what remains.
-                write_run_curves(run_dir)  # Cheap; brings records of older genbench versions up to date.
+                write_run_curves(run_dir, redraw=False)  # Those of older logs or genbench versions.
             write_comparison_plots(out)
         except OSError as error:
             if not is_read_only(error):

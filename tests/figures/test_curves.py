@@ -12,9 +12,12 @@ from PIL import Image
 from specs import a_spec
 
 from genbench.core.layout import FIGURES, TRAIN_LOG_FILE
+from genbench.figures import curves
 from genbench.figures.curves import (
     DPI,
     FIGURE_INCHES,
+    curves_stamp,
+    drawn_from,
     group_series,
     interval_middles,
     log_frame,
@@ -157,3 +160,22 @@ def test_write_run_curves_without_a_log_or_scalars_writes_nothing(tmp_path: Path
     run_dir = _write_log(tmp_path, [{"step": i, "kimg": i / 10, "seconds": math.pi * i} for i in range(3)])
     assert write_run_curves(run_dir) == []
     assert [p.name for p in run_dir.iterdir()] == [TRAIN_LOG_FILE]
+
+
+def test_curves_are_redrawn_only_where_their_log_or_genbench_changed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Issue 22: the report redrew every figure of every run of a results folder each time it was built.
+    run_dir = _write_log(tmp_path, _gan_rows(evaluate=True))
+    drawn = write_run_curves(run_dir)
+    assert len(drawn) == 3 and {drawn_from(path) for path in drawn} == {curves_stamp(run_dir)}
+    assert write_run_curves(run_dir, redraw=False) == []  # Every figure is current.
+    assert write_run_curves(run_dir) == drawn  # Asked to, it redraws.
+    (run_dir / FIGURES["eval"]).unlink()
+    (run_dir / FIGURES["losses"]).write_bytes(b"not a png")
+    assert write_run_curves(run_dir, redraw=False) == [run_dir / FIGURES["losses"], run_dir / FIGURES["eval"]]
+    RunFolder(tmp_path, run_dir.name).append_log({"step": 9000, "kimg": 200.0, "loss_d": 0.5})  # It grew.
+    assert write_run_curves(run_dir, redraw=False) == drawn
+    monkeypatch.setattr(curves, "_version", lambda: "99.0")  # A newer genbench draws them anew.
+    assert write_run_curves(run_dir, redraw=False) == drawn
+    assert drawn_from(run_dir / TRAIN_LOG_FILE) is None and drawn_from(tmp_path / "missing.png") is None
