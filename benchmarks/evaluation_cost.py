@@ -27,6 +27,7 @@ from pathlib import Path
 
 import torch
 
+from genbench.api import Split
 from genbench.core.metrics import METRICS
 from genbench.core.registry import Registry
 from genbench.core.run_spec import DEFAULT_RESAMPLES, IntervalSettings
@@ -47,6 +48,31 @@ def _timed(work: Callable[[], object]) -> tuple[float, float]:
     return time.process_time() - cpu, time.perf_counter() - wall
 
 
+def offline_setup(
+    data: str, data_root: Path, cache: Path, names: tuple[str, ...], resamples: int = DEFAULT_RESAMPLES
+) -> tuple[EvaluationSetup, Split]:
+    """An evaluation of ``names`` against ``data``'s test split on the CPU, its classifier and
+    statistics kept under ``cache``, with ``resamples`` for the intervals; and the train split."""
+    dataset = Registry.discover().dataset(data).cls(data_root, download=False)
+    train, test = dataset.load("train"), dataset.load("test")
+    classifier = cached_classifier(data, dataset.shape, train, test, cache / "classifiers", CPU)
+    setup = EvaluationSetup(
+        data,
+        "test",
+        test.images,
+        classifier,
+        InceptionWeights(None, reason="timing"),
+        names,
+        DivergenceSettings(),
+        CPU,
+        cache / "fidelity",
+        train_images=train.images,
+        test_images=test.images,
+        intervals=IntervalSettings(resamples=resamples),
+    )
+    return setup, train
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--metrics", default=",".join(m.name for m in METRICS if m.extractor != "inception"))
@@ -62,24 +88,8 @@ def main() -> None:
     args = parser.parse_args()
     torch.set_num_threads(1)
     os.environ.setdefault("OMP_NUM_THREADS", "1")
-    dataset = Registry.discover().dataset(DATASET).cls(args.data_root, download=False)
-    train, test = dataset.load("train"), dataset.load("test")
-    classifier = cached_classifier(DATASET, dataset.shape, train, test, args.cache / "classifiers", CPU)
     names = tuple(args.metrics.split(","))
-    setup = EvaluationSetup(
-        DATASET,
-        "test",
-        test.images,
-        classifier,
-        InceptionWeights(None, reason="timing"),
-        names,
-        DivergenceSettings(),
-        CPU,
-        args.cache / "fidelity",
-        train_images=train.images,
-        test_images=test.images,
-        intervals=IntervalSettings(resamples=args.bootstrap),
-    )
+    setup, train = offline_setup(DATASET, args.data_root, args.cache, names, args.bootstrap)
     generator = torch.Generator().manual_seed(0)
     picked = train.images[torch.randperm(len(train), generator=generator)[: args.n_samples]]
     noise = torch.randint(-8, 9, picked.shape, generator=generator)

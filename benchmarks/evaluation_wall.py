@@ -30,14 +30,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import torch
+from evaluation_cost import offline_setup
 
 from genbench.core.metrics import DEFAULT_METRICS, metric
-from genbench.core.registry import Registry
-from genbench.core.run_spec import DivergenceSettings, IntervalSettings
 from genbench.evaluation import estimates, precision_recall
-from genbench.evaluation.classifier import cached_classifier
 from genbench.evaluation.evaluate import Evaluation, evaluate
-from genbench.evaluation.inception import InceptionWeights
 from genbench.evaluation.setup import EvaluationSetup
 
 CPU = torch.device("cpu")
@@ -64,28 +61,6 @@ def _baseline() -> Iterator[None]:
         estimates.side_by_side, precision_recall._radii = side_by_side, radii  # type: ignore[assignment]
 
 
-def _setup(data: str, data_root: Path, cache: Path) -> tuple[EvaluationSetup, torch.Tensor]:
-    dataset = Registry.discover().dataset(data).cls(data_root, download=False)
-    train, test = dataset.load("train"), dataset.load("test")
-    classifier = cached_classifier(data, dataset.shape, train, test, cache / "classifiers", CPU)
-    names = tuple(name for name in DEFAULT_METRICS if metric(name).extractor != "inception")
-    setup = EvaluationSetup(
-        data,
-        "test",
-        test.images,
-        classifier,
-        InceptionWeights(None, reason="timing"),
-        names,
-        DivergenceSettings(),
-        CPU,
-        cache / "fidelity",
-        train_images=train.images,
-        test_images=test.images,
-        intervals=IntervalSettings(),
-    )
-    return setup, train.images
-
-
 def _samples(train: torch.Tensor, n: int) -> torch.Tensor:
     generator = torch.Generator().manual_seed(0)
     picked = train[torch.randint(len(train), (n,), generator=generator)]
@@ -109,8 +84,9 @@ def main() -> None:
     parser.add_argument("--data-root", type=Path, default=Path("~/.cache/genbench/data").expanduser())
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-    setup, train = _setup(args.data, args.data_root, args.cache)
-    samples = _samples(train, args.n_samples)
+    names = tuple(name for name in DEFAULT_METRICS if metric(name).extractor != "inception")
+    setup, train = offline_setup(args.data, args.data_root, args.cache, names)
+    samples = _samples(train.images, args.n_samples)
     print(f"{args.data}, {args.n_samples} samples, every default offline metric with intervals")
     print(f"{os.cpu_count()} CPUs, {args.threads} torch threads; load average before {os.getloadavg()}")
     _, cpu, wall = _timed(samples[:50], setup)  # What a dataset prepares once, as a run finds it.
