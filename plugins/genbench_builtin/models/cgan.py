@@ -52,6 +52,12 @@ class CGAN(BCEGAN):
     name = "cgan"
     description = "Conditional GAN (Mirza & Osindero 2014): MLPs fed a label embedding, BCE, k = 1"
     conditional = True
+    # Not bf16, like gan (its MLPs): on Fashion-MNIST at 50 kimg bf16 left it worse on every metric,
+    # KID (7810 ± 300 in float32, 8791 ± 51 in bf16) and recall in the classifier's features (0.017
+    # against 0.002) beyond the float32 seed spread, its samples' class accuracy 0.21 against 0.12; on
+    # digits its class accuracy and precision fell too, within the spread
+    # (benchmarks/results/bf16-quality.md).
+    bf16_safe = False
 
     @dataclass
     class Hparams(BCEGANHparams):

@@ -158,7 +158,7 @@ class GAN(BCEGAN):
     name = "gan"
     description = "GAN (Goodfellow et al. 2014): MLP generator and discriminator, BCE, non-saturating G loss"
     conditional = False
-    # Not bf16 (unlike cgan and the convolutional BCE GANs): on digits at 50 kimg bf16 changed its
+    # Not bf16 (unlike the convolutional BCE GANs; cgan neither): on digits at 50 kimg bf16 changed its
     # results beyond the float32 seed spread (benchmarks/results/bf16-quality.md: FD in the classifier's
     # features 741 ± 190 in float32, 320 ± 75 in bf16 over seeds 0-2; 595 ± 15 and 376 ± 110 over seeds
     # 3-5; precision and KID moved too), which would change how it ranks against the other models.
