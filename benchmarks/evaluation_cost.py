@@ -41,7 +41,7 @@ DATASET = "fashion-mnist"
 CPU = torch.device("cpu")
 
 
-def _timed(work: Callable[[], object]) -> tuple[float, float]:
+def timed(work: Callable[[], object]) -> tuple[float, float]:
     """Process CPU seconds and wall seconds of ``work()``."""
     cpu, wall = time.process_time(), time.perf_counter()
     work()
@@ -113,11 +113,11 @@ def main() -> None:
         seen |= {m.name for m in group}
         compute = compute_function(metric)
         # Warm: the reference statistics and what is prepared once per dataset, as a run finds them.
-        warm = _timed(lambda compute=compute, group=group: compute(group, Request(samples[:20], setup)))
-        cpu_intervals, wall = _timed(lambda compute=compute, group=group: compute(group, with_intervals))
+        warm = timed(lambda compute=compute, group=group: compute(group, Request(samples[:20], setup)))
+        cpu_intervals, wall = timed(lambda compute=compute, group=group: compute(group, with_intervals))
         cpu = cpu_intervals
         if not args.skip_baseline:
-            cpu, wall = _timed(lambda compute=compute, group=group: compute(group, request))
+            cpu, wall = timed(lambda compute=compute, group=group: compute(group, request))
         totals[0], totals[1] = totals[0] + cpu, totals[1] + cpu_intervals
         label = ",".join(m.name for m in group)
         print(

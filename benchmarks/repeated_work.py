@@ -20,33 +20,22 @@ from __future__ import annotations
 import argparse
 import os
 import tempfile
-import time
 from collections.abc import Callable
 from pathlib import Path
 
 import torch
+from evaluation_cost import offline_setup, timed
 
 import genbench.evaluation.precision_recall as precision_recall
 from genbench.api import Split
 from genbench.core.metrics import metric
-from genbench.core.registry import Registry
 from genbench.evaluation.accuracy import accuracy
-from genbench.evaluation.classifier import cached_classifier, classifier_correct, load_classifier
+from genbench.evaluation.classifier import classifier_correct, load_classifier
 from genbench.evaluation.computation import Request, compute_function
 from genbench.evaluation.feature_metrics import feature_metrics
-from genbench.evaluation.inception import InceptionWeights
-from genbench.evaluation.setup import EvaluationSetup
-from genbench.options.config import DivergenceSettings
 
 DATASET = "fashion-mnist"
 CPU = torch.device("cpu")
-
-
-def _timed(work: Callable[[], object]) -> tuple[float, float]:
-    """Process CPU seconds and wall seconds of ``work()``."""
-    cpu, wall = time.process_time(), time.perf_counter()
-    work()
-    return time.process_time() - cpu, time.perf_counter() - wall
 
 
 def _load() -> str:
@@ -60,14 +49,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
     torch.set_num_threads(1)
-    dataset = Registry.discover().dataset(DATASET).cls(args.data_root, download=False)
-    train, test = dataset.load("train"), dataset.load("test")
-    classifier = cached_classifier(DATASET, dataset.shape, train, test, args.cache / "classifiers", CPU)
-    setup = EvaluationSetup(
-        DATASET, "test", test.images, classifier, InceptionWeights(None, reason="timing"),
-        ("prc_clf", "fd_inf_clf", "acc_clf"), DivergenceSettings(), CPU,
-        args.cache / "fidelity", train_images=train.images, test_images=test.images,
-    )  # fmt: skip
+    setup, train = offline_setup(DATASET, args.data_root, args.cache, ("prc_clf", "fd_inf_clf", "acc_clf"))
     generator = torch.Generator().manual_seed(0)
     order = torch.randperm(len(train), generator=generator)[:10_000]
     picked, labels = train.images[order], train.labels[order]
@@ -81,17 +63,17 @@ def main() -> None:
     for round_ in range(args.rounds):
         for name, radii in (("before (radii computed)", uncached), ("now (radii cached)", cached)):
             precision_recall.cached_radii = radii
-            cpu, wall = _timed(lambda: compute([prc], Request(samples, setup)))
+            cpu, wall = timed(lambda: compute([prc], Request(samples, setup)))
             print(f"round {round_}: prc_clf {name}: {cpu:.2f} s CPU, {wall:.2f} s wall, load {_load()}")
     precision_recall.cached_radii = cached
     features = [metric("fd_inf_clf")]  # The feature metrics' pass (the others add the train split's).
     acc = [metric("acc_clf")]
-    network = load_classifier(classifier.path)
+    network = load_classifier(setup.classifier.path)
     for round_ in range(args.rounds):
-        before = _timed(lambda: classifier_correct(network, Split(samples, labels), CPU))
+        before = timed(lambda: classifier_correct(network, Split(samples, labels), CPU))
         request = Request(samples.clone(), setup, labels)  # Another tensor: a fresh pass, as a new run.
         feature_metrics(features, request)
-        now = _timed(lambda: accuracy(acc, request))  # noqa: B023
+        now = timed(lambda: accuracy(acc, request))  # noqa: B023
         print(
             f"round {round_}: acc_clf's own pass before: {before[0]:.2f} s CPU, {before[1]:.2f} s wall; "
             f"acc_clf now after the feature metrics: {now[0]:.3f} s CPU; load {_load()}"

@@ -11,13 +11,14 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import pytest
 import torch
 from caches import session_cache
+from signals import signal_when_ready
 from typer.testing import CliRunner
 
 from genbench.api import DataShape, Model
@@ -158,22 +159,11 @@ def _both_checkpointed(out: Path, at_kimg: float) -> bool:
 
 
 def _start_and_signal(out: Path, env: dict[str, str], sig: int, at_kimg: float) -> int:
-    """Start a packed run and send ``sig`` once both seeds have checkpoints past ``at_kimg`` (the
-    process frozen while the files are looked at); returns its exit status."""
-    pipes = {"stdout": subprocess.PIPE, "stderr": subprocess.PIPE, "text": True}
-    process = subprocess.Popen(_command(out, "2"), env=env, **pipes)
-    deadline = time.monotonic() + 600
-    while time.monotonic() < deadline and process.poll() is None:
-        process.send_signal(signal.SIGSTOP)
-        ready = _both_checkpointed(out, at_kimg)
-        if ready:
-            process.send_signal(sig)
-        process.send_signal(signal.SIGCONT)
-        if ready:
-            break
-        time.sleep(0.01)
-    process.communicate(timeout=600)
-    return process.returncode
+    """Start a packed run and send ``sig`` once both seeds have checkpoints past ``at_kimg``; returns
+    its exit status."""
+    return signal_when_ready(
+        _command(out, "2"), env, sig, partial(_both_checkpointed, out, at_kimg), timeout=600
+    )[0]
 
 
 @pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM], ids=["kill-9", "sigterm"])

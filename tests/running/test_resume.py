@@ -9,7 +9,7 @@ import random
 import signal
 import subprocess
 import sys
-import time
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +18,7 @@ import numpy as np
 import pytest
 import torch
 from caches import session_cache
+from signals import signal_when_ready
 
 from genbench.core.batches import DeviceBatches
 from genbench.core.files import read_jsonl
@@ -96,22 +97,8 @@ def _ready(out: Path, at_kimg: float) -> bool:
 
 def _start_and_stop(out: Path, env: dict[str, str], sig: int, at_kimg: float, *extra: str) -> tuple[int, str]:
     """Start a run (``extra``: more options) and send ``sig`` once it has trained past ``at_kimg`` with
-    checkpoints saved; returns its exit status and stderr. The process is frozen (SIGSTOP) while the
-    files are looked at, so it is stopped in the state that was checked."""
-    pipes = {"stdout": subprocess.PIPE, "stderr": subprocess.PIPE, "text": True}
-    process = subprocess.Popen(_command(out, *extra), env=env, **pipes)
-    deadline = time.monotonic() + 300
-    while time.monotonic() < deadline and process.poll() is None:
-        process.send_signal(signal.SIGSTOP)
-        ready = _ready(out, at_kimg)
-        if ready:
-            process.send_signal(sig)
-        process.send_signal(signal.SIGCONT)
-        if ready:
-            break
-        time.sleep(0.01)
-    _, stderr = process.communicate(timeout=300)
-    return process.returncode, stderr
+    checkpoints saved; returns its exit status and stderr."""
+    return signal_when_ready(_command(out, *extra), env, sig, partial(_ready, out, at_kimg), timeout=300)
 
 
 def _same_run(resumed: Path, reference: Path) -> None:
