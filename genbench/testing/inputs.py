@@ -49,3 +49,9 @@ def through_bytes(state: dict[str, Any]) -> dict[str, Any]:
     buffer.seek(0)
     loaded: dict[str, Any] = torch.load(buffer, weights_only=True)
     return loaded
+
+
+def differing_parameters(first: Model, second: Model) -> list[str]:
+    """The names of the parameters whose values differ between two instances of one model class."""
+    theirs = dict(second.named_parameters())
+    return [name for name, p in first.named_parameters() if not torch.equal(p, theirs[name])]

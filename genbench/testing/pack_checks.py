@@ -12,7 +12,7 @@ import torch
 
 from genbench.api import DataShape, Model
 from genbench.testing.failures import listed, model_check, require
-from genbench.testing.inputs import build, train_on_batch
+from genbench.testing.inputs import build, differing_parameters, train_on_batch
 
 PACK_STEPS = 3  # Steps per seed: enough for Adam's moments and a two-step period to come round.
 
@@ -41,8 +41,7 @@ def check_packing(model_cls: type[Model], shape: DataShape) -> None:
             train_on_batch(model, step)
             states[index] = torch.get_rng_state()
     for seed, (theirs, ours) in enumerate(zip(alone, packed, strict=True)):
-        mine = dict(ours.named_parameters())
-        differ = [name for name, p in theirs.named_parameters() if not torch.equal(p, mine[name])]
+        differ = differing_parameters(theirs, ours)
         require(
             not differ,
             "packing",

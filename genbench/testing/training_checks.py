@@ -15,7 +15,7 @@ from genbench.blocks.ema import EMA
 from genbench.contract import log_value_problem
 from genbench.errors import one_line
 from genbench.testing.failures import ContractError, fail, listed, model_check, require
-from genbench.testing.inputs import build, through_bytes, train_on_batch
+from genbench.testing.inputs import build, differing_parameters, through_bytes, train_on_batch
 
 MAX_STEPS = 12  # Enough for a generator step of models that update their critic several times first.
 
@@ -193,8 +193,7 @@ def check_resume(model_cls: type[Model], shape: DataShape) -> None:
     torch.set_rng_state(rng)
     for step in range(2, 4):
         train_on_batch(fresh, step)
-    theirs = dict(fresh.named_parameters())
-    differ = [n for n, p in model.named_parameters() if not torch.equal(p, theirs[n])]
+    differ = differing_parameters(model, fresh)
     require(
         not differ,
         "resume",
